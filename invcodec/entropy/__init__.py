@@ -1,0 +1,1 @@
+"""Entropy model: parameter grids (``grid``) and the ANS coder wrapper (``ans``)."""
