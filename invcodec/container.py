@@ -1,0 +1,139 @@
+"""The .inv container, format version 1 (see docs/FORMAT.md).
+
+All integers little-endian. Every field is validated before anything is allocated from
+it, and every failure is an ``InvalidFileError`` naming what is wrong."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+from .errors import InvalidFileError
+
+MAGIC = b"\x89INV\r\n\x1a\n"
+FORMAT_VERSION = 1
+MAX_SIDE = 1 << 16  # 65536 px
+MAX_PIXELS = 1 << 28  # 268 megapixels
+MIN_TILE, MAX_TILE = 16, 4096
+
+_FIXED = struct.Struct("<8sBBBBIII16sII")  # magic..n_streams
+_STREAM = struct.Struct("<BI")
+_CRC = struct.Struct("<I")
+
+
+class Mode(IntEnum):
+    LOSSLESS = 0
+
+
+class StreamKind(IntEnum):
+    FLOW = 0  # ANS-coded latents of the integer flow (3 planes; 1 plane is stored as 3 equal ones)
+    RAW = 1  # the planes' bytes, row-major, plane-interleaved
+    CONSTANT = 2  # one byte: every sample of the plane has this value
+
+
+@dataclass
+class Header:
+    width: int
+    height: int
+    channels: int  # 1 grey, 2 grey+alpha, 3 RGB, 4 RGBA
+    tile_size: int
+    model_id: bytes
+    pixel_crc32: int
+    mode: Mode = Mode.LOSSLESS
+    bit_depth: int = 8
+    version: int = FORMAT_VERSION
+
+    @property
+    def colour_planes(self) -> int:
+        return 1 if self.channels <= 2 else 3
+
+    @property
+    def has_alpha(self) -> bool:
+        return self.channels in (2, 4)
+
+    def tiles(self) -> list[tuple[int, int, int, int]]:
+        """(top, left, height, width) of every tile, in raster order."""
+        t = self.tile_size
+        return [
+            (top, left, min(t, self.height - top), min(t, self.width - left))
+            for top in range(0, self.height, t)
+            for left in range(0, self.width, t)
+        ]
+
+    @property
+    def streams_per_tile(self) -> int:
+        return 2 if self.has_alpha else 1
+
+
+@dataclass
+class Stream:
+    kind: StreamKind
+    payload: bytes = field(repr=False)
+
+
+def validate_geometry(width: int, height: int, channels: int, tile_size: int) -> None:
+    if not (1 <= width <= MAX_SIDE and 1 <= height <= MAX_SIDE) or width * height > MAX_PIXELS:
+        raise InvalidFileError(f"image size {width}x{height} is outside the supported range (sides 1..{MAX_SIDE}, at most {MAX_PIXELS} pixels)")
+    if channels not in (1, 2, 3, 4):
+        raise InvalidFileError(f"unsupported channel count {channels}")
+    if not (MIN_TILE <= tile_size <= MAX_TILE) or tile_size % MIN_TILE:
+        raise InvalidFileError(f"invalid tile size {tile_size}")
+
+
+def pack(header: Header, streams: list[Stream]) -> bytes:
+    parts = [
+        _FIXED.pack(
+            MAGIC, header.version, header.mode, header.channels, header.bit_depth, header.width, header.height,
+            header.tile_size, header.model_id, header.pixel_crc32, len(streams),
+        )
+    ]
+    parts += [_STREAM.pack(s.kind, len(s.payload)) for s in streams]
+    head = b"".join(parts)
+    return head + _CRC.pack(zlib.crc32(head)) + b"".join(s.payload for s in streams)
+
+
+def unpack_header(data: bytes) -> tuple[Header, list[tuple[StreamKind, int]], int]:
+    """Parse and validate the header: (header, [(kind, length)], offset of the first payload)."""
+    if len(data) < len(MAGIC) or data[: len(MAGIC)] != MAGIC:
+        raise InvalidFileError("not an invcodec file (bad magic)")
+    if len(data) < _FIXED.size:
+        raise InvalidFileError("truncated header")
+    (_, version, mode, channels, bit_depth, width, height, tile, model_id, crc, n_streams) = _FIXED.unpack_from(data)
+    if version != FORMAT_VERSION:
+        raise InvalidFileError(f"unsupported format version {version} (this invcodec reads version {FORMAT_VERSION})")
+    table_end = _FIXED.size + n_streams * _STREAM.size
+    if len(data) < table_end + _CRC.size:
+        raise InvalidFileError("truncated header")
+    (stored_crc,) = _CRC.unpack_from(data, table_end)
+    if zlib.crc32(data[:table_end]) != stored_crc:
+        raise InvalidFileError("header checksum mismatch (the file is corrupted)")
+    if mode not in Mode.__members__.values():
+        raise InvalidFileError(f"unknown mode {mode}")
+    if bit_depth != 8:
+        raise InvalidFileError(f"unsupported bit depth {bit_depth}")
+    validate_geometry(width, height, channels, tile)
+    header = Header(width, height, channels, tile, model_id, crc, Mode(mode), bit_depth, version)
+    expected = len(header.tiles()) * header.streams_per_tile
+    if n_streams != expected:
+        raise InvalidFileError(f"stream count {n_streams} does not match the geometry (expected {expected})")
+    table = []
+    for i in range(n_streams):
+        kind, length = _STREAM.unpack_from(data, _FIXED.size + i * _STREAM.size)
+        if kind not in StreamKind.__members__.values():
+            raise InvalidFileError(f"unknown stream kind {kind}")
+        table.append((StreamKind(kind), length))
+    offset = table_end + _CRC.size
+    if offset + sum(length for _, length in table) != len(data):
+        raise InvalidFileError("file length does not match the stream table (truncated or padded)")
+    return header, table, offset
+
+
+def unpack(data: bytes) -> tuple[Header, list[Stream]]:
+    header, table, offset = unpack_header(data)
+    streams = []
+    for kind, length in table:
+        streams.append(Stream(kind, data[offset : offset + length]))
+        offset += length
+    return header, streams

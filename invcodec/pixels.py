@@ -1,0 +1,66 @@
+"""Input images -> the exact 8-bit samples the codec stores, and back to PIL images.
+
+Stored exactly: L (grey), LA, RGB, RGBA, 8 bits per sample. Converted losslessly on the
+way in: "1" (bilevel) -> L, "P" (palette) -> RGB or RGBA (decodes as that mode). Refused:
+16-bit and float images, CMYK and other colour spaces (no exact 8-bit RGB form)."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from .errors import UnsupportedImageError
+
+MODES_BY_CHANNELS = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
+_STORED_MODES = set(MODES_BY_CHANNELS.values())
+
+
+def _is_high_bit_depth(image: Image.Image) -> bool:
+    """Pillow reads some 16-bit files (e.g. 48-bit PNG) straight into an 8-bit mode;
+    their decoder's raw mode still says 16 bits."""
+    for tile in getattr(image, "tile", None) or []:
+        args = tile[3] if len(tile) > 3 else None
+        rawmode = args[0] if isinstance(args, tuple) and args else args
+        if isinstance(rawmode, str) and "16" in rawmode:
+            return True
+    return False
+
+
+def to_samples(image: Image.Image) -> np.ndarray:
+    """(H, W, C) uint8 samples of ``image`` (C = 1..4), exactly as stored."""
+    if _is_high_bit_depth(image) or image.mode.startswith(("I", "F")):
+        raise UnsupportedImageError(f"{image.mode} images with more than 8 bits per sample are not supported")
+    if image.mode == "1":
+        image = image.convert("L")
+    elif image.mode == "P":
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    elif image.mode == "PA":
+        image = image.convert("RGBA")
+    if image.mode not in _STORED_MODES:
+        raise UnsupportedImageError(f"images in mode {image.mode} are not supported (use L, LA, RGB or RGBA)")
+    if image.width < 1 or image.height < 1:
+        raise UnsupportedImageError("empty image")
+    arr = np.asarray(image)
+    return arr.reshape(image.height, image.width, -1)
+
+
+def from_samples(samples: np.ndarray) -> Image.Image:
+    channels = samples.shape[2]
+    if channels == 1:
+        return Image.fromarray(samples[:, :, 0], "L")
+    return Image.fromarray(np.ascontiguousarray(samples), MODES_BY_CHANNELS[channels])
+
+
+def open_image(path: str) -> Image.Image:
+    """Open and fully read an image file; anything Pillow cannot read is an
+    ``UnsupportedImageError`` with one line of explanation."""
+    try:
+        image = Image.open(path)
+        if _is_high_bit_depth(image):
+            raise UnsupportedImageError(f"{path}: images with more than 8 bits per sample are not supported")
+        image.load()
+    except FileNotFoundError:
+        raise
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
+        raise UnsupportedImageError(f"cannot read {path} as an image ({e})") from None
+    return image
