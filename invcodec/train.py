@@ -1,0 +1,175 @@
+"""Train the integer flow on random crops: ``python -m invcodec.train --data DIR ...``.
+
+Single process, or data-parallel under ``torchrun --nproc_per_node N -m invcodec.train``
+(NCCL on GPUs, gloo on CPUs). The loss is the exact code length of the latents in bits
+per sub-pixel (bpsp). Rank 0 writes ``checkpoint.pt`` (resumable with ``--resume``),
+``log.jsonl`` (train / validation bpsp) and the final ``model.safetensors``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
+from tqdm import tqdm
+
+from .data import RandomCrops, centre_crops, load_folder
+from .model import IntegerFlowModel, ModelConfig
+from .weights import save_model
+
+
+class _Objective(torch.nn.Module):
+    """bpsp of a uint8 batch; wrapped so DDP sees one forward."""
+
+    def __init__(self, model: IntegerFlowModel):
+        super().__init__()
+        self.model = model
+
+    def forward(self, batch: torch.Tensor) -> torch.Tensor:
+        x = batch.float()
+        return self.model.bits(x).mean() / x[0].numel()
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="invcodec train", description=__doc__.splitlines()[0])
+    p.add_argument("--data", required=True, help="folder of training images")
+    p.add_argument("--val", help="folder of validation images (never trained on)")
+    p.add_argument("--out", required=True, help="run folder: checkpoint, log, final model")
+    p.add_argument("--steps", type=int, default=20000)
+    p.add_argument("--batch", type=int, default=32, help="crops per step per process")
+    p.add_argument("--crop", type=int, default=128)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--warmup", type=int, default=500)
+    p.add_argument("--config", default="{}", help="ModelConfig overrides as JSON")
+    p.add_argument("--val-every", type=int, default=1000)
+    p.add_argument("--val-crop", type=int, default=256)
+    p.add_argument("--ckpt-every", type=int, default=1000)
+    p.add_argument("--time-limit", type=float, default=0, help="stop (and save) after this many seconds")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--name", default="model", help="name written into the model card metadata")
+    return p.parse_args(argv)
+
+
+def _lr_factor(step: int, warmup: int, total: int) -> float:
+    if step < warmup:
+        return (step + 1) / warmup
+    return 0.5 * (1 + math.cos(math.pi * min(1.0, (step - warmup) / max(1, total - warmup))))
+
+
+@torch.no_grad()
+def validate(model: IntegerFlowModel, crops: np.ndarray, device: torch.device) -> float:
+    model.eval()
+    bits, dims = 0.0, 0
+    for i in range(0, len(crops), 8):
+        x = torch.from_numpy(crops[i : i + 8]).to(device).float()
+        bits += model.bits(x).sum().item()
+        dims += x.numel()
+    model.train()
+    return bits / dims
+
+
+def _save_checkpoint(path: Path, model, opt, step: int, args) -> None:
+    tmp = path.with_suffix(".tmp")
+    torch.save(
+        {"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "config": model.cfg.to_json(), "args": vars(args)},
+        tmp,
+    )
+    os.replace(tmp, path)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    if distributed:
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+        rank, world = dist.get_rank(), dist.get_world_size()
+    else:
+        rank, world = 0, 1
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    device = torch.device(f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu")
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+        torch.backends.cudnn.benchmark = True
+    torch.manual_seed(args.seed)
+
+    out = Path(args.out)
+    if rank == 0:
+        out.mkdir(parents=True, exist_ok=True)
+    ckpt_path = out / "checkpoint.pt"
+    start_step = 0
+    if args.resume and ckpt_path.exists():
+        ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=True)
+        cfg = ModelConfig.from_json(ckpt["config"])
+    else:
+        ckpt = None
+        cfg = ModelConfig(**json.loads(args.config))
+    model = IntegerFlowModel(cfg).to(device)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.0)
+    if ckpt is not None:
+        model.load_state_dict(ckpt["model"])
+        opt.load_state_dict(ckpt["opt"])
+        start_step = ckpt["step"]
+    objective = _Objective(model)
+    if distributed:
+        objective = DistributedDataParallel(objective, device_ids=[local_rank] if device.type == "cuda" else None)
+
+    crops = RandomCrops(load_folder(args.data), args.crop, seed=args.seed * 1000 + rank + 7919 * start_step)
+    val = centre_crops(load_folder(args.val), args.val_crop) if args.val and rank == 0 else None
+    log = open(out / "log.jsonl", "a") if rank == 0 else None
+
+    t0 = time.time()
+    bar = tqdm(range(start_step, args.steps), initial=start_step, total=args.steps, disable=rank != 0, unit="step")
+    step = start_step
+    for step in bar:
+        for group in opt.param_groups:
+            group["lr"] = args.lr * _lr_factor(step, args.warmup, args.steps)
+        batch = torch.from_numpy(crops.batch(args.batch)).to(device, non_blocking=True)
+        loss = objective(batch)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        done = step + 1
+        if rank == 0:
+            bar.set_postfix(bpsp=f"{loss.item():.3f}")
+            record = None
+            if done % 50 == 0:
+                record = {"step": done, "train_bpsp": loss.item(), "seconds": time.time() - t0}
+            if val is not None and (done % args.val_every == 0 or done == args.steps):
+                record = {**(record or {"step": done}), "val_bpsp": validate(model, val, device)}
+            if record:
+                log.write(json.dumps(record) + "\n")
+                log.flush()
+            if done % args.ckpt_every == 0:
+                _save_checkpoint(ckpt_path, model, opt, done, args)
+        stop = args.time_limit and time.time() - t0 > args.time_limit
+        if distributed:  # every rank must stop at the same step
+            flag = torch.tensor([1.0 if stop else 0.0], device=device)
+            dist.all_reduce(flag)
+            stop = flag.item() > 0
+        if stop:
+            break
+    if rank == 0:
+        _save_checkpoint(ckpt_path, model, opt, step + 1, args)
+        card = {"name": args.name, "steps": str(step + 1), "train_seconds": f"{time.time() - t0:.0f}",
+                "train_command_args": json.dumps(vars(args))}
+        if val is not None:
+            card["val_bpsp"] = f"{validate(model, val, device):.4f}"
+        save_model(model, out / "model.safetensors", card)
+        log.close()
+    if distributed:
+        dist.destroy_process_group()
+
+
+if __name__ == "__main__":
+    main()
