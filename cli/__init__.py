@@ -1,0 +1,1 @@
+"""The ``invcodec`` command (installed as the package ``invcodec_cli``)."""

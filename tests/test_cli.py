@@ -1,0 +1,91 @@
+"""The command line as a user meets it: real processes, real files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from .conftest import smooth_image
+
+
+def invcodec(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "invcodec_cli.main", *args], capture_output=True, text=True, cwd=cwd)
+
+
+@pytest.fixture
+def photo(tmp_path):
+    path = tmp_path / "photo.png"
+    Image.fromarray(smooth_image(40, 56, 3)).save(path)
+    return path
+
+
+def test_compress_decompress_info(photo, tmp_path) -> None:
+    r = invcodec("compress", str(photo))
+    assert r.returncode == 0, r.stderr
+    inv = tmp_path / "photo.inv"
+    assert inv.exists() and "bits/sub-pixel" in r.stdout
+    r = invcodec("decompress", str(inv), "-o", str(tmp_path / "back.png"))
+    assert r.returncode == 0, r.stderr
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "back.png")), np.asarray(Image.open(photo)))
+    r = invcodec("info", str(inv), "--json")
+    info = json.loads(r.stdout)
+    assert (info["width"], info["height"], info["channels"], info["mode"]) == (56, 40, 3, "lossless")
+    assert invcodec("info", str(inv)).stdout.count("model_id") == 1
+
+
+def test_default_decompress_name_and_no_overwrite(photo, tmp_path) -> None:
+    assert invcodec("compress", str(photo), "-o", str(tmp_path / "a.inv")).returncode == 0
+    r = invcodec("decompress", str(tmp_path / "a.inv"))
+    assert r.returncode == 0 and (tmp_path / "a.png").exists()
+    before = (tmp_path / "a.inv").read_bytes()
+    r = invcodec("compress", str(photo), "-o", str(tmp_path / "a.inv"))
+    assert r.returncode != 0 and "exists" in r.stderr and (tmp_path / "a.inv").read_bytes() == before
+    r = invcodec("compress", str(photo), "-o", str(tmp_path / "a.inv"), "--force")
+    assert r.returncode == 0
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [(b"", "cannot read"), (b"not an image at all", "cannot read")],
+)
+def test_bad_images_give_one_line_and_no_output(tmp_path, content, message) -> None:
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(content)
+    r = invcodec("compress", str(bad))
+    assert r.returncode != 0 and message in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+    assert not (tmp_path / "bad.inv").exists()
+    assert list(tmp_path.iterdir()) == [bad]  # no temporary leftovers either
+
+
+def test_16_bit_and_missing_input(tmp_path) -> None:
+    p16 = tmp_path / "deep.png"
+    Image.fromarray(np.zeros((4, 4), np.uint16)).save(p16)
+    r = invcodec("compress", str(p16))
+    assert r.returncode != 0 and "8 bits" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    r = invcodec("compress", str(tmp_path / "nope.png"))
+    assert r.returncode != 0 and "no such file" in r.stderr
+
+
+def test_corrupted_inv_gives_one_line_and_no_output(photo, tmp_path) -> None:
+    invcodec("compress", str(photo))
+    inv = tmp_path / "photo.inv"
+    data = bytearray(inv.read_bytes())
+    data[-5] ^= 0x40
+    inv.write_bytes(bytes(data))
+    r = invcodec("decompress", str(inv), "-o", str(tmp_path / "out.png"))
+    assert r.returncode != 0 and r.stderr.startswith("invcodec: error:") and len(r.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out.png").exists()
+    r = invcodec("decompress", str(photo), "-o", str(tmp_path / "y.png"))  # a PNG is not a .inv
+    assert r.returncode != 0 and "not an invcodec file" in r.stderr
+
+
+def test_lossy_output_format_is_refused(photo, tmp_path) -> None:
+    invcodec("compress", str(photo))
+    r = invcodec("decompress", str(tmp_path / "photo.inv"), "-o", str(tmp_path / "x.jpg"))
+    assert r.returncode != 0 and "lossless" in r.stderr
