@@ -1,0 +1,1 @@
+"""Benchmarks (installed as ``invcodec_benchmarks``); not part of the test run."""

@@ -1,0 +1,64 @@
+"""One interface for invcodec and every baseline codec: encode to bytes, decode to pixels."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import PIL
+from PIL import Image
+
+
+@dataclass
+class Codec:
+    name: str
+    version: str
+    encode: Callable[[np.ndarray], bytes]
+    decode: Callable[[bytes], np.ndarray]
+
+
+def _pillow(fmt: str, **options) -> tuple[Callable, Callable]:
+    def encode(samples: np.ndarray) -> bytes:
+        buf = io.BytesIO()
+        Image.fromarray(samples).save(buf, fmt, **options)
+        return buf.getvalue()
+
+    def decode(data: bytes) -> np.ndarray:
+        with Image.open(io.BytesIO(data)) as im:
+            return np.asarray(im)
+
+    return encode, decode
+
+
+def invcodec_codec(model_name: str | None = None) -> Codec:
+    import invcodec
+    from invcodec.codec import compress_samples, decompress_samples
+    from invcodec.registry import get_model
+
+    model = get_model(model_name)
+    return Codec(
+        f"invcodec ({model_name or 'photo-v1'})",
+        invcodec.__version__,
+        lambda s: compress_samples(s, model)[0],
+        lambda d: decompress_samples(d, model),
+    )
+
+
+def lossless_baselines() -> list[Codec]:
+    v = PIL.__version__
+    codecs = [
+        Codec("PNG (optimize)", f"Pillow {v}", *_pillow("PNG", optimize=True)),
+        Codec("WebP lossless", f"Pillow {v}", *_pillow("WEBP", lossless=True, quality=100, method=6)),
+        Codec("JPEG2000 lossless", f"Pillow {v}", *_pillow("JPEG2000", irreversible=False)),
+    ]
+    try:
+        import pillow_jxl  # noqa: F401  (registers JPEG-XL with Pillow)
+        from importlib.metadata import version
+
+        codecs.append(Codec("JPEG-XL lossless (effort 7)", f"pillow-jxl-plugin {version('pillow-jxl-plugin')}",
+                            *_pillow("JXL", lossless=True, effort=7)))
+    except ImportError:
+        pass
+    return codecs

@@ -1,0 +1,92 @@
+"""Lossless benchmark: invcodec vs PNG, WebP, JPEG2000 and JPEG-XL on a folder of images.
+
+    python -m invcodec_benchmarks.lossless ../shared/data/kodak --out results/kodak-lossless
+
+Per image and mean: bits per sub-pixel, encode and decode seconds; every decode is
+checked to be bit-exact. Writes results.json and results.md into --out."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from tqdm import tqdm
+
+from .codecs import Codec, invcodec_codec, lossless_baselines
+
+
+def _git_hash() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              cwd=Path(__file__).parent).stdout.strip() or "unknown"
+    except OSError:
+        return "unknown"
+
+
+def measure(codec: Codec, samples: np.ndarray) -> dict:
+    t0 = time.perf_counter()
+    data = codec.encode(samples)
+    t1 = time.perf_counter()
+    decoded = codec.decode(data)
+    t2 = time.perf_counter()
+    return {"bpsp": 8 * len(data) / samples.size, "bytes": len(data), "encode_s": t1 - t0, "decode_s": t2 - t1,
+            "exact": bool(decoded.shape == samples.shape and np.array_equal(decoded, samples))}
+
+
+def run(folder: Path, limit: int | None, model: str | None) -> dict:
+    paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in {".png", ".ppm", ".bmp", ".tif", ".tiff"})[:limit]
+    codecs = [invcodec_codec(model)] + lossless_baselines()
+    results = {c.name: {"version": c.version, "images": {}} for c in codecs}
+    for path in tqdm(paths, unit="image"):
+        samples = np.asarray(Image.open(path).convert("RGB"))
+        for codec in codecs:
+            results[codec.name]["images"][path.name] = measure(codec, samples)
+    for entry in results.values():
+        rows = list(entry["images"].values())
+        entry["mean"] = {k: float(np.mean([r[k] for r in rows])) for k in ("bpsp", "encode_s", "decode_s")}
+        entry["all_exact"] = all(r["exact"] for r in rows)
+    return {
+        "benchmark": "lossless",
+        "folder": str(folder),
+        "images": len(paths),
+        "git": _git_hash(),
+        "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
+                    "torch_threads": torch.get_num_threads()},
+        "codecs": results,
+    }
+
+
+def markdown(report: dict) -> str:
+    lines = [f"Lossless, {report['images']} images from `{report['folder']}` (git {report['git']}, "
+             f"{report['machine']['torch_threads']} threads)", "",
+             "| codec | bits/sub-pixel | encode s/image | decode s/image | all exact |", "|---|---:|---:|---:|:---:|"]
+    for name, entry in sorted(report["codecs"].items(), key=lambda kv: kv[1]["mean"]["bpsp"]):
+        m = entry["mean"]
+        lines.append(f"| {name} | {m['bpsp']:.3f} | {m['encode_s']:.2f} | {m['decode_s']:.2f} | {'yes' if entry['all_exact'] else 'NO'} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("folder", type=Path)
+    p.add_argument("--out", type=Path, default=Path("results/lossless"))
+    p.add_argument("--limit", type=int, default=None, help="only the first N images")
+    p.add_argument("--model", default=None)
+    args = p.parse_args(argv)
+    report = run(args.folder, args.limit, args.model)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(json.dumps(report, indent=1))
+    table = markdown(report)
+    (args.out / "results.md").write_text(table)
+    print(table)
+
+
+if __name__ == "__main__":
+    main()
