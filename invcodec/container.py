@@ -63,6 +63,11 @@ class Header:
         ]
 
     @property
+    def tile_count(self) -> int:
+        t = self.tile_size
+        return -(-self.height // t) * -(-self.width // t)
+
+    @property
     def streams_per_tile(self) -> int:
         return 2 if self.has_alpha else 1
 
@@ -115,7 +120,7 @@ def unpack_header(data: bytes) -> tuple[Header, list[tuple[StreamKind, int]], in
         raise InvalidFileError(f"unsupported bit depth {bit_depth}")
     validate_geometry(width, height, channels, tile)
     header = Header(width, height, channels, tile, model_id, crc, Mode(mode), bit_depth, version)
-    expected = len(header.tiles()) * header.streams_per_tile
+    expected = header.tile_count * header.streams_per_tile
     if n_streams != expected:
         raise InvalidFileError(f"stream count {n_streams} does not match the geometry (expected {expected})")
     table = []

@@ -25,7 +25,7 @@ def test_round_trip() -> None:
     assert header.model_id == bytes(range(16)) and header.pixel_crc32 == 0xDEADBEEF
     assert [s.kind for s in streams] == [StreamKind.FLOW, StreamKind.CONSTANT, StreamKind.RAW, StreamKind.CONSTANT]
     assert streams[2].payload == b"\0" * 24
-    assert header.tiles() == [(0, 0, 20, 32), (0, 32, 20, 8)]
+    assert header.tiles() == [(0, 0, 20, 32), (0, 32, 20, 8)] and header.tile_count == 2
 
 
 def _reheader(data: bytes, **fields) -> bytes:
