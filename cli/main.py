@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import sys
@@ -22,7 +23,6 @@ class CodecError(click.ClickException):
 
 def _fail_on_bad_input(fn):
     """Turn the library's expected failures into one clear line and a non-zero exit."""
-    import functools
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):

@@ -65,10 +65,9 @@ def _decode_planes(model: IntegerFlowModel | None, stream: Stream, h: int, w: in
         if n != 1 or len(stream.payload) != 1:
             raise InvalidFileError("invalid constant stream")
         return np.full((h, w, 1), stream.payload[0], dtype=np.uint8)
-    assert model is not None
     try:
         three = latent_coder.decode_tile(model, stream.payload, h, w)
-    except (ValueError, RuntimeError, OverflowError) as e:
+    except Exception as e:  # whatever a corrupted stream makes the coder raise, it is a bad file
         raise InvalidFileError(f"corrupted flow stream ({e})") from None
     return three[:, :, :n]
 
@@ -103,6 +102,7 @@ def decompress_samples(data: bytes, model: IntegerFlowModel | None = None, progr
             model = model_by_id(header.model_id)
         elif model_id(model) != header.model_id:
             raise InvalidFileError("the file was written with a different model than the one given")
+    # (without flow streams no model is needed: raw and constant tiles decode anywhere)
     out = np.empty((header.height, header.width, header.channels), dtype=np.uint8)
     colour = header.colour_planes
     it = iter(streams)
