@@ -19,6 +19,8 @@ import torch
 from PIL import Image
 from tqdm import tqdm
 
+from invcodec.data import IMAGE_SUFFIXES
+
 from .codecs import Codec, invcodec_codec, lossless_baselines
 
 
@@ -40,9 +42,9 @@ def measure(codec: Codec, samples: np.ndarray) -> dict:
             "exact": bool(decoded.shape == samples.shape and np.array_equal(decoded, samples))}
 
 
-def run(folder: Path, limit: int | None, model: str | None) -> dict:
-    paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in {".png", ".ppm", ".bmp", ".tif", ".tiff"})[:limit]
-    codecs = [invcodec_codec(model)] + lossless_baselines()
+def run(folder: Path, limit: int | None, model: str | None, only_invcodec: bool = False) -> dict:
+    paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[:limit]
+    codecs = [invcodec_codec(model)] + ([] if only_invcodec else lossless_baselines())
     results = {c.name: {"version": c.version, "images": {}} for c in codecs}
     for path in tqdm(paths, unit="image"):
         samples = np.asarray(Image.open(path).convert("RGB"))
@@ -79,8 +81,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--out", type=Path, default=Path("results/lossless"))
     p.add_argument("--limit", type=int, default=None, help="only the first N images")
     p.add_argument("--model", default=None)
+    p.add_argument("--only-invcodec", action="store_true", help="skip the baseline codecs")
     args = p.parse_args(argv)
-    report = run(args.folder, args.limit, args.model)
+    report = run(args.folder, args.limit, args.model, args.only_invcodec)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(report, indent=1))
     table = markdown(report)
