@@ -16,7 +16,7 @@ MAGIC = b"\x89INV\r\n\x1a\n"
 FORMAT_VERSION = 1
 MAX_SIDE = 1 << 16  # 65536 px
 MAX_PIXELS = 1 << 28  # 268 megapixels
-MIN_TILE, MAX_TILE = 16, 4096
+MIN_TILE, MAX_TILE = 16, 512  # the tile bounds the decoder's memory (about 0.5 GB at 512)
 
 _FIXED = struct.Struct("<8sBBBBIII16sII")  # magic..n_streams
 _STREAM = struct.Struct("<BI")
