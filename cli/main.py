@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-import functools
 import io
 import json
+import os
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Callable
 
 import click
+from invcodec.data import IMAGE_SUFFIXES
+
+from .batch import STDIO, expand_inputs, output_for
 
 LOSSLESS_OUTPUTS = {".png": "PNG", ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP"}
 
@@ -21,29 +26,132 @@ class CodecError(click.ClickException):
         click.echo(f"invcodec: error: {self.format_message()}", err=True)
 
 
-def _fail_on_bad_input(fn):
-    """Turn the library's expected failures into one clear line and a non-zero exit."""
+def describe_failure(exc: BaseException) -> str | None:
+    """The one-line message for an expected failure; None for a bug (let it surface)."""
+    from invcodec.errors import InvalidFileError, UnsupportedImageError
 
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        from invcodec.errors import InvalidFileError, UnsupportedImageError
+    from .output import OutputExistsError
 
-        from .output import OutputExistsError
+    if isinstance(exc, (InvalidFileError, UnsupportedImageError, OutputExistsError, CodecError)):
+        return exc.format_message() if isinstance(exc, CodecError) else str(exc)
+    if isinstance(exc, FileNotFoundError):
+        return f"{exc.filename}: no such file"
+    if isinstance(exc, IsADirectoryError):
+        return f"{exc.filename}: is a directory"
+    if isinstance(exc, PermissionError):
+        return f"{exc.filename}: permission denied"
+    if isinstance(exc, OSError):
+        return f"{exc.filename or ''}: {exc.strerror or exc}"
+    if isinstance(exc, ValueError):  # e.g. an unknown model name
+        return str(exc)
+    return None
 
-        try:
-            return fn(*args, **kwargs)
-        except (InvalidFileError, UnsupportedImageError, OutputExistsError) as e:
-            raise CodecError(str(e)) from None
-        except FileNotFoundError as e:
-            raise CodecError(f"{e.filename}: no such file") from None
-        except IsADirectoryError as e:
-            raise CodecError(f"{e.filename}: is a directory") from None
-        except PermissionError as e:
-            raise CodecError(f"{e.filename}: permission denied") from None
-        except ValueError as e:  # e.g. an unknown model name
-            raise CodecError(str(e)) from None
 
-    return wrapper
+def _write(output: Path, data: bytes, force: bool) -> None:
+    from .output import write_atomic
+
+    if output == STDIO:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        write_atomic(output, data, force)
+
+
+def _check_free(output: Path, force: bool) -> None:
+    if output != STDIO and output.exists() and not force:
+        raise CodecError(f"{output} exists (use --force to overwrite)")
+
+
+def _read_input(path: Path) -> bytes:
+    return sys.stdin.buffer.read() if path == STDIO else path.read_bytes()
+
+
+def compress_one(input: Path, output: Path, model: str | None, force: bool) -> str:
+    from invcodec import pixels
+    from invcodec.codec import compress_samples
+    from invcodec.registry import get_model
+
+    _check_free(output, force)
+    source = io.BytesIO(_read_input(input)) if input == STDIO else str(input)
+    samples = pixels.to_samples(pixels.open_image(source, name=str(input)))
+    start = time.perf_counter()
+    data, stats = compress_samples(samples, get_model(model), progress=sys.stderr.isatty())
+    seconds = time.perf_counter() - start
+    _write(output, data, force)
+    h, w, c = samples.shape
+    line = f"{input} -> {output}: {w}x{h}x{c}, {len(data)} bytes, {stats.bits_per_sub_pixel:.3f} bits/sub-pixel, {seconds:.2f} s"
+    if stats.flow_bytes:
+        line += f" (flow streams {8 * stats.flow_bytes:.0f} bits vs model estimate {stats.flow_estimated_bits:.0f})"
+    return line
+
+
+def decompress_one(input: Path, output: Path, model: str | None, force: bool) -> str:
+    from invcodec import pixels
+    from invcodec.codec import decompress_samples
+    from invcodec.registry import get_model
+
+    fmt = "PNG" if output == STDIO else LOSSLESS_OUTPUTS.get(output.suffix.lower())
+    if fmt is None:
+        raise CodecError(f"{output}: choose a lossless output format ({', '.join(LOSSLESS_OUTPUTS)})")
+    _check_free(output, force)
+    data = _read_input(input)
+    start = time.perf_counter()
+    samples = decompress_samples(data, get_model(model) if model else None, progress=sys.stderr.isatty())
+    seconds = time.perf_counter() - start
+    buf = io.BytesIO()
+    pixels.from_samples(samples).save(buf, fmt, **({"lossless": True} if fmt == "WEBP" else {}))
+    _write(output, buf.getvalue(), force)
+    h, w, c = samples.shape
+    return f"{input} -> {output}: {w}x{h}x{c}, {8 * len(data) / samples.size:.3f} bits/sub-pixel, {seconds:.2f} s"
+
+
+def _worker_init(threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads)
+
+
+def _safe_call(fn: Callable[..., str], *args) -> tuple[bool, str]:
+    """Run one job; expected failures come back as messages (also from worker processes)."""
+    try:
+        return True, fn(*args)
+    except Exception as exc:  # noqa: BLE001 - classified right here
+        message = describe_failure(exc)
+        if message is None:
+            raise
+        return False, message
+
+
+def _run_batch(fn: Callable[..., str], jobs: list[tuple[Path, Path]], model: str | None, force: bool, workers: int) -> None:
+    """Run every job, report each, carry on past failures, exit 1 if any failed."""
+    to_stdout = any(out == STDIO for _, out in jobs)
+    report = (lambda line: click.echo(line, err=True)) if to_stdout else click.echo
+    args = [(fn, inp, out, model, force) for inp, out in jobs]
+    if workers > 1 and len(jobs) > 1:
+        threads = max(1, (os.cpu_count() or 1) // workers)
+        with ProcessPoolExecutor(workers, initializer=_worker_init, initargs=(threads,)) as pool:
+            results = list(pool.map(_safe_call, *zip(*args)))
+    else:
+        results = [_safe_call(*a) for a in args]
+    failures = []
+    for (inp, _), (ok, message) in zip(jobs, results):
+        if ok:
+            report(message)
+        else:
+            failures.append(inp)
+            click.echo(f"invcodec: error: {message}", err=True)
+    if failures:
+        if len(jobs) > 1:
+            click.echo(f"invcodec: {len(failures)} of {len(jobs)} files failed: {', '.join(map(str, failures))}", err=True)
+        sys.exit(1)
+
+
+def _jobs(inputs: tuple[Path, ...], output: Path | None, suffix: str, folder_suffixes: set[str]) -> list[tuple[Path, Path]]:
+    try:
+        files = expand_inputs(inputs, folder_suffixes)
+        return [(f, output_for(f, output, suffix, len(files))) for f in files]
+    except ValueError as e:
+        raise CodecError(str(e)) from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -55,80 +163,61 @@ def main() -> None:
       invcodec compress photo.png            -> photo.inv
       invcodec decompress photo.inv          -> photo.png (exact pixels)
       invcodec info photo.inv                -> what the file holds
+      invcodec compress photos/ -j 2         -> every image in photos/, 2 workers
     """
 
 
+_inputs = click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path, allow_dash=True))
+_output = click.option("-o", "--output", type=click.Path(path_type=Path, allow_dash=True),
+                       help="Output file ('-' for stdout), or an existing folder when there are several inputs.")
+_force = click.option("-f", "--force", is_flag=True, help="Overwrite outputs that exist.")
+_workers = click.option("-j", "--jobs", "workers", type=click.IntRange(1, 64), default=1, show_default=True,
+                        help="Files processed in parallel.")
+
+
 @main.command()
-@click.argument("input", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Output file [default: INPUT with .inv].")
+@_inputs
+@_output
 @click.option("-m", "--model", default=None, help="Shipped model name or path to a .safetensors model [default: photo-v1].")
-@click.option("-f", "--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
-@_fail_on_bad_input
-def compress(input: Path, output: Path | None, model: str | None, force: bool) -> None:
-    """Compress an 8-bit image (grey, RGB, with or without alpha) losslessly to .inv."""
-    from invcodec import pixels
-    from invcodec.codec import compress_samples
-    from invcodec.registry import get_model
+@_force
+@_workers
+def compress(inputs: tuple[Path, ...], output: Path | None, model: str | None, force: bool, workers: int) -> None:
+    """Compress 8-bit images (grey, RGB, with or without alpha) losslessly to .inv.
 
-    from .output import write_atomic
-
-    output = output or input.with_suffix(".inv")
-    if output.exists() and not force:
-        raise CodecError(f"{output} exists (use --force to overwrite)")
-    samples = pixels.to_samples(pixels.open_image(str(input)))
-    start = time.perf_counter()
-    data, stats = compress_samples(samples, get_model(model), progress=sys.stderr.isatty())
-    seconds = time.perf_counter() - start
-    write_atomic(output, data, force)
-    h, w, c = samples.shape
-    line = f"{input} -> {output}: {w}x{h}x{c}, {len(data)} bytes, {stats.bits_per_sub_pixel:.3f} bits/sub-pixel, {seconds:.2f} s"
-    if stats.flow_bytes:
-        line += f" (flow streams {8 * stats.flow_bytes:.0f} bits vs model estimate {stats.flow_estimated_bits:.0f})"
-    click.echo(line)
+    INPUTS are image files, folders (every image in them) or '-' for stdin. Each FILE
+    is written to FILE with .inv unless -o says otherwise. A file that fails is reported
+    and skipped; the exit status is 1 if any failed."""
+    _run_batch(compress_one, _jobs(inputs, output, ".inv", IMAGE_SUFFIXES), model, force, workers)
 
 
 @main.command()
-@click.argument("input", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Output image [default: INPUT with .png].")
+@_inputs
+@_output
 @click.option("-m", "--model", default=None, help="Model file, if the .inv was written with one that is not shipped.")
-@click.option("-f", "--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
-@_fail_on_bad_input
-def decompress(input: Path, output: Path | None, model: str | None, force: bool) -> None:
-    """Decode a .inv file to a lossless image file (PNG, or BMP/TIFF/WebP by extension)."""
-    from invcodec import pixels
-    from invcodec.codec import decompress_samples
-    from invcodec.registry import get_model
+@_force
+@_workers
+def decompress(inputs: tuple[Path, ...], output: Path | None, model: str | None, force: bool, workers: int) -> None:
+    """Decode .inv files to lossless images (PNG, or BMP/TIFF/WebP by -o's extension).
 
-    from .output import write_atomic
-
-    output = output or input.with_suffix(".png")
-    fmt = LOSSLESS_OUTPUTS.get(output.suffix.lower())
-    if fmt is None:
-        raise CodecError(f"{output.suffix or 'no extension'}: choose a lossless output ({', '.join(LOSSLESS_OUTPUTS)})")
-    if output.exists() and not force:
-        raise CodecError(f"{output} exists (use --force to overwrite)")
-    data = input.read_bytes()
-    start = time.perf_counter()
-    samples = decompress_samples(data, get_model(model) if model else None, progress=sys.stderr.isatty())
-    seconds = time.perf_counter() - start
-    buf = io.BytesIO()
-    options = {"lossless": True} if fmt == "WEBP" else {}
-    pixels.from_samples(samples).save(buf, fmt, **options)
-    write_atomic(output, buf.getvalue(), force)
-    h, w, c = samples.shape
-    click.echo(f"{input} -> {output}: {w}x{h}x{c}, {8 * len(data) / samples.size:.3f} bits/sub-pixel, {seconds:.2f} s")
+    INPUTS are .inv files, folders (every .inv in them) or '-' for stdin."""
+    _run_batch(decompress_one, _jobs(inputs, output, ".png", {".inv"}), model, force, workers)
 
 
 @main.command()
 @click.argument("input", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the header as JSON.")
-@_fail_on_bad_input
 def info(input: Path, as_json: bool) -> None:
     """Show what a .inv file holds (header and streams)."""
     from invcodec import container
 
-    data = input.read_bytes()
-    header, table, _ = container.unpack_header(data)
+    try:
+        data = input.read_bytes()
+        header, table, _ = container.unpack_header(data)
+    except Exception as exc:  # noqa: BLE001
+        message = describe_failure(exc)
+        if message is None:
+            raise
+        raise CodecError(message) from None
     fields = {
         "file": str(input),
         "bytes": len(data),

@@ -6,6 +6,8 @@ way in: "1" (bilevel) -> L, "P" (palette) -> RGB or RGBA (decodes as that mode).
 
 from __future__ import annotations
 
+from typing import BinaryIO
+
 import numpy as np
 from PIL import Image
 
@@ -51,16 +53,19 @@ def from_samples(samples: np.ndarray) -> Image.Image:
     return Image.fromarray(np.ascontiguousarray(samples), MODES_BY_CHANNELS[channels])
 
 
-def open_image(path: str) -> Image.Image:
-    """Open and fully read an image file; anything Pillow cannot read is an
-    ``UnsupportedImageError`` with one line of explanation."""
+def open_image(source: str | BinaryIO, name: str | None = None) -> Image.Image:
+    """Open and fully read an image (path or binary file object); anything Pillow cannot
+    read is an ``UnsupportedImageError`` with one line of explanation."""
+    name = name or str(source)
     try:
-        image = Image.open(path)
+        image = Image.open(source)
         if _is_high_bit_depth(image):
-            raise UnsupportedImageError(f"{path}: images with more than 8 bits per sample are not supported")
+            raise UnsupportedImageError(f"{name}: images with more than 8 bits per sample are not supported")
         image.load()
-    except FileNotFoundError:
+    except (FileNotFoundError, IsADirectoryError, PermissionError):
         raise
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
-        raise UnsupportedImageError(f"cannot read {path} as an image ({e})") from None
+        if isinstance(e, UnsupportedImageError):
+            raise
+        raise UnsupportedImageError(f"cannot read {name} as an image ({e})") from None
     return image

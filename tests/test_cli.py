@@ -89,3 +89,34 @@ def test_lossy_output_format_is_refused(photo, tmp_path) -> None:
     invcodec("compress", str(photo))
     r = invcodec("decompress", str(tmp_path / "photo.inv"), "-o", str(tmp_path / "x.jpg"))
     assert r.returncode != 0 and "lossless" in r.stderr
+
+
+def test_batch_continues_past_bad_files_and_fails_at_the_end(tmp_path) -> None:
+    for i in range(2):
+        Image.fromarray(smooth_image(20, 24, 3, seed=i)).save(tmp_path / f"ok{i}.png")
+    (tmp_path / "bad.png").write_bytes(b"nope")
+    r = invcodec("compress", str(tmp_path), "-j", "2")
+    assert r.returncode == 1
+    assert (tmp_path / "ok0.inv").exists() and (tmp_path / "ok1.inv").exists() and not (tmp_path / "bad.inv").exists()
+    assert "1 of 3 files failed" in r.stderr and "bad.png" in r.stderr and "Traceback" not in r.stderr
+    out = tmp_path / "out"
+    out.mkdir()
+    r = invcodec("decompress", str(tmp_path / "ok0.inv"), str(tmp_path / "ok1.inv"), "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["ok0.png", "ok1.png"]
+
+
+def test_stdin_to_stdout(photo) -> None:
+    encoded = subprocess.run([sys.executable, "-m", "invcodec_cli.main", "compress", "-"], input=photo.read_bytes(),
+                             capture_output=True, check=True).stdout
+    assert encoded.startswith(b"\x89INV")
+    decoded = subprocess.run([sys.executable, "-m", "invcodec_cli.main", "decompress", "-"], input=encoded,
+                             capture_output=True, check=True).stdout
+    import io
+
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(decoded))), np.asarray(Image.open(photo)))
+
+
+def test_several_inputs_need_a_folder_for_o(photo, tmp_path) -> None:
+    r = invcodec("compress", str(photo), str(photo), "-o", str(tmp_path / "x.inv"))
+    assert r.returncode != 0 and "existing folder" in r.stderr

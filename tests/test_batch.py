@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from invcodec_cli.batch import STDIO, expand_inputs, output_for
+
+
+def test_expand_folders_and_files(tmp_path) -> None:
+    for name in ["b.png", "a.jpg", "c.inv", "notes.txt"]:
+        (tmp_path / name).write_bytes(b"x")
+    assert [p.name for p in expand_inputs((tmp_path,), {".png", ".jpg"})] == ["a.jpg", "b.png"]
+    assert [p.name for p in expand_inputs((tmp_path,), {".inv"})] == ["c.inv"]
+    assert expand_inputs((Path("x.png"),), {".png"}) == [Path("x.png")]
+    with pytest.raises(ValueError, match="only input"):
+        expand_inputs((STDIO, Path("x.png")), {".png"})
+    with pytest.raises(ValueError, match="no input"):
+        expand_inputs((tmp_path / "empty_dir_is_missing",) * 0, {".png"})
+
+
+def test_output_paths(tmp_path) -> None:
+    assert output_for(Path("d/a.png"), None, ".inv", 1) == Path("d/a.inv")
+    assert output_for(Path("a.png"), Path("x.inv"), ".inv", 1) == Path("x.inv")
+    assert output_for(Path("a.png"), tmp_path, ".inv", 1) == tmp_path / "a.inv"
+    assert output_for(STDIO, None, ".inv", 1) == STDIO
+    assert output_for(Path("a.png"), tmp_path, ".inv", 2) == tmp_path / "a.inv"
+    with pytest.raises(ValueError, match="existing folder"):
+        output_for(Path("a.png"), Path("x.inv"), ".inv", 2)
