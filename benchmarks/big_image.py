@@ -1,0 +1,80 @@
+"""Peak memory and time of the ``invcodec`` command on a big photo.
+
+    python -m invcodec_benchmarks.big_image ../shared/data/kodak --out results/big-image.json
+
+Builds a 6144x4096 (25 MP) mosaic of the folder's first 768x512 images (real photo
+content), then runs ``invcodec compress`` and ``invcodec decompress`` as child processes
+and reads their peak resident memory (ru_maxrss) and wall time; checks the round trip."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+
+def mosaic(folder: Path, cols: int = 8, rows: int = 8) -> np.ndarray:
+    paths = sorted(folder.glob("*.png"))
+    tiles = []
+    for path in paths:
+        arr = np.asarray(Image.open(path).convert("RGB"))
+        if arr.shape[:2] == (512, 768):
+            tiles.append(arr)
+    if not tiles:
+        raise SystemExit(f"no 768x512 images in {folder}")
+    grid = [[tiles[(r * cols + c) % len(tiles)] for c in range(cols)] for r in range(rows)]
+    return np.concatenate([np.concatenate(row, axis=1) for row in grid], axis=0)
+
+
+_MEASURE = (
+    "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); "
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+)
+
+
+def _child(cmd: list[str]) -> dict:
+    """Run ``cmd`` under a fresh Python parent, which reports that one child's peak RSS."""
+    t0 = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", _MEASURE, *cmd], check=True, capture_output=True, text=True).stdout
+    return {"seconds": round(time.perf_counter() - t0, 1), "peak_rss_mb": round(int(out.split()[-1]) / 1024, 1)}
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("folder", type=Path)
+    p.add_argument("--out", type=Path, default=None)
+    args = p.parse_args(argv)
+    exe = shutil.which("invcodec") or sys.exit("the invcodec command is not on PATH")
+    image = mosaic(args.folder)
+    with tempfile.TemporaryDirectory() as tmp:
+        src, inv, back = Path(tmp) / "big.png", Path(tmp) / "big.inv", Path(tmp) / "back.png"
+        Image.fromarray(image).save(src)
+        compress = _child([exe, "compress", str(src), "-o", str(inv)])
+        decompress = _child([exe, "decompress", str(inv), "-o", str(back)])
+        exact = bool(np.array_equal(np.asarray(Image.open(back)), image))
+        size = inv.stat().st_size
+    report = {
+        "image": f"{image.shape[1]}x{image.shape[0]} mosaic of {args.folder}",
+        "megapixels": round(image.shape[0] * image.shape[1] / 1e6, 1),
+        "bits_per_sub_pixel": round(8 * size / image.size, 3),
+        "compress": compress,
+        "decompress": decompress,
+        "exact": exact,
+    }
+    text = json.dumps(report, indent=1)
+    print(text)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,167 @@
+"""Mutation fuzzing of the decoder: every mutated .inv must be rejected with
+InvalidFileError or decode to the original pixels -- never crash, hang or lie.
+
+    python -m invcodec_benchmarks.fuzz --cases 10000 --out results/fuzz.json
+
+Seeds are small images of every kind (RGB, grey, RGBA, LA, multi-tile, raw-stored noise)
+coded with the shipped model. Mutations: bit flips, random bytes, truncation, insertion,
+deletion, and header-field changes with the header CRC recomputed (so they reach the
+deeper checks). A case taking longer than --timeout seconds counts as a hang."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import struct
+import time
+import zlib
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from invcodec import container
+from invcodec.codec import compress_samples, decompress_samples
+from invcodec.errors import InvalidFileError
+
+
+def _smooth(h: int, w: int, c: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:h, 0:w]
+    planes = [128 + 60 * np.sin(xx / (5 + k)) * np.cos(yy / (7 + k)) + rng.normal(0, 3, (h, w)) for k in range(c)]
+    return np.clip(np.stack(planes, 2), 0, 255).astype(np.uint8)
+
+
+def seeds() -> list[tuple[str, np.ndarray, bytes]]:
+    noise = np.random.default_rng(9).integers(0, 256, (12, 12, 3), dtype=np.uint8)
+    images = {
+        "rgb": (_smooth(24, 20, 3, 0), 512),
+        "grey": (_smooth(8, 40, 1, 1), 512),
+        "rgba": (_smooth(17, 15, 4, 2), 512),
+        "la": (_smooth(16, 16, 2, 3), 512),
+        "tiles": (_smooth(40, 36, 3, 4), 16),
+        "noise-raw": (noise, 512),
+        "1x1": (_smooth(1, 1, 3, 5), 512),
+    }
+    return [(name, img, compress_samples(img, tile_size=tile)[0]) for name, (img, tile) in images.items()]
+
+
+def _fix_header_crc(data: bytearray) -> bytearray:
+    if len(data) < container._FIXED.size:
+        return data
+    n = struct.unpack_from("<I", data, 44)[0]
+    end = container._FIXED.size + 5 * n
+    if end + 4 <= len(data):
+        struct.pack_into("<I", data, end, zlib.crc32(bytes(data[:end])))
+    return data
+
+
+def mutate(data: bytes, rng: np.random.Generator) -> bytes:
+    d = bytearray(data)
+    kind = rng.integers(7)
+    if kind == 0:  # bit flips anywhere
+        for _ in range(rng.integers(1, 9)):
+            i = rng.integers(len(d))
+            d[i] ^= 1 << int(rng.integers(8))
+    elif kind == 1:  # random bytes anywhere
+        for _ in range(rng.integers(1, 5)):
+            d[rng.integers(len(d))] = rng.integers(256)
+    elif kind == 2:  # truncation
+        d = d[: rng.integers(len(d))]
+    elif kind == 3:  # insertion
+        i = rng.integers(len(d) + 1)
+        d[i:i] = rng.integers(0, 256, rng.integers(1, 16), dtype=np.uint8).tobytes()
+    elif kind == 4:  # deletion
+        i = rng.integers(len(d))
+        del d[i : i + int(rng.integers(1, 16))]
+    elif kind == 5:  # header field change, CRC fixed up
+        offset, fmt = [(9, "<B"), (10, "<B"), (11, "<B"), (12, "<I"), (16, "<I"), (20, "<I"), (44, "<I"), (24, "<I"), (40, "<I")][rng.integers(9)]
+        size = struct.calcsize(fmt)
+        value = int(rng.choice([0, 1, 2, 3, 4, 5, 15, 16, 17, 255, 256, 511, 512, 513, 65535, 65536, 2**31, 2**32 - 1]))
+        struct.pack_into(fmt, d, offset, value % (256**size))
+        d = _fix_header_crc(d)
+    else:  # stream table entry change (kind or length), CRC fixed up
+        n = struct.unpack_from("<I", d, 44)[0]
+        if n:
+            entry = container._FIXED.size + 5 * int(rng.integers(n))
+            if rng.random() < 0.5:
+                d[entry] = rng.integers(4)
+            else:
+                length = struct.unpack_from("<I", d, entry + 1)[0]
+                struct.pack_into("<I", d, entry + 1, max(0, length + int(rng.integers(-8, 9))))
+            d = _fix_header_crc(d)
+    return bytes(d)
+
+
+class _Timeout(BaseException):  # not an Exception: the codec must not swallow it
+    pass
+
+
+def _alarm(signum, frame):
+    raise _Timeout
+
+
+def run(cases: int, seed: int, timeout: float) -> dict:
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny files; and timings free of OpenMP contention
+    try:
+        return _run(cases, seed, timeout)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _run(cases: int, seed: int, timeout: float) -> dict:
+    rng = np.random.default_rng(seed)
+    corpus = seeds()
+    counts = {"rejected": 0, "decoded_exact": 0, "wrong_pixels": 0, "crashes": 0, "hangs": 0}
+    examples: dict[str, list[str]] = {"wrong_pixels": [], "crashes": [], "hangs": []}
+    slowest = 0.0
+    signal.signal(signal.SIGALRM, _alarm)
+    start = time.time()
+    for case in range(cases):
+        name, original, data = corpus[case % len(corpus)]
+        mutated = mutate(data, rng)
+        t0 = time.perf_counter()
+        signal.setitimer(signal.ITIMER_REAL, timeout)
+        try:
+            out = decompress_samples(mutated)
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            if out.shape == original.shape and np.array_equal(out, original):
+                counts["decoded_exact"] += 1
+            else:
+                counts["wrong_pixels"] += 1
+                examples["wrong_pixels"].append(f"case {case} ({name})")
+        except InvalidFileError:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            counts["rejected"] += 1
+        except _Timeout:
+            counts["hangs"] += 1
+            examples["hangs"].append(f"case {case} ({name})")
+        except Exception as e:  # noqa: BLE001 - this is what we are counting
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            counts["crashes"] += 1
+            examples["crashes"].append(f"case {case} ({name}): {type(e).__name__}: {e}")
+        slowest = max(slowest, time.perf_counter() - t0)
+    return {"cases": cases, "seed": seed, "timeout_s": timeout, "seconds": round(time.time() - start, 1),
+            "slowest_case_s": round(slowest, 3), **counts, "examples": {k: v[:20] for k, v in examples.items()}}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--cases", type=int, default=10000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--timeout", type=float, default=5.0)
+    p.add_argument("--out", type=Path, default=None)
+    args = p.parse_args(argv)
+    report = run(args.cases, args.seed, args.timeout)
+    text = json.dumps(report, indent=1)
+    print(text)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text + "\n")
+    return 0 if report["crashes"] == report["hangs"] == report["wrong_pixels"] == 0 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
