@@ -54,3 +54,15 @@ def test_golden_bitstream() -> None:
 def test_range_check() -> None:
     assert ans.in_range(torch.tensor([-4096.0, 4095.0]))
     assert not ans.in_range(torch.tensor([4096.0]))
+
+
+def test_running_out_of_data_is_detected_at_once() -> None:
+    enc = ans.LatentEncoder()
+    sym, mean, idx = _chunks()[1]
+    enc.push(sym, mean, idx)
+    dec = ans.LatentDecoder(enc.finish())
+    dec.pull(mean, idx)
+    import pytest
+
+    with pytest.raises(ValueError, match="ended before"):
+        dec.pull(mean, idx)

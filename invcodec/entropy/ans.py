@@ -57,6 +57,11 @@ class LatentDecoder:
         self._coder = constriction.stream.stack.AnsCoder(words)
 
     def pull(self, mean: torch.Tensor, scale_index: torch.Tensor) -> torch.Tensor:
+        # Every coded symbol moves the coder off its initial state (no probability is
+        # exactly 1), so an empty coder with symbols still to come is a truncated or forged
+        # stream: stop now instead of decoding garbage for the rest of the image.
+        if mean.numel() and self._coder.is_empty():
+            raise ValueError("ANS stream ended before the last latent")
         means, scales = _params(mean, scale_index)
         symbols = self._coder.decode(_FAMILY, means, scales)
         return torch.from_numpy(symbols.astype(np.float64)).reshape(mean.shape)
