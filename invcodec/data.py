@@ -10,13 +10,33 @@ from PIL import Image
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".ppm", ".tif", ".tiff"}
 
 
-def load_folder(folder: str | Path, min_side: int = 0) -> list[np.ndarray]:
-    """Every image in ``folder`` as an RGB uint8 array (H, W, 3), sorted by name."""
+def square(image: Image.Image, size: int) -> Image.Image:
+    """Centre square crop, resized to size x size (area filter): the face models' input."""
+    w, h = image.size
+    side = min(w, h)
+    left, top = (w - side) // 2, (h - side) // 2
+    return image.crop((left, top, left + side, top + side)).resize((size, size), Image.Resampling.BOX)
+
+
+def read_split(csv_path: str | Path, split: str) -> set[str]:
+    """File names of one split from a ``filename,split,...`` CSV (CelebA's split.csv)."""
+    lines = Path(csv_path).read_text().splitlines()
+    return {row.split(",")[0] for row in lines[1:] if row.split(",")[1] == split}
+
+
+def load_folder(
+    folder: str | Path, min_side: int = 0, names: set[str] | None = None, square_size: int | None = None
+) -> list[np.ndarray]:
+    """Every image in ``folder`` (or those in ``names``) as an RGB uint8 array (H, W, 3),
+    sorted by name; optionally centre-cropped and resized to ``square_size``."""
     paths = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if names is not None:
+        paths = [p for p in paths if p.name in names]
     images = []
     for path in paths:
         with Image.open(path) as im:
-            arr = np.asarray(im.convert("RGB"))
+            im = im.convert("RGB")
+            arr = np.asarray(square(im, square_size) if square_size else im)
         if min(arr.shape[:2]) >= min_side:
             images.append(arr)
     if not images:

@@ -20,7 +20,7 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
-from .data import RandomCrops, centre_crops, load_folder
+from .data import RandomCrops, centre_crops, load_folder, read_split
 from .model import IntegerFlowModel, ModelConfig
 from .weights import save_model
 
@@ -41,6 +41,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="invcodec train", description=__doc__.splitlines()[0])
     p.add_argument("--data", required=True, help="folder of training images")
     p.add_argument("--val", help="folder of validation images (never trained on)")
+    p.add_argument("--split-csv", help="CSV of filename,split (CelebA's split.csv): train on --train-split, validate on --val-split")
+    p.add_argument("--train-split", default="train")
+    p.add_argument("--val-split", default="test")
+    p.add_argument("--square", type=int, default=None, help="centre-crop every image to a square of this size (face models)")
     p.add_argument("--out", required=True, help="run folder: checkpoint, log, final model")
     p.add_argument("--steps", type=int, default=20000)
     p.add_argument("--batch", type=int, default=32, help="crops per step per process")
@@ -123,8 +127,13 @@ def main(argv: list[str] | None = None) -> None:
     if distributed:
         objective = DistributedDataParallel(objective, device_ids=[local_rank] if device.type == "cuda" else None)
 
-    crops = RandomCrops(load_folder(args.data), args.crop, seed=args.seed * 1000 + rank + 7919 * start_step)
-    val = centre_crops(load_folder(args.val), args.val_crop) if args.val and rank == 0 else None
+    train_names = read_split(args.split_csv, args.train_split) if args.split_csv else None
+    crops = RandomCrops(load_folder(args.data, names=train_names, square_size=args.square), args.crop,
+                        seed=args.seed * 1000 + rank + 7919 * start_step)
+    val = None
+    if rank == 0 and (args.val or args.split_csv):
+        val_names = read_split(args.split_csv, args.val_split) if args.split_csv else None
+        val = centre_crops(load_folder(args.val or args.data, names=val_names, square_size=args.square), args.val_crop)
     log = open(out / "log.jsonl", "a") if rank == 0 else None
 
     t0 = time.time()
