@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
@@ -243,6 +244,106 @@ def info(input: Path, as_json: bool) -> None:
                 kinds[s["kind"]] = kinds.get(s["kind"], 0) + 1
             value = f"{len(value)} (" + ", ".join(f"{n} {k}" for k, n in kinds.items()) + ")"
         click.echo(f"{key:>18}: {value}")
+
+
+_model_option = click.option("-m", "--model", default=None, help="Shipped model name (photo-v1, faces-v1) or a .safetensors path.")
+
+
+def _square_image(path: Path, size: int):
+    import numpy as np
+
+    from invcodec import pixels
+    from invcodec.data import square
+
+    image = pixels.open_image(str(path))
+    return np.asarray(square(image.convert("RGB"), size))
+
+
+def _expected_failures(fn):
+    """Generation commands: expected failures are one line and exit 1."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001
+            message = describe_failure(exc)
+            if message is None:
+                raise
+            raise CodecError(message) from None
+
+    return wrapper
+
+
+@main.command()
+@_model_option
+@click.option("-n", "count", type=click.IntRange(1, 1024), default=16, show_default=True, help="Number of images.")
+@click.option("--size", type=click.IntRange(16, 1024), default=64, show_default=True, help="Side in pixels (a multiple of the model's block size).")
+@click.option("-t", "--temperature", type=click.FloatRange(0.0, 2.0), default=0.8, show_default=True, help="Scales the prior's spread.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same images.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Grid image (.png).")
+@_force
+@_expected_failures
+def sample(model: str | None, count: int, size: int, temperature: float, seed: int, output: Path, force: bool) -> None:
+    """Draw new images from the model's prior ("false memories") into a grid."""
+    from invcodec import latent_space
+    from invcodec.registry import get_model
+
+    _check_free(output, force)
+    images = latent_space.sample(get_model(model), count, size, temperature, seed)
+    buf = io.BytesIO()
+    latent_space.grid(images).save(buf, "PNG")
+    _write(output, buf.getvalue(), force)
+    click.echo(f"{count} samples of {size}x{size} (temperature {temperature}, seed {seed}) -> {output}")
+
+
+@main.command()
+@click.argument("first", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("second", type=click.Path(dir_okay=False, path_type=Path))
+@_model_option
+@click.option("--steps", type=click.IntRange(2, 64), default=8, show_default=True, help="Frames, both ends included.")
+@click.option("--size", type=click.IntRange(16, 1024), default=64, show_default=True, help="Both images are centre-cropped and resized to this square.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Strip image (.png).")
+@_force
+@_expected_failures
+def interpolate(first: Path, second: Path, model: str | None, steps: int, size: int, output: Path, force: bool) -> None:
+    """Interpolate two images in latent space (every level) and write the strip."""
+    from invcodec import latent_space
+    from invcodec.registry import get_model
+
+    _check_free(output, force)
+    frames = latent_space.interpolate(get_model(model), _square_image(first, size), _square_image(second, size), steps)
+    buf = io.BytesIO()
+    latent_space.grid(frames, columns=steps).save(buf, "PNG")
+    _write(output, buf.getvalue(), force)
+    click.echo(f"{steps} frames {first} -> {second} ({size}x{size}) -> {output}")
+
+
+@main.command()
+@click.argument("images", nargs=-1, required=True, type=click.Path(path_type=Path))
+@_model_option
+@click.option("--size", type=click.IntRange(16, 4096), default=None, help="Centre-crop and resize to this square first (use 64 for faces-v1).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_expected_failures
+def score(images: tuple[Path, ...], model: str | None, size: int | None, as_json: bool) -> None:
+    """Bits per dimension of each image under the model (its negative log-likelihood):
+    lower is more typical. Sorted from most to least typical. Folders are expanded."""
+    import numpy as np
+
+    from invcodec import latent_space, pixels
+    from invcodec.registry import get_model
+
+    net = get_model(model)
+    results = []
+    for path in expand_inputs(images, IMAGE_SUFFIXES):
+        arr = _square_image(path, size) if size else np.asarray(pixels.open_image(str(path)).convert("RGB"))
+        results.append({"image": str(path), "bits_per_dim": round(latent_space.bits_per_dim(net, arr), 4)})
+    results.sort(key=lambda r: r["bits_per_dim"])
+    if as_json:
+        click.echo(json.dumps(results, indent=2))
+    else:
+        for r in results:
+            click.echo(f"{r['bits_per_dim']:8.4f}  {r['image']}")
 
 
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 import subprocess
 import sys
 
@@ -120,3 +121,21 @@ def test_stdin_to_stdout(photo) -> None:
 def test_several_inputs_need_a_folder_for_o(photo, tmp_path) -> None:
     r = invcodec("compress", str(photo), str(photo), "-o", str(tmp_path / "x.inv"))
     assert r.returncode != 0 and "existing folder" in r.stderr
+
+
+def test_sample_interpolate_score(photo, tmp_path) -> None:
+    r = invcodec("sample", "-n", "4", "--size", "32", "--seed", "3", "-o", str(tmp_path / "s.png"))
+    assert r.returncode == 0, r.stderr
+    first = (tmp_path / "s.png").read_bytes()
+    assert invcodec("sample", "-n", "4", "--size", "32", "--seed", "3", "-o", str(tmp_path / "s.png"), "--force").returncode == 0
+    assert (tmp_path / "s.png").read_bytes() == first  # --seed reproduces
+    assert Image.open(tmp_path / "s.png").size == (2 * 32 + 2, 2 * 32 + 2)
+    r = invcodec("interpolate", str(photo), str(photo), "--steps", "3", "--size", "32", "-o", str(tmp_path / "i.png"))
+    assert r.returncode == 0, r.stderr
+    noise = tmp_path / "noise.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (40, 56, 3), dtype=np.uint8)).save(noise)
+    r = invcodec("score", str(noise), str(photo), "--json")
+    ranked = json.loads(r.stdout)
+    assert [Path(x["image"]).name for x in ranked] == ["photo.png", "noise.png"]
+    r = invcodec("score", str(tmp_path / "missing.png"))
+    assert r.returncode != 0 and "no such file" in r.stderr
