@@ -24,3 +24,19 @@ def test_fuzz_smoke() -> None:
     assert report["cases"] == 40
     assert report["crashes"] == report["hangs"] == report["wrong_pixels"] == 0
     assert report["rejected"] > 0
+
+
+def test_bpd_on_a_tiny_npz(tmp_path) -> None:
+    import json
+
+    import numpy as np
+
+    from invcodec_benchmarks import bpd
+
+    from .conftest import smooth_image
+
+    np.savez(tmp_path / "x.npz", x_test=np.stack([smooth_image(32, 32, 3, seed=i) for i in range(2)]))
+    bpd.main(["--npz", str(tmp_path / "x.npz"), "--out", str(tmp_path / "r.json")])
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["images"] == 2 and 0 < report["nll_bpd"] < 8
+    assert abs(report["stream_gap_percent"]) < 5 and report["header_bpd"] > 0

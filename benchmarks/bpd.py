@@ -1,0 +1,74 @@
+"""Bits per dimension of a model on a data set: the model's likelihood (NLL), the real
+coded streams (the gap between the two is the coder's overhead) and whole .inv files
+(plus the ~56-byte header, which matters for 32x32 images).
+
+    python -m invcodec_benchmarks.bpd --model faces-v1 --folder ../shared/data/celeba/img_align_celeba \\
+        --split-csv ../shared/data/celeba/split.csv --split test --square 64
+    python -m invcodec_benchmarks.bpd --model photo-v1 --npz ../shared/data/cifar10/cifar10_partial.npz --key x_test
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from invcodec import container
+from invcodec.codec import compress_samples
+from invcodec.data import load_folder, read_split
+from invcodec.latent_space import bits_per_dim
+from invcodec.registry import get_model
+
+
+def measure(model_name: str | None, images: list[np.ndarray]) -> dict:
+    model = get_model(model_name)
+    nll_bits = file_bits = stream_bits = dims = 0.0
+    for image in tqdm(images, unit="image"):
+        nll_bits += bits_per_dim(model, image) * image.size  # padded images: see bits_per_dim
+        data = compress_samples(image, model)[0]
+        payload_start = container.unpack_header(data)[2]
+        file_bits += 8 * len(data)
+        stream_bits += 8 * (len(data) - payload_start)
+        dims += image.size
+    nll, stream, real = nll_bits / dims, stream_bits / dims, file_bits / dims
+    return {"model": model_name or "photo-v1", "images": len(images), "nll_bpd": round(nll, 4),
+            "stream_bpd": round(stream, 4), "stream_gap_percent": round(100 * (stream - nll) / nll, 3),
+            "file_bpd": round(real, 4), "header_bpd": round(real - stream, 4)}
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--model", default=None)
+    p.add_argument("--folder", type=Path)
+    p.add_argument("--split-csv", type=Path)
+    p.add_argument("--split", default="test")
+    p.add_argument("--square", type=int, default=None)
+    p.add_argument("--npz", type=Path)
+    p.add_argument("--key", default="x_test")
+    p.add_argument("--limit", type=int, default=None)
+    p.add_argument("--out", type=Path)
+    args = p.parse_args(argv)
+    torch.set_num_threads(1)  # small images: one thread is fastest and immune to contention
+    if args.npz:
+        images = list(np.load(args.npz)[args.key][: args.limit])
+        source = f"{args.npz}:{args.key}"
+    elif args.folder:
+        names = read_split(args.split_csv, args.split) if args.split_csv else None
+        images = load_folder(args.folder, names=names, square_size=args.square)[: args.limit]
+        source = f"{args.folder}" + (f" ({args.split} split)" if names is not None else "")
+    else:
+        raise SystemExit("give --folder or --npz")
+    report = {"data": source, "square": args.square, **measure(args.model, images)}
+    text = json.dumps(report, indent=1)
+    print(text)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
