@@ -355,5 +355,29 @@ def train(args: tuple[str, ...]) -> None:
     train_main(list(args))
 
 
+BENCHMARKS = ["big-image", "bpd", "cli-roundtrip", "fuzz", "lossless"]
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False,
+                                "help_option_names": ["-h", "--help"]})
+@click.argument("name", type=click.Choice(BENCHMARKS))
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def bench(name: str, args: tuple[str, ...]) -> None:
+    """Run a benchmark (options after NAME go to it; `invcodec bench NAME --help`).
+
+    \b
+    lossless       invcodec vs PNG, WebP, JPEG2000, JPEG-XL on an image folder
+    bpd            bits per dim: model NLL vs real stream and file bits
+    fuzz           mutation fuzzing of the decoder
+    big-image      peak memory and time on a 25 MP photo
+    cli-roundtrip  bit-exact round trip of a folder through the invcodec command
+    """
+    import importlib
+
+    module = importlib.import_module(f"invcodec_benchmarks.{name.replace('-', '_')}")
+    status = module.main(list(args))
+    sys.exit(status or 0)
+
+
 if __name__ == "__main__":
     sys.exit(main())

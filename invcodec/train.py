@@ -39,7 +39,8 @@ class _Objective(torch.nn.Module):
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="invcodec train", description=__doc__.splitlines()[0])
-    p.add_argument("--data", required=True, help="folder of training images")
+    p.add_argument("--data", help="folder of training images")
+    p.add_argument("--npz", help="instead of --data: an npz with x_train / x_test uint8 (N, H, W, 3) arrays (CIFAR-10)")
     p.add_argument("--val", help="folder of validation images (never trained on)")
     p.add_argument("--split-csv", help="CSV of filename,split (CelebA's split.csv): train on --train-split, validate on --val-split")
     p.add_argument("--train-split", default="train")
@@ -57,9 +58,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--ckpt-every", type=int, default=1000)
     p.add_argument("--time-limit", type=float, default=0, help="stop (and save) after this many seconds")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    p.add_argument("--grey-fraction", type=float, default=0.1, help="share of crops turned grey")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--name", default="model", help="name written into the model card metadata")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if not (args.data or args.npz):
+        p.error("give --data or --npz")
+    return args
 
 
 def _lr_factor(step: int, warmup: int, total: int) -> float:
@@ -127,13 +132,19 @@ def main(argv: list[str] | None = None) -> None:
     if distributed:
         objective = DistributedDataParallel(objective, device_ids=[local_rank] if device.type == "cuda" else None)
 
-    train_names = read_split(args.split_csv, args.train_split) if args.split_csv else None
-    crops = RandomCrops(load_folder(args.data, names=train_names, square_size=args.square), args.crop,
-                        seed=args.seed * 1000 + rank + 7919 * start_step)
-    val = None
-    if rank == 0 and (args.val or args.split_csv):
-        val_names = read_split(args.split_csv, args.val_split) if args.split_csv else None
-        val = centre_crops(load_folder(args.val or args.data, names=val_names, square_size=args.square), args.val_crop)
+    if args.npz:
+        arrays = np.load(args.npz)
+        train_images, val_images = list(arrays["x_train"]), list(arrays["x_test"])
+    else:
+        train_names = read_split(args.split_csv, args.train_split) if args.split_csv else None
+        train_images = load_folder(args.data, names=train_names, square_size=args.square)
+        val_images = None
+        if rank == 0 and (args.val or args.split_csv):
+            val_names = read_split(args.split_csv, args.val_split) if args.split_csv else None
+            val_images = load_folder(args.val or args.data, names=val_names, square_size=args.square)
+    crops = RandomCrops(train_images, args.crop, seed=args.seed * 1000 + rank + 7919 * start_step,
+                        grey_fraction=args.grey_fraction)
+    val = centre_crops(val_images, args.val_crop) if val_images is not None and rank == 0 else None
     log = open(out / "log.jsonl", "a") if rank == 0 else None
 
     t0 = time.time()

@@ -139,3 +139,10 @@ def test_sample_interpolate_score(photo, tmp_path) -> None:
     assert [Path(x["image"]).name for x in ranked] == ["photo.png", "noise.png"]
     r = invcodec("score", str(tmp_path / "missing.png"))
     assert r.returncode != 0 and "no such file" in r.stderr
+
+
+def test_bench_dispatches_to_the_benchmarks(tmp_path) -> None:
+    r = invcodec("bench", "fuzz", "--cases", "10", "--out", str(tmp_path / "f.json"))
+    assert r.returncode == 0, r.stderr
+    assert json.loads((tmp_path / "f.json").read_text())["cases"] == 10
+    assert invcodec("bench", "nope").returncode != 0

@@ -55,3 +55,12 @@ def test_torchrun_two_cpu_processes(folder, tmp_path) -> None:
     assert result.returncode == 0, result.stderr[-2000:]
     assert (out / "model.safetensors").exists()
     assert load_model(out / "model.safetensors").cfg == TINY_CONFIG
+
+
+def test_train_from_npz(tmp_path) -> None:
+    x = np.stack([smooth_image(32, 32, 3, seed=i) for i in range(4)])
+    np.savez(tmp_path / "d.npz", x_train=x, x_test=x[:2])
+    out = tmp_path / "npz-run"
+    train_main(["--npz", str(tmp_path / "d.npz"), "--out", str(out), "--steps", "2", "--batch", "2", "--crop", "32",
+                "--val-crop", "32", "--val-every", "2", "--grey-fraction", "0", "--config", TINY_CONFIG.to_json()])
+    assert load_model(out / "model.safetensors").cfg == TINY_CONFIG
