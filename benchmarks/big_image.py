@@ -9,7 +9,6 @@ and reads their peak resident memory (ru_maxrss) and wall time; checks the round
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import subprocess
 import sys
@@ -19,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
+from .report import emit
 
 
 def mosaic(folder: Path, cols: int = 8, rows: int = 8) -> np.ndarray:
@@ -69,11 +70,7 @@ def main(argv: list[str] | None = None) -> None:
         "decompress": decompress,
         "exact": exact,
     }
-    text = json.dumps(report, indent=1)
-    print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n")
+    emit(report, args.out)
 
 
 if __name__ == "__main__":

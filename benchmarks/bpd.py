@@ -10,7 +10,6 @@ coded streams (the gap between the two is the coder's overhead) and whole .inv f
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +21,8 @@ from invcodec.codec import compress_samples
 from invcodec.data import load_folder, read_split
 from invcodec.latent_space import bits_per_dim
 from invcodec.registry import get_model
+
+from .report import emit
 
 
 def measure(model_name: str | None, images: list[np.ndarray]) -> dict:
@@ -63,11 +64,7 @@ def main(argv: list[str] | None = None) -> None:
     else:
         raise SystemExit("give --folder or --npz")
     report = {"data": source, "square": args.square, **measure(args.model, images)}
-    text = json.dumps(report, indent=1)
-    print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n")
+    emit(report, args.out)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ deeper checks). A case taking longer than --timeout seconds counts as a hang."""
 from __future__ import annotations
 
 import argparse
-import json
 import signal
 import struct
 import time
@@ -24,6 +23,8 @@ import torch
 from invcodec import container
 from invcodec.codec import compress_samples, decompress_samples
 from invcodec.errors import InvalidFileError
+
+from .report import emit
 
 
 def _smooth(h: int, w: int, c: int, seed: int) -> np.ndarray:
@@ -155,11 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=None)
     args = p.parse_args(argv)
     report = run(args.cases, args.seed, args.timeout)
-    text = json.dumps(report, indent=1)
-    print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n")
+    emit(report, args.out)
     return 0 if report["crashes"] == report["hangs"] == report["wrong_pixels"] == 0 else 1
 
 
