@@ -188,6 +188,7 @@ def main(argv: list[str] | None = None) -> None:
         save_model(model, out / "model.safetensors", card)
         log.close()
     if distributed:
+        dist.barrier()  # let rank 0 finish writing before any rank tears the group down
         dist.destroy_process_group()
 
 
