@@ -48,6 +48,22 @@ def describe_failure(exc: BaseException) -> str | None:
     return None
 
 
+def _expected_failures(fn):
+    """Expected failures (bad files, bad input) become one line and exit 1."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001
+            message = describe_failure(exc)
+            if message is None:
+                raise
+            raise CodecError(message) from None
+
+    return wrapper
+
+
 def _write(output: Path, data: bytes, force: bool) -> None:
     from .output import write_atomic
 
@@ -207,18 +223,13 @@ def decompress(inputs: tuple[Path, ...], output: Path | None, model: str | None,
 @main.command()
 @click.argument("input", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the header as JSON.")
+@_expected_failures
 def info(input: Path, as_json: bool) -> None:
     """Show what a .inv file holds (header and streams)."""
     from invcodec import container
 
-    try:
-        data = input.read_bytes()
-        header, table, _ = container.unpack_header(data)
-    except Exception as exc:  # noqa: BLE001
-        message = describe_failure(exc)
-        if message is None:
-            raise
-        raise CodecError(message) from None
+    data = input.read_bytes()
+    header, table, _ = container.unpack_header(data)
     fields = {
         "file": str(input),
         "bytes": len(data),
@@ -257,22 +268,6 @@ def _square_image(path: Path, size: int):
 
     image = pixels.open_image(str(path))
     return np.asarray(square(image.convert("RGB"), size))
-
-
-def _expected_failures(fn):
-    """Generation commands: expected failures are one line and exit 1."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except Exception as exc:  # noqa: BLE001
-            message = describe_failure(exc)
-            if message is None:
-                raise
-            raise CodecError(message) from None
-
-    return wrapper
 
 
 @main.command()
