@@ -83,21 +83,26 @@ def _read_input(path: Path) -> bytes:
     return sys.stdin.buffer.read() if path == STDIO else path.read_bytes()
 
 
-def compress_one(input: Path, output: Path, model: str | None, force: bool) -> str:
+def compress_one(input: Path, output: Path, model: str | None, force: bool, quality: int | None = None) -> str:
     from invcodec import pixels
     from invcodec.codec import compress_samples
     from invcodec.registry import get_model
+    from invcodec.weights import DEFAULT_LOSSY_MODEL
 
     _check_free(output, force)
     source = io.BytesIO(_read_input(input)) if input == STDIO else str(input)
     samples = pixels.to_samples(pixels.open_image(source, name=str(input)))
     start = time.perf_counter()
-    data, stats = compress_samples(samples, get_model(model), progress=sys.stderr.isatty())
+    if quality is not None and model is None:
+        model = DEFAULT_LOSSY_MODEL
+    data, stats = compress_samples(samples, get_model(model), progress=sys.stderr.isatty(), quality=quality)
     seconds = time.perf_counter() - start
     _write(output, data, force)
     h, w, c = samples.shape
     line = f"{input} -> {output}: {w}x{h}x{c}, {len(data)} bytes, {stats.bits_per_sub_pixel:.3f} bits/sub-pixel, {seconds:.2f} s"
-    if stats.flow_bytes:
+    if quality is not None:
+        line += f", quality {quality}: {8 * len(data) / (h * w):.3f} bpp, PSNR {stats.psnr:.2f} dB"
+    elif stats.flow_bytes:
         line += f" (flow streams {8 * stats.flow_bytes:.0f} bits vs model estimate {stats.flow_estimated_bits:.0f})"
     return line
 
@@ -174,11 +179,12 @@ def _jobs(inputs: tuple[Path, ...], output: Path | None, suffix: str, folder_suf
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="invcodec")
 def main() -> None:
-    """Lossless image compression with an invertible neural network.
+    """Image compression with an invertible neural network.
 
     \b
-      invcodec compress photo.png            -> photo.inv
-      invcodec decompress photo.inv          -> photo.png (exact pixels)
+      invcodec compress photo.png            -> photo.inv (lossless)
+      invcodec compress photo.png -q 50      -> photo.inv (lossy, quality 1..100)
+      invcodec decompress photo.inv          -> photo.png
       invcodec info photo.inv                -> what the file holds
       invcodec compress photos/ -j 2         -> every image in photos/, 2 workers
     """
@@ -195,16 +201,21 @@ _workers = click.option("-j", "--jobs", "workers", type=click.IntRange(1, 64), d
 @main.command()
 @_inputs
 @_output
-@click.option("-m", "--model", default=None, help="Shipped model name or path to a .safetensors model [default: photo-v1].")
+@click.option("-q", "--quality", type=click.IntRange(1, 100), default=None,
+              help="Lossy, 1 (smallest) .. 100 (finest); without it the file is lossless.")
+@click.option("-m", "--model", default=None,
+              help="Shipped model name or path to a .safetensors model [default: photo-v1, with -q photo-lossy-v1].")
 @_force
 @_workers
-def compress(inputs: tuple[Path, ...], output: Path | None, model: str | None, force: bool, workers: int) -> None:
-    """Compress 8-bit images (grey, RGB, with or without alpha) losslessly to .inv.
+def compress(inputs: tuple[Path, ...], output: Path | None, quality: int | None, model: str | None, force: bool, workers: int) -> None:
+    """Compress 8-bit images (grey, RGB, with or without alpha) to .inv: losslessly,
+    or lossy with -q (alpha stays exact).
 
     INPUTS are image files, folders (every image in them) or '-' for stdin. Each FILE
     is written to FILE with .inv unless -o says otherwise. A file that fails is reported
     and skipped; the exit status is 1 if any failed."""
-    _run_batch(compress_one, _jobs(inputs, output, ".inv", IMAGE_SUFFIXES), model, force, workers)
+    job = functools.partial(compress_one, quality=quality)
+    _run_batch(job, _jobs(inputs, output, ".inv", IMAGE_SUFFIXES), model, force, workers)
 
 
 @main.command()
@@ -214,7 +225,8 @@ def compress(inputs: tuple[Path, ...], output: Path | None, model: str | None, f
 @_force
 @_workers
 def decompress(inputs: tuple[Path, ...], output: Path | None, model: str | None, force: bool, workers: int) -> None:
-    """Decode .inv files to lossless images (PNG, or BMP/TIFF/WebP by -o's extension).
+    """Decode .inv files (lossless or lossy: the file says which) to lossless images
+    (PNG, or BMP/TIFF/WebP by -o's extension).
 
     INPUTS are .inv files, folders (every .inv in them) or '-' for stdin."""
     _run_batch(decompress_one, _jobs(inputs, output, ".png", {".inv"}), model, force, workers)
@@ -235,6 +247,7 @@ def info(input: Path, as_json: bool) -> None:
         "bytes": len(data),
         "format_version": header.version,
         "mode": header.mode.name.lower(),
+        **({"quality": header.quantizer.quality} if header.quantizer else {}),
         "width": header.width,
         "height": header.height,
         "channels": header.channels,
@@ -350,7 +363,7 @@ def train(args: tuple[str, ...]) -> None:
     train_main(list(args))
 
 
-BENCHMARKS = ["big-image", "bpd", "cli-roundtrip", "fuzz", "lossless"]
+BENCHMARKS = ["big-image", "bpd", "cli-roundtrip", "fuzz", "lossless", "lossy-tuning", "rd"]
 
 
 @main.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False,
@@ -362,6 +375,8 @@ def bench(name: str, args: tuple[str, ...]) -> None:
 
     \b
     lossless       invcodec vs PNG, WebP, JPEG2000, JPEG-XL on an image folder
+    rd             lossy: invcodec qualities vs JPEG, WebP, AVIF, JPEG-XL; BD-rates
+    lossy-tuning   dead zone / reconstruction offset of the lossy encoder
     bpd            bits per dim: model NLL vs real stream and file bits
     fuzz           mutation fuzzing of the decoder
     big-image      peak memory and time on a 25 MP photo

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 
 from .errors import InvalidFileError
+from .quantizer import MAX_STEP_INDEX
 
 MAGIC = b"\x89INV\r\n\x1a\n"
 FORMAT_VERSION = 1
@@ -25,6 +26,21 @@ _CRC = struct.Struct("<I")
 
 class Mode(IntEnum):
     LOSSLESS = 0
+    LOSSY = 1  # adds the quantizer block after the fixed header
+
+
+MAX_LOSSY_BANDS = 3 + 9 * 8  # an 8-level flow; bounds the block before anything is read from it
+_QUANT = struct.Struct("<BBB")  # quality, reconstruction offset (1/256 step), band count
+
+
+@dataclass(frozen=True)
+class Quantizer:
+    """What the lossy decoder needs to dequantize: a step index per band (decoding order)
+    and the reconstruction offset; the quality is recorded for information."""
+
+    quality: int
+    recon_offset: int
+    steps: tuple[int, ...]
 
 
 class StreamKind(IntEnum):
@@ -42,6 +58,7 @@ class Header:
     model_id: bytes
     pixel_crc32: int
     mode: Mode = Mode.LOSSLESS
+    quantizer: Quantizer | None = None  # lossy mode only
     bit_depth: int = 8
     version: int = FORMAT_VERSION
 
@@ -87,13 +104,38 @@ def validate_geometry(width: int, height: int, channels: int, tile_size: int) ->
         raise InvalidFileError(f"invalid tile size {tile_size}")
 
 
+def _pack_quantizer(q: Quantizer) -> bytes:
+    return _QUANT.pack(q.quality, q.recon_offset, len(q.steps)) + bytes(q.steps)
+
+
+def _unpack_quantizer(data: bytes, offset: int) -> tuple[Quantizer, int]:
+    if len(data) < offset + _QUANT.size:
+        raise InvalidFileError("truncated header")
+    quality, recon_offset, n = _QUANT.unpack_from(data, offset)
+    if not 1 <= quality <= 100:
+        raise InvalidFileError(f"invalid lossy quality {quality}")
+    if not 3 <= n <= MAX_LOSSY_BANDS or (n - 3) % 9:
+        raise InvalidFileError(f"invalid quantizer band count {n}")
+    end = offset + _QUANT.size + n
+    if len(data) < end:
+        raise InvalidFileError("truncated header")
+    steps = tuple(data[offset + _QUANT.size : end])
+    if max(steps) > MAX_STEP_INDEX:
+        raise InvalidFileError("quantizer step out of range")
+    return Quantizer(quality, recon_offset, steps), end
+
+
 def pack(header: Header, streams: list[Stream]) -> bytes:
+    if (header.mode == Mode.LOSSY) != (header.quantizer is not None):
+        raise ValueError("a lossy header needs a quantizer, a lossless one must not have one")
     parts = [
         _FIXED.pack(
             MAGIC, header.version, header.mode, header.channels, header.bit_depth, header.width, header.height,
             header.tile_size, header.model_id, header.pixel_crc32, len(streams),
         )
     ]
+    if header.quantizer is not None:
+        parts.append(_pack_quantizer(header.quantizer))
     parts += [_STREAM.pack(s.kind, len(s.payload)) for s in streams]
     head = b"".join(parts)
     return head + _CRC.pack(zlib.crc32(head)) + b"".join(s.payload for s in streams)
@@ -108,24 +150,25 @@ def unpack_header(data: bytes) -> tuple[Header, list[tuple[StreamKind, int]], in
     (_, version, mode, channels, bit_depth, width, height, tile, model_id, crc, n_streams) = _FIXED.unpack_from(data)
     if version != FORMAT_VERSION:
         raise InvalidFileError(f"unsupported format version {version} (this invcodec reads version {FORMAT_VERSION})")
-    table_end = _FIXED.size + n_streams * _STREAM.size
+    if mode not in Mode.__members__.values():
+        raise InvalidFileError(f"unknown mode {mode}")
+    quant, table_start = _unpack_quantizer(data, _FIXED.size) if mode == Mode.LOSSY else (None, _FIXED.size)
+    table_end = table_start + n_streams * _STREAM.size
     if len(data) < table_end + _CRC.size:
         raise InvalidFileError("truncated header")
     (stored_crc,) = _CRC.unpack_from(data, table_end)
     if zlib.crc32(data[:table_end]) != stored_crc:
         raise InvalidFileError("header checksum mismatch (the file is corrupted)")
-    if mode not in Mode.__members__.values():
-        raise InvalidFileError(f"unknown mode {mode}")
     if bit_depth != 8:
         raise InvalidFileError(f"unsupported bit depth {bit_depth}")
     validate_geometry(width, height, channels, tile)
-    header = Header(width, height, channels, tile, model_id, crc, Mode(mode), bit_depth, version)
+    header = Header(width, height, channels, tile, model_id, crc, Mode(mode), quant, bit_depth, version)
     expected = header.tile_count * header.streams_per_tile
     if n_streams != expected:
         raise InvalidFileError(f"stream count {n_streams} does not match the geometry (expected {expected})")
     table = []
     for i in range(n_streams):
-        kind, length = _STREAM.unpack_from(data, _FIXED.size + i * _STREAM.size)
+        kind, length = _STREAM.unpack_from(data, table_start + i * _STREAM.size)
         if kind not in StreamKind.__members__.values():
             raise InvalidFileError(f"unknown stream kind {kind}")
         table.append((StreamKind(kind), length))

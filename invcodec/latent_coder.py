@@ -22,7 +22,8 @@ class EncodedTile:
     estimated_bits: float  # the model's own code length for this tile (sum of -log2 p)
 
 
-def _pad(pixels: np.ndarray, block: int) -> np.ndarray:
+def pad_to_block(pixels: np.ndarray, block: int) -> np.ndarray:
+    """Edge-pad the sides up to multiples of the flow's block size."""
     h, w = pixels.shape[:2]
     return np.pad(pixels, ((0, -h % block), (0, -w % block), (0, 0)), mode="edge")
 
@@ -31,7 +32,7 @@ def _pad(pixels: np.ndarray, block: int) -> np.ndarray:
 def encode_tile(model: IntegerFlowModel, pixels: np.ndarray) -> EncodedTile | None:
     """(h, w, 3) uint8 -> ANS payload; None if a latent falls outside the coder's range
     (the caller then stores the tile raw: IDF's escape hatch)."""
-    padded = _pad(pixels, model.block_size)
+    padded = pad_to_block(pixels, model.block_size)
     x = torch.from_numpy(padded.transpose(2, 0, 1).astype(np.float64))[None]
     per_level, top = model.analyze(x, exact=True)
     if not all(ans.in_range(t) for t in [top] + [d for _, d in per_level]):

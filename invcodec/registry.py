@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .errors import InvalidFileError
 from .model import IntegerFlowModel
-from .weights import DEFAULT_MODEL, load_model, model_id, shipped_models
+from .weights import DEFAULT_LOSSY_MODEL, DEFAULT_MODEL, load_model, model_id, shipped_models
 
 
 @lru_cache(maxsize=8)
@@ -28,6 +28,10 @@ def get_model(name_or_path: str | None = None) -> IntegerFlowModel:
 
 def default_model() -> IntegerFlowModel:
     return get_model(DEFAULT_MODEL)
+
+
+def default_lossy_model() -> IntegerFlowModel:
+    return get_model(DEFAULT_LOSSY_MODEL)
 
 
 @lru_cache(maxsize=1)

@@ -4,6 +4,7 @@ and the model id, a hash of the weights that every .inv file records."""
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import torch
@@ -15,6 +16,7 @@ from .model import IntegerFlowModel, ModelConfig
 
 SHIPPED_DIR = Path(__file__).parent / "weights"
 DEFAULT_MODEL = "photo-v1"
+DEFAULT_LOSSY_MODEL = "photo-lossy-v1"
 MODEL_ID_BYTES = 16
 
 
@@ -31,6 +33,8 @@ def model_id(model: IntegerFlowModel) -> bytes:
 def save_model(model: IntegerFlowModel, path: str | Path, card: dict[str, str] | None = None) -> None:
     tensors = {k: v.detach().to("cpu", torch.float32).contiguous() for k, v in model.state_dict().items()}
     metadata = {"format": "invcodec-model", "config": model.cfg.to_json(), **(card or {})}
+    if getattr(model, "lossy_band_offsets", None) is not None and "lossy_band_offsets" not in metadata:
+        metadata["lossy_band_offsets"] = json.dumps(model.lossy_band_offsets)
     save_file(tensors, str(path), metadata=metadata)
 
 
@@ -44,6 +48,9 @@ def load_model(path: str | Path) -> IntegerFlowModel:
     model = IntegerFlowModel(ModelConfig.from_json(meta["config"]))
     model.load_state_dict(state, strict=True)
     model.eval()
+    # The encoder's default quantizer offsets (lossy models only; files store their steps).
+    offsets = meta.get("lossy_band_offsets")
+    model.lossy_band_offsets = [int(o) for o in json.loads(offsets)] if offsets else None
     for module in model.modules():  # raises if a weight cannot be evaluated exactly
         if isinstance(module, torch.nn.Conv2d):
             quantize_conv(module.weight, module.bias)

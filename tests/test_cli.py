@@ -39,6 +39,26 @@ def test_compress_decompress_info(photo, tmp_path) -> None:
     assert invcodec("info", str(inv)).stdout.count("model_id") == 1
 
 
+def test_lossy_quality_with_the_shipped_lossy_model(photo, tmp_path) -> None:
+    sizes = []
+    for q in (20, 80):
+        inv = tmp_path / f"q{q}.inv"
+        r = invcodec("compress", str(photo), "-q", str(q), "-o", str(inv))
+        assert r.returncode == 0, r.stderr
+        assert f"quality {q}" in r.stdout and "PSNR" in r.stdout
+        info = json.loads(invcodec("info", str(inv), "--json").stdout)
+        assert (info["mode"], info["quality"]) == ("lossy", q)
+        r = invcodec("decompress", str(inv), "-o", str(tmp_path / f"q{q}.png"))
+        assert r.returncode == 0, r.stderr
+        back = np.asarray(Image.open(tmp_path / f"q{q}.png")).astype(float)
+        mse = np.mean((back - np.asarray(Image.open(photo)).astype(float)) ** 2)
+        assert 0 < mse < 255**2 / 10 ** (2.5 if q == 20 else 3.5)  # > 25 / 35 dB
+        sizes.append(inv.stat().st_size)
+    assert sizes[0] < sizes[1]
+    r = invcodec("compress", str(photo), "-q", "0", "-o", str(tmp_path / "bad.inv"))
+    assert r.returncode != 0 and not (tmp_path / "bad.inv").exists()
+
+
 def test_default_decompress_name_and_no_overwrite(photo, tmp_path) -> None:
     assert invcodec("compress", str(photo), "-o", str(tmp_path / "a.inv")).returncode == 0
     r = invcodec("decompress", str(tmp_path / "a.inv"))

@@ -86,3 +86,38 @@ def test_any_single_byte_change_is_detected_or_harmless(position: int, value: in
         return
     # Only payload bytes can change unnoticed here; the pixel CRC catches them at decode.
     assert position >= len(data) - sum(len(s.payload) for s in streams)
+
+
+def _lossy(quality: int = 40, steps: tuple[int, ...] = (0, 1, 2) + (30,) * 9) -> bytes:
+    header = Header(width=40, height=20, channels=3, tile_size=32, model_id=bytes(16), pixel_crc32=1,
+                    mode=container.Mode.LOSSY, quantizer=container.Quantizer(quality, 51, steps))
+    return container.pack(header, [Stream(StreamKind.FLOW, b"\1\2\3\4"), Stream(StreamKind.RAW, b"\0" * 8)])
+
+
+def test_lossy_header_round_trip() -> None:
+    header, streams = container.unpack(_lossy())
+    assert header.mode == container.Mode.LOSSY
+    assert header.quantizer == container.Quantizer(40, 51, (0, 1, 2) + (30,) * 9)
+    assert streams[1].payload == b"\0" * 8
+
+
+def _with_fixed_crc(data: bytearray, table_end: int) -> bytes:
+    data[table_end : table_end + 4] = struct.pack("<I", zlib.crc32(bytes(data[:table_end])))
+    return bytes(data)
+
+
+@pytest.mark.parametrize("field, value", [(0, 0), (0, 101), (2, 4), (2, 0), (3, 250)])
+def test_invalid_quantizer_block_is_rejected(field, value) -> None:
+    data = bytearray(_lossy())
+    start = container._FIXED.size
+    data[start + field] = value  # quality, -, band count, first step
+    table_end = start + 3 + 12 + 2 * container._STREAM.size
+    with pytest.raises(InvalidFileError):
+        container.unpack(_with_fixed_crc(data, table_end))
+
+
+def test_lossless_header_cannot_carry_a_quantizer() -> None:
+    header = Header(width=4, height=4, channels=3, tile_size=32, model_id=bytes(16), pixel_crc32=1,
+                    quantizer=container.Quantizer(50, 0, (0,) * 12))
+    with pytest.raises(ValueError):
+        container.pack(header, [Stream(StreamKind.RAW, b"\0" * 48)])
