@@ -30,9 +30,16 @@ class ModelConfig:
     prior_features: int = 32
     head_hidden: int = 32
     top_hidden: int = 16
+    # Lossy models: the prior also sees the global quantizer step (coarser context at low
+    # rates makes its predictions less certain). Left out of the JSON when off, so the
+    # lossless models' ids stay what they were.
+    rate_conditioned: bool = False
 
     def to_json(self) -> str:
-        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+        fields = dataclasses.asdict(self)
+        if not self.rate_conditioned:
+            del fields["rate_conditioned"]
+        return json.dumps(fields, sort_keys=True)
 
     @staticmethod
     def from_json(text: str) -> "ModelConfig":
@@ -62,7 +69,8 @@ class Level(nn.Module):
             ]
         )
         self.prior = ConditionalPrior(
-            COLOURS, 3 * COLOURS, cfg.prior_hidden, cfg.prior_blocks, cfg.prior_features, cfg.head_hidden
+            COLOURS, 3 * COLOURS, cfg.prior_hidden, cfg.prior_blocks, cfg.prior_features, cfg.head_hidden,
+            cfg.rate_conditioned,
         )
 
     def forward(self, x: torch.Tensor, exact: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
@@ -84,7 +92,7 @@ class IntegerFlowModel(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.levels = nn.ModuleList(Level(cfg, i) for i in range(cfg.levels))
-        self.top = TopPrior(COLOURS, cfg.top_hidden)
+        self.top = TopPrior(COLOURS, cfg.top_hidden, cfg.rate_conditioned)
 
     @property
     def block_size(self) -> int:

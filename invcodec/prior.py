@@ -16,6 +16,17 @@ from .entropy import grid
 from .nets import ConvNet
 
 INITIAL_LOG2_SCALE = 3.0
+RATE_INPUT_DIVISOR = 8.0  # the global log2 step enters a rate-conditioned prior as log2(step) / 8
+
+
+def rate_plane(like: torch.Tensor, rate: torch.Tensor | float | None, exact: bool) -> torch.Tensor:
+    """A constant input plane holding the global log2 step (per image, or one for all).
+
+    In coding, the step is 2**(index / 16), so the exact activation log2(step) / 8 on the
+    2**-8 grid is the integer 2 * index: no rounding anywhere."""
+    rate = torch.as_tensor(0.0 if rate is None else rate, dtype=like.dtype, device=like.device)
+    value = rate * (2.0**fp.ACT_FRAC_BITS / RATE_INPUT_DIVISOR) if exact else rate / RATE_INPUT_DIVISOR
+    return value.reshape(-1, 1, 1, 1).expand(like.shape[0], 1, *like.shape[2:])
 
 
 def _head(c_in: int, hidden: int) -> ConvNet:
@@ -45,15 +56,24 @@ class PriorParams:
 class ConditionalPrior(nn.Module):
     """p(details | anchors) for one level, autoregressive over the detail channels."""
 
-    def __init__(self, anchors: int, details: int, hidden: int, blocks: int, features: int, head_hidden: int):
+    def __init__(self, anchors: int, details: int, hidden: int, blocks: int, features: int, head_hidden: int,
+                 rate_conditioned: bool = False):
         super().__init__()
-        self.trunk = ConvNet(anchors, hidden, features, blocks=blocks, zero_out=False)
+        self.rate_conditioned = rate_conditioned
+        self.trunk = ConvNet(anchors + rate_conditioned, hidden, features, blocks=blocks, zero_out=False)
         self.heads = nn.ModuleList(_head(features + anchors + g, head_hidden) for g in range(details))
 
-    def trunk_features(self, anchors: torch.Tensor, exact: bool) -> torch.Tensor:
+    def trunk_features(self, anchors: torch.Tensor, exact: bool, rate: torch.Tensor | float | None = None) -> torch.Tensor:
+        """``rate``: the global log2 quantizer step (rate-conditioned priors only)."""
         if exact:
-            return torch.relu(fp.requantize(self.trunk.forward_exact(fp.latent_to_act(anchors))))
-        return torch.relu(self.trunk(anchors * 2.0**-fp.LATENT_INPUT_SHIFT))
+            a = fp.latent_to_act(anchors)
+            if self.rate_conditioned:
+                a = torch.cat([a, rate_plane(a, rate, exact=True)], dim=1)
+            return torch.relu(fp.requantize(self.trunk.forward_exact(a)))
+        a = anchors * 2.0**-fp.LATENT_INPUT_SHIFT
+        if self.rate_conditioned:
+            a = torch.cat([a, rate_plane(a, rate, exact=False)], dim=1)
+        return torch.relu(self.trunk(a))
 
     def channel_params(
         self, features: torch.Tensor, anchors: torch.Tensor, previous: torch.Tensor, g: int, exact: bool
@@ -80,18 +100,22 @@ class TopPrior(nn.Module):
     """p(coarsest anchors): colour by colour, each colour predicted from the previous ones
     (its mean starts from the previous colour's value)."""
 
-    def __init__(self, colours: int, hidden: int):
+    def __init__(self, colours: int, hidden: int, rate_conditioned: bool = False):
         super().__init__()
-        self.heads = nn.ModuleList(_head(max(c, 1), hidden) for c in range(colours))
+        self.rate_conditioned = rate_conditioned
+        self.heads = nn.ModuleList(_head(max(c, 1) + rate_conditioned, hidden) for c in range(colours))
         with torch.no_grad():  # start colour 0 at mid-grey
             self.heads[0].out.bias[0] = 128.0 * 2.0**-fp.LATENT_INPUT_SHIFT
 
-    def channel_params(self, x: torch.Tensor, c: int, exact: bool) -> PriorParams:
+    def channel_params(self, x: torch.Tensor, c: int, exact: bool, rate: torch.Tensor | float | None = None) -> PriorParams:
         inputs = x[:, :c] if c > 0 else torch.zeros_like(x[:, :1])
         base = x[:, c - 1 : c] if c > 0 else 0.0
+        a = fp.latent_to_act(inputs) if exact else inputs * 2.0**-fp.LATENT_INPUT_SHIFT
+        if self.rate_conditioned:
+            a = torch.cat([a, rate_plane(a, rate, exact)], dim=1)
         if exact:
-            return PriorParams.from_acc(self.heads[c].forward_exact(fp.latent_to_act(inputs)), base)
-        return PriorParams.from_output(self.heads[c](inputs * 2.0**-fp.LATENT_INPUT_SHIFT), base)
+            return PriorParams.from_acc(self.heads[c].forward_exact(a), base)
+        return PriorParams.from_output(self.heads[c](a), base)
 
     def bits(self, x: torch.Tensor) -> torch.Tensor:
         total = x.new_zeros(x.shape[0])

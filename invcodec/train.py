@@ -22,7 +22,8 @@ from tqdm import tqdm
 
 from .data import RandomCrops, centre_crops, load_folder, read_split
 from .model import IntegerFlowModel, ModelConfig
-from .weights import save_model
+from .rate_distortion import RateDistortion
+from .weights import load_model, save_model
 
 
 class _Objective(torch.nn.Module):
@@ -35,6 +36,9 @@ class _Objective(torch.nn.Module):
     def forward(self, batch: torch.Tensor) -> torch.Tensor:
         x = batch.float()
         return self.model.bits(x).mean() / x[0].numel()
+
+
+VAL_LOG2_STEPS = (2.0, 4.0, 6.0)  # the lossy qualities validation reports
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -61,6 +65,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--grey-fraction", type=float, default=0.1, help="share of crops turned grey")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--name", default="model", help="name written into the model card metadata")
+    p.add_argument("--objective", choices=["bits", "rd"], default="bits", help="lossless code length, or lossy rate-distortion")
+    p.add_argument("--init", help="start from this model file (a fresh run only)")
+    p.add_argument("--log2-step-range", type=float, nargs=2, default=(0.5, 8.5), help="rd: global steps drawn from 2**U(a, b)")
     args = p.parse_args(argv)
     if not (args.data or args.npz):
         p.error("give --data or --npz")
@@ -71,6 +78,24 @@ def _lr_factor(step: int, warmup: int, total: int) -> float:
     if step < warmup:
         return (step + 1) / warmup
     return 0.5 * (1 + math.cos(math.pi * min(1.0, (step - warmup) / max(1, total - warmup))))
+
+
+@torch.no_grad()
+def validate_rd(objective: RateDistortion, crops: np.ndarray, device: torch.device) -> dict[str, float]:
+    """bpp and PSNR with real rounding at a few fixed global steps."""
+    objective.eval()
+    out = {}
+    for log2_step in VAL_LOG2_STEPS:
+        bpp, psnr = [], []
+        for i in range(0, len(crops), 8):
+            x = torch.from_numpy(crops[i : i + 8]).to(device)
+            _, b, p = objective(x, torch.full((len(x),), log2_step, device=device), noise=False)
+            bpp += b.tolist()
+            psnr += p.tolist()
+        out[f"val_bpp@{log2_step:g}"] = float(np.mean(bpp))
+        out[f"val_psnr@{log2_step:g}"] = float(np.mean(psnr))
+    objective.train()
+    return out
 
 
 @torch.no_grad()
@@ -85,10 +110,30 @@ def validate(model: IntegerFlowModel, crops: np.ndarray, device: torch.device) -
     return bits / dims
 
 
-def _save_checkpoint(path: Path, model, opt, step: int, args) -> None:
+def _initialised_from(path: str, overrides: dict) -> IntegerFlowModel:
+    """A model with ``path``'s config plus ``overrides``, starting from its weights. Input
+    channels the source lacks (e.g. a prior's rate input) start at zero weight, so the new
+    model begins as exactly the old one."""
+    source = load_model(path)
+    model = IntegerFlowModel(ModelConfig(**{**json.loads(source.cfg.to_json()), **overrides}))
+    state = model.state_dict()
+    for name, value in source.state_dict().items():
+        target = state[name]
+        if value.shape == target.shape:
+            target.copy_(value)
+        elif value.dim() == 4 and value.shape[0] == target.shape[0] and value.shape[1] < target.shape[1]:
+            target.zero_()
+            target[:, : value.shape[1]] = value
+        else:
+            raise ValueError(f"cannot initialise {name} {tuple(target.shape)} from {tuple(value.shape)}")
+    return model.train()
+
+
+def _save_checkpoint(path: Path, objective, opt, step: int, args) -> None:
     tmp = path.with_suffix(".tmp")
     torch.save(
-        {"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "config": model.cfg.to_json(), "args": vars(args)},
+        {"objective": objective.state_dict(), "opt": opt.state_dict(), "step": step,
+         "config": objective.model.cfg.to_json(), "args": vars(args)},
         tmp,
     )
     os.replace(tmp, path)
@@ -122,13 +167,19 @@ def main(argv: list[str] | None = None) -> None:
     else:
         ckpt = None
         cfg = ModelConfig(**json.loads(args.config))
-    model = IntegerFlowModel(cfg).to(device)
-    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.0)
+    if args.init and ckpt is None:
+        model = _initialised_from(args.init, json.loads(args.config))
+    else:
+        model = IntegerFlowModel(cfg)
+    lossy = args.objective == "rd"
+    plain = RateDistortion(model, tuple(args.log2_step_range)) if lossy else _Objective(model)
+    plain.to(device)
+    opt = torch.optim.AdamW(plain.parameters(), lr=args.lr, weight_decay=0.0)
     if ckpt is not None:
-        model.load_state_dict(ckpt["model"])
+        plain.load_state_dict(ckpt["objective"])
         opt.load_state_dict(ckpt["opt"])
         start_step = ckpt["step"]
-    objective = _Objective(model)
+    objective = plain
     if distributed:
         objective = DistributedDataParallel(objective, device_ids=[local_rank] if device.type == "cuda" else None)
 
@@ -154,24 +205,25 @@ def main(argv: list[str] | None = None) -> None:
         for group in opt.param_groups:
             group["lr"] = args.lr * _lr_factor(step, args.warmup, args.steps)
         batch = torch.from_numpy(crops.batch(args.batch)).to(device, non_blocking=True)
-        loss = objective(batch)
+        loss = objective(batch)[0] if lossy else objective(batch)
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        torch.nn.utils.clip_grad_norm_(plain.parameters(), 1.0)
         opt.step()
         done = step + 1
         if rank == 0:
-            bar.set_postfix(bpsp=f"{loss.item():.3f}")
+            bar.set_postfix(loss=f"{loss.item():.3f}")
             record = None
             if done % 50 == 0:
-                record = {"step": done, "train_bpsp": loss.item(), "seconds": time.time() - t0}
+                record = {"step": done, "train_loss" if lossy else "train_bpsp": loss.item(), "seconds": time.time() - t0}
             if val is not None and (done % args.val_every == 0 or done == args.steps):
-                record = {**(record or {"step": done}), "val_bpsp": validate(model, val, device)}
+                scores = validate_rd(plain, val, device) if lossy else {"val_bpsp": validate(model, val, device)}
+                record = {**(record or {"step": done}), **scores}
             if record:
                 log.write(json.dumps(record) + "\n")
                 log.flush()
             if done % args.ckpt_every == 0:
-                _save_checkpoint(ckpt_path, model, opt, done, args)
+                _save_checkpoint(ckpt_path, plain, opt, done, args)
         stop = args.time_limit and time.time() - t0 > args.time_limit
         if distributed:  # every rank must stop at the same step
             flag = torch.tensor([1.0 if stop else 0.0], device=device)
@@ -180,11 +232,14 @@ def main(argv: list[str] | None = None) -> None:
         if stop:
             break
     if rank == 0:
-        _save_checkpoint(ckpt_path, model, opt, step + 1, args)
+        _save_checkpoint(ckpt_path, plain, opt, step + 1, args)
         card = {"name": args.name, "steps": str(step + 1), "train_seconds": f"{time.time() - t0:.0f}",
                 "train_command_args": json.dumps(vars(args))}
+        if lossy:
+            card["lossy_band_offsets"] = json.dumps(plain.offsets_for_file())
         if val is not None:
-            card["val_bpsp"] = f"{validate(model, val, device):.4f}"
+            scores = validate_rd(plain, val, device) if lossy else {"val_bpsp": validate(model, val, device)}
+            card.update({k: f"{v:.4f}" for k, v in scores.items()})
         save_model(model, out / "model.safetensors", card)
         log.close()
     if distributed:
