@@ -62,3 +62,66 @@ def lossless_baselines() -> list[Codec]:
     except ImportError:
         pass
     return codecs
+
+
+@dataclass
+class LossyCodec:
+    """A lossy codec and the quality settings that trace its rate-distortion curve."""
+
+    name: str
+    version: str
+    qualities: list[int]
+    encode: Callable[[np.ndarray, int], bytes]
+    decode: Callable[[bytes], np.ndarray]
+
+
+def _pillow_lossy(fmt: str, **options) -> tuple[Callable, Callable]:
+    def encode(samples: np.ndarray, quality: int) -> bytes:
+        buf = io.BytesIO()
+        Image.fromarray(samples).save(buf, fmt, quality=quality, **options)
+        return buf.getvalue()
+
+    def decode(data: bytes) -> np.ndarray:
+        with Image.open(io.BytesIO(data)) as im:
+            return np.asarray(im.convert("RGB"))
+
+    return encode, decode
+
+
+INVCODEC_QUALITIES = [10, 25, 40, 55, 70, 85]
+
+
+def invcodec_lossy_codec(model_name: str | None = None, qualities: list[int] | None = None) -> LossyCodec:
+    import invcodec
+    from invcodec.codec import compress_samples, decompress_samples
+    from invcodec.registry import get_model
+    from invcodec.weights import DEFAULT_LOSSY_MODEL
+
+    name = model_name or DEFAULT_LOSSY_MODEL
+    model = get_model(name)
+    return LossyCodec(
+        f"invcodec ({name})",
+        invcodec.__version__,
+        qualities or INVCODEC_QUALITIES,
+        lambda s, q: compress_samples(s, model, quality=q)[0],
+        lambda d: decompress_samples(d, model),
+    )
+
+
+def lossy_baselines() -> list[LossyCodec]:
+    """Pillow's encoders at their defaults (JPEG 4:2:0, WebP method 4, AVIF speed 6)."""
+    v = f"Pillow {PIL.__version__}"
+    codecs = [
+        LossyCodec("JPEG", v, [10, 20, 30, 50, 70, 85, 95], *_pillow_lossy("JPEG")),
+        LossyCodec("WebP", v, [5, 20, 40, 60, 80, 95], *_pillow_lossy("WEBP")),
+        LossyCodec("AVIF", v, [20, 35, 50, 65, 80, 92], *_pillow_lossy("AVIF")),
+    ]
+    try:
+        import pillow_jxl  # noqa: F401
+        from importlib.metadata import version
+
+        codecs.append(LossyCodec("JPEG-XL", f"pillow-jxl-plugin {version('pillow-jxl-plugin')}",
+                                 [20, 40, 60, 75, 88, 95], *_pillow_lossy("JXL", effort=7)))
+    except ImportError:
+        pass
+    return codecs

@@ -9,36 +9,31 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
-import subprocess
 import time
 from pathlib import Path
 
 import numpy as np
-import torch
 from PIL import Image
 from tqdm import tqdm
 
 from invcodec.data import IMAGE_SUFFIXES
 
 from .codecs import Codec, invcodec_codec, lossless_baselines
-
-
-def _git_hash() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                              cwd=Path(__file__).parent).stdout.strip() or "unknown"
-    except OSError:
-        return "unknown"
+from .memory import PeakMemory
+from .report import environment
 
 
 def measure(codec: Codec, samples: np.ndarray) -> dict:
-    t0 = time.perf_counter()
-    data = codec.encode(samples)
-    t1 = time.perf_counter()
-    decoded = codec.decode(data)
-    t2 = time.perf_counter()
-    return {"bpsp": 8 * len(data) / samples.size, "bytes": len(data), "encode_s": t1 - t0, "decode_s": t2 - t1,
+    with PeakMemory() as enc_mem:
+        t0 = time.perf_counter()
+        data = codec.encode(samples)
+        t1 = time.perf_counter()
+    with PeakMemory() as dec_mem:
+        t2 = time.perf_counter()
+        decoded = codec.decode(data)
+        t3 = time.perf_counter()
+    return {"bpsp": 8 * len(data) / samples.size, "bytes": len(data), "encode_s": t1 - t0, "decode_s": t3 - t2,
+            "encode_peak_mib": enc_mem.peak_mib, "decode_peak_mib": dec_mem.peak_mib,
             "exact": bool(decoded.shape == samples.shape and np.array_equal(decoded, samples))}
 
 
@@ -53,14 +48,14 @@ def run(folder: Path, limit: int | None, model: str | None, only_invcodec: bool 
     for entry in results.values():
         rows = list(entry["images"].values())
         entry["mean"] = {k: float(np.mean([r[k] for r in rows])) for k in ("bpsp", "encode_s", "decode_s")}
+        for k in ("encode_peak_mib", "decode_peak_mib"):  # the worst image
+            entry["mean"][k] = max((r[k] for r in rows if r[k] is not None), default=None)
         entry["all_exact"] = all(r["exact"] for r in rows)
     return {
         "benchmark": "lossless",
         "folder": str(folder),
         "images": len(paths),
-        "git": _git_hash(),
-        "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-                    "torch_threads": torch.get_num_threads()},
+        **environment(),
         "codecs": results,
     }
 
@@ -68,10 +63,13 @@ def run(folder: Path, limit: int | None, model: str | None, only_invcodec: bool 
 def markdown(report: dict) -> str:
     lines = [f"Lossless, {report['images']} images from `{report['folder']}` (git {report['git']}, "
              f"{report['machine']['torch_threads']} threads)", "",
-             "| codec | bits/sub-pixel | encode s/image | decode s/image | all exact |", "|---|---:|---:|---:|:---:|"]
+             "| codec | bits/sub-pixel | encode s/image | decode s/image | peak MiB enc / dec | all exact |",
+             "|---|---:|---:|---:|---:|:---:|"]
+    mib = lambda v: "n/a" if v is None else f"{v:.0f}"  # noqa: E731
     for name, entry in sorted(report["codecs"].items(), key=lambda kv: kv[1]["mean"]["bpsp"]):
         m = entry["mean"]
-        lines.append(f"| {name} | {m['bpsp']:.3f} | {m['encode_s']:.2f} | {m['decode_s']:.2f} | {'yes' if entry['all_exact'] else 'NO'} |")
+        lines.append(f"| {name} | {m['bpsp']:.3f} | {m['encode_s']:.2f} | {m['decode_s']:.2f} | "
+                     f"{mib(m.get('encode_peak_mib'))} / {mib(m.get('decode_peak_mib'))} | {'yes' if entry['all_exact'] else 'NO'} |")
     return "\n".join(lines) + "\n"
 
 

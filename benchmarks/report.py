@@ -1,9 +1,31 @@
-"""How every benchmark hands back its result: JSON on stdout, and in a file if asked."""
+"""What every benchmark report shares: the environment it ran in, and how it is emitted
+(JSON on stdout, and in a file if asked)."""
 
 from __future__ import annotations
 
 import json
+import platform
+import subprocess
 from pathlib import Path
+
+import torch
+
+
+def git_hash() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              cwd=Path(__file__).parent).stdout.strip() or "unknown"
+    except OSError:
+        return "unknown"
+
+
+def environment() -> dict:
+    """git hash and machine, for the header of every report."""
+    return {
+        "git": git_hash(),
+        "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
+                    "cpus": __import__("os").cpu_count(), "torch_threads": torch.get_num_threads()},
+    }
 
 
 def emit(report: dict, out: Path | None) -> None:

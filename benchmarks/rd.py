@@ -1,0 +1,183 @@
+"""Rate-distortion benchmark: invcodec's qualities vs JPEG, WebP, AVIF and JPEG-XL.
+
+    invcodec bench rd ../shared/data/kodak --out results/kodak-rd
+
+Every codec encodes every image at each of its qualities in the same run; bpp is from the
+real file size, PSNR (RGB) and MS-SSIM (pytorch-msssim) from the decoded 8-bit pixels.
+Reports per image and per quality, the mean curves, encode/decode seconds and the
+Bjøntegaard delta rate of invcodec against each baseline (PSNR and MS-SSIM). Writes
+results.json, results.md and the RD plots into --out."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from tqdm import tqdm
+
+from invcodec.codec import psnr
+from invcodec.data import IMAGE_SUFFIXES
+
+from .bd_rate import bd_rate, msssim_db
+from .codecs import LossyCodec, invcodec_lossy_codec, lossy_baselines
+from .memory import PeakMemory
+from .report import environment
+
+_codecs: list[LossyCodec] | None = None
+
+
+def ms_ssim(a: np.ndarray, b: np.ndarray) -> float:
+    from pytorch_msssim import ms_ssim as _ms_ssim
+
+    ta = torch.from_numpy(a.transpose(2, 0, 1)[None].astype(np.float32))
+    tb = torch.from_numpy(b.transpose(2, 0, 1)[None].astype(np.float32))
+    return float(_ms_ssim(ta, tb, data_range=255.0))
+
+
+def _init(model: str | None, qualities: list[int] | None, only_invcodec: bool) -> None:
+    global _codecs
+    torch.set_num_threads(1)
+    _codecs = [invcodec_lossy_codec(model, qualities)] + ([] if only_invcodec else lossy_baselines())
+
+
+def _measure_image(path: Path) -> tuple[str, dict]:
+    samples = np.asarray(Image.open(path).convert("RGB"))
+    h, w = samples.shape[:2]
+    out = {}
+    for codec in _codecs:
+        rows = {}
+        for q in codec.qualities:
+            with PeakMemory() as enc_mem:
+                t0 = time.perf_counter()
+                data = codec.encode(samples, q)
+                t1 = time.perf_counter()
+            with PeakMemory() as dec_mem:
+                t2 = time.perf_counter()
+                decoded = codec.decode(data)
+                t3 = time.perf_counter()
+            rows[str(q)] = {"bpp": 8 * len(data) / (h * w), "psnr": psnr(samples, decoded),
+                            "ms_ssim": ms_ssim(samples, decoded), "encode_s": t1 - t0, "decode_s": t3 - t2,
+                            "encode_peak_mib": enc_mem.peak_mib, "decode_peak_mib": dec_mem.peak_mib}
+        out[codec.name] = rows
+    return path.name, out
+
+
+def _bd(ref: dict, test: dict) -> dict:
+    result = {}
+    for metric, transform in (("psnr", np.asarray), ("ms_ssim", msssim_db)):
+        try:
+            result[metric] = bd_rate(ref["bpp"], transform(ref[metric]), test["bpp"], transform(test[metric]))
+        except ValueError as e:
+            result[metric] = f"n/a ({e})"
+    return result
+
+
+def run(folder: Path, limit: int | None, model: str | None, qualities: list[int] | None, jobs: int,
+        only_invcodec: bool = False) -> dict:
+    paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[:limit]
+    if not paths:
+        raise SystemExit(f"no images in {folder}")
+    _init(model, qualities, only_invcodec)
+    codecs = {c.name: c for c in _codecs}
+    per_image: dict[str, dict] = {}
+    if jobs > 1:
+        with ProcessPoolExecutor(jobs, initializer=_init, initargs=(model, qualities, only_invcodec)) as pool:
+            for name, out in tqdm(pool.map(_measure_image, paths), total=len(paths), unit="image"):
+                per_image[name] = out
+    else:
+        for path in tqdm(paths, unit="image"):
+            name, out = _measure_image(path)
+            per_image[name] = out
+    results = {}
+    for name, codec in codecs.items():
+        curve = {k: [] for k in ("quality", "bpp", "psnr", "ms_ssim", "encode_s", "decode_s")}
+        for q in codec.qualities:
+            rows = [per_image[p][name][str(q)] for p in per_image]
+            curve["quality"].append(q)
+            for k in ("bpp", "psnr", "ms_ssim", "encode_s", "decode_s"):
+                curve[k].append(float(np.mean([r[k] for r in rows])))
+            for k in ("encode_peak_mib", "decode_peak_mib"):  # the worst image
+                curve.setdefault(k, []).append(max((r[k] for r in rows if r[k] is not None), default=None))
+        results[name] = {"version": codec.version, "curve": curve,
+                         "images": {p: per_image[p][name] for p in per_image}}
+    ours = next(iter(codecs))
+    bd = {name: _bd(results[name]["curve"], results[ours]["curve"]) for name in codecs if name != ours}
+    return {"benchmark": "rd", "folder": str(folder), "images": len(paths), **environment(),
+            "settings": {"jobs": jobs, "threads_per_job": 1}, "codecs": results,
+            "bd_rate": {"test": ours, "vs": bd}}
+
+
+def markdown(report: dict) -> str:
+    lines = [f"Rate-distortion, {report['images']} images from `{report['folder']}` (git {report['git']}, "
+             f"{report['settings']['jobs']} parallel jobs x 1 thread)", "",
+             "| codec | quality | bpp | PSNR dB | MS-SSIM | encode s | decode s |", "|---|---:|---:|---:|---:|---:|---:|"]
+    for name, entry in report["codecs"].items():
+        c = entry["curve"]
+        for i, q in enumerate(c["quality"]):
+            lines.append(f"| {name} | {q} | {c['bpp'][i]:.3f} | {c['psnr'][i]:.2f} | {c['ms_ssim'][i]:.4f} | "
+                         f"{c['encode_s'][i]:.2f} | {c['decode_s'][i]:.3f} |")
+    bd = report["bd_rate"]
+    lines += ["", f"BD-rate of {bd['test']} (negative = fewer bits at equal quality):", "",
+              "| vs | BD-rate (PSNR) | BD-rate (MS-SSIM) |", "|---|---:|---:|"]
+    fmt = lambda v: f"{v:+.1f} %" if isinstance(v, float) else v  # noqa: E731
+    for name, v in bd["vs"].items():
+        lines.append(f"| {name} | {fmt(v['psnr'])} | {fmt(v['ms_ssim'])} |")
+    return "\n".join(lines) + "\n"
+
+
+def plot(report: dict, out: Path) -> list[Path]:
+    """RD curves (bpp vs PSNR, bpp vs MS-SSIM in dB) as PNGs; skipped without matplotlib."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return []
+    written = []
+    for metric, label, transform in (("psnr", "PSNR (dB)", np.asarray), ("ms_ssim", "MS-SSIM (dB)", msssim_db)):
+        fig, ax = plt.subplots(figsize=(6, 4.5))
+        for name, entry in report["codecs"].items():
+            c = entry["curve"]
+            ax.plot(c["bpp"], transform(c[metric]), "o-" if name.startswith("invcodec") else ".--", label=name)
+        ax.set_xlabel("bits per pixel")
+        ax.set_ylabel(label)
+        ax.set_xlim(0, 2.5)
+        ax.grid(alpha=0.3)
+        ax.legend()
+        ax.set_title(f"{Path(report['folder']).name}: {report['images']} images")
+        path = out / f"rd-{metric.replace('_', '-')}.png"
+        fig.tight_layout()
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        written.append(path)
+    return written
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="invcodec bench rd", description=__doc__.splitlines()[0])
+    p.add_argument("folder", type=Path)
+    p.add_argument("--out", type=Path, default=Path("results/rd"))
+    p.add_argument("--limit", type=int, default=None, help="only the first N images")
+    p.add_argument("--model", default=None, help="lossy model [default: photo-lossy-v1]")
+    p.add_argument("--qualities", type=int, nargs="+", default=None, help="invcodec qualities")
+    p.add_argument("-j", "--jobs", type=int, default=1, help="images measured in parallel (1 thread each)")
+    p.add_argument("--only-invcodec", action="store_true", help="skip the baselines (no BD-rates then)")
+    args = p.parse_args(argv)
+    report = run(args.folder, args.limit, args.model, args.qualities, args.jobs, args.only_invcodec)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(json.dumps(report, indent=1))
+    table = markdown(report)
+    (args.out / "results.md").write_text(table)
+    plot(report, args.out)
+    print(table)
+
+
+if __name__ == "__main__":
+    main()
