@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> None:
         "decompress": decompress,
         "exact": exact,
     }
-    emit(report, args.out)
+    emit("big_image", report, args.out)
 
 
 if __name__ == "__main__":

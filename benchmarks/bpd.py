@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> None:
     else:
         raise SystemExit("give --folder or --npz")
     report = {"data": source, "square": args.square, **measure(args.model, images)}
-    emit(report, args.out)
+    emit("bpd", report, args.out)
 
 
 if __name__ == "__main__":

@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=None)
     args = p.parse_args(argv)
     report = run(args.cases, args.seed, args.timeout)
-    emit(report, args.out)
+    emit("fuzz", report, args.out)
     return 0 if report["crashes"] == report["hangs"] == report["wrong_pixels"] == 0 else 1
 
 

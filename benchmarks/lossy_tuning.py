@@ -23,7 +23,7 @@ from invcodec.registry import get_model
 from invcodec.weights import DEFAULT_LOSSY_MODEL
 
 from .bd_rate import bd_rate
-from .report import emit, environment
+from .report import emit
 
 
 def curve(model, crops: np.ndarray, qualities: list[int], deadzone: float, offset: int) -> tuple[list[float], list[float]]:
@@ -63,8 +63,8 @@ def main(argv: list[str] | None = None) -> None:
             rows.append({"deadzone": dz, "recon_offset": off, "bpp": bpp, "psnr": q,
                          "bd_rate_vs_plain": bd_rate(ref[0], ref[1], bpp, q)})
     best = min(rows, key=lambda r: r["bd_rate_vs_plain"])
-    emit({"benchmark": "lossy_tuning", "folder": str(args.folder), "images": len(crops), "crop": args.crop,
-          "model": args.model, **environment(), "rows": rows, "best": best}, args.out)
+    emit("lossy_tuning", {"folder": str(args.folder), "images": len(crops), "crop": args.crop,
+                          "model": args.model, "rows": rows, "best": best}, args.out)
 
 
 if __name__ == "__main__":

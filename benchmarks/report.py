@@ -28,8 +28,9 @@ def environment() -> dict:
     }
 
 
-def emit(report: dict, out: Path | None) -> None:
-    text = json.dumps(report, indent=1)
+def emit(benchmark: str, report: dict, out: Path | None) -> None:
+    """Print (and save) a report under the common header: benchmark name, git, machine."""
+    text = json.dumps({"benchmark": benchmark, **environment(), **report}, indent=1)
     print(text)
     if out:
         out.parent.mkdir(parents=True, exist_ok=True)

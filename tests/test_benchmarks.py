@@ -40,3 +40,17 @@ def test_bpd_on_a_tiny_npz(tmp_path) -> None:
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["images"] == 2 and 0 < report["nll_bpd"] < 8
     assert abs(report["stream_gap_percent"]) < 5 and report["header_bpd"] > 0
+
+
+def test_rd_benchmark_on_two_small_images(tmp_path) -> None:
+    from invcodec_benchmarks import rd
+
+    for i in range(2):  # MS-SSIM's 5 scales need sides above 160 px
+        Image.fromarray(smooth_image(168, 176, 3, seed=i)).save(tmp_path / f"{i}.png")
+    report = rd.run(tmp_path, limit=None, model=None, qualities=[10, 40, 70, 95], jobs=1)
+    ours = report["codecs"][report["bd_rate"]["test"]]["curve"]
+    assert ours["bpp"] == sorted(ours["bpp"]) and ours["psnr"] == sorted(ours["psnr"])
+    for name, entry in report["codecs"].items():
+        assert len(entry["images"]) == 2 and all(0 < m <= 1 for m in entry["curve"]["ms_ssim"]), name
+    assert set(report["bd_rate"]["vs"]) >= {"JPEG", "WebP", "AVIF"}
+    assert "BD-rate" in rd.markdown(report)
