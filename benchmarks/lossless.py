@@ -2,8 +2,8 @@
 
     python -m invcodec_benchmarks.lossless ../shared/data/kodak --out results/kodak-lossless
 
-Per image and mean: bits per sub-pixel, encode and decode seconds; every decode is
-checked to be bit-exact. Writes results.json and results.md into --out."""
+Per image and mean: bits per sub-pixel, encode and decode seconds, peak memory; every
+decode is checked to be bit-exact. Writes results.json, results.md and bpsp.png into --out."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ def run(folder: Path, limit: int | None, model: str | None, only_invcodec: bool 
 
 def markdown(report: dict) -> str:
     lines = [f"Lossless, {report['images']} images from `{report['folder']}` (git {report['git']}, "
-             f"{report['machine']['torch_threads']} threads)", "",
+             f"torch threads: {report['machine']['torch_threads']})", "",
              "| codec | bits/sub-pixel | encode s/image | decode s/image | peak MiB enc / dec | all exact |",
              "|---|---:|---:|---:|---:|:---:|"]
     mib = lambda v: "n/a" if v is None else f"{v:.0f}"  # noqa: E731
@@ -71,6 +71,32 @@ def markdown(report: dict) -> str:
         lines.append(f"| {name} | {m['bpsp']:.3f} | {m['encode_s']:.2f} | {m['decode_s']:.2f} | "
                      f"{mib(m.get('encode_peak_mib'))} / {mib(m.get('decode_peak_mib'))} | {'yes' if entry['all_exact'] else 'NO'} |")
     return "\n".join(lines) + "\n"
+
+
+def plot(report: dict, out: Path) -> Path | None:
+    """Bar chart of the mean bits per sub-pixel; skipped without matplotlib."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    entries = sorted(report["codecs"].items(), key=lambda kv: kv[1]["mean"]["bpsp"])
+    fig, ax = plt.subplots(figsize=(6.5, 3.2))
+    names = [name for name, _ in entries]
+    values = [entry["mean"]["bpsp"] for _, entry in entries]
+    bars = ax.barh(names, values, color=["C3" if n.startswith("invcodec") else "C0" for n in names])
+    ax.bar_label(bars, fmt="%.3f", padding=3)
+    ax.invert_yaxis()
+    ax.set_xlabel("bits per sub-pixel (lower is better)")
+    ax.set_xlim(0, max(values) * 1.15)
+    ax.set_title(f"Lossless, {Path(report['folder']).name}: {report['images']} images")
+    fig.tight_layout()
+    path = out / "bpsp.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -86,6 +112,7 @@ def main(argv: list[str] | None = None) -> None:
     (args.out / "results.json").write_text(json.dumps(report, indent=1))
     table = markdown(report)
     (args.out / "results.md").write_text(table)
+    plot(report, args.out)
     print(table)
 
 

@@ -1,0 +1,66 @@
+"""Regenerate the README's result tables from the benchmark JSON in results/.
+
+    python -m invcodec_benchmarks.readme            # rewrite README.md in place
+    python -m invcodec_benchmarks.readme --check    # exit 1 if README.md is out of date
+
+Each generated block sits between ``<!-- generated:NAME -->`` and ``<!-- /generated:NAME -->``;
+everything else in the README is prose and is left alone."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+from . import lossless, rd
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _bpd_table(results: Path) -> str:
+    lines = ["| model | data | images | model NLL bpd | real streams bpd | gap | whole .inv files bpd |",
+             "|---|---|---:|---:|---:|---:|---:|"]
+    for path in sorted(results.glob("*-bpd.json")):
+        r = json.loads(path.read_text())
+        lines.append(f"| {r['model']} | {r['data']} | {r['images']} | {r['nll_bpd']:.3f} | {r['stream_bpd']:.3f} | "
+                     f"{r['stream_gap_percent']:+.2f} % | {r['file_bpd']:.3f} |")
+    return "\n".join(lines) + "\n"
+
+
+def blocks(results: Path) -> dict[str, str]:
+    out = {"bpd": _bpd_table(results)}
+    for name, folder, render in (("lossless", "kodak-lossless", lossless.markdown), ("rd", "kodak-rd", rd.markdown)):
+        path = results / folder / "results.json"
+        if path.exists():
+            out[name] = render(json.loads(path.read_text()))
+    return out
+
+
+def render(readme: str, generated: dict[str, str]) -> str:
+    for name, body in generated.items():
+        pattern = re.compile(rf"(<!-- generated:{name} -->\n).*?(<!-- /generated:{name} -->)", re.S)
+        readme = pattern.sub(lambda m: m.group(1) + body + m.group(2), readme)
+    return readme
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--readme", type=Path, default=ROOT / "README.md")
+    p.add_argument("--results", type=Path, default=ROOT / "results")
+    p.add_argument("--check", action="store_true", help="only report whether the README is up to date")
+    args = p.parse_args(argv)
+    current = args.readme.read_text()
+    updated = render(current, blocks(args.results))
+    if args.check:
+        if updated != current:
+            print(f"{args.readme} is out of date: run python -m invcodec_benchmarks.readme", file=sys.stderr)
+            return 1
+        return 0
+    args.readme.write_text(updated)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
