@@ -8,7 +8,6 @@ decode is checked to be bit-exact. Writes results.json, results.md and bpsp.png 
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from invcodec.data import IMAGE_SUFFIXES
 
 from .codecs import Codec, invcodec_codec, lossless_baselines
 from .memory import PeakMemory
-from .report import environment
+from .report import environment, write_folder
 
 
 def measure(codec: Codec, samples: np.ndarray) -> dict:
@@ -107,13 +106,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--model", default=None)
     p.add_argument("--only-invcodec", action="store_true", help="skip the baseline codecs")
     args = p.parse_args(argv)
-    report = run(args.folder, args.limit, args.model, args.only_invcodec)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results.json").write_text(json.dumps(report, indent=1))
-    table = markdown(report)
-    (args.out / "results.md").write_text(table)
-    plot(report, args.out)
-    print(table)
+    write_folder(run(args.folder, args.limit, args.model, args.only_invcodec), args.out, markdown, plot)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ results.json, results.md and the RD plots into --out."""
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -27,7 +26,7 @@ from invcodec.data import IMAGE_SUFFIXES
 from .bd_rate import bd_rate, msssim_db
 from .codecs import LossyCodec, invcodec_lossy_codec, lossy_baselines
 from .memory import PeakMemory
-from .report import environment
+from .report import environment, write_folder
 
 _codecs: list[LossyCodec] | None = None
 
@@ -170,13 +169,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("-j", "--jobs", type=int, default=1, help="images measured in parallel (1 thread each)")
     p.add_argument("--only-invcodec", action="store_true", help="skip the baselines (no BD-rates then)")
     args = p.parse_args(argv)
-    report = run(args.folder, args.limit, args.model, args.qualities, args.jobs, args.only_invcodec)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results.json").write_text(json.dumps(report, indent=1))
-    table = markdown(report)
-    (args.out / "results.md").write_text(table)
-    plot(report, args.out)
-    print(table)
+    write_folder(run(args.folder, args.limit, args.model, args.qualities, args.jobs, args.only_invcodec), args.out, markdown, plot)
 
 
 if __name__ == "__main__":

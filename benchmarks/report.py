@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
 import subprocess
 from pathlib import Path
+from typing import Callable
 
 import torch
 
@@ -24,8 +26,19 @@ def environment() -> dict:
     return {
         "git": git_hash(),
         "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-                    "cpus": __import__("os").cpu_count(), "torch_threads": torch.get_num_threads()},
+                    "cpus": os.cpu_count(), "torch_threads": torch.get_num_threads()},
     }
+
+
+def write_folder(report: dict, out: Path, markdown: Callable[[dict], str], plot: Callable[[dict, Path], object]) -> None:
+    """A codec-comparison report as a folder: results.json, results.md and plots; the
+    table is printed too."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(report, indent=1))
+    table = markdown(report)
+    (out / "results.md").write_text(table)
+    plot(report, out)
+    print(table)
 
 
 def emit(benchmark: str, report: dict, out: Path | None) -> None:

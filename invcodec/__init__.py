@@ -2,7 +2,8 @@
 
     >>> import invcodec
     >>> data = invcodec.compress(image)          # PIL image -> .inv bytes (lossless)
-    >>> image2 = invcodec.decompress(data)       # exact pixels back
+    >>> small = invcodec.compress(image, quality=40)   # lossy, quality 1..100
+    >>> image2 = invcodec.decompress(data)       # pixels back (exact for lossless files)
 
 Importing the package registers a Pillow plugin, so ``Image.open("x.inv")`` works."""
 

@@ -31,7 +31,7 @@ from .weights import model_id
 DEFAULT_TILE_SIZE = 512
 # Encoder choices for lossy mode, tuned on photos-dev (benchmarks/lossy_tuning.py):
 RECON_OFFSET = 0  # 1/256 steps towards the mean (stored in the file)
-DEADZONE = 0.0  # widening of the zero bin, in steps (encoder only)
+DEADZONE = 0.15  # widening of the zero bin, in steps (encoder only)
 
 
 @dataclass
