@@ -4,7 +4,8 @@ InvalidFileError or decode to the original pixels -- never crash, hang or lie.
     python -m invcodec_benchmarks.fuzz --cases 10000 --out results/fuzz.json
 
 Seeds are small images of every kind (RGB, grey, RGBA, LA, multi-tile, raw-stored noise)
-coded with the shipped model. Mutations: bit flips, random bytes, truncation, insertion,
+coded with the shipped model, and lossy files of the shipped lossy model (for those,
+"the original" is what the unmutated file decodes to). Mutations: bit flips, random bytes, truncation, insertion,
 deletion, and header-field changes with the header CRC recomputed (so they reach the
 deeper checks). A case taking longer than --timeout seconds counts as a hang."""
 
@@ -45,14 +46,27 @@ def seeds() -> list[tuple[str, np.ndarray, bytes]]:
         "noise-raw": (noise, 512),
         "1x1": (_smooth(1, 1, 3, 5), 512),
     }
-    return [(name, img, compress_samples(img, tile_size=tile)[0]) for name, (img, tile) in images.items()]
+    out = [(name, img, compress_samples(img, tile_size=tile)[0]) for name, (img, tile) in images.items()]
+    for name, img, tile, quality in (("lossy-rgb", _smooth(40, 36, 3, 6), 512, 30),
+                                     ("lossy-rgba-tiles", _smooth(33, 40, 4, 7), 16, 70)):
+        data = compress_samples(img, tile_size=tile, quality=quality)[0]
+        out.append((name, decompress_samples(data), data))
+    return out
+
+
+def _table_start(data: bytearray) -> int:
+    """Where the stream table starts: after the quantizer block in lossy files."""
+    start = container._FIXED.size
+    if data[9] == container.Mode.LOSSY and len(data) >= start + 3:
+        start += 3 + data[start + 2]
+    return start
 
 
 def _fix_header_crc(data: bytearray) -> bytearray:
     if len(data) < container._FIXED.size:
         return data
     n = struct.unpack_from("<I", data, 44)[0]
-    end = container._FIXED.size + 5 * n
+    end = _table_start(data) + 5 * n
     if end + 4 <= len(data):
         struct.pack_into("<I", data, end, zlib.crc32(bytes(data[:end])))
     return data
@@ -77,7 +91,11 @@ def mutate(data: bytes, rng: np.random.Generator) -> bytes:
         i = rng.integers(len(d))
         del d[i : i + int(rng.integers(1, 16))]
     elif kind == 5:  # header field change, CRC fixed up
-        offset, fmt = [(9, "<B"), (10, "<B"), (11, "<B"), (12, "<I"), (16, "<I"), (20, "<I"), (44, "<I"), (24, "<I"), (40, "<I")][rng.integers(9)]
+        fields = [(9, "<B"), (10, "<B"), (11, "<B"), (12, "<I"), (16, "<I"), (20, "<I"), (44, "<I"), (24, "<I"), (40, "<I")]
+        if d[9] == container.Mode.LOSSY:  # quality, offset, band count, a step
+            q = container._FIXED.size
+            fields += [(q, "<B"), (q + 1, "<B"), (q + 2, "<B"), (q + 3 + int(rng.integers(d[q + 2] or 1)), "<B")]
+        offset, fmt = fields[rng.integers(len(fields))]
         size = struct.calcsize(fmt)
         value = int(rng.choice([0, 1, 2, 3, 4, 5, 15, 16, 17, 255, 256, 511, 512, 513, 65535, 65536, 2**31, 2**32 - 1]))
         struct.pack_into(fmt, d, offset, value % (256**size))
@@ -85,7 +103,7 @@ def mutate(data: bytes, rng: np.random.Generator) -> bytes:
     else:  # stream table entry change (kind or length), CRC fixed up
         n = struct.unpack_from("<I", d, 44)[0]
         if n:
-            entry = container._FIXED.size + 5 * int(rng.integers(n))
+            entry = _table_start(d) + 5 * int(rng.integers(n))
             if rng.random() < 0.5:
                 d[entry] = rng.integers(4)
             else:
