@@ -88,7 +88,7 @@ def _pillow_lossy(fmt: str, **options) -> tuple[Callable, Callable]:
     return encode, decode
 
 
-INVCODEC_QUALITIES = [10, 25, 40, 55, 70, 85]
+INVCODEC_QUALITIES = [8, 18, 28, 38, 48, 58]  # about 0.1 .. 2.5 bpp on Kodak
 
 
 def invcodec_lossy_codec(model_name: str | None = None, qualities: list[int] | None = None) -> LossyCodec:

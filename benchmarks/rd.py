@@ -115,12 +115,15 @@ def run(folder: Path, limit: int | None, model: str | None, qualities: list[int]
 def markdown(report: dict) -> str:
     lines = [f"Rate-distortion, {report['images']} images from `{report['folder']}` (git {report['git']}, "
              f"{report['settings']['jobs']} parallel jobs x 1 thread)", "",
-             "| codec | quality | bpp | PSNR dB | MS-SSIM | encode s | decode s |", "|---|---:|---:|---:|---:|---:|---:|"]
+             "| codec | quality | bpp | PSNR dB | MS-SSIM | encode s | decode s | peak MiB enc / dec |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    mib = lambda c, k, i: "n/a" if c.get(k) is None or c[k][i] is None else f"{c[k][i]:.0f}"  # noqa: E731
     for name, entry in report["codecs"].items():
         c = entry["curve"]
         for i, q in enumerate(c["quality"]):
             lines.append(f"| {name} | {q} | {c['bpp'][i]:.3f} | {c['psnr'][i]:.2f} | {c['ms_ssim'][i]:.4f} | "
-                         f"{c['encode_s'][i]:.2f} | {c['decode_s'][i]:.3f} |")
+                         f"{c['encode_s'][i]:.2f} | {c['decode_s'][i]:.3f} | "
+                         f"{mib(c, 'encode_peak_mib', i)} / {mib(c, 'decode_peak_mib', i)} |")
     bd = report["bd_rate"]
     lines += ["", f"BD-rate of {bd['test']} (negative = fewer bits at equal quality):", "",
               "| vs | BD-rate (PSNR) | BD-rate (MS-SSIM) |", "|---|---:|---:|"]
