@@ -55,6 +55,7 @@ def run(folder: Path, limit: int | None, model: str | None, only_invcodec: bool 
         "folder": str(folder),
         "images": len(paths),
         **environment(),
+        "settings": {"model": model or "photo-v1", "baselines": not only_invcodec},
         "codecs": results,
     }
 
