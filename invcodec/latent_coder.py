@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from .entropy import ans
+from .decoding_walk import walk
 from .model import COLOURS, IntegerFlowModel
 
 
@@ -53,21 +54,9 @@ def encode_tile(model: IntegerFlowModel, pixels: np.ndarray) -> EncodedTile | No
 def decode_tile(model: IntegerFlowModel, payload: bytes, height: int, width: int) -> np.ndarray:
     """ANS payload -> (height, width, 3) uint8. Raises ValueError on a corrupted payload."""
     block = model.block_size
-    ph, pw = height + (-height % block), width + (-width % block)
     dec = ans.LatentDecoder(payload)
-    scale = 2 ** len(model.levels)
-    x = torch.zeros(1, COLOURS, ph // scale, pw // scale, dtype=torch.float64)
-    for c in range(COLOURS):
-        p = model.top.channel_params(x, c, exact=True)
-        x[:, c : c + 1] = dec.pull(p.mean, p.scale_index)
-    for level in reversed(model.levels):
-        anchors = x
-        feats = level.prior.trunk_features(anchors, exact=True)
-        details = torch.zeros(1, 3 * COLOURS, *anchors.shape[2:], dtype=torch.float64)
-        for g in range(details.shape[1]):
-            p = level.prior.channel_params(feats, anchors, details, g, exact=True)
-            details[:, g : g + 1] = dec.pull(p.mean, p.scale_index)
-        x = level.inverse(anchors, details, exact=True)
+    x = walk(model, 1, height + (-height % block), width + (-width % block),
+             lambda i, p: dec.pull(p.mean, p.scale_index), exact=True)
     if not dec.exhausted():
         raise ValueError("ANS stream has data left over after the last latent")
     out = x[0, :, :height, :width]

@@ -1,6 +1,6 @@
 """Lossy coding of one 3-plane tile: quantized latents -> ANS, and the inverse flow back.
 
-The encoder runs the decoder's walk (``lossy_walk``) itself, so it knows the exact pixels
+The encoder runs the decoder's walk (``decoding_walk``) itself, so it knows the exact pixels
 the decoder will produce (the file's checksum is taken over them). Every quantity that
 reaches the coder or the inverse flow is computed with exact arithmetic (fixed-point
 nets, integer latents, steps from a libm-free table), so the decode is bit-identical on
@@ -16,7 +16,7 @@ import torch
 from . import quantizer
 from .entropy import ans
 from .latent_coder import pad_to_block
-from .lossy_walk import bands_in_order, walk
+from .decoding_walk import bands_in_order, walk
 from .model import IntegerFlowModel
 from .prior import PriorParams
 

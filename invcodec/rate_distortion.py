@@ -5,7 +5,7 @@ rate; lambda follows the step by high-rate theory (lambda = 6 / (ln 2 * step**2)
 unit of squared error makes ``step`` the right step for that lambda). Quantization proxy,
 as usual for learned codecs: additive uniform noise for the rate, rounding with a
 straight-through gradient for what the inverse flow sees. The walk is the decoder's
-(``lossy_walk``), so training sees the same closed loop as coding."""
+(``decoding_walk``), so training sees the same closed loop as coding."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from torch import nn
 from . import quantizer
 from .entropy import grid
 from .flow.coupling import round_half_up
-from .lossy_walk import bands_in_order, walk
+from .decoding_walk import bands_in_order, walk
 from .model import IntegerFlowModel
 from .prior import PriorParams
 

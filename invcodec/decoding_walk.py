@@ -1,4 +1,5 @@
-"""The decoding order of lossy mode, shared by training, the encoder and the decoder.
+"""The decoding order, walked band by band: the lossless decoder, and lossy training,
+encoding and decoding all use it.
 
 Lossy mode codes every latent as a quantized residual about the prior's mean, and the
 prior of each band is conditioned on what the *decoder* will have: the dequantized
