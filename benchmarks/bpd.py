@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from invcodec import container
 from invcodec.codec import compress_samples
-from invcodec.data import load_folder, read_split
+from invcodec.training.data import load_folder, read_split
 from invcodec.latent_space import bits_per_dim
 from invcodec.registry import get_model
 

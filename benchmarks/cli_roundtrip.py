@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from invcodec.data import IMAGE_SUFFIXES
+from invcodec.pixels import IMAGE_SUFFIXES
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from invcodec.data import IMAGE_SUFFIXES
+from invcodec.pixels import IMAGE_SUFFIXES
 
 from .codecs import Codec, invcodec_codec, lossless_baselines
 from .memory import PeakMemory

@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from invcodec import lossy_coder
 from invcodec.codec import lossy_settings, psnr
-from invcodec.data import centre_crops, load_folder
+from invcodec.training.data import centre_crops, load_folder
 from invcodec.registry import get_model
 from invcodec.weights import DEFAULT_LOSSY_MODEL
 

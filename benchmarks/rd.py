@@ -21,7 +21,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from invcodec.codec import psnr
-from invcodec.data import IMAGE_SUFFIXES
+from invcodec.pixels import IMAGE_SUFFIXES
 
 from .bd_rate import bd_rate, msssim_db
 from .codecs import LossyCodec, invcodec_lossy_codec, lossy_baselines

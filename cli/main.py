@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import io
 import json
-import os
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -13,7 +12,7 @@ from pathlib import Path
 from typing import Callable
 
 import click
-from invcodec.data import IMAGE_SUFFIXES
+from invcodec.pixels import IMAGE_SUFFIXES
 
 from .batch import STDIO, expand_inputs, output_for
 
@@ -83,11 +82,11 @@ def _read_input(path: Path) -> bytes:
     return sys.stdin.buffer.read() if path == STDIO else path.read_bytes()
 
 
-def compress_one(input: Path, output: Path, model: str | None, force: bool, quality: int | None = None) -> str:
+def compress_one(input: Path, output: Path, model: str | None, force: bool, quality: int | None = None,
+                 threads: int | None = None) -> str:
     from invcodec import pixels
     from invcodec.codec import compress_samples
-    from invcodec.registry import get_model
-    from invcodec.weights import DEFAULT_LOSSY_MODEL
+    from invcodec.registry import DEFAULT_LOSSY_MODEL, get_model
 
     _check_free(output, force)
     source = io.BytesIO(_read_input(input)) if input == STDIO else str(input)
@@ -95,7 +94,7 @@ def compress_one(input: Path, output: Path, model: str | None, force: bool, qual
     start = time.perf_counter()
     if quality is not None and model is None:
         model = DEFAULT_LOSSY_MODEL
-    data, stats = compress_samples(samples, get_model(model), progress=sys.stderr.isatty(), quality=quality)
+    data, stats = compress_samples(samples, get_model(model), progress=sys.stderr.isatty(), quality=quality, threads=threads)
     seconds = time.perf_counter() - start
     _write(output, data, force)
     h, w, c = samples.shape
@@ -107,7 +106,7 @@ def compress_one(input: Path, output: Path, model: str | None, force: bool, qual
     return line
 
 
-def decompress_one(input: Path, output: Path, model: str | None, force: bool) -> str:
+def decompress_one(input: Path, output: Path, model: str | None, force: bool, threads: int | None = None) -> str:
     from invcodec import pixels
     from invcodec.codec import decompress_samples
     from invcodec.registry import get_model
@@ -118,19 +117,13 @@ def decompress_one(input: Path, output: Path, model: str | None, force: bool) ->
     _check_free(output, force)
     data = _read_input(input)
     start = time.perf_counter()
-    samples = decompress_samples(data, get_model(model) if model else None, progress=sys.stderr.isatty())
+    samples = decompress_samples(data, get_model(model) if model else None, progress=sys.stderr.isatty(), threads=threads)
     seconds = time.perf_counter() - start
     buf = io.BytesIO()
     pixels.from_samples(samples).save(buf, fmt, **({"lossless": True} if fmt == "WEBP" else {}))
     _write(output, buf.getvalue(), force)
     h, w, c = samples.shape
     return f"{input} -> {output}: {w}x{h}x{c}, {8 * len(data) / samples.size:.3f} bits/sub-pixel, {seconds:.2f} s"
-
-
-def _worker_init(threads: int) -> None:
-    import torch
-
-    torch.set_num_threads(threads)
 
 
 def _safe_call(fn: Callable[..., str], *args) -> tuple[bool, str]:
@@ -150,8 +143,7 @@ def _run_batch(fn: Callable[..., str], jobs: list[tuple[Path, Path]], model: str
     report = (lambda line: click.echo(line, err=True)) if to_stdout else click.echo
     args = [(fn, inp, out, model, force) for inp, out in jobs]
     if workers > 1 and len(jobs) > 1:
-        threads = max(1, (os.cpu_count() or 1) // workers)
-        with ProcessPoolExecutor(workers, initializer=_worker_init, initargs=(threads,)) as pool:
+        with ProcessPoolExecutor(workers) as pool:
             results = list(pool.map(_safe_call, *zip(*args)))
     else:
         results = [_safe_call(*a) for a in args]
@@ -166,6 +158,11 @@ def _run_batch(fn: Callable[..., str], jobs: list[tuple[Path, Path]], model: str
         if len(jobs) > 1:
             click.echo(f"invcodec: {len(failures)} of {len(jobs)} files failed: {', '.join(map(str, failures))}", err=True)
         sys.exit(1)
+
+
+def _threads_per_file(threads: int | None, workers: int) -> int | None:
+    """Worker processes already use the cores: then one thread each unless asked."""
+    return threads if threads is not None else (1 if workers > 1 else None)
 
 
 def _jobs(inputs: tuple[Path, ...], output: Path | None, suffix: str, folder_suffixes: set[str]) -> list[tuple[Path, Path]]:
@@ -195,7 +192,9 @@ _output = click.option("-o", "--output", type=click.Path(path_type=Path, allow_d
                        help="Output file ('-' for stdout), or an existing folder when there are several inputs.")
 _force = click.option("-f", "--force", is_flag=True, help="Overwrite outputs that exist.")
 _workers = click.option("-j", "--jobs", "workers", type=click.IntRange(1, 64), default=1, show_default=True,
-                        help="Files processed in parallel.")
+                        help="Files processed in parallel (worker processes).")
+_threads = click.option("-t", "--threads", type=click.IntRange(1, 64), default=None,
+                        help="Threads per file, tiles in parallel [default: one per core, at most 4; 1 with -j].")
 
 
 @main.command()
@@ -204,17 +203,19 @@ _workers = click.option("-j", "--jobs", "workers", type=click.IntRange(1, 64), d
 @click.option("-q", "--quality", type=click.IntRange(1, 100), default=None,
               help="Lossy, 1 (smallest) .. 100 (finest); without it the file is lossless.")
 @click.option("-m", "--model", default=None,
-              help="Shipped model name or path to a .safetensors model [default: photo-v1, with -q photo-lossy-v1].")
+              help="Shipped model name or path to a .safetensors model [default: photo-v2, with -q photo-lossy-v1].")
 @_force
 @_workers
-def compress(inputs: tuple[Path, ...], output: Path | None, quality: int | None, model: str | None, force: bool, workers: int) -> None:
+@_threads
+def compress(inputs: tuple[Path, ...], output: Path | None, quality: int | None, model: str | None, force: bool, workers: int,
+             threads: int | None) -> None:
     """Compress 8-bit images (grey, RGB, with or without alpha) to .inv: losslessly,
     or lossy with -q (alpha stays exact).
 
     INPUTS are image files, folders (every image in them) or '-' for stdin. Each FILE
     is written to FILE with .inv unless -o says otherwise. A file that fails is reported
     and skipped; the exit status is 1 if any failed."""
-    job = functools.partial(compress_one, quality=quality)
+    job = functools.partial(compress_one, quality=quality, threads=_threads_per_file(threads, workers))
     _run_batch(job, _jobs(inputs, output, ".inv", IMAGE_SUFFIXES), model, force, workers)
 
 
@@ -224,12 +225,15 @@ def compress(inputs: tuple[Path, ...], output: Path | None, quality: int | None,
 @click.option("-m", "--model", default=None, help="Model file, if the .inv was written with one that is not shipped.")
 @_force
 @_workers
-def decompress(inputs: tuple[Path, ...], output: Path | None, model: str | None, force: bool, workers: int) -> None:
+@_threads
+def decompress(inputs: tuple[Path, ...], output: Path | None, model: str | None, force: bool, workers: int,
+               threads: int | None) -> None:
     """Decode .inv files (lossless or lossy: the file says which) to lossless images
     (PNG, or BMP/TIFF/WebP by -o's extension).
 
     INPUTS are .inv files, folders (every .inv in them) or '-' for stdin."""
-    _run_batch(decompress_one, _jobs(inputs, output, ".png", {".inv"}), model, force, workers)
+    job = functools.partial(decompress_one, threads=_threads_per_file(threads, workers))
+    _run_batch(job, _jobs(inputs, output, ".png", {".inv"}), model, force, workers)
 
 
 @main.command()
@@ -270,14 +274,24 @@ def info(input: Path, as_json: bool) -> None:
         click.echo(f"{key:>18}: {value}")
 
 
-_model_option = click.option("-m", "--model", default=None, help="Shipped model name (photo-v1, faces-v1) or a .safetensors path.")
+_model_option = click.option("-m", "--model", default="photo-v1", show_default=True,
+                             help="Shipped model name (photo-v1, faces-v1, ...) or a .safetensors path.")
+
+
+def _torch_model(name: str):
+    """The training-side (torch) model, for the generative commands."""
+    try:
+        from invcodec.training.weights import load_model, shipped_path
+    except ImportError as e:  # torch is an extra: pip install "invcodec[torch]"
+        raise CodecError(f"this command needs torch ({e}); install it with: pip install 'invcodec[torch]'") from None
+    return load_model(shipped_path(name))
 
 
 def _square_image(path: Path, size: int):
     import numpy as np
 
     from invcodec import pixels
-    from invcodec.data import square
+    from invcodec.training.data import square
 
     image = pixels.open_image(str(path))
     return np.asarray(square(image.convert("RGB"), size))
@@ -294,11 +308,11 @@ def _square_image(path: Path, size: int):
 @_expected_failures
 def sample(model: str | None, count: int, size: int, temperature: float, seed: int, output: Path, force: bool) -> None:
     """Draw new images from the model's prior ("false memories") into a grid."""
-    from invcodec import latent_space
-    from invcodec.registry import get_model
-
     _check_free(output, force)
-    images = latent_space.sample(get_model(model), count, size, temperature, seed)
+    net = _torch_model(model)
+    from invcodec.training import latent_space
+
+    images = latent_space.sample(net, count, size, temperature, seed)
     buf = io.BytesIO()
     latent_space.grid(images).save(buf, "PNG")
     _write(output, buf.getvalue(), force)
@@ -316,11 +330,11 @@ def sample(model: str | None, count: int, size: int, temperature: float, seed: i
 @_expected_failures
 def interpolate(first: Path, second: Path, model: str | None, steps: int, size: int, output: Path, force: bool) -> None:
     """Interpolate two images in latent space (every level) and write the strip."""
-    from invcodec import latent_space
-    from invcodec.registry import get_model
-
     _check_free(output, force)
-    frames = latent_space.interpolate(get_model(model), _square_image(first, size), _square_image(second, size), steps)
+    net = _torch_model(model)
+    from invcodec.training import latent_space
+
+    frames = latent_space.interpolate(net, _square_image(first, size), _square_image(second, size), steps)
     buf = io.BytesIO()
     latent_space.grid(frames, columns=steps).save(buf, "PNG")
     _write(output, buf.getvalue(), force)
@@ -338,10 +352,11 @@ def score(images: tuple[Path, ...], model: str | None, size: int | None, as_json
     lower is more typical. Sorted from most to least typical. Folders are expanded."""
     import numpy as np
 
-    from invcodec import latent_space, pixels
-    from invcodec.registry import get_model
+    from invcodec import pixels
 
-    net = get_model(model)
+    net = _torch_model(model)
+    from invcodec.training import latent_space
+
     results = []
     for path in expand_inputs(images, IMAGE_SUFFIXES):
         arr = _square_image(path, size) if size else np.asarray(pixels.open_image(str(path)).convert("RGB"))
@@ -357,8 +372,8 @@ def score(images: tuple[Path, ...], model: str | None, size: int | None, as_json
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []})
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def train(args: tuple[str, ...]) -> None:
-    """Train a model (same options as `python -m invcodec.train --help`)."""
-    from invcodec.train import main as train_main
+    """Train a model (same options as `python -m invcodec.training.train --help`)."""
+    from invcodec.training.train import main as train_main
 
     train_main(list(args))
 

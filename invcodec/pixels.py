@@ -14,6 +14,7 @@ from PIL import Image
 from .errors import UnsupportedImageError
 
 MODES_BY_CHANNELS = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".ppm", ".tif", ".tiff"}  # what folders are read for
 _STORED_MODES = set(MODES_BY_CHANNELS.values())
 
 

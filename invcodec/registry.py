@@ -1,4 +1,6 @@
-"""The shipped models, found by name (for compress) or by model id (for decompress)."""
+"""The shipped models, found by name (for compress) or by model id (for decompress).
+
+Models are loaded for coding only (``runtime.model_file``: numpy, no torch) and cached."""
 
 from __future__ import annotations
 
@@ -6,16 +8,25 @@ from functools import lru_cache
 from pathlib import Path
 
 from .errors import InvalidFileError
-from .model import IntegerFlowModel
-from .weights import DEFAULT_LOSSY_MODEL, DEFAULT_MODEL, load_model, model_id, shipped_models
+from .runtime import model_file
+from .runtime.model_file import CodingModel
+
+SHIPPED_DIR = Path(__file__).parent / "weights"
+DEFAULT_MODEL = "photo-v2"
+DEFAULT_LOSSY_MODEL = "photo-lossy-v1"
+
+
+def shipped_models() -> dict[str, Path]:
+    """Name -> path of every model shipped inside the package."""
+    return {p.stem: p for p in sorted(SHIPPED_DIR.glob("*.safetensors"))}
 
 
 @lru_cache(maxsize=8)
-def _load(path: str) -> IntegerFlowModel:
-    return load_model(path)
+def _load(path: str) -> CodingModel:
+    return model_file.load(path)
 
 
-def get_model(name_or_path: str | None = None) -> IntegerFlowModel:
+def get_model(name_or_path: str | None = None) -> CodingModel:
     """A shipped model by name, or a model file by path."""
     name = name_or_path or DEFAULT_MODEL
     shipped = shipped_models()
@@ -26,21 +37,26 @@ def get_model(name_or_path: str | None = None) -> IntegerFlowModel:
     raise ValueError(f"unknown model {name!r} (shipped: {', '.join(shipped) or 'none'})")
 
 
-def default_model() -> IntegerFlowModel:
+def default_model() -> CodingModel:
     return get_model(DEFAULT_MODEL)
 
 
-def default_lossy_model() -> IntegerFlowModel:
+def default_lossy_model() -> CodingModel:
     return get_model(DEFAULT_LOSSY_MODEL)
 
 
 @lru_cache(maxsize=1)
-def _ids() -> dict[bytes, str]:
-    return {model_id(_load(str(path))): str(path) for path in shipped_models().values()}
+def _paths_by_id() -> dict[bytes, str]:
+    """Model ids without building the models: reading the tensors and hashing is enough."""
+    ids = {}
+    for path in shipped_models().values():
+        meta, tensors = model_file.read(path)
+        ids[model_file.model_id(meta["config"], tensors)] = str(path)
+    return ids
 
 
-def model_by_id(mid: bytes) -> IntegerFlowModel:
-    path = _ids().get(mid)
+def model_by_id(mid: bytes) -> CodingModel:
+    path = _paths_by_id().get(mid)
     if path is None:
         raise InvalidFileError(f"the file needs model {mid.hex()}, which is not installed")
     return _load(path)

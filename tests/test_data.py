@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from invcodec.data import RandomCrops, centre_crops, load_folder, read_split, square
+from invcodec.training.data import RandomCrops, centre_crops, load_folder, read_split, square
 
 
 def test_square_crop_and_resize() -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import constriction
 import numpy as np
-import torch
 
 from . import grid
 
@@ -17,14 +16,15 @@ SYMBOL_MAX = 4095
 _FAMILY = constriction.stream.model.QuantizedLaplace(SYMBOL_MIN, SYMBOL_MAX)
 
 
-def _params(mean: torch.Tensor, scale_index: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
-    means = mean.reshape(-1).to(torch.float64).numpy()
-    scales = grid.SCALES[scale_index.reshape(-1).to(torch.int64).numpy()]
-    return np.ascontiguousarray(means), np.ascontiguousarray(scales)
+def _params(mean: np.ndarray | float, scale_index: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    mean = np.asarray(mean, dtype=np.float64)
+    means = np.full(size, float(mean)) if mean.ndim == 0 else np.ascontiguousarray(mean.reshape(-1))
+    scales = np.ascontiguousarray(grid.SCALES[np.asarray(scale_index, dtype=np.int64).reshape(-1)])
+    return means, scales
 
 
-def in_range(values: torch.Tensor) -> bool:
-    return bool(values.numel() == 0 or (values.min() >= SYMBOL_MIN and values.max() <= SYMBOL_MAX))
+def in_range(values: np.ndarray) -> bool:
+    return bool(values.size == 0 or (values.min() >= SYMBOL_MIN and values.max() <= SYMBOL_MAX))
 
 
 class LatentEncoder:
@@ -32,15 +32,13 @@ class LatentEncoder:
         self._chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self.estimated_bits = 0.0
 
-    def push(self, symbols: torch.Tensor, mean: torch.Tensor, scale_index: torch.Tensor) -> None:
-        """Queue one chunk; chunks are decoded in the order they are pushed."""
-        means, scales = _params(mean, scale_index)
-        syms = symbols.reshape(-1).to(torch.int64).numpy().astype(np.int32)
+    def push(self, symbols: np.ndarray, mean: np.ndarray | float, scale_index: np.ndarray) -> None:
+        """Queue one chunk; chunks are decoded in the order they are pushed. ``mean`` is an
+        array of the symbols' shape, or one number for all."""
+        syms = np.asarray(symbols).reshape(-1).astype(np.int32)
+        means, scales = _params(mean, scale_index, syms.size)
         self._chunks.append((syms, means, scales))
-        log2_scale = torch.from_numpy(np.log2(scales))
-        self.estimated_bits += float(
-            grid.laplace_bits(torch.from_numpy(syms.astype(np.float64)), torch.from_numpy(means), log2_scale).sum()
-        )
+        self.estimated_bits += float(grid.laplace_bits(syms, means, scales).sum())
 
     def finish(self) -> bytes:
         coder = constriction.stream.stack.AnsCoder()
@@ -56,15 +54,16 @@ class LatentDecoder:
         words = np.frombuffer(payload, dtype="<u4").astype(np.uint32)
         self._coder = constriction.stream.stack.AnsCoder(words)
 
-    def pull(self, mean: torch.Tensor, scale_index: torch.Tensor) -> torch.Tensor:
+    def pull(self, mean: np.ndarray | float, scale_index: np.ndarray) -> np.ndarray:
+        """Symbols of scale_index's shape, as float64."""
         # Every coded symbol moves the coder off its initial state (no probability is
         # exactly 1), so an empty coder with symbols still to come is a truncated or forged
         # stream: stop now instead of decoding garbage for the rest of the image.
-        if mean.numel() and self._coder.is_empty():
+        shape = np.shape(scale_index)
+        if np.size(scale_index) and self._coder.is_empty():
             raise ValueError("ANS stream ended before the last latent")
-        means, scales = _params(mean, scale_index)
-        symbols = self._coder.decode(_FAMILY, means, scales)
-        return torch.from_numpy(symbols.astype(np.float64)).reshape(mean.shape)
+        means, scales = _params(mean, scale_index, int(np.prod(shape)))
+        return self._coder.decode(_FAMILY, means, scales).astype(np.float64).reshape(shape)
 
     def exhausted(self) -> bool:
         return self._coder.is_empty()

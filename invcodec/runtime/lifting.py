@@ -1,0 +1,129 @@
+"""The lifting flow with its hierarchical prior, evaluated exactly (architecture "lifting").
+
+Per level: squeeze 2x2 -> rotate which position is the anchor -> two integer lifting
+couplings (predict the 9 detail channels from the 3 anchor channels, then update the
+anchors from the details) -> factor out the details; the anchors are the next, coarser
+image. The nets (couplings, prior trunk and heads) come from the model's numeric format
+(``fixed64`` or ``int8``); everything else is integer arithmetic on float64 arrays.
+Images are channels-last (H, W, C), one tile at a time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from ..entropy import grid
+from ..walk import COLOURS, DETAILS
+from . import fixed64, int8
+
+MAX_CORRECTION = 128.0  # bound of a coupling's learned shift (latents stay in the coder's range)
+LATENT_INPUT_SHIFT = 6  # nets see latents / 64: their outputs x 64 are in latent units
+NUMERIC_FORMATS = {"fixed64": fixed64.Nets, "int8": int8.Nets}
+
+
+@dataclass
+class Laplace:
+    """Snapped prior parameters of one band: mean on the 1/16 grid, index into grid.SCALES."""
+
+    mean: np.ndarray
+    scale_index: np.ndarray
+
+
+def _anchor_order(level: int) -> np.ndarray:
+    """Channel order that puts position (level mod 4) first, as the level's anchor."""
+    positions = [(level + k) % 4 for k in range(4)]
+    return np.array([p * COLOURS + c for p in positions for c in range(COLOURS)])
+
+
+def squeeze(x: np.ndarray) -> np.ndarray:
+    """(H, W, C) -> (H/2, W/2, 4C), channel p*C + c = colour c of position p (TL, TR, BL, BR)."""
+    h, w, c = x.shape
+    return x.reshape(h // 2, 2, w // 2, 2, c).transpose(0, 2, 1, 3, 4).reshape(h // 2, w // 2, 4 * c)
+
+
+def unsqueeze(y: np.ndarray) -> np.ndarray:
+    h, w, c4 = y.shape
+    c = c4 // 4
+    return y.reshape(h, w, 2, 2, c).transpose(0, 2, 1, 3, 4).reshape(2 * h, 2 * w, c)
+
+
+def _params(out, base) -> Laplace:
+    """A prior head's output (mean x 64, log2 scale) snapped to the coder's grids."""
+    mean = base + out.rounded(grid.MEAN_FRAC_BITS + LATENT_INPUT_SHIFT, slice(0, 1)) * 2.0**-grid.MEAN_FRAC_BITS
+    index = out.rounded(grid.SCALE_FRAC_BITS, slice(1, 2)) - grid.LOG2_SCALE_MIN * grid.SCALE_STEPS_PER_OCTAVE
+    return Laplace(mean, np.clip(index, 0, grid.N_SCALES - 1).astype(np.int64))
+
+
+class LiftingFlow:
+    def __init__(self, config: dict, tensors: dict[str, np.ndarray]):
+        numeric = config.get("numeric", "fixed64")
+        if numeric not in NUMERIC_FORMATS:
+            raise ValueError(f"unknown numeric format {numeric!r}")
+        nets = NUMERIC_FORMATS[numeric](tensors)
+        self.level_count = int(config["levels"])
+        self.block_size = 2**self.level_count
+        self.rate_conditioned = bool(config.get("rate_conditioned", False))
+        rc = self.rate_conditioned
+        self._order = [_anchor_order(i) for i in range(self.level_count)]
+        self._predict = [nets.coupling(f"levels.{i}.flow.2.net") for i in range(self.level_count)]
+        self._update = [nets.coupling(f"levels.{i}.flow.3.net") for i in range(self.level_count)]
+        self._trunk = [nets.trunk(f"levels.{i}.prior.trunk", rc) for i in range(self.level_count)]
+        self._heads = [[nets.head(f"levels.{i}.prior.heads.{g}") for g in range(DETAILS)] for i in range(self.level_count)]
+        self._top = [nets.top_head(f"top.heads.{c}", rc) for c in range(COLOURS)]
+
+    # -- the flow ---------------------------------------------------------------------
+    def _learned_shift(self, net, source: np.ndarray) -> np.ndarray:
+        return np.clip(net(source).rounded(LATENT_INPUT_SHIFT), -MAX_CORRECTION, MAX_CORRECTION)
+
+    def _predict_shift(self, level: int, anchor: np.ndarray) -> np.ndarray:
+        return -np.tile(anchor, (1, 1, 3)) + self._learned_shift(self._predict[level], anchor)
+
+    def _update_shift(self, level: int, detail: np.ndarray) -> np.ndarray:
+        total = detail[..., :COLOURS] + detail[..., COLOURS : 2 * COLOURS] + detail[..., 2 * COLOURS :]
+        return np.floor(total * 0.25) + self._learned_shift(self._update[level], detail)
+
+    def level_forward(self, level: int, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Image-like x (H, W, 3) -> (anchors (H/2, W/2, 3), details (H/2, W/2, 9))."""
+        h = squeeze(x)[..., self._order[level]]
+        anchor, detail = h[..., :COLOURS], h[..., COLOURS:]
+        detail = detail + self._predict_shift(level, anchor)
+        anchor = anchor + self._update_shift(level, detail)
+        return anchor, detail
+
+    def level_inverse(self, level: int, anchors: np.ndarray, details: np.ndarray) -> np.ndarray:
+        anchor = anchors - self._update_shift(level, details)
+        detail = details - self._predict_shift(level, anchor)
+        h = np.concatenate([anchor, detail], axis=2)[..., np.argsort(self._order[level])]
+        return unsqueeze(h)
+
+    def analyze(self, x: np.ndarray) -> tuple[list[tuple[np.ndarray, np.ndarray]], np.ndarray]:
+        """Image (H, W, 3) -> per level (anchors, details), finest first, and the coarsest anchors."""
+        out = []
+        for level in range(self.level_count):
+            anchors, details = self.level_forward(level, x)
+            out.append((anchors, details))
+            x = anchors
+        return out, x
+
+    # -- the prior, as the walker asks for it -----------------------------------------
+    def context_zeros(self, batch: int, height: int, width: int) -> np.ndarray:
+        return np.zeros((height, width, 1))
+
+    def cat(self, parts: Sequence[np.ndarray]) -> np.ndarray:
+        return np.concatenate(parts, axis=2)
+
+    def top_params(self, context: np.ndarray, colour: int, rate: int | None) -> Laplace:
+        """``rate``: the global quantizer step index (lossy files), seen by rate-conditioned priors."""
+        inputs = context[..., :colour] if colour > 0 else np.zeros_like(context[..., :1])
+        base = context[..., colour - 1 : colour] if colour > 0 else 0.0
+        return _params(self._top[colour](inputs, rate), base)
+
+    def level_features(self, level: int, anchors: np.ndarray, rate: int | None) -> np.ndarray:
+        return self._trunk[level](anchors, rate)
+
+    def detail_params(self, level: int, features: np.ndarray, anchors: np.ndarray,
+                      previous: Sequence[np.ndarray], g: int) -> Laplace:
+        latents = np.concatenate([anchors, *previous[:g]], axis=2)
+        return _params(self._heads[level][g](features, latents), 0.0)

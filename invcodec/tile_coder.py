@@ -1,0 +1,127 @@
+"""One 3-plane tile <-> one ANS stream: the lossless and the lossy way of coding latents.
+
+Both walk the one decoding order (``walk``) over the model's exact evaluator and differ
+only in what a band does, as CompressAI's latent codecs do: ``LosslessTileCoder`` codes
+each latent under its prior; ``LossyTileCoder`` codes it as a quantized residual about
+the prior's mean (closed loop: the encoder runs the decoder's walk, so it knows the exact
+pixels the decoder will produce, and the file's checksum is taken over them). The file's
+mode picks the coder (``coder_for``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import quantizer
+from .entropy import ans
+from .runtime.model_file import CodingModel
+from .walk import bands_in_order, walk
+
+
+@dataclass
+class EncodedTile:
+    payload: bytes
+    estimated_bits: float  # the model's own code length for this tile (sum of -log2 p)
+    decoded: np.ndarray  # (h, w, 3) uint8: exactly what the decoder will produce
+
+
+@dataclass(frozen=True)
+class LossySettings:
+    steps: tuple[int, ...]  # step index per band, decoding order (stored in the file)
+    recon_offset: int  # dequantization pull towards the mean, in 1/256 steps (stored in the file)
+    global_step: int = 0  # the quality's step index (from the quality stored in the file)
+    deadzone: float = 0.0  # encoder only
+
+
+def pad_to_block(pixels: np.ndarray, block: int) -> np.ndarray:
+    """Edge-pad the sides up to multiples of the flow's block size."""
+    h, w = pixels.shape[:2]
+    return np.pad(pixels, ((0, -h % block), (0, -w % block), (0, 0)), mode="edge")
+
+
+def _channel(t: np.ndarray, i: int) -> np.ndarray:
+    return t[..., i : i + 1]
+
+
+def _to_pixels(x: np.ndarray, height: int, width: int) -> np.ndarray:
+    return np.clip(x[:height, :width], 0, 255).astype(np.uint8)
+
+
+class LosslessTileCoder:
+    def __init__(self, model: CodingModel):
+        self.flow = model.flow
+
+    def encode(self, pixels: np.ndarray) -> EncodedTile | None:
+        """(h, w, 3) uint8 -> the stream; None if a latent falls outside the coder's range
+        (the caller then stores the tile raw: IDF's escape hatch)."""
+        padded = pad_to_block(pixels, self.flow.block_size).astype(np.float64)
+        per_level, top = self.flow.analyze(padded)
+        bands = bands_in_order(per_level, top, _channel)
+        if not all(ans.in_range(b) for b in bands):
+            return None
+        enc = ans.LatentEncoder()
+
+        def band(i: int, p) -> np.ndarray:
+            enc.push(bands[i], p.mean, p.scale_index)
+            return bands[i]
+
+        # the encoder has every level's input already: no need to run the flow backwards
+        inputs = [padded] + [anchors for anchors, _ in per_level[:-1]]
+        walk(self.flow, 1, *padded.shape[:2], band, known_inputs=inputs)
+        return EncodedTile(enc.finish(), enc.estimated_bits, pixels)
+
+    def decode(self, payload: bytes, height: int, width: int) -> np.ndarray:
+        """The stream -> (height, width, 3) uint8. Raises ValueError on a corrupted stream."""
+        block = self.flow.block_size
+        dec = ans.LatentDecoder(payload)
+        x = walk(self.flow, 1, height + (-height % block), width + (-width % block),
+                 lambda i, p: dec.pull(p.mean, p.scale_index))
+        if not dec.exhausted():
+            raise ValueError("ANS stream has data left over after the last latent")
+        out = x[:height, :width]
+        if out.size and (out.min() < 0 or out.max() > 255):
+            raise ValueError("decoded pixels out of the 8-bit range")
+        return out.astype(np.uint8)
+
+
+class LossyTileCoder:
+    def __init__(self, model: CodingModel, settings: LossySettings):
+        levels = model.flow.level_count
+        if len(settings.steps) != quantizer.band_count(levels):
+            raise ValueError(f"{len(settings.steps)} quantizer steps for a model with {quantizer.band_count(levels)} bands")
+        self.flow = model.flow
+        self.settings = settings
+
+    def encode(self, pixels: np.ndarray) -> EncodedTile:
+        s = self.settings
+        h, w = pixels.shape[:2]
+        padded = pad_to_block(pixels, self.flow.block_size).astype(np.float64)
+        bands = bands_in_order(*self.flow.analyze(padded), _channel)
+        enc = ans.LatentEncoder()
+
+        def band(i: int, p) -> np.ndarray:
+            q = np.clip(quantizer.quantize(bands[i] - p.mean, s.steps[i], s.deadzone), ans.SYMBOL_MIN, ans.SYMBOL_MAX)
+            enc.push(q, 0.0, quantizer.residual_scale_index(p.scale_index, s.steps[i]))
+            return quantizer.dequantize(p.mean, q, s.steps[i], s.recon_offset)
+
+        x_hat = walk(self.flow, 1, *padded.shape[:2], band, rate=s.global_step)
+        return EncodedTile(enc.finish(), enc.estimated_bits, _to_pixels(x_hat, h, w))
+
+    def decode(self, payload: bytes, height: int, width: int) -> np.ndarray:
+        s = self.settings
+        block = self.flow.block_size
+        dec = ans.LatentDecoder(payload)
+
+        def band(i: int, p) -> np.ndarray:
+            q = dec.pull(0.0, quantizer.residual_scale_index(p.scale_index, s.steps[i]))
+            return quantizer.dequantize(p.mean, q, s.steps[i], s.recon_offset)
+
+        x_hat = walk(self.flow, 1, height + (-height % block), width + (-width % block), band, rate=s.global_step)
+        if not dec.exhausted():
+            raise ValueError("ANS stream has data left over after the last latent")
+        return _to_pixels(x_hat, height, width)
+
+
+def coder_for(model: CodingModel, lossy: LossySettings | None) -> LosslessTileCoder | LossyTileCoder:
+    return LosslessTileCoder(model) if lossy is None else LossyTileCoder(model, lossy)

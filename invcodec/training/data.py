@@ -1,0 +1,88 @@
+"""Training data: random crops from a folder of images held in memory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from ..pixels import IMAGE_SUFFIXES
+
+
+def square(image: Image.Image, size: int) -> Image.Image:
+    """Centre square crop, resized to size x size (area filter): the face models' input."""
+    w, h = image.size
+    side = min(w, h)
+    left, top = (w - side) // 2, (h - side) // 2
+    return image.crop((left, top, left + side, top + side)).resize((size, size), Image.Resampling.BOX)
+
+
+def read_split(csv_path: str | Path, split: str) -> set[str]:
+    """File names of one split from a ``filename,split,...`` CSV (CelebA's split.csv)."""
+    lines = Path(csv_path).read_text().splitlines()
+    return {row.split(",")[0] for row in lines[1:] if row.split(",")[1] == split}
+
+
+def load_folder(
+    folder: str | Path, min_side: int = 0, names: set[str] | None = None, square_size: int | None = None
+) -> list[np.ndarray]:
+    """Every image in ``folder`` (or those in ``names``) as an RGB uint8 array (H, W, 3),
+    sorted by name; optionally centre-cropped and resized to ``square_size``."""
+    paths = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if names is not None:
+        paths = [p for p in paths if p.name in names]
+    images = []
+    for path in paths:
+        with Image.open(path) as im:
+            im = im.convert("RGB")
+            arr = np.asarray(square(im, square_size) if square_size else im)
+        if min(arr.shape[:2]) >= min_side:
+            images.append(arr)
+    if not images:
+        raise ValueError(f"no usable images in {folder}")
+    return images
+
+
+class RandomCrops:
+    """Batches of random crops with flips, and a fraction turned grey (R=G=B) so that the
+    model learns to code greyscale images, which the codec stores as three equal planes."""
+
+    def __init__(self, images: list[np.ndarray], crop: int, seed: int, grey_fraction: float = 0.1):
+        self.images = [im for im in images if min(im.shape[:2]) >= crop]
+        if not self.images:
+            raise ValueError(f"no image is at least {crop}x{crop}")
+        self.crop = crop
+        self.grey_fraction = grey_fraction
+        self.rng = np.random.default_rng(seed)
+
+    def batch(self, size: int) -> np.ndarray:
+        """(size, 3, crop, crop) uint8."""
+        out = np.empty((size, 3, self.crop, self.crop), dtype=np.uint8)
+        for i in range(size):
+            im = self.images[self.rng.integers(len(self.images))]
+            top = self.rng.integers(im.shape[0] - self.crop + 1)
+            left = self.rng.integers(im.shape[1] - self.crop + 1)
+            patch = im[top : top + self.crop, left : left + self.crop]
+            if self.rng.random() < 0.5:
+                patch = patch[:, ::-1]
+            if self.rng.random() < 0.5:
+                patch = patch[::-1]
+            if self.rng.random() < self.grey_fraction:
+                grey = np.asarray(Image.fromarray(np.ascontiguousarray(patch)).convert("L"))
+                patch = np.repeat(grey[..., None], 3, axis=2)
+            out[i] = patch.transpose(2, 0, 1)
+        return out
+
+
+def centre_crops(images: list[np.ndarray], size: int) -> np.ndarray:
+    """Deterministic validation batch: the centre size x size crop of every large-enough image."""
+    crops = []
+    for im in images:
+        h, w = im.shape[:2]
+        if h >= size and w >= size:
+            top, left = (h - size) // 2, (w - size) // 2
+            crops.append(im[top : top + size, left : left + size].transpose(2, 0, 1))
+    if not crops:
+        raise ValueError(f"no validation image is at least {size}x{size}")
+    return np.stack(crops)

@@ -1,0 +1,160 @@
+"""The integer flow with its hierarchical prior, as torch modules for training.
+
+Per level: squeeze 2x2 -> rotate which position is the anchor -> lifting couplings
+(predict, update) -> factor out the 9 detail channels, keep the 3 anchor channels as the
+next, coarser image. ``bits`` is the training objective (the code length of the latents
+under the prior, in bits). The same architecture is evaluated exactly for coding by
+``invcodec.runtime.lifting``; the model also answers the walker's questions (``walk``),
+so lossy training and sampling follow the decoding order."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from ..walk import COLOURS
+from .flow import ChannelPermutation, LiftingCoupling, Squeeze
+from .likelihood import PriorParams
+from .prior import ConditionalPrior, TopPrior
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    levels: int = 4
+    coupling_hidden: int = 32
+    coupling_blocks: int = 1
+    prior_hidden: int = 64
+    prior_blocks: int = 2
+    prior_features: int = 32
+    head_hidden: int = 32
+    top_hidden: int = 16
+    # Lossy models: the prior also sees the global quantizer step (coarser context at low
+    # rates makes its predictions less certain). Left out of the JSON when off, so the
+    # lossless models' ids stay what they were.
+    rate_conditioned: bool = False
+    # The numeric format the nets are evaluated in when coding: "fixed64" (release 0.1.0:
+    # 2**-12 weights, float64 arithmetic) or "int8" (int8 weights, 9-bit activations,
+    # exact in float32; trained with quantization in the loop, see ``nets_int8``).
+    numeric: str = "fixed64"
+    # Prior heads: "joint" (one 3x3 conv over features and latents, 0.1.0) or "split"
+    # (1x1 over the features + 3x3 over the latents: a third of the cost).
+    head: str = "joint"
+
+    def to_json(self) -> str:
+        fields = dataclasses.asdict(self)
+        # Fields at their 0.1.0 default are left out, so the 0.1.0 models' ids stay what they were.
+        for name, default in (("rate_conditioned", False), ("numeric", "fixed64"), ("head", "joint")):
+            if fields[name] == default:
+                del fields[name]
+        return json.dumps(fields, sort_keys=True)
+
+    @staticmethod
+    def from_json(text: str) -> "ModelConfig":
+        fields = {f.name for f in dataclasses.fields(ModelConfig)}
+        values = json.loads(text)
+        unknown = set(values) - fields
+        if unknown:
+            raise ValueError(f"unknown model config fields: {sorted(unknown)}")
+        return ModelConfig(**values)
+
+
+def _anchor_order(level: int) -> list[int]:
+    """Channel order that puts position (level mod 4) first, as the level's anchor."""
+    positions = [(level + k) % 4 for k in range(4)]
+    return [p * COLOURS + c for p in positions for c in range(COLOURS)]
+
+
+class Level(nn.Module):
+    def __init__(self, cfg: ModelConfig, index: int):
+        super().__init__()
+        self.flow = nn.ModuleList(
+            [
+                Squeeze(),
+                ChannelPermutation(_anchor_order(index)),
+                LiftingCoupling("predict", COLOURS, cfg.coupling_hidden, cfg.coupling_blocks, cfg.numeric),
+                LiftingCoupling("update", COLOURS, cfg.coupling_hidden, cfg.coupling_blocks, cfg.numeric),
+            ]
+        )
+        self.prior = ConditionalPrior(
+            COLOURS, 3 * COLOURS, cfg.prior_hidden, cfg.prior_blocks, cfg.prior_features, cfg.head_hidden,
+            cfg.rate_conditioned, cfg.numeric, cfg.head,
+        )
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Image-like x (B,3,H,W) -> (anchors (B,3,H/2,W/2), details (B,9,H/2,W/2))."""
+        h = x
+        for block in self.flow:
+            h = block(h)
+        return h[:, :COLOURS], h[:, COLOURS:]
+
+    def inverse(self, anchors: torch.Tensor, details: torch.Tensor) -> torch.Tensor:
+        h = torch.cat([anchors, details], dim=1)
+        for block in reversed(self.flow):
+            h = block.inverse(h)
+        return h
+
+
+class IntegerFlowModel(nn.Module):
+    def __init__(self, cfg: ModelConfig = ModelConfig()):
+        super().__init__()
+        self.cfg = cfg
+        self.levels = nn.ModuleList(Level(cfg, i) for i in range(cfg.levels))
+        self.top = TopPrior(COLOURS, cfg.top_hidden, cfg.rate_conditioned, cfg.numeric)
+
+    @property
+    def block_size(self) -> int:
+        """Image sides must be multiples of this (the codec pads)."""
+        return 2**self.cfg.levels
+
+    @property
+    def level_count(self) -> int:
+        return len(self.levels)
+
+    def analyze(self, x: torch.Tensor) -> tuple[list[tuple[torch.Tensor, torch.Tensor]], torch.Tensor]:
+        """Image -> per-level (anchors, details), finest first, and the coarsest anchors."""
+        out = []
+        for level in self.levels:
+            anchors, details = level(x)
+            out.append((anchors, details))
+            x = anchors
+        return out, x
+
+    def synthesize(self, details: list[torch.Tensor], top: torch.Tensor) -> torch.Tensor:
+        """Inverse of ``analyze``: details finest first, plus the coarsest anchors."""
+        x = top
+        for level, d in zip(reversed(self.levels), reversed(details)):
+            x = level.inverse(x, d)
+        return x
+
+    # -- what the walker asks (``invcodec.walk``), in NCHW tensors -----------------------
+    def context_zeros(self, batch: int, height: int, width: int) -> torch.Tensor:
+        p = next(self.parameters())
+        return torch.zeros(batch, 1, height, width, dtype=p.dtype, device=p.device)
+
+    def cat(self, parts) -> torch.Tensor:
+        return torch.cat(list(parts), dim=1)
+
+    def top_params(self, context: torch.Tensor, colour: int, rate) -> PriorParams:
+        return self.top.channel_params(context, colour, rate)
+
+    def level_features(self, level: int, anchors: torch.Tensor, rate) -> torch.Tensor:
+        return self.levels[level].prior.trunk_features(anchors, rate)
+
+    def detail_params(self, level: int, features: torch.Tensor, anchors: torch.Tensor, previous, g: int) -> PriorParams:
+        before = torch.cat(list(previous[:g]), dim=1) if g else anchors[:, :0]
+        return self.levels[level].prior.channel_params(features, anchors, before, g)
+
+    def level_inverse(self, level: int, anchors: torch.Tensor, details: torch.Tensor) -> torch.Tensor:
+        return self.levels[level].inverse(anchors, details)
+
+    def bits(self, x: torch.Tensor) -> torch.Tensor:
+        """Code length in bits of each image in x (B,3,H,W, integer values 0..255)."""
+        per_level, top = self.analyze(x)
+        total = self.top.bits(top)
+        for level, (anchors, details) in zip(self.levels, per_level):
+            total = total + level.prior.bits(anchors, details)
+        return total

@@ -1,0 +1,74 @@
+"""The lossy training objective: rate + lambda * distortion over a range of qualities.
+
+Every crop in a batch draws its own global step (log-uniform), so one model learns every
+rate; lambda follows the step by high-rate theory (lambda = 6 / (ln 2 * step**2) bits per
+unit of squared error makes ``step`` the right step for that lambda). Quantization proxy,
+as usual for learned codecs: additive uniform noise for the rate, rounding with a
+straight-through gradient for what the inverse flow sees. The walk is the decoder's
+(``invcodec.walk``), so training sees the same closed loop as coding."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from .. import quantizer
+from ..entropy import grid
+from ..walk import bands_in_order, walk
+from .flow.coupling import round_half_up
+from .likelihood import PriorParams, laplace_bits
+from .model import IntegerFlowModel
+
+
+def initial_offsets(levels: int) -> list[float]:
+    """log2 step of each band relative to the global step, from the Haar synthesis gains:
+    an anchor at depth d stands for 4**d pixels (step / 2**d), a detail at level l ~ 0.75 * 4**l."""
+    top = [-float(levels)] * 3
+    details = []
+    for li in reversed(range(levels)):
+        details += [-li + 0.2] * 9
+    return top + details
+
+
+class RateDistortion(nn.Module):
+    """Mean of bpp + lambda * MSE over a batch; also reports bpp and PSNR."""
+
+    def __init__(self, model: IntegerFlowModel, log2_step_range: tuple[float, float] = (0.5, 8.5)):
+        super().__init__()
+        self.model = model
+        self.log2_step_range = log2_step_range
+        self.band_offsets = nn.Parameter(torch.tensor(initial_offsets(len(model.levels))))
+
+    def offsets_for_file(self) -> list[int]:
+        """The learned offsets on the quantizer's 1/16-octave grid."""
+        return [round(float(o) * quantizer.STEPS_PER_OCTAVE) for o in self.band_offsets.detach()]
+
+    def forward(self, batch: torch.Tensor, log2_step: torch.Tensor | None = None, noise: bool = True):
+        x = batch.float()
+        b, _, h, w = x.shape
+        if log2_step is None:
+            lo, hi = self.log2_step_range
+            log2_step = lo + (hi - lo) * torch.rand(b, device=x.device)
+        bands = bands_in_order(*self.model.analyze(x), lambda t, i: t[:, i : i + 1])
+        bits = x.new_zeros(b)
+
+        def band(i: int, p: PriorParams) -> torch.Tensor:
+            nonlocal bits
+            z = bands[i]
+            log2_band_step = (log2_step.view(b, 1, 1, 1) + self.band_offsets[i]).clamp(min=0.0)
+            step = torch.exp2(log2_band_step)
+            r = (z - p.mean) / step
+            symbols = r + (torch.rand_like(r) - 0.5) if noise else torch.round(r)
+            log2_scale = (p.log2_scale - log2_band_step).clamp(grid.LOG2_SCALE_MIN, grid.LOG2_SCALE_MAX)
+            bits = bits + laplace_bits(symbols, torch.zeros_like(symbols), log2_scale).flatten(1).sum(1)
+            return round_half_up(p.mean + round_half_up(r) * step)
+
+        x_hat = walk(self.model, b, h, w, band, rate=log2_step)
+        mse = ((x_hat.clamp(0, 255) - x) ** 2).flatten(1).mean(1)
+        bpp = bits / (h * w)
+        lam = 3 * 6 / (math.log(2) * torch.exp2(2 * log2_step))
+        loss = (bpp + lam * mse).mean()
+        psnr = 10 * torch.log10(255.0**2 / mse.clamp(min=1e-6))
+        return loss, bpp.detach(), psnr.detach()
