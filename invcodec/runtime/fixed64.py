@@ -79,7 +79,7 @@ class ConvNet:
 
 
 class Nets:
-    """The four kinds of net the lifting flow uses, in this format."""
+    """The nets of the lifting flow in this format: couplings, priors, top-prior heads."""
 
     def __init__(self, tensors: dict[str, np.ndarray]):
         self.tensors = tensors
@@ -88,20 +88,22 @@ class Nets:
         net = ConvNet(self.tensors, prefix)
         return lambda latents: net(latent_input(latents))
 
-    def trunk(self, prefix: str, rate_conditioned: bool):
-        net = ConvNet(self.tensors, prefix)
+    def prior(self, prefix: str, heads: int, rate_conditioned: bool):
+        """(features(anchors, global step), head(features, g, latents)) of a level's prior:
+        a trunk, then per detail channel a 3x3 conv over the features and the latents."""
+        trunk = ConvNet(self.tensors, f"{prefix}.trunk")
+        nets = [ConvNet(self.tensors, f"{prefix}.heads.{g}") for g in range(heads)]
 
-        def features(anchors: np.ndarray, global_step: int | None) -> np.ndarray:
+        def features(anchors: np.ndarray, global_step: int | None = None) -> np.ndarray:
             a = latent_input(anchors)
             if rate_conditioned:
                 a = np.concatenate([a, np.full(a.shape[:2] + (1,), rate_input(global_step or 0))], axis=2)
-            return relu(requantize(net(a).acc))
+            return relu(requantize(trunk(a).acc))
 
-        return features
+        def head(features: np.ndarray, g: int, latents: np.ndarray) -> NetOutput:
+            return nets[g](np.concatenate([features, latent_input(latents)], axis=2))
 
-    def head(self, prefix: str):
-        net = ConvNet(self.tensors, prefix)
-        return lambda features, latents: net(np.concatenate([features, latent_input(latents)], axis=2))
+        return features, head
 
     def top_head(self, prefix: str, rate_conditioned: bool):
         net = ConvNet(self.tensors, prefix)

@@ -42,13 +42,29 @@ class Conv:
         self.grid = grid
 
     def __call__(self, a: np.ndarray) -> NetOutput:
-        return NetOutput(conv2d(a, self.matrix, self.k) + self.bias, self.grid)
+        acc = conv2d(a, self.matrix, self.k)
+        acc += self.bias
+        return NetOutput(acc, self.grid)
+
+    @staticmethod
+    def stacked(convs: list["Conv"]) -> "Conv":
+        """One conv computing several convs' outputs side by side (one GEMM instead of many)."""
+        joined = object.__new__(Conv)
+        joined.k = convs[0].k
+        joined.matrix = np.concatenate([c.matrix for c in convs], axis=1)
+        joined.bias = np.concatenate([c.bias for c in convs])
+        joined.grid = np.concatenate([c.grid for c in convs])
+        return joined
 
 
 def activation(out: NetOutput, exp: int, lo: int = 0, hi: int = ACT_LIMIT) -> np.ndarray:
-    """Floor onto the grid 2**exp and clamp to [lo, hi]: float32 integers, exactly."""
+    """Floor onto the grid 2**exp and clamp to [lo, hi]: float32 integers, exactly.
+    Works in place on the accumulator (which is not used again)."""
     scale = np.exp2(out.grid - exp).astype(np.float32)  # powers of two: the product is exact
-    return np.clip(np.floor(out.acc * scale), lo, hi)
+    a = out.acc
+    a *= scale
+    np.floor(a, out=a)
+    return np.clip(a, lo, hi, out=a)
 
 
 class ConvNet:
@@ -73,24 +89,42 @@ class ConvNet:
         return self.out(np.maximum(h, 0))
 
 
-class SplitHead:
-    """1x1 conv of the trunk features + 3x3 conv of the latents, each floored onto the
-    hidden grid, summed, ReLU, 1x1 conv (``nets_int8.QSplitHead``)."""
+class SplitPrior:
+    """A level's prior: trunk features, then per detail channel a split head (1x1 conv of
+    the features + 3x3 conv of the latents, each floored onto the hidden grid and clamped,
+    summed, ReLU, 1x1 conv; ``nets_int8.QSplitHead``). The heads' feature parts depend on
+    the features alone, so all of them are one GEMM, done once per level."""
 
-    def __init__(self, tensors: dict[str, np.ndarray], prefix: str):
-        self.hidden_exp = int(tensors[f"{prefix}.hidden.exp"][0])
-        self.from_features = Conv(tensors, f"{prefix}.from_features", ACT_LIMIT)
-        self.from_latents = Conv(tensors, f"{prefix}.from_latents", LATENT_LIMIT)
-        self.out = Conv(tensors, f"{prefix}.out", ACT_LIMIT)
+    def __init__(self, tensors: dict[str, np.ndarray], prefix: str, heads: int):
+        self.trunk = ConvNet(tensors, f"{prefix}.trunk")
+        self.features_exp = int(tensors[f"{prefix}.features_quant.exp"][0])
+        names = [f"{prefix}.heads.{g}" for g in range(heads)]
+        self.hidden_exps = [int(tensors[f"{n}.hidden.exp"][0]) for n in names]
+        from_features = [Conv(tensors, f"{n}.from_features", ACT_LIMIT) for n in names]
+        self.width = from_features[0].matrix.shape[1]
+        self.from_features = Conv.stacked(from_features)
+        self.from_latents = [Conv(tensors, f"{n}.from_latents", LATENT_LIMIT) for n in names]
+        self.out = [Conv(tensors, f"{n}.out", ACT_LIMIT) for n in names]
 
-    def __call__(self, features: np.ndarray, latents: np.ndarray) -> NetOutput:
-        f = activation(self.from_features(features), self.hidden_exp, -PART_LIMIT, PART_LIMIT)
-        v = activation(self.from_latents(latent_input(latents)), self.hidden_exp, -PART_LIMIT, PART_LIMIT)
-        return self.out(np.clip(f + v, 0, ACT_LIMIT))
+    def features(self, anchors: np.ndarray) -> list[np.ndarray]:
+        """Each head's feature part, floored onto its hidden grid and clamped."""
+        features = activation(self.trunk(anchors), self.features_exp)
+        parts = self.from_features(features)
+        out = []
+        for g, exp in enumerate(self.hidden_exps):
+            cols = slice(g * self.width, (g + 1) * self.width)
+            part = NetOutput(parts.acc[..., cols], parts.grid[cols])
+            out.append(activation(part, exp, -PART_LIMIT, PART_LIMIT))
+        return out
+
+    def head(self, features: list[np.ndarray], g: int, latents: np.ndarray) -> NetOutput:
+        v = activation(self.from_latents[g](latent_input(latents)), self.hidden_exps[g], -PART_LIMIT, PART_LIMIT)
+        v += features[g]
+        return self.out[g](np.clip(v, 0, ACT_LIMIT, out=v))
 
 
 class Nets:
-    """The four kinds of net the lifting flow uses, in this format."""
+    """The nets of the lifting flow in this format: couplings, priors, top-prior heads."""
 
     def __init__(self, tensors: dict[str, np.ndarray]):
         self.tensors = tensors
@@ -98,15 +132,11 @@ class Nets:
     def coupling(self, prefix: str):
         return ConvNet(self.tensors, prefix)
 
-    def trunk(self, prefix: str, rate_conditioned: bool):
+    def prior(self, prefix: str, heads: int, rate_conditioned: bool):
         if rate_conditioned:
             raise ValueError("int8 models have no rate-conditioned prior (yet)")
-        net = ConvNet(self.tensors, prefix)
-        exp = int(self.tensors[f"{prefix.rsplit('.', 1)[0]}.features_quant.exp"][0])
-        return lambda anchors, global_step: activation(net(anchors), exp)
-
-    def head(self, prefix: str):
-        return SplitHead(self.tensors, prefix)
+        prior = SplitPrior(self.tensors, prefix, heads)
+        return prior.features, prior.head
 
     def top_head(self, prefix: str, rate_conditioned: bool):
         if rate_conditioned:

@@ -69,8 +69,7 @@ class LiftingFlow:
         self._order = [_anchor_order(i) for i in range(self.level_count)]
         self._predict = [nets.coupling(f"levels.{i}.flow.2.net") for i in range(self.level_count)]
         self._update = [nets.coupling(f"levels.{i}.flow.3.net") for i in range(self.level_count)]
-        self._trunk = [nets.trunk(f"levels.{i}.prior.trunk", rc) for i in range(self.level_count)]
-        self._heads = [[nets.head(f"levels.{i}.prior.heads.{g}") for g in range(DETAILS)] for i in range(self.level_count)]
+        self._priors = [nets.prior(f"levels.{i}.prior", DETAILS, rc) for i in range(self.level_count)]
         self._top = [nets.top_head(f"top.heads.{c}", rc) for c in range(COLOURS)]
 
     # -- the flow ---------------------------------------------------------------------
@@ -120,10 +119,12 @@ class LiftingFlow:
         base = context[..., colour - 1 : colour] if colour > 0 else 0.0
         return _params(self._top[colour](inputs, rate), base)
 
-    def level_features(self, level: int, anchors: np.ndarray, rate: int | None) -> np.ndarray:
-        return self._trunk[level](anchors, rate)
+    def level_features(self, level: int, anchors: np.ndarray, rate: int | None):
+        """What the level's heads read from the anchors (the format decides what that is)."""
+        features, _ = self._priors[level]
+        return features(anchors, rate) if self.rate_conditioned else features(anchors)
 
-    def detail_params(self, level: int, features: np.ndarray, anchors: np.ndarray,
-                      previous: Sequence[np.ndarray], g: int) -> Laplace:
+    def detail_params(self, level: int, features, anchors: np.ndarray, previous: Sequence[np.ndarray], g: int) -> Laplace:
+        _, head = self._priors[level]
         latents = np.concatenate([anchors, *previous[:g]], axis=2)
-        return _params(self._heads[level][g](features, latents), 0.0)
+        return _params(head(features, g, latents), 0.0)

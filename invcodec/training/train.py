@@ -115,13 +115,17 @@ def validate(model: IntegerFlowModel, crops: np.ndarray, device: torch.device) -
 def _initialised_from(path: str, overrides: dict) -> IntegerFlowModel:
     """A model with ``path``'s config plus ``overrides``, starting from its weights. Input
     channels the source lacks (e.g. a prior's rate input) start at zero weight, so the new
-    model begins as exactly the old one."""
+    model begins as exactly the old one; residual blocks the new model does not have are
+    left out (a residual block is close to the identity). A fixed64 source becomes an int8
+    model through ``int8_from_fixed64``."""
     source = load_model(path)
     model = IntegerFlowModel(ModelConfig(**{**json.loads(source.cfg.to_json()), **overrides}))
     if model.cfg.numeric == "int8" and source.cfg.numeric == "fixed64":
         return int8_from_fixed64(source, model).train()
     state = model.state_dict()
     for name, value in source.state_dict().items():
+        if name not in state and ".blocks." in name:
+            continue
         target = state[name]
         if value.shape == target.shape:
             target.copy_(value)

@@ -1,0 +1,50 @@
+"""Write a model file from a training run's checkpoint: ``python -m invcodec.training.export RUN OUT``.
+
+``train`` writes ``RUN/model.safetensors`` itself when it finishes; this makes the same
+file from ``RUN/checkpoint.pt`` at any point (e.g. a run stopped by a time limit), with
+the run's arguments, steps and last validation score in the metadata (the model card's
+source)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import torch
+
+from .model import IntegerFlowModel, ModelConfig
+from .weights import save_model
+
+
+def export(run: Path, out: Path, name: str) -> dict[str, str]:
+    ckpt = torch.load(run / "checkpoint.pt", map_location="cpu", weights_only=True)
+    model = IntegerFlowModel(ModelConfig.from_json(ckpt["config"]))
+    prefix = "model."
+    model.load_state_dict({k[len(prefix):]: v for k, v in ckpt["objective"].items() if k.startswith(prefix)})
+    card = {"name": name, "steps": str(ckpt["step"]), "train_command_args": json.dumps(ckpt["args"])}
+    log = run / "log.jsonl"
+    if log.exists():
+        records = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+        scores = [r for r in records if "val_bpsp" in r]
+        if scores:
+            card["val_bpsp"] = f"{scores[-1]['val_bpsp']:.4f}"
+            card["val_step"] = str(scores[-1]["step"])
+        seconds = [r["seconds"] for r in records if "seconds" in r]
+        if seconds:
+            card["train_seconds_last_segment"] = f"{seconds[-1]:.0f}"
+    save_model(model.eval(), out, card)
+    return card
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="python -m invcodec.training.export", description=__doc__.splitlines()[0])
+    p.add_argument("run", type=Path, help="training run folder (with checkpoint.pt)")
+    p.add_argument("out", type=Path, help="model file to write (.safetensors)")
+    p.add_argument("--name", required=True, help="model name written into the metadata")
+    args = p.parse_args(argv)
+    print(json.dumps(export(args.run, args.out, args.name), indent=1))
+
+
+if __name__ == "__main__":
+    main()

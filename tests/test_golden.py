@@ -1,0 +1,83 @@
+"""Files are forever: every file written by an earlier release decodes to the same pixels.
+
+``tests/golden/v0.1.0`` holds files written by release 0.1.0 (all four shipped models,
+lossless and lossy, RAW/CONSTANT/FLOW streams, grey, alpha, several tiles) with the
+pixels 0.1.0 decoded from them; ``make_golden.py`` there regenerates them from 0.1.0."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from invcodec.codec import compress_samples, decompress_samples
+from invcodec.registry import get_model
+
+GOLDEN = Path(__file__).parent / "golden"
+CASES = [
+    (release.name, entry)
+    for release in sorted(p for p in GOLDEN.iterdir() if (p / "MANIFEST.json").exists())
+    for entry in json.loads((release / "MANIFEST.json").read_text())["files"]
+]
+
+
+def _png_samples(path: Path) -> np.ndarray:
+    arr = np.asarray(Image.open(path))
+    return arr.reshape(arr.shape[0], arr.shape[1], -1)
+
+
+def test_every_shipped_release_has_golden_files() -> None:
+    releases = {release for release, _ in CASES}
+    assert "v0.1.0" in releases
+    models = {entry["model"] for _, entry in CASES}
+    assert {"photo-v1", "photo-lossy-v1", "cifar10-v1", "faces-v1"} <= models
+    assert {entry["mode"] for _, entry in CASES} == {"lossless", "lossy"}
+
+
+@pytest.mark.parametrize("release, entry", CASES, ids=[f"{r}/{e['name']}" for r, e in CASES])
+def test_golden_file_decodes_to_the_same_pixels(release: str, entry: dict) -> None:
+    folder = GOLDEN / release
+    data = (folder / entry["name"]).read_bytes()
+    assert hashlib.sha256(data).hexdigest() == entry["inv_sha256"]
+    out = decompress_samples(data, threads=1)
+    assert out.shape == (entry["height"], entry["width"], entry["channels"])
+    assert hashlib.sha256(out.tobytes()).hexdigest() == entry["decoded_sha256"]
+    assert np.array_equal(out, _png_samples(folder / entry["png"]))
+
+
+LOSSLESS = [(r, e) for r, e in CASES if e["mode"] == "lossless"]
+
+
+@pytest.mark.parametrize("release, entry", LOSSLESS, ids=[f"{r}/{e['name']}" for r, e in LOSSLESS])
+def test_old_models_still_encode_the_same_bytes(release: str, entry: dict) -> None:
+    """The encoder of an old model is unchanged too (lossless: the source is the PNG)."""
+    folder = GOLDEN / release
+    samples = _png_samples(folder / entry["png"])
+    data, _ = compress_samples(samples, get_model(entry["model"]), entry["tile_size"], threads=1)
+    assert hashlib.sha256(data).hexdigest() == entry["inv_sha256"]
+
+
+def _generator():
+    """0.1.0's own generator of the golden sources (integer arithmetic only)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_golden", GOLDEN / "v0.1.0" / "make_golden.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+LOSSY = [e for r, e in CASES if r == "v0.1.0" and e["mode"] == "lossy"]
+
+
+@pytest.mark.parametrize("entry", LOSSY, ids=[e["name"] for e in LOSSY])
+def test_old_lossy_model_still_encodes_the_same_bytes(entry: dict) -> None:
+    sources = {stem + ".inv": samples for stem, _, _, _, samples, _, _ in _generator().cases()}
+    samples = sources[entry["name"]]
+    assert hashlib.sha256(np.ascontiguousarray(samples).tobytes()).hexdigest() == entry["source_sha256"]
+    data, _ = compress_samples(samples, get_model(entry["model"]), entry["tile_size"], quality=entry["quality"], threads=1)
+    assert hashlib.sha256(data).hexdigest() == entry["inv_sha256"]
