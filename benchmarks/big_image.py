@@ -1,10 +1,11 @@
 """Peak memory and time of the ``invcodec`` command on a big photo.
 
-    python -m invcodec_benchmarks.big_image ../shared/data/kodak --out results/big-image.json
+    invcodec bench big-image ../shared/data/kodak --model photo-v1 --out results/big-image.json
 
 Builds a 6144x4096 (25 MP) mosaic of the folder's first 768x512 images (real photo
 content), then runs ``invcodec compress`` and ``invcodec decompress`` as child processes
-and reads their peak resident memory (ru_maxrss) and wall time; checks the round trip."""
+(with -m and -t as given; without --threads, the command's default) and reads their peak
+resident memory (ru_maxrss) and wall time; checks the round trip."""
 
 from __future__ import annotations
 
@@ -19,7 +20,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .report import emit
+from invcodec.codec import default_threads
+from invcodec.registry import DEFAULT_MODEL, get_model
+
+from .report import check_model, emit
 
 
 def mosaic(folder: Path, cols: int = 8, rows: int = 8) -> np.ndarray:
@@ -49,28 +53,34 @@ def _child(cmd: list[str]) -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="invcodec bench big-image", description=__doc__.splitlines()[0])
     p.add_argument("folder", type=Path)
+    p.add_argument("--model", default=DEFAULT_MODEL, help="model name or file [default: %(default)s]")
+    p.add_argument("--threads", type=int, default=None, help="the command's -t [default: its own default]")
     p.add_argument("--out", type=Path, default=None)
     args = p.parse_args(argv)
+    check_model(p.prog, args.model)
     exe = shutil.which("invcodec") or sys.exit("the invcodec command is not on PATH")
+    threads = ["-t", str(args.threads)] if args.threads else []
     image = mosaic(args.folder)
     with tempfile.TemporaryDirectory() as tmp:
         src, inv, back = Path(tmp) / "big.png", Path(tmp) / "big.inv", Path(tmp) / "back.png"
         Image.fromarray(image).save(src)
-        compress = _child([exe, "compress", str(src), "-o", str(inv)])
-        decompress = _child([exe, "decompress", str(inv), "-o", str(back)])
+        compress = _child([exe, "compress", str(src), "-o", str(inv), "-m", args.model, *threads])
+        decompress = _child([exe, "decompress", str(inv), "-o", str(back), "-m", args.model, *threads])
         exact = bool(np.array_equal(np.asarray(Image.open(back)), image))
         size = inv.stat().st_size
     report = {
         "image": f"{image.shape[1]}x{image.shape[0]} mosaic of {args.folder}",
         "megapixels": round(image.shape[0] * image.shape[1] / 1e6, 1),
+        "model": get_model(args.model).name,
+        "threads": args.threads or default_threads(),
         "bits_per_sub_pixel": round(8 * size / image.size, 3),
         "compress": compress,
         "decompress": decompress,
         "exact": exact,
     }
-    emit("big_image", report, args.out)
+    emit("big_image", report, args.out, coding_threads=args.threads or default_threads())
 
 
 if __name__ == "__main__":

@@ -2,10 +2,13 @@
 coded streams (the gap between the two is the coder's overhead) and whole .inv files
 (plus the ~56-byte header, which matters for 32x32 images).
 
-    python -m invcodec_benchmarks.bpd --model faces-v1 --folder ../shared/data/celeba/img_align_celeba \\
+    invcodec bench bpd --model faces-v1 --folder ../shared/data/celeba/img_align_celeba \\
         --split-csv ../shared/data/celeba/split.csv --split test --square 64
-    python -m invcodec_benchmarks.bpd --model photo-v1 --npz ../shared/data/cifar10/cifar10_partial.npz --key x_test
-"""
+    invcodec bench bpd --model photo-v1 --npz ../shared/data/cifar10/cifar10_partial.npz --key x_test
+
+The NLL comes from the training side (the torch model, ``invcodec[torch]``), the streams
+from the coding runtime, both loaded from the same model file; invcodec codes on one
+thread (small images)."""
 
 from __future__ import annotations
 
@@ -13,37 +16,46 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-import torch
 from tqdm import tqdm
 
 from invcodec import container
 from invcodec.codec import compress_samples
+from invcodec.registry import DEFAULT_MODEL, get_model
 from invcodec.training.data import load_folder, read_split
-from invcodec.latent_space import bits_per_dim
-from invcodec.registry import get_model
 
-from .report import emit
+from .report import check_model, emit
 
 
 def measure(model_name: str | None, images: list[np.ndarray]) -> dict:
-    model = get_model(model_name)
-    nll_bits = file_bits = stream_bits = dims = 0.0
-    for image in tqdm(images, unit="image"):
-        nll_bits += bits_per_dim(model, image) * image.size  # padded images: see bits_per_dim
-        data = compress_samples(image, model)[0]
-        payload_start = container.unpack_header(data)[2]
-        file_bits += 8 * len(data)
-        stream_bits += 8 * (len(data) - payload_start)
-        dims += image.size
+    import torch
+
+    from invcodec.training.latent_space import bits_per_dim
+    from invcodec.training.weights import load_model, shipped_path
+
+    coding = get_model(model_name)
+    net = load_model(shipped_path(model_name or DEFAULT_MODEL))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # small images: one thread is fastest and immune to contention
+    try:
+        nll_bits = file_bits = stream_bits = dims = 0.0
+        for image in tqdm(images, unit="image"):
+            nll_bits += bits_per_dim(net, image) * image.size  # padded images: see bits_per_dim
+            data = compress_samples(image, coding, threads=1)[0]
+            payload_start = container.unpack_header(data)[2]
+            file_bits += 8 * len(data)
+            stream_bits += 8 * (len(data) - payload_start)
+            dims += image.size
+    finally:
+        torch.set_num_threads(threads)
     nll, stream, real = nll_bits / dims, stream_bits / dims, file_bits / dims
-    return {"model": model_name or "photo-v1", "images": len(images), "nll_bpd": round(nll, 4),
+    return {"model": coding.name, "model_id": coding.model_id.hex(), "images": len(images), "nll_bpd": round(nll, 4),
             "stream_bpd": round(stream, 4), "stream_gap_percent": round(100 * (stream - nll) / nll, 3),
             "file_bpd": round(real, 4), "header_bpd": round(real - stream, 4)}
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--model", default=None)
+    p = argparse.ArgumentParser(prog="invcodec bench bpd", description=__doc__.splitlines()[0])
+    p.add_argument("--model", default=None, help=f"shipped model name or model file [default: {DEFAULT_MODEL}]")
     p.add_argument("--folder", type=Path)
     p.add_argument("--split-csv", type=Path)
     p.add_argument("--split", default="test")
@@ -53,7 +65,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--limit", type=int, default=None)
     p.add_argument("--out", type=Path)
     args = p.parse_args(argv)
-    torch.set_num_threads(1)  # small images: one thread is fastest and immune to contention
+    check_model(p.prog, args.model)
     if args.npz:
         images = list(np.load(args.npz)[args.key][: args.limit])
         source = f"{args.npz}:{args.key}"
@@ -64,7 +76,7 @@ def main(argv: list[str] | None = None) -> None:
     else:
         raise SystemExit("give --folder or --npz")
     report = {"data": source, "square": args.square, **measure(args.model, images)}
-    emit("bpd", report, args.out)
+    emit("bpd", report, args.out, coding_threads=1)
 
 
 if __name__ == "__main__":

@@ -32,17 +32,19 @@ def _pillow(fmt: str, **options) -> tuple[Callable, Callable]:
     return encode, decode
 
 
-def invcodec_codec(model_name: str | None = None) -> Codec:
+def invcodec_codec(model_name: str | None = None, threads: int = 1) -> Codec:
+    """invcodec lossless with a shipped model (or a model file), ``threads`` tiles in
+    parallel; named after the model actually loaded (the registry default for None)."""
     import invcodec
     from invcodec.codec import compress_samples, decompress_samples
     from invcodec.registry import get_model
 
     model = get_model(model_name)
     return Codec(
-        f"invcodec ({model_name or 'photo-v1'})",
+        f"invcodec ({model.name})",
         invcodec.__version__,
-        lambda s: compress_samples(s, model)[0],
-        lambda d: decompress_samples(d, model),
+        lambda s: compress_samples(s, model, threads=threads)[0],
+        lambda d: decompress_samples(d, model, threads=threads),
     )
 
 
@@ -91,20 +93,20 @@ def _pillow_lossy(fmt: str, **options) -> tuple[Callable, Callable]:
 INVCODEC_QUALITIES = [8, 18, 28, 38, 48, 58]  # about 0.1 .. 2.5 bpp on Kodak
 
 
-def invcodec_lossy_codec(model_name: str | None = None, qualities: list[int] | None = None) -> LossyCodec:
+def invcodec_lossy_codec(model_name: str | None = None, qualities: list[int] | None = None,
+                         threads: int = 1) -> LossyCodec:
+    """invcodec lossy with a shipped model (``DEFAULT_LOSSY_MODEL`` for None) or a model file."""
     import invcodec
     from invcodec.codec import compress_samples, decompress_samples
-    from invcodec.registry import get_model
-    from invcodec.weights import DEFAULT_LOSSY_MODEL
+    from invcodec.registry import DEFAULT_LOSSY_MODEL, get_model
 
-    name = model_name or DEFAULT_LOSSY_MODEL
-    model = get_model(name)
+    model = get_model(model_name or DEFAULT_LOSSY_MODEL)
     return LossyCodec(
-        f"invcodec ({name})",
+        f"invcodec ({model.name})",
         invcodec.__version__,
         qualities or INVCODEC_QUALITIES,
-        lambda s, q: compress_samples(s, model, quality=q)[0],
-        lambda d: decompress_samples(d, model),
+        lambda s, q: compress_samples(s, model, quality=q, threads=threads)[0],
+        lambda d: decompress_samples(d, model, threads=threads),
     )
 
 

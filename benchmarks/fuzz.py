@@ -1,13 +1,15 @@
 """Mutation fuzzing of the decoder: every mutated .inv must be rejected with
 InvalidFileError or decode to the original pixels -- never crash, hang or lie.
 
-    python -m invcodec_benchmarks.fuzz --cases 10000 --out results/fuzz.json
+    invcodec bench fuzz --model photo-v1 --cases 10000 --out results/fuzz.json
 
 Seeds are small images of every kind (RGB, grey, RGBA, LA, multi-tile, raw-stored noise)
-coded with the shipped model, and lossy files of the shipped lossy model (for those,
-"the original" is what the unmutated file decodes to). Mutations: bit flips, random bytes, truncation, insertion,
-deletion, and header-field changes with the header CRC recomputed (so they reach the
-deeper checks). A case taking longer than --timeout seconds counts as a hang."""
+coded with --model, and lossy files of --lossy-model (for those, "the original" is what
+the unmutated file decodes to). Shipped models are found by the file's model id, as
+``invcodec decompress`` does; a model given as a file is passed to the decoder.
+Mutations: bit flips, random bytes, truncation, insertion, deletion, and header-field
+changes with the header CRC recomputed (so they reach the deeper checks). A case taking
+longer than --timeout seconds counts as a hang. Everything runs on one thread."""
 
 from __future__ import annotations
 
@@ -19,13 +21,15 @@ import zlib
 from pathlib import Path
 
 import numpy as np
-import torch
+from threadpoolctl import threadpool_limits
 
 from invcodec import container
 from invcodec.codec import compress_samples, decompress_samples
 from invcodec.errors import InvalidFileError
+from invcodec.registry import DEFAULT_LOSSY_MODEL, DEFAULT_MODEL, get_model, shipped_models
+from invcodec.runtime.model_file import CodingModel
 
-from .report import emit
+from .report import check_model, emit
 
 
 def _smooth(h: int, w: int, c: int, seed: int) -> np.ndarray:
@@ -35,7 +39,13 @@ def _smooth(h: int, w: int, c: int, seed: int) -> np.ndarray:
     return np.clip(np.stack(planes, 2), 0, 255).astype(np.uint8)
 
 
-def seeds() -> list[tuple[str, np.ndarray, bytes]]:
+def _decoder_model(name: str) -> CodingModel | None:
+    """None for a shipped model (the decoder finds it by id), else the model itself."""
+    return None if name in shipped_models() else get_model(name)
+
+
+def seeds(model: str, lossy_model: str) -> list[tuple[str, np.ndarray, bytes, CodingModel | None]]:
+    """(name, the pixels a correct decode gives, the file, the model to pass the decoder)."""
     noise = np.random.default_rng(9).integers(0, 256, (12, 12, 3), dtype=np.uint8)
     images = {
         "rgb": (_smooth(24, 20, 3, 0), 512),
@@ -46,11 +56,13 @@ def seeds() -> list[tuple[str, np.ndarray, bytes]]:
         "noise-raw": (noise, 512),
         "1x1": (_smooth(1, 1, 3, 5), 512),
     }
-    out = [(name, img, compress_samples(img, tile_size=tile)[0]) for name, (img, tile) in images.items()]
+    lossless, lossy = get_model(model), get_model(lossy_model)
+    out = [(name, img, compress_samples(img, lossless, tile_size=tile, threads=1)[0], _decoder_model(model))
+           for name, (img, tile) in images.items()]
     for name, img, tile, quality in (("lossy-rgb", _smooth(40, 36, 3, 6), 512, 30),
                                      ("lossy-rgba-tiles", _smooth(33, 40, 4, 7), 16, 70)):
-        data = compress_samples(img, tile_size=tile, quality=quality)[0]
-        out.append((name, decompress_samples(data), data))
+        data = compress_samples(img, lossy, tile_size=tile, quality=quality, threads=1)[0]
+        out.append((name, decompress_samples(data, lossy, threads=1), data, _decoder_model(lossy_model)))
     return out
 
 
@@ -121,30 +133,26 @@ def _alarm(signum, frame):
     raise _Timeout
 
 
-def run(cases: int, seed: int, timeout: float) -> dict:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny files; and timings free of OpenMP contention
-    try:
-        return _run(cases, seed, timeout)
-    finally:
-        torch.set_num_threads(threads)
+def run(cases: int, seed: int, timeout: float, model: str = DEFAULT_MODEL, lossy_model: str = DEFAULT_LOSSY_MODEL) -> dict:
+    with threadpool_limits(limits=1):  # tiny files; and timings free of BLAS thread contention
+        report = _run(cases, seed, timeout, seeds(model, lossy_model))
+    return {"models": {"lossless": get_model(model).name, "lossy": get_model(lossy_model).name}, **report}
 
 
-def _run(cases: int, seed: int, timeout: float) -> dict:
+def _run(cases: int, seed: int, timeout: float, corpus: list) -> dict:
     rng = np.random.default_rng(seed)
-    corpus = seeds()
     counts = {"rejected": 0, "decoded_exact": 0, "wrong_pixels": 0, "crashes": 0, "hangs": 0}
     examples: dict[str, list[str]] = {"wrong_pixels": [], "crashes": [], "hangs": []}
     slowest = 0.0
     signal.signal(signal.SIGALRM, _alarm)
     start = time.time()
     for case in range(cases):
-        name, original, data = corpus[case % len(corpus)]
+        name, original, data, decoder_model = corpus[case % len(corpus)]
         mutated = mutate(data, rng)
         t0 = time.perf_counter()
         signal.setitimer(signal.ITIMER_REAL, timeout)
         try:
-            out = decompress_samples(mutated)
+            out = decompress_samples(mutated, decoder_model, threads=1)
             signal.setitimer(signal.ITIMER_REAL, 0)
             if out.shape == original.shape and np.array_equal(out, original):
                 counts["decoded_exact"] += 1
@@ -167,14 +175,18 @@ def _run(cases: int, seed: int, timeout: float) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="invcodec bench fuzz", description=__doc__.splitlines()[0])
+    p.add_argument("--model", default=DEFAULT_MODEL, help="lossless seeds' model, name or file [default: %(default)s]")
+    p.add_argument("--lossy-model", default=DEFAULT_LOSSY_MODEL, help="lossy seeds' model [default: %(default)s]")
     p.add_argument("--cases", type=int, default=10000)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--timeout", type=float, default=5.0)
     p.add_argument("--out", type=Path, default=None)
     args = p.parse_args(argv)
-    report = run(args.cases, args.seed, args.timeout)
-    emit("fuzz", report, args.out)
+    for name in (args.model, args.lossy_model):
+        check_model(p.prog, name)
+    report = run(args.cases, args.seed, args.timeout, args.model, args.lossy_model)
+    emit("fuzz", report, args.out, coding_threads=1)
     return 0 if report["crashes"] == report["hangs"] == report["wrong_pixels"] == 0 else 1
 
 

@@ -1,9 +1,11 @@
 """Lossless benchmark: invcodec vs PNG, WebP, JPEG2000 and JPEG-XL on a folder of images.
 
-    python -m invcodec_benchmarks.lossless ../shared/data/kodak --out results/kodak-lossless
+    invcodec bench lossless ../shared/data/kodak --model photo-v1 --out results/kodak-lossless
 
 Per image and mean: bits per sub-pixel, encode and decode seconds, peak memory; every
-decode is checked to be bit-exact. Writes results.json, results.md and bpsp.png into --out."""
+decode is checked to be bit-exact. invcodec codes on --threads threads (tiles in
+parallel; 1 by default, so its figures are one-thread figures). Writes results.json,
+results.md and bpsp.png into --out."""
 
 from __future__ import annotations
 
@@ -16,10 +18,11 @@ from PIL import Image
 from tqdm import tqdm
 
 from invcodec.pixels import IMAGE_SUFFIXES
+from invcodec.registry import get_model
 
 from .codecs import Codec, invcodec_codec, lossless_baselines
 from .memory import PeakMemory
-from .report import environment, write_folder
+from .report import check_model, environment, threads_label, write_folder
 
 
 def measure(codec: Codec, samples: np.ndarray) -> dict:
@@ -36,9 +39,11 @@ def measure(codec: Codec, samples: np.ndarray) -> dict:
             "exact": bool(decoded.shape == samples.shape and np.array_equal(decoded, samples))}
 
 
-def run(folder: Path, limit: int | None, model: str | None, only_invcodec: bool = False) -> dict:
+def run(folder: Path, limit: int | None, model: str | None, only_invcodec: bool = False, threads: int = 1) -> dict:
     paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[:limit]
-    codecs = [invcodec_codec(model)] + ([] if only_invcodec else lossless_baselines())
+    if not paths:
+        raise SystemExit(f"no images in {folder}")
+    codecs = [invcodec_codec(model, threads)] + ([] if only_invcodec else lossless_baselines())
     results = {c.name: {"version": c.version, "images": {}} for c in codecs}
     for path in tqdm(paths, unit="image"):
         samples = np.asarray(Image.open(path).convert("RGB"))
@@ -54,15 +59,15 @@ def run(folder: Path, limit: int | None, model: str | None, only_invcodec: bool 
         "benchmark": "lossless",
         "folder": str(folder),
         "images": len(paths),
-        **environment(),
-        "settings": {"model": model or "photo-v1", "baselines": not only_invcodec},
+        **environment(threads),
+        "settings": {"model": get_model(model).name, "threads": threads, "baselines": not only_invcodec},
         "codecs": results,
     }
 
 
 def markdown(report: dict) -> str:
     lines = [f"Lossless, {report['images']} images from `{report['folder']}` (git {report['git']}, "
-             f"torch threads: {report['machine']['torch_threads']})", "",
+             f"{threads_label(report['machine'])})", "",
              "| codec | bits/sub-pixel | encode s/image | decode s/image | peak MiB enc / dec | all exact |",
              "|---|---:|---:|---:|---:|:---:|"]
     mib = lambda v: "n/a" if v is None else f"{v:.0f}"  # noqa: E731
@@ -100,14 +105,16 @@ def plot(report: dict, out: Path) -> Path | None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="invcodec bench lossless", description=__doc__.splitlines()[0])
     p.add_argument("folder", type=Path)
     p.add_argument("--out", type=Path, default=Path("results/lossless"))
     p.add_argument("--limit", type=int, default=None, help="only the first N images")
-    p.add_argument("--model", default=None)
+    p.add_argument("--model", default=None, help="shipped model name or model file [default: the registry's DEFAULT_MODEL]")
+    p.add_argument("--threads", type=int, default=1, help="invcodec's threads per image (tiles in parallel)")
     p.add_argument("--only-invcodec", action="store_true", help="skip the baseline codecs")
     args = p.parse_args(argv)
-    write_folder(run(args.folder, args.limit, args.model, args.only_invcodec), args.out, markdown, plot)
+    check_model(p.prog, args.model)
+    write_folder(run(args.folder, args.limit, args.model, args.only_invcodec, args.threads), args.out, markdown, plot)
 
 
 if __name__ == "__main__":

@@ -1,10 +1,11 @@
 """Tune lossy mode's encoder choices (dead zone, reconstruction offset) on held-out photos.
 
-    python -m invcodec_benchmarks.lossy_tuning ../shared/data/photos-dev --limit 12
+    invcodec bench lossy-tuning ../shared/data/photos-dev --limit 12
 
 For each (dead zone, offset) pair, codes centre crops at several qualities and reports
 the BD-rate against plain rounding (0, 0): the pair with the lowest is what
-``invcodec.codec`` uses. Tuned on photos-dev, never on Kodak (the test set)."""
+``invcodec.codec`` uses. Tuned on photos-dev, never on Kodak (the test set). Each crop
+is one tile through ``LossyTileCoder``, on one thread."""
 
 from __future__ import annotations
 
@@ -13,27 +14,28 @@ import dataclasses
 from pathlib import Path
 
 import numpy as np
-import torch
+from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
-from invcodec import lossy_coder
 from invcodec.codec import lossy_settings, psnr
+from invcodec.registry import DEFAULT_LOSSY_MODEL, get_model
+from invcodec.runtime.model_file import CodingModel
+from invcodec.tile_coder import LossyTileCoder
 from invcodec.training.data import centre_crops, load_folder
-from invcodec.registry import get_model
-from invcodec.weights import DEFAULT_LOSSY_MODEL
 
 from .bd_rate import bd_rate
-from .report import emit
+from .report import check_model, emit
 
 
-def curve(model, crops: np.ndarray, qualities: list[int], deadzone: float, offset: int) -> tuple[list[float], list[float]]:
+def curve(model: CodingModel, crops: np.ndarray, qualities: list[int], deadzone: float,
+          offset: int) -> tuple[list[float], list[float]]:
     bpp, quality = [], []
     for q in qualities:
-        settings = dataclasses.replace(lossy_settings(model, q), deadzone=deadzone, recon_offset=offset)
+        coder = LossyTileCoder(model, dataclasses.replace(lossy_settings(model, q), deadzone=deadzone, recon_offset=offset))
         bits, psnrs = 0, []
         for crop in crops:
             pixels = np.ascontiguousarray(crop.transpose(1, 2, 0))
-            tile = lossy_coder.encode_tile(model, pixels, settings)
+            tile = coder.encode(pixels)
             bits += 8 * len(tile.payload)
             psnrs.append(psnr(pixels, tile.decoded))
         bpp.append(bits / (len(crops) * crops.shape[2] * crops.shape[3]))
@@ -42,7 +44,7 @@ def curve(model, crops: np.ndarray, qualities: list[int], deadzone: float, offse
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="invcodec bench lossy-tuning", description=__doc__.splitlines()[0])
     p.add_argument("folder", type=Path)
     p.add_argument("--model", default=DEFAULT_LOSSY_MODEL)
     p.add_argument("--limit", type=int, default=12)
@@ -52,19 +54,20 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--offsets", type=int, nargs="+", default=[0, 16, 32, 48])
     p.add_argument("--out", type=Path, default=None)
     args = p.parse_args(argv)
-    torch.set_num_threads(1)
+    check_model(p.prog, args.model)
     model = get_model(args.model)
     crops = centre_crops(load_folder(args.folder)[: args.limit], args.crop)
-    ref = curve(model, crops, args.qualities, 0.0, 0)
-    rows = []
-    for dz in tqdm(args.deadzones):
-        for off in args.offsets:
-            bpp, q = ref if (dz, off) == (0.0, 0) else curve(model, crops, args.qualities, dz, off)
-            rows.append({"deadzone": dz, "recon_offset": off, "bpp": bpp, "psnr": q,
-                         "bd_rate_vs_plain": bd_rate(ref[0], ref[1], bpp, q)})
+    with threadpool_limits(limits=1):
+        ref = curve(model, crops, args.qualities, 0.0, 0)
+        rows = []
+        for dz in tqdm(args.deadzones):
+            for off in args.offsets:
+                bpp, q = ref if (dz, off) == (0.0, 0) else curve(model, crops, args.qualities, dz, off)
+                rows.append({"deadzone": dz, "recon_offset": off, "bpp": bpp, "psnr": q,
+                             "bd_rate_vs_plain": bd_rate(ref[0], ref[1], bpp, q)})
     best = min(rows, key=lambda r: r["bd_rate_vs_plain"])
     emit("lossy_tuning", {"folder": str(args.folder), "images": len(crops), "crop": args.crop,
-                          "model": args.model, "rows": rows, "best": best}, args.out)
+                          "model": model.name, "rows": rows, "best": best}, args.out, coding_threads=1)
 
 
 if __name__ == "__main__":

@@ -5,8 +5,9 @@
 Every codec encodes every image at each of its qualities in the same run; bpp is from the
 real file size, PSNR (RGB) and MS-SSIM (pytorch-msssim) from the decoded 8-bit pixels.
 Reports per image and per quality, the mean curves, encode/decode seconds and the
-Bjøntegaard delta rate of invcodec against each baseline (PSNR and MS-SSIM). Writes
-results.json, results.md and the RD plots into --out."""
+Bjøntegaard delta rate of invcodec against each baseline (PSNR and MS-SSIM). invcodec
+codes on --threads threads per image (1 by default); -j measures images in parallel
+processes. Writes results.json, results.md and the RD plots into --out."""
 
 from __future__ import annotations
 
@@ -16,22 +17,23 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
-import torch
 from PIL import Image
 from tqdm import tqdm
 
 from invcodec.codec import psnr
 from invcodec.pixels import IMAGE_SUFFIXES
+from invcodec.registry import DEFAULT_LOSSY_MODEL, get_model
 
 from .bd_rate import bd_rate, msssim_db
 from .codecs import LossyCodec, invcodec_lossy_codec, lossy_baselines
 from .memory import PeakMemory
-from .report import environment, write_folder
+from .report import check_model, environment, write_folder
 
 _codecs: list[LossyCodec] | None = None
 
 
 def ms_ssim(a: np.ndarray, b: np.ndarray) -> float:
+    import torch
     from pytorch_msssim import ms_ssim as _ms_ssim
 
     ta = torch.from_numpy(a.transpose(2, 0, 1)[None].astype(np.float32))
@@ -39,10 +41,12 @@ def ms_ssim(a: np.ndarray, b: np.ndarray) -> float:
     return float(_ms_ssim(ta, tb, data_range=255.0))
 
 
-def _init(model: str | None, qualities: list[int] | None, only_invcodec: bool) -> None:
+def _init(model: str | None, qualities: list[int] | None, only_invcodec: bool, threads: int) -> None:
     global _codecs
-    torch.set_num_threads(1)
-    _codecs = [invcodec_lossy_codec(model, qualities)] + ([] if only_invcodec else lossy_baselines())
+    import torch
+
+    torch.set_num_threads(1)  # MS-SSIM only (invcodec codes without torch, on ``threads``)
+    _codecs = [invcodec_lossy_codec(model, qualities, threads)] + ([] if only_invcodec else lossy_baselines())
 
 
 def _measure_image(path: Path) -> tuple[str, dict]:
@@ -78,15 +82,15 @@ def _bd(ref: dict, test: dict) -> dict:
 
 
 def run(folder: Path, limit: int | None, model: str | None, qualities: list[int] | None, jobs: int,
-        only_invcodec: bool = False) -> dict:
+        only_invcodec: bool = False, threads: int = 1) -> dict:
     paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[:limit]
     if not paths:
         raise SystemExit(f"no images in {folder}")
-    _init(model, qualities, only_invcodec)
+    _init(model, qualities, only_invcodec, threads)
     codecs = {c.name: c for c in _codecs}
     per_image: dict[str, dict] = {}
     if jobs > 1:
-        with ProcessPoolExecutor(jobs, initializer=_init, initargs=(model, qualities, only_invcodec)) as pool:
+        with ProcessPoolExecutor(jobs, initializer=_init, initargs=(model, qualities, only_invcodec, threads)) as pool:
             for name, out in tqdm(pool.map(_measure_image, paths), total=len(paths), unit="image"):
                 per_image[name] = out
     else:
@@ -107,14 +111,16 @@ def run(folder: Path, limit: int | None, model: str | None, qualities: list[int]
                          "images": {p: per_image[p][name] for p in per_image}}
     ours = next(iter(codecs))
     bd = {name: _bd(results[name]["curve"], results[ours]["curve"]) for name in codecs if name != ours}
-    return {"benchmark": "rd", "folder": str(folder), "images": len(paths), **environment(),
-            "settings": {"jobs": jobs, "threads_per_job": 1}, "codecs": results,
+    return {"benchmark": "rd", "folder": str(folder), "images": len(paths), **environment(threads),
+            "settings": {"model": get_model(model or DEFAULT_LOSSY_MODEL).name, "jobs": jobs, "threads_per_job": threads},
+            "codecs": results,
             "bd_rate": {"test": ours, "vs": bd}}
 
 
 def markdown(report: dict) -> str:
+    threads = report["settings"].get("threads_per_job", 1)
     lines = [f"Rate-distortion, {report['images']} images from `{report['folder']}` (git {report['git']}, "
-             f"{report['settings']['jobs']} parallel jobs x 1 thread)", "",
+             f"{report['settings']['jobs']} parallel jobs x {threads} thread{'s' if threads > 1 else ''})", "",
              "| codec | quality | bpp | PSNR dB | MS-SSIM | encode s | decode s | peak MiB enc / dec |",
              "|---|---:|---:|---:|---:|---:|---:|---:|"]
     mib = lambda c, k, i: "n/a" if c.get(k) is None or c[k][i] is None else f"{c[k][i]:.0f}"  # noqa: E731
@@ -167,12 +173,15 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("folder", type=Path)
     p.add_argument("--out", type=Path, default=Path("results/rd"))
     p.add_argument("--limit", type=int, default=None, help="only the first N images")
-    p.add_argument("--model", default=None, help="lossy model [default: photo-lossy-v1]")
+    p.add_argument("--model", default=None, help=f"lossy model name or model file [default: {DEFAULT_LOSSY_MODEL}]")
     p.add_argument("--qualities", type=int, nargs="+", default=None, help="invcodec qualities")
-    p.add_argument("-j", "--jobs", type=int, default=1, help="images measured in parallel (1 thread each)")
+    p.add_argument("-j", "--jobs", type=int, default=1, help="images measured in parallel (worker processes)")
+    p.add_argument("--threads", type=int, default=1, help="invcodec's threads per image (tiles in parallel)")
     p.add_argument("--only-invcodec", action="store_true", help="skip the baselines (no BD-rates then)")
     args = p.parse_args(argv)
-    write_folder(run(args.folder, args.limit, args.model, args.qualities, args.jobs, args.only_invcodec), args.out, markdown, plot)
+    check_model(p.prog, args.model or DEFAULT_LOSSY_MODEL)
+    report = run(args.folder, args.limit, args.model, args.qualities, args.jobs, args.only_invcodec, args.threads)
+    write_folder(report, args.out, markdown, plot)
 
 
 if __name__ == "__main__":

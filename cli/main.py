@@ -7,13 +7,13 @@ import io
 import json
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Callable
 
 import click
-from invcodec.pixels import IMAGE_SUFFIXES
 
+# Imports of the codec, numpy and PIL happen inside the commands that need them, so that
+# `invcodec info` and `--help` start fast.
 from .batch import STDIO, expand_inputs, output_for
 
 LOSSLESS_OUTPUTS = {".png": "PNG", ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP"}
@@ -143,6 +143,8 @@ def _run_batch(fn: Callable[..., str], jobs: list[tuple[Path, Path]], model: str
     report = (lambda line: click.echo(line, err=True)) if to_stdout else click.echo
     args = [(fn, inp, out, model, force) for inp, out in jobs]
     if workers > 1 and len(jobs) > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
         with ProcessPoolExecutor(workers) as pool:
             results = list(pool.map(_safe_call, *zip(*args)))
     else:
@@ -216,6 +218,8 @@ def compress(inputs: tuple[Path, ...], output: Path | None, quality: int | None,
     is written to FILE with .inv unless -o says otherwise. A file that fails is reported
     and skipped; the exit status is 1 if any failed."""
     job = functools.partial(compress_one, quality=quality, threads=_threads_per_file(threads, workers))
+    from invcodec.pixels import IMAGE_SUFFIXES
+
     _run_batch(job, _jobs(inputs, output, ".inv", IMAGE_SUFFIXES), model, force, workers)
 
 
@@ -278,13 +282,25 @@ _model_option = click.option("-m", "--model", default="photo-v1", show_default=T
                              help="Shipped model name (photo-v1, faces-v1, ...) or a .safetensors path.")
 
 
+def _one_line(text: str, limit: int = 200) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
 def _torch_model(name: str):
-    """The training-side (torch) model, for the generative commands."""
+    """The training-side (torch) model, for the generative commands. Every way this can
+    fail (no torch, unknown name, a file that is not a usable model) is one line."""
     try:
         from invcodec.training.weights import load_model, shipped_path
     except ImportError as e:  # torch is an extra: pip install "invcodec[torch]"
         raise CodecError(f"this command needs torch ({e}); install it with: pip install 'invcodec[torch]'") from None
-    return load_model(shipped_path(name))
+    path = shipped_path(name)  # ValueError (one line) for an unknown name
+    try:
+        return load_model(path)
+    except (ValueError, OSError) as e:
+        raise CodecError(_one_line(describe_failure(e) or str(e))) from None
+    except Exception as e:  # noqa: BLE001 - safetensors' and torch's errors for a file that is no usable model
+        raise CodecError(f"{path}: cannot load the model ({_one_line(f'{type(e).__name__}: {e}')})") from None
 
 
 def _square_image(path: Path, size: int):
@@ -358,6 +374,8 @@ def score(images: tuple[Path, ...], model: str | None, size: int | None, as_json
     from invcodec.training import latent_space
 
     results = []
+    from invcodec.pixels import IMAGE_SUFFIXES
+
     for path in expand_inputs(images, IMAGE_SUFFIXES):
         arr = _square_image(path, size) if size else np.asarray(pixels.open_image(str(path)).convert("RGB"))
         results.append({"image": str(path), "bits_per_dim": round(latent_space.bits_per_dim(net, arr), 4)})
@@ -378,12 +396,15 @@ def train(args: tuple[str, ...]) -> None:
     train_main(list(args))
 
 
-BENCHMARKS = ["big-image", "bpd", "cli-roundtrip", "fuzz", "lossless", "lossy-tuning", "rd"]
+BENCHMARKS = {  # command name -> module of invcodec_benchmarks
+    "big-image": "big_image", "bpd": "bpd", "cli-roundtrip": "cli_roundtrip", "conv-speed": "conv_speed",
+    "fuzz": "fuzz", "lossless": "lossless", "lossy-tuning": "lossy_tuning", "rd": "rd", "startup": "import_time",
+}
 
 
 @main.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False,
                                 "help_option_names": ["-h", "--help"]})
-@click.argument("name", type=click.Choice(BENCHMARKS))
+@click.argument("name", type=click.Choice(list(BENCHMARKS)))
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def bench(name: str, args: tuple[str, ...]) -> None:
     """Run a benchmark (options after NAME go to it; `invcodec bench NAME --help`).
@@ -396,10 +417,12 @@ def bench(name: str, args: tuple[str, ...]) -> None:
     fuzz           mutation fuzzing of the decoder
     big-image      peak memory and time on a 25 MP photo
     cli-roundtrip  bit-exact round trip of a folder through the invcodec command
+    conv-speed     the runtime's exact convolution vs torch's, one thread (GMAC/s)
+    startup        import / info / --help time; proof that coding imports no torch
     """
     import importlib
 
-    module = importlib.import_module(f"invcodec_benchmarks.{name.replace('-', '_')}")
+    module = importlib.import_module(f"invcodec_benchmarks.{BENCHMARKS[name]}")
     status = module.main(list(args))
     sys.exit(status or 0)
 

@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 
 from .errors import InvalidFileError
-from .quantizer import MAX_STEP_INDEX
 
 MAGIC = b"\x89INV\r\n\x1a\n"
 FORMAT_VERSION = 1
 MAX_SIDE = 1 << 16  # 65536 px
 MAX_PIXELS = 1 << 28  # 268 megapixels
 MIN_TILE, MAX_TILE = 16, 512  # the tile bounds the decoder's memory (about 0.5 GB at 512)
+PIL_MODES = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}  # what the channel count means
 
 _FIXED = struct.Struct("<8sBBBBIII16sII")  # magic..n_streams
 _STREAM = struct.Struct("<BI")
@@ -120,6 +120,8 @@ def _unpack_quantizer(data: bytes, offset: int) -> tuple[Quantizer, int]:
     if len(data) < end:
         raise InvalidFileError("truncated header")
     steps = tuple(data[offset + _QUANT.size : end])
+    from .quantizer import MAX_STEP_INDEX  # here, not above: reading a lossless header needs no numpy
+
     if max(steps) > MAX_STEP_INDEX:
         raise InvalidFileError("quantizer step out of range")
     return Quantizer(quality, recon_offset, steps), end

@@ -5,7 +5,6 @@ from __future__ import annotations
 from PIL import Image, ImageFile
 
 from . import container
-from .pixels import MODES_BY_CHANNELS
 
 
 def _accept(prefix: bytes) -> bool:
@@ -14,12 +13,12 @@ def _accept(prefix: bytes) -> bool:
 
 class InvImageFile(ImageFile.ImageFile):
     format = "INV"
-    format_description = "invcodec lossless image"
+    format_description = "invcodec image (lossless or lossy)"
 
     def _open(self) -> None:
         self._inv_data = self.fp.read()
         header, _, _ = container.unpack_header(self._inv_data)  # InvalidFileError is a ValueError
-        self._mode = MODES_BY_CHANNELS[header.channels]
+        self._mode = container.PIL_MODES[header.channels]
         self._size = (header.width, header.height)
         self.tile = []
 

@@ -11,9 +11,10 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image
 
+from .container import PIL_MODES
 from .errors import UnsupportedImageError
 
-MODES_BY_CHANNELS = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
+MODES_BY_CHANNELS = PIL_MODES
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".ppm", ".tif", ".tiff"}  # what folders are read for
 _STORED_MODES = set(MODES_BY_CHANNELS.values())
 

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from threadpoolctl import threadpool_limits
 
 from invcodec.runtime import model_file
 from invcodec.runtime.model_file import CodingModel
@@ -50,6 +52,43 @@ def tiny_int8_model(tmp_path_factory) -> CodingModel:
     return coding_model(make_tiny_model(config=TINY_INT8_CONFIG), tmp_path_factory.mktemp("model"), "tiny-int8")
 
 
+@contextlib.contextmanager
+def one_thread():
+    """Run torch and numpy's BLAS on one thread inside the block, then restore both."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with threadpool_limits(limits=1):
+            yield
+    finally:
+        torch.set_num_threads(old)
+
+
+@pytest.fixture(scope="module")
+def single_thread():
+    """A test module's torch and BLAS work on one thread (``pytest.mark.usefixtures``).
+    The tiny models' convolutions are far too small to gain from threads, and on a busy
+    2-core machine two threads make them 5-40x slower (each op waits for a descheduled
+    thread). Restored after the module; no result here depends on the thread count (the
+    codec itself codes with BLAS on one thread per tile)."""
+    with one_thread():
+        yield
+
+
+@pytest.fixture(scope="session")
+def tiny_coding_models(tmp_path_factory) -> dict[str, CodingModel]:
+    """The tiny models as the runtime codes with them, built once per session and shared
+    (coding never changes a CodingModel): "fixed64", "int8" and "lossy" (the tiny lossy,
+    rate-conditioned fixed64 model, with its quantizer offsets)."""
+    folder = tmp_path_factory.mktemp("tiny-models")
+    with one_thread():
+        return {
+            "fixed64": coding_model(make_tiny_model(), folder, "tiny"),
+            "int8": coding_model(make_tiny_model(config=TINY_INT8_CONFIG), folder, "tiny-int8"),
+            "lossy": coding_model(make_tiny_lossy_model(), folder, "tiny-lossy"),
+        }
+
+
 def smooth_image(h: int, w: int, channels: int = 3, seed: int = 0) -> np.ndarray:
     """A photo-like test image: smooth colour gradients, an edge, mild noise."""
     rng = np.random.default_rng(seed)
@@ -59,6 +98,26 @@ def smooth_image(h: int, w: int, channels: int = 3, seed: int = 0) -> np.ndarray
         base = 128 + 60 * np.sin(xx / (9 + 3 * c)) * np.cos(yy / (13 + c)) + 40 * (xx > w / 2)
         planes.append(base + rng.normal(0, 2, size=(h, w)))
     return np.clip(np.stack(planes, axis=2), 0, 255).round().astype(np.uint8)
+
+
+def conv2d_int64(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
+    """Reference 'same' (zero-padded) convolution in plain int64 arithmetic, no BLAS:
+    x (H, W, I) and weight (O, I, k, k) integer-valued -> (H, W, O) int64."""
+    x, weight = np.asarray(x), np.asarray(weight)
+    assert np.array_equal(x, np.round(x)) and np.array_equal(weight, np.round(weight)), "integers only"
+    x, weight = x.astype(np.int64), weight.astype(np.int64)
+    h, w, c = x.shape
+    k = weight.shape[-1]
+    pad = k // 2
+    padded = np.zeros((h + 2 * pad, w + 2 * pad, c), dtype=np.int64)
+    padded[pad : pad + h, pad : pad + w] = x
+    out = np.zeros((h, w, weight.shape[0]), dtype=np.int64)
+    for dy in range(k):
+        for dx in range(k):
+            out += padded[dy : dy + h, dx : dx + w] @ weight[:, :, dy, dx].T
+    if bias is not None:
+        out += np.asarray(bias).astype(np.int64)
+    return out
 
 
 def make_tiny_lossy_model(seed: int = 0) -> IntegerFlowModel:

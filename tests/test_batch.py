@@ -4,13 +4,15 @@ from pathlib import Path
 
 import pytest
 
+from invcodec.pixels import IMAGE_SUFFIXES
 from invcodec_cli.batch import STDIO, expand_inputs, output_for
 
 
 def test_expand_folders_and_files(tmp_path) -> None:
     for name in ["b.png", "a.jpg", "c.inv", "notes.txt"]:
         (tmp_path / name).write_bytes(b"x")
-    assert [p.name for p in expand_inputs((tmp_path,), {".png", ".jpg"})] == ["a.jpg", "b.png"]
+    assert [p.name for p in expand_inputs((tmp_path,), IMAGE_SUFFIXES)] == ["a.jpg", "b.png"]  # what compress reads
+    assert [p.name for p in expand_inputs((tmp_path,), {".png"})] == ["b.png"]
     assert [p.name for p in expand_inputs((tmp_path,), {".inv"})] == ["c.inv"]
     assert expand_inputs((Path("x.png"),), {".png"}) == [Path("x.png")]
     with pytest.raises(ValueError, match="only input"):

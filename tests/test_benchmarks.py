@@ -1,56 +1,191 @@
-"""Smoke tests that keep the benchmark scripts from rotting (tiny inputs, seconds)."""
+"""Smoke tests that keep the benchmark scripts from rotting (tiny inputs, seconds), and
+the one report schema they share. Every test names its model: the registry's default
+may not be shipped yet."""
 
 from __future__ import annotations
 
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
 from PIL import Image
 
-from invcodec_benchmarks import fuzz, lossless
+from invcodec_benchmarks import conv_speed, fuzz, import_time, lossless, rd, report
 
-from .conftest import smooth_image
+from .conftest import coding_model, make_tiny_lossy_model, smooth_image
+
+
+def _machine_is_new_schema(machine: dict, threads: int | None) -> None:
+    assert "torch_threads" not in machine and machine["coding_threads"] == threads
+    assert machine["blas"] and all(lib["internal_api"] and lib["num_threads"] >= 1 for lib in machine["blas"])
 
 
 def test_lossless_benchmark_on_two_tiny_images(tmp_path) -> None:
     for i in range(2):
         Image.fromarray(smooth_image(24, 32, 3, seed=i)).save(tmp_path / f"{i}.png")
-    report = lossless.run(tmp_path, limit=None, model=None)
-    assert report["images"] == 2
-    for entry in report["codecs"].values():
-        assert entry["all_exact"] and entry["mean"]["bpsp"] > 0
-    assert "| codec |" in lossless.markdown(report)
+    out = lossless.run(tmp_path, limit=None, model="photo-v1", threads=1)
+    assert out["images"] == 2 and out["settings"]["model"] == "photo-v1" and out["settings"]["threads"] == 1
+    _machine_is_new_schema(out["machine"], 1)
+    assert "invcodec (photo-v1)" in out["codecs"] and len(out["codecs"]) >= 4  # and PNG, WebP, JPEG2000
+    for name, entry in out["codecs"].items():
+        assert entry["all_exact"] and 0 < entry["mean"]["bpsp"] < 8, name
+    table = lossless.markdown(out)
+    assert "| invcodec (photo-v1) |" in table and "threads: 1)" in table and "torch" not in table
+
+
+def test_codec_names_are_the_loaded_models(tmp_path) -> None:
+    from invcodec_benchmarks.codecs import invcodec_codec, invcodec_lossy_codec
+
+    model = coding_model(make_tiny_lossy_model(), tmp_path, "tiny-lossy")
+    path = str(tmp_path / "tiny-lossy.safetensors")
+    assert invcodec_codec(path).name == f"invcodec ({model.name})" == "invcodec (tiny-lossy)"
+    assert invcodec_lossy_codec(None).name == "invcodec (photo-lossy-v1)"  # the registry's lossy default
+    codec = invcodec_lossy_codec(path, [30], threads=2)
+    samples = smooth_image(40, 24, 3)
+    decoded = codec.decode(codec.encode(samples, 30))
+    assert decoded.shape == samples.shape and not np.array_equal(decoded, samples)
+
+
+def test_markdown_reads_old_and_new_reports() -> None:
+    """results/ holds reports from before the torch-free runtime (machine.torch_threads)."""
+    assert report.threads_label({"torch_threads": 1}) == "torch threads: 1"
+    assert report.threads_label({"coding_threads": 2, "blas": []}) == "threads: 2"
+    assert report.threads_label({"coding_threads": None}) == "threads: default"
+    entry = {"version": "x", "all_exact": True, "mean": {"bpsp": 3.0, "encode_s": 1.0, "decode_s": 1.0}}
+    old = {"images": 1, "folder": "f", "git": "abc", "machine": {"torch_threads": 1}, "codecs": {"c": entry}}
+    new = {**old, "machine": {"coding_threads": 2, "blas": []}}
+    assert "torch threads: 1)" in lossless.markdown(old) and "threads: 2)" in lossless.markdown(new)
+    curve = {k: [1.0] for k in ("bpp", "psnr", "ms_ssim", "encode_s", "decode_s")} | {"quality": [50]}
+    rd_old = {"images": 1, "folder": "f", "git": "abc", "settings": {"jobs": 2, "threads_per_job": 1},
+              "codecs": {"c": {"curve": curve}}, "bd_rate": {"test": "c", "vs": {}}}
+    rd_new = {**rd_old, "settings": {"jobs": 1, "threads_per_job": 2}}
+    assert "2 parallel jobs x 1 thread)" in rd.markdown(rd_old) and "1 parallel jobs x 2 threads)" in rd.markdown(rd_new)
+
+
+def test_environment_records_blas_and_threads_without_torch() -> None:
+    import subprocess
+
+    code = ("import json, sys; from invcodec_benchmarks.report import environment; "
+            "print(json.dumps(environment(3))); assert 'torch' not in sys.modules, 'torch imported'")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    env = json.loads(r.stdout)
+    _machine_is_new_schema(env["machine"], 3)
+    assert env["git"]
 
 
 def test_fuzz_smoke() -> None:
-    report = fuzz.run(cases=40, seed=1, timeout=30.0)
-    assert report["cases"] == 40
-    assert report["crashes"] == report["hangs"] == report["wrong_pixels"] == 0
-    assert report["rejected"] > 0
+    out = fuzz.run(cases=40, seed=1, timeout=30.0, model="photo-v1", lossy_model="photo-lossy-v1")
+    assert out["cases"] == 40 and out["models"] == {"lossless": "photo-v1", "lossy": "photo-lossy-v1"}
+    assert out["crashes"] == out["hangs"] == out["wrong_pixels"] == 0
+    assert out["rejected"] > 0 and out["rejected"] + out["decoded_exact"] == 40
+
+
+def test_fuzz_with_a_model_file(tmp_path) -> None:
+    """A model that is not shipped is handed to the decoder (it cannot be found by id)."""
+    coding_model(make_tiny_lossy_model(), tmp_path, "tiny-lossy")
+    path = str(tmp_path / "tiny-lossy.safetensors")
+    out = fuzz.run(cases=18, seed=2, timeout=30.0, model=path, lossy_model=path)
+    assert out["crashes"] == out["hangs"] == out["wrong_pixels"] == 0 and out["rejected"] > 0
 
 
 def test_bpd_on_a_tiny_npz(tmp_path) -> None:
-    import json
-
-    import numpy as np
-
     from invcodec_benchmarks import bpd
 
-    from .conftest import smooth_image
-
     np.savez(tmp_path / "x.npz", x_test=np.stack([smooth_image(32, 32, 3, seed=i) for i in range(2)]))
-    bpd.main(["--npz", str(tmp_path / "x.npz"), "--out", str(tmp_path / "r.json")])
-    report = json.loads((tmp_path / "r.json").read_text())
-    assert report["images"] == 2 and 0 < report["nll_bpd"] < 8
-    assert abs(report["stream_gap_percent"]) < 5 and report["header_bpd"] > 0
+    bpd.main(["--model", "photo-v1", "--npz", str(tmp_path / "x.npz"), "--out", str(tmp_path / "r.json")])
+    out = json.loads((tmp_path / "r.json").read_text())
+    assert out["benchmark"] == "bpd" and out["model"] == "photo-v1" and out["images"] == 2
+    assert 0 < out["nll_bpd"] < 8
+    # the torch model's NLL and the runtime's real streams are the same model: a small gap
+    assert abs(out["stream_gap_percent"]) < 5 and out["header_bpd"] > 0
+    _machine_is_new_schema(out["machine"], 1)
 
 
+def test_unknown_model_is_one_line(tmp_path, capsys) -> None:
+    with pytest.raises(SystemExit) as e:
+        lossless.main([str(tmp_path), "--model", "no-such-model", "--out", str(tmp_path / "out")])
+    assert "unknown model 'no-such-model'" in str(e.value.code) and "\n" not in str(e.value.code)
+
+
+def test_lossy_tuning_on_two_crops(tmp_path) -> None:
+    from invcodec_benchmarks import lossy_tuning
+
+    for i in range(2):
+        Image.fromarray(smooth_image(40, 48, 3, seed=i)).save(tmp_path / f"{i}.png")
+    out_path = tmp_path / "t.json"
+    lossy_tuning.main([str(tmp_path), "--model", "photo-lossy-v1", "--crop", "32", "--qualities", "20", "40", "60", "80",
+                       "--deadzones", "0", "0.3", "--offsets", "0", "32", "--out", str(out_path)])
+    out = json.loads(out_path.read_text())
+    assert out["model"] == "photo-lossy-v1" and out["images"] == 2 and len(out["rows"]) == 4
+    plain = next(r for r in out["rows"] if (r["deadzone"], r["recon_offset"]) == (0.0, 0))
+    assert plain["bd_rate_vs_plain"] == pytest.approx(0.0, abs=1e-9)
+    assert plain["bpp"] == sorted(plain["bpp"]) and plain["bpp"][0] > 0  # higher quality, more bits
+    assert out["best"]["bd_rate_vs_plain"] <= 0
+
+
+@pytest.mark.slow
 def test_rd_benchmark_on_two_small_images(tmp_path) -> None:
-    from invcodec_benchmarks import rd
-
     for i in range(2):  # MS-SSIM's 5 scales need sides above 160 px
         Image.fromarray(smooth_image(168, 176, 3, seed=i)).save(tmp_path / f"{i}.png")
-    report = rd.run(tmp_path, limit=None, model=None, qualities=[10, 40, 70, 95], jobs=1)
-    ours = report["codecs"][report["bd_rate"]["test"]]["curve"]
+    out = rd.run(tmp_path, limit=None, model="photo-lossy-v1", qualities=[10, 40, 70, 95], jobs=1, threads=1)
+    assert out["bd_rate"]["test"] == "invcodec (photo-lossy-v1)" and out["settings"]["threads_per_job"] == 1
+    _machine_is_new_schema(out["machine"], 1)
+    ours = out["codecs"][out["bd_rate"]["test"]]["curve"]
     assert ours["bpp"] == sorted(ours["bpp"]) and ours["psnr"] == sorted(ours["psnr"])
-    for name, entry in report["codecs"].items():
+    for name, entry in out["codecs"].items():
         assert len(entry["images"]) == 2 and all(0 < m <= 1 for m in entry["curve"]["ms_ssim"]), name
-    assert set(report["bd_rate"]["vs"]) >= {"JPEG", "WebP", "AVIF"}
-    assert "BD-rate" in rd.markdown(report)
+    assert set(out["bd_rate"]["vs"]) >= {"JPEG", "WebP", "AVIF"}
+    assert "BD-rate" in rd.markdown(out) and "1 parallel jobs x 1 thread)" in rd.markdown(out)
+
+
+def test_conv_speed_agrees_with_torch_on_a_small_image(tmp_path) -> None:
+    rows = conv_speed.measure(width=24, height=16, repeats=1)
+    expected = [(name, 24 * 16 * cin * cout * k * k, d) for name, cin, cout, k in conv_speed.LAYERS for d in conv_speed.DTYPES]
+    assert [(r["layer"], r["macs"], r["dtype"]) for r in rows] == expected
+    for r in rows:
+        assert r["numpy_gmac_s"] > 0 and r["torch_gmac_s"] > 0
+        assert r["same_as_torch"], r  # the runtime's exact conv gives torch's numbers on exact inputs
+    out = tmp_path / "c.json"
+    assert conv_speed.main(["--size", "24x16", "--repeats", "1", "--no-torch", "--out", str(out)]) == 0
+    saved = json.loads(out.read_text())
+    assert saved["benchmark"] == "conv_speed" and saved["torch"] is None and (saved["width"], saved["height"]) == (24, 16)
+    assert all("torch_s" not in r for r in saved["rows"])
+
+
+def test_importtime_output_is_parsed() -> None:
+    stderr = ("import time: self [us] | cumulative | imported package\n"
+              "import time:       120 |        120 |   torch._C\n"
+              "import time:        50 |        170 | torch\n"
+              "import time:        10 |         10 | torchvision_like_name\n"
+              "some other line\n")
+    names = import_time.imported_modules(stderr)
+    assert names == ["torch._C", "torch", "torchvision_like_name"]
+    assert [n for n in names if import_time.is_torch(n)] == ["torch._C", "torch"]
+
+
+@pytest.mark.slow
+def test_startup_benchmark(tmp_path) -> None:
+    out = tmp_path / "s.json"
+    status = import_time.main(["--model", "photo-v1", "--repeats", "1", "--out", str(out)])
+    saved = json.loads(out.read_text())
+    assert status == 0 and saved["benchmark"] == "startup" and saved["round_trip_exact"]
+    assert saved["claims"]["no_torch"] and all(a["status"] == 0 for a in saved["after_command"].values())
+    for name, c in saved["commands"].items():
+        assert c["wall_s"] > 0 and c["modules_imported"] > 0 and c["torch_in_importtime"] == [], name
+    # both checks find torch where it is: a command that needs it, a plain import
+    Image.fromarray(smooth_image(32, 32, 3)).save(tmp_path / "a.png")
+    assert "torch" in import_time.modules_after(["score", str(tmp_path / "a.png"), "-m", "photo-v1"])["torch_modules"]
+    assert "torch" in import_time.timed([sys.executable, "-c", "import torch"], 1)["torch_in_importtime"]
+
+
+def test_cli_roundtrip_benchmark(tmp_path, monkeypatch, capsys) -> None:
+    from invcodec_benchmarks import cli_roundtrip
+
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    Image.fromarray(smooth_image(20, 28, 3)).save(tmp_path / "a.png")
+    assert cli_roundtrip.main([str(tmp_path), "--model", "photo-v1", "--threads", "1"]) == 0
+    assert "1/1 images round-tripped bit-exact" in capsys.readouterr().out

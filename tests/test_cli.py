@@ -1,4 +1,5 @@
-"""The command line as a user meets it: real processes, real files."""
+"""The command line as a user meets it: real processes, real files. Lossless commands
+name their model (-m photo-v1): the default model may not be shipped yet."""
 
 from __future__ import annotations
 
@@ -11,11 +12,34 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from .conftest import smooth_image
+from .conftest import TINY_INT8_CONFIG, coding_model, make_tiny_model, smooth_image
+
+MODEL = ("-m", "photo-v1")
 
 
 def invcodec(*args: str, cwd=None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "invcodec_cli.main", *args], capture_output=True, text=True, cwd=cwd)
+
+
+# Small enough that the tiny random model's prior codes the smooth test images below their
+# raw size, so its files hold flow streams (with conftest's default noise they go raw).
+FLOW_NOISE = 0.03
+
+
+@pytest.fixture(scope="module")
+def int8_model_file(tmp_path_factory) -> Path:
+    """A tiny int8 model file, for -m PATH."""
+    folder = tmp_path_factory.mktemp("int8")
+    coding_model(make_tiny_model(noise=FLOW_NOISE, config=TINY_INT8_CONFIG), folder, "tiny-int8")
+    path = folder / "tiny-int8.safetensors"
+    assert path.is_file()
+    return path
+
+
+def stream_kinds(inv: Path) -> set[str]:
+    r = invcodec("info", str(inv), "--json")
+    assert r.returncode == 0, r.stderr
+    return {s["kind"] for s in json.loads(r.stdout)["streams"]}
 
 
 @pytest.fixture
@@ -26,7 +50,7 @@ def photo(tmp_path):
 
 
 def test_compress_decompress_info(photo, tmp_path) -> None:
-    r = invcodec("compress", str(photo))
+    r = invcodec("compress", str(photo), *MODEL)
     assert r.returncode == 0, r.stderr
     inv = tmp_path / "photo.inv"
     assert inv.exists() and "bits/sub-pixel" in r.stdout
@@ -43,7 +67,7 @@ def test_lossy_quality_with_the_shipped_lossy_model(photo, tmp_path) -> None:
     sizes = []
     for q in (20, 80):
         inv = tmp_path / f"q{q}.inv"
-        r = invcodec("compress", str(photo), "-q", str(q), "-o", str(inv))
+        r = invcodec("compress", str(photo), "-q", str(q), "-m", "photo-lossy-v1", "-o", str(inv))
         assert r.returncode == 0, r.stderr
         assert f"quality {q}" in r.stdout and "PSNR" in r.stdout
         info = json.loads(invcodec("info", str(inv), "--json").stdout)
@@ -55,18 +79,18 @@ def test_lossy_quality_with_the_shipped_lossy_model(photo, tmp_path) -> None:
         assert 0 < mse < 255**2 / 10 ** (2.5 if q == 20 else 3.5)  # > 25 / 35 dB
         sizes.append(inv.stat().st_size)
     assert sizes[0] < sizes[1]
-    r = invcodec("compress", str(photo), "-q", "0", "-o", str(tmp_path / "bad.inv"))
+    r = invcodec("compress", str(photo), "-q", "0", "-m", "photo-lossy-v1", "-o", str(tmp_path / "bad.inv"))
     assert r.returncode != 0 and not (tmp_path / "bad.inv").exists()
 
 
 def test_default_decompress_name_and_no_overwrite(photo, tmp_path) -> None:
-    assert invcodec("compress", str(photo), "-o", str(tmp_path / "a.inv")).returncode == 0
+    assert invcodec("compress", str(photo), *MODEL, "-o", str(tmp_path / "a.inv")).returncode == 0
     r = invcodec("decompress", str(tmp_path / "a.inv"))
     assert r.returncode == 0 and (tmp_path / "a.png").exists()
     before = (tmp_path / "a.inv").read_bytes()
-    r = invcodec("compress", str(photo), "-o", str(tmp_path / "a.inv"))
+    r = invcodec("compress", str(photo), *MODEL, "-o", str(tmp_path / "a.inv"))
     assert r.returncode != 0 and "exists" in r.stderr and (tmp_path / "a.inv").read_bytes() == before
-    r = invcodec("compress", str(photo), "-o", str(tmp_path / "a.inv"), "--force")
+    r = invcodec("compress", str(photo), *MODEL, "-o", str(tmp_path / "a.inv"), "--force")
     assert r.returncode == 0
 
 
@@ -77,7 +101,7 @@ def test_default_decompress_name_and_no_overwrite(photo, tmp_path) -> None:
 def test_bad_images_give_one_line_and_no_output(tmp_path, content, message) -> None:
     bad = tmp_path / "bad.png"
     bad.write_bytes(content)
-    r = invcodec("compress", str(bad))
+    r = invcodec("compress", str(bad), *MODEL)
     assert r.returncode != 0 and message in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
     assert not (tmp_path / "bad.inv").exists()
@@ -87,14 +111,14 @@ def test_bad_images_give_one_line_and_no_output(tmp_path, content, message) -> N
 def test_16_bit_and_missing_input(tmp_path) -> None:
     p16 = tmp_path / "deep.png"
     Image.fromarray(np.zeros((4, 4), np.uint16)).save(p16)
-    r = invcodec("compress", str(p16))
+    r = invcodec("compress", str(p16), *MODEL)
     assert r.returncode != 0 and "8 bits" in r.stderr and len(r.stderr.strip().splitlines()) == 1
-    r = invcodec("compress", str(tmp_path / "nope.png"))
+    r = invcodec("compress", str(tmp_path / "nope.png"), *MODEL)
     assert r.returncode != 0 and "no such file" in r.stderr
 
 
 def test_corrupted_inv_gives_one_line_and_no_output(photo, tmp_path) -> None:
-    invcodec("compress", str(photo))
+    assert invcodec("compress", str(photo), *MODEL).returncode == 0
     inv = tmp_path / "photo.inv"
     data = bytearray(inv.read_bytes())
     data[-5] ^= 0x40
@@ -107,7 +131,7 @@ def test_corrupted_inv_gives_one_line_and_no_output(photo, tmp_path) -> None:
 
 
 def test_lossy_output_format_is_refused(photo, tmp_path) -> None:
-    invcodec("compress", str(photo))
+    assert invcodec("compress", str(photo), *MODEL).returncode == 0
     r = invcodec("decompress", str(tmp_path / "photo.inv"), "-o", str(tmp_path / "x.jpg"))
     assert r.returncode != 0 and "lossless" in r.stderr
 
@@ -116,7 +140,7 @@ def test_batch_continues_past_bad_files_and_fails_at_the_end(tmp_path) -> None:
     for i in range(2):
         Image.fromarray(smooth_image(20, 24, 3, seed=i)).save(tmp_path / f"ok{i}.png")
     (tmp_path / "bad.png").write_bytes(b"nope")
-    r = invcodec("compress", str(tmp_path), "-j", "2")
+    r = invcodec("compress", str(tmp_path), *MODEL, "-j", "2")
     assert r.returncode == 1
     assert (tmp_path / "ok0.inv").exists() and (tmp_path / "ok1.inv").exists() and not (tmp_path / "bad.inv").exists()
     assert "1 of 3 files failed" in r.stderr and "bad.png" in r.stderr and "Traceback" not in r.stderr
@@ -128,7 +152,7 @@ def test_batch_continues_past_bad_files_and_fails_at_the_end(tmp_path) -> None:
 
 
 def test_stdin_to_stdout(photo) -> None:
-    encoded = subprocess.run([sys.executable, "-m", "invcodec_cli.main", "compress", "-"], input=photo.read_bytes(),
+    encoded = subprocess.run([sys.executable, "-m", "invcodec_cli.main", "compress", "-", *MODEL], input=photo.read_bytes(),
                              capture_output=True, check=True).stdout
     assert encoded.startswith(b"\x89INV")
     decoded = subprocess.run([sys.executable, "-m", "invcodec_cli.main", "decompress", "-"], input=encoded,
@@ -139,10 +163,11 @@ def test_stdin_to_stdout(photo) -> None:
 
 
 def test_several_inputs_need_a_folder_for_o(photo, tmp_path) -> None:
-    r = invcodec("compress", str(photo), str(photo), "-o", str(tmp_path / "x.inv"))
+    r = invcodec("compress", str(photo), str(photo), *MODEL, "-o", str(tmp_path / "x.inv"))
     assert r.returncode != 0 and "existing folder" in r.stderr
 
 
+@pytest.mark.slow
 def test_sample_interpolate_score(photo, tmp_path) -> None:
     r = invcodec("sample", "-n", "4", "--size", "32", "--seed", "3", "-o", str(tmp_path / "s.png"))
     assert r.returncode == 0, r.stderr
@@ -159,10 +184,123 @@ def test_sample_interpolate_score(photo, tmp_path) -> None:
     assert [Path(x["image"]).name for x in ranked] == ["photo.png", "noise.png"]
     r = invcodec("score", str(tmp_path / "missing.png"))
     assert r.returncode != 0 and "no such file" in r.stderr
+    # the torch check of test_coding_commands_never_import_torch can fail: score loads torch
+    assert "torch" in torch_modules_after(["score", str(photo), "-m", "photo-v1"])
 
 
 def test_bench_dispatches_to_the_benchmarks(tmp_path) -> None:
-    r = invcodec("bench", "fuzz", "--cases", "10", "--out", str(tmp_path / "f.json"))
+    from invcodec_cli.main import BENCHMARKS
+
+    r = invcodec("bench", "fuzz", "--model", "photo-v1", "--cases", "10", "--out", str(tmp_path / "f.json"))
     assert r.returncode == 0, r.stderr
     assert json.loads((tmp_path / "f.json").read_text())["cases"] == 10
+    r = invcodec("bench", "conv-speed", "--size", "16x8", "--repeats", "1", "--no-torch", "--out", str(tmp_path / "c.json"))
+    assert r.returncode == 0, r.stderr
+    assert json.loads((tmp_path / "c.json").read_text())["benchmark"] == "conv_speed"
+    r = invcodec("bench", "startup", "--help")
+    assert r.returncode == 0 and "torch" in r.stdout
+    help_text = invcodec("bench", "--help").stdout
+    assert all(f"\n  {name} " in help_text for name in BENCHMARKS)  # the help lists every benchmark
     assert invcodec("bench", "nope").returncode != 0
+    r = invcodec("bench", "fuzz", "--model", "no-such-model", "--cases", "1")
+    assert r.returncode != 0 and "unknown model 'no-such-model'" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+# Runs CLI commands (a JSON list of argument lists) in one fresh process, then prints the
+# torch modules loaded by then.
+TORCH_AFTER = """
+import json, sys
+from invcodec_cli.main import main
+for args in json.loads(sys.argv[1]):
+    try:
+        main(args, prog_name="invcodec", standalone_mode=False)
+    except SystemExit as e:
+        assert not e.code, (args, e.code)
+print(json.dumps(sorted(m for m in sys.modules if m == "torch" or m.startswith("torch."))))
+"""
+
+
+def torch_modules_after(*commands: list[str]) -> list[str]:
+    r = subprocess.run([sys.executable, "-c", TORCH_AFTER, json.dumps(commands)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def test_coding_commands_never_import_torch(photo, tmp_path, int8_model_file) -> None:
+    f = lambda name: str(tmp_path / name)  # noqa: E731
+    int8 = str(int8_model_file)
+    assert torch_modules_after(
+        ["compress", str(photo), "-m", "photo-v1", "-o", f("a.inv")],
+        ["decompress", f("a.inv"), "-o", f("a.png")],
+        ["info", f("a.inv")],
+        ["compress", str(photo), "-q", "40", "-m", "photo-lossy-v1", "-o", f("b.inv")],
+        ["decompress", f("b.inv"), "-o", f("b.png")],
+        ["compress", str(photo), "-m", int8, "-t", "2", "-o", f("c.inv")],
+        ["decompress", f("c.inv"), "-m", int8, "-o", f("c.png")],
+        ["info", f("c.inv"), "--json"],
+    ) == []
+    original = np.asarray(Image.open(photo))
+    for name in ("a", "c"):  # the commands really ran, on flow streams
+        assert np.array_equal(np.asarray(Image.open(tmp_path / f"{name}.png")), original)
+        assert "flow" in stream_kinds(tmp_path / f"{name}.inv")
+    assert Image.open(tmp_path / "b.png").size == (56, 40)
+    # that the check can fail is shown in test_sample_interpolate_score (score loads torch)
+
+
+@pytest.mark.parametrize("model", ["photo-v1", "tiny-int8"])
+def test_thread_count_changes_no_byte(tmp_path, model, int8_model_file) -> None:
+    """Tiles coded in parallel: -t 1 and -t 2 write the same files and decode the same pixels."""
+    m = str(int8_model_file) if model == "tiny-int8" else model
+    samples = smooth_image(16, 520, 4, seed=2)  # two 512-px tiles, each with colour and (varying) alpha
+    samples[..., 3] = np.clip(samples[..., 3], 100, 255)
+    Image.fromarray(samples, "RGBA").save(tmp_path / "wide.png")
+    f = lambda name: str(tmp_path / name)  # noqa: E731
+    assert torch_modules_after(  # one process for the four commands: start-up is most of their time
+        ["compress", f("wide.png"), "-m", m, "-t", "1", "-o", f("t1.inv")],
+        ["compress", f("wide.png"), "-m", m, "-t", "2", "-o", f("t2.inv")],
+        ["decompress", f("t1.inv"), "-m", m, "-t", "1", "-o", f("t1.png")],
+        ["decompress", f("t2.inv"), "-m", m, "-t", "2", "-o", f("t2.png")],
+    ) == []
+    assert (tmp_path / "t1.inv").read_bytes() == (tmp_path / "t2.inv").read_bytes()
+    assert "flow" in stream_kinds(tmp_path / "t1.inv")
+    for t in ("1", "2"):
+        assert np.array_equal(np.asarray(Image.open(tmp_path / f"t{t}.png")), samples)
+    r = invcodec("compress", str(tmp_path / "wide.png"), "-m", m, "-t", "0", "-o", str(tmp_path / "t0.inv"))
+    assert r.returncode == 2 and "threads" in r.stderr and not (tmp_path / "t0.inv").exists()
+
+
+def test_model_file_round_trip_and_missing_model(photo, tmp_path, int8_model_file) -> None:
+    """-m PATH works both ways; without it, the decoder cannot find an unshipped model: one line."""
+    inv = tmp_path / "x.inv"
+    assert invcodec("compress", str(photo), "-m", str(int8_model_file), "-o", str(inv)).returncode == 0
+    model_id = json.loads(invcodec("info", str(inv), "--json").stdout)["model_id"]
+    r = invcodec("decompress", str(inv), "-o", str(tmp_path / "x.png"))
+    assert r.returncode == 1 and model_id in r.stderr and "not installed" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and not (tmp_path / "x.png").exists()
+    r = invcodec("decompress", str(inv), "-m", "photo-v1", "-o", str(tmp_path / "x.png"))
+    assert r.returncode == 1 and "different model" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert invcodec("decompress", str(inv), "-m", str(int8_model_file), "-o", str(tmp_path / "x.png")).returncode == 0
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "x.png")), np.asarray(Image.open(photo)))
+
+
+def test_generative_commands_fail_in_one_line_on_bad_models(tmp_path) -> None:
+    """In-process (CliRunner): torch is loaded here already, so this stays fast."""
+    from click.testing import CliRunner
+    from safetensors.numpy import save_file
+
+    from invcodec_cli.main import main
+
+    from invcodec.runtime.model_file import FILE_FORMAT
+
+    from .conftest import TINY_CONFIG
+
+    garbage = tmp_path / "garbage.safetensors"
+    garbage.write_bytes(b"this is not a safetensors file")
+    wrong = tmp_path / "wrong.safetensors"  # a model file whose tensors do not fit its config
+    save_file({"x": np.zeros(2, np.float32)}, str(wrong), metadata={"format": FILE_FORMAT, "config": TINY_CONFIG.to_json()})
+    for model, message in (("no-such-model", "unknown model"), (str(garbage), "cannot load the model"),
+                           (str(wrong), "cannot load the model")):
+        out = tmp_path / "s.png"
+        r = CliRunner().invoke(main, ["sample", "-m", model, "-n", "1", "--size", "32", "-o", str(out)])
+        assert r.exit_code == 1 and r.stderr.startswith("invcodec: error:") and message in r.stderr, (model, r.output)
+        assert len(r.stderr.strip().splitlines()) == 1 and not out.exists()

@@ -11,74 +11,107 @@ from invcodec import container
 from invcodec.codec import compress_samples, decompress_samples
 from invcodec.container import StreamKind
 from invcodec.errors import InvalidFileError
+from invcodec.registry import get_model
+from invcodec.runtime.model_file import CodingModel
 
-from .conftest import make_tiny_model, smooth_image
+from .conftest import TINY_CONFIG, TINY_INT8_CONFIG, coding_model, make_tiny_model, smooth_image
+
+pytestmark = pytest.mark.usefixtures("single_thread")
 
 
-def _round_trip(samples: np.ndarray, **kwargs) -> bytes:
-    data, _ = compress_samples(samples, **kwargs)
-    assert np.array_equal(decompress_samples(data, kwargs.get("model")), samples)
+@pytest.fixture(scope="module")
+def photo() -> CodingModel:
+    """A shipped model, named explicitly (the default model is not shipped yet)."""
+    return get_model("photo-v1")
+
+
+@pytest.fixture(scope="module")
+def near_haar(tmp_path_factory) -> dict[str, CodingModel]:
+    """Tiny models whose nets barely move the integer Haar lifting: unlike the noisier
+    shared ones, they beat raw storage on smooth images, so their tiles are flow-coded."""
+    folder = tmp_path_factory.mktemp("near-haar")
+    return {numeric: coding_model(make_tiny_model(noise=0.01, config=config), folder, numeric)
+            for numeric, config in [("fixed64", TINY_CONFIG), ("int8", TINY_INT8_CONFIG)]}
+
+
+def _round_trip(samples: np.ndarray, model: CodingModel, **kwargs) -> bytes:
+    data, _ = compress_samples(samples, model, **kwargs)
+    assert np.array_equal(decompress_samples(data, model), samples)
     return data
 
 
 @pytest.mark.parametrize("shape", [(1, 1, 3), (1, 37, 3), (29, 1, 3), (17, 33, 3), (16, 16, 3), (35, 21, 1), (9, 11, 2), (23, 19, 4)])
-def test_round_trip_awkward_shapes_shipped_model(shape) -> None:
+def test_round_trip_awkward_shapes_shipped_model(photo, shape) -> None:
     h, w, c = shape
-    _round_trip(smooth_image(h, w, c, seed=h * w))
+    _round_trip(smooth_image(h, w, c, seed=h * w), photo)
 
 
-def test_round_trip_many_tiles_tiny_model() -> None:
-    model = make_tiny_model(noise=0.01)
-    data = _round_trip(smooth_image(40, 50, 4), model=model, tile_size=16)
+@pytest.mark.parametrize("numeric", ["fixed64", "int8"])
+def test_round_trip_many_tiles_tiny_models(near_haar, numeric: str) -> None:
+    model = near_haar[numeric]
+    data = _round_trip(smooth_image(40, 50, 4), model, tile_size=16)
     header, streams = container.unpack(data)
+    assert header.model_id == model.model_id
     assert len(header.tiles()) == 12 and len(streams) == 24
     assert sum(s.kind == StreamKind.FLOW for s in streams) >= 6
 
 
-def test_flat_noise_and_gray() -> None:
-    _round_trip(np.full((20, 30, 3), 77, np.uint8))
-    _round_trip(np.random.default_rng(0).integers(0, 256, (24, 40, 3), dtype=np.uint8))
+def test_flat_noise_and_gray(photo) -> None:
+    _round_trip(np.full((20, 30, 3), 77, np.uint8), photo)
+    _round_trip(np.random.default_rng(0).integers(0, 256, (24, 40, 3), dtype=np.uint8), photo)
     grey = smooth_image(32, 48, 1)
-    _round_trip(np.repeat(grey, 3, axis=2))
-    _round_trip(grey)
-    _round_trip(np.stack([grey[..., 0]] * 3 + [np.full((32, 48), 255, np.uint8)], axis=2))
+    _round_trip(np.repeat(grey, 3, axis=2), photo)
+    _round_trip(grey, photo)
+    _round_trip(np.stack([grey[..., 0]] * 3 + [np.full((32, 48), 255, np.uint8)], axis=2), photo)
+    _round_trip(np.zeros((16, 16, 3), np.uint8), photo)
 
 
-def test_noise_is_stored_raw_and_never_grows() -> None:
+def test_noise_is_stored_raw_and_never_grows(photo) -> None:
     noise = np.random.default_rng(1).integers(0, 256, (48, 48, 3), dtype=np.uint8)
-    data, stats = compress_samples(noise)
+    data, stats = compress_samples(noise, photo)
     _, streams = container.unpack(data)
-    assert streams[0].kind == StreamKind.RAW
+    assert streams[0].kind == StreamKind.RAW and stats.flow_bytes == 0
     assert len(data) < noise.size + 100
 
 
-def test_photo_like_image_beats_raw_and_matches_the_estimate() -> None:
+def test_photo_like_image_beats_raw_and_matches_the_estimate(photo) -> None:
     samples = smooth_image(128, 128, 3)
-    data, stats = compress_samples(samples)
+    data, stats = compress_samples(samples, photo)
     _, streams = container.unpack(data)
     assert all(s.kind == StreamKind.FLOW for s in streams)
+    assert stats.bytes == len(data) and stats.sub_pixels == samples.size
     assert stats.bits_per_sub_pixel < 6.0
     # the flow streams sit within 1% of the model's own estimate of their bits
     assert abs(8 * stats.flow_bytes - stats.flow_estimated_bits) < 0.01 * stats.flow_estimated_bits
 
 
-def test_constant_alpha_costs_one_byte() -> None:
+def test_constant_alpha_costs_one_byte(photo) -> None:
     rgba = np.concatenate([smooth_image(32, 32, 3), np.full((32, 32, 1), 200, np.uint8)], axis=2)
-    data = _round_trip(rgba)
+    data = _round_trip(rgba, photo)
     _, streams = container.unpack(data)
     assert streams[1].kind == StreamKind.CONSTANT and streams[1].payload == b"\xc8"
 
 
-def test_corrupted_payload_is_detected_never_wrong_pixels() -> None:
+def test_bytes_do_not_depend_on_the_thread_count(near_haar) -> None:
+    model = near_haar["int8"]
+    samples = smooth_image(48, 40, 4, seed=2)
+    one = compress_samples(samples, model, tile_size=16, threads=1)[0]
+    assert sum(s.kind == StreamKind.FLOW for s in container.unpack(one)[1]) >= 6
+    assert compress_samples(samples, model, tile_size=16, threads=3)[0] == one
+    assert np.array_equal(decompress_samples(one, model, threads=3), samples)
+
+
+def test_corrupted_payload_is_detected_never_wrong_pixels(photo) -> None:
     samples = smooth_image(64, 64, 3)
-    data = bytearray(compress_samples(samples)[0])
+    data = bytearray(compress_samples(samples, photo)[0])
     _, table, offset = container.unpack_header(bytes(data))
+    assert table[0][0] == StreamKind.FLOW
     detected = 0
     for k in range(40):
         corrupted = bytearray(data)
         corrupted[offset + (k * 97) % table[0][1]] ^= 1 << (k % 8)
         try:
-            out = decompress_samples(bytes(corrupted))
+            out = decompress_samples(bytes(corrupted))  # the model found by the file's id
         except InvalidFileError:
             detected += 1
             continue
@@ -86,30 +119,39 @@ def test_corrupted_payload_is_detected_never_wrong_pixels() -> None:
     assert detected > 30
 
 
-def test_wrong_or_missing_model_is_a_clear_error() -> None:
+def test_wrong_or_missing_model_is_a_clear_error(tmp_path) -> None:
     samples = smooth_image(32, 32, 3)
-    data = compress_samples(samples, model=make_tiny_model(0, noise=0.01))[0]
+    model = coding_model(make_tiny_model(0, noise=0.01), tmp_path, "a")
+    data = compress_samples(samples, model)[0]
     assert container.unpack(data)[1][0].kind == StreamKind.FLOW
     with pytest.raises(InvalidFileError, match="not installed"):
         decompress_samples(data)
     with pytest.raises(InvalidFileError, match="different model"):
-        decompress_samples(data, make_tiny_model(1, noise=0.01))
+        decompress_samples(data, coding_model(make_tiny_model(1, noise=0.01), tmp_path, "b"))
+    assert np.array_equal(decompress_samples(data, model), samples)
 
 
-def test_public_api_with_pil_images() -> None:
+def test_files_without_flow_streams_decode_without_a_model(photo) -> None:
+    noise = np.random.default_rng(2).integers(0, 256, (20, 20, 2), dtype=np.uint8)
+    data = compress_samples(noise, photo)[0]
+    assert all(s.kind != StreamKind.FLOW for s in container.unpack(data)[1])
+    assert np.array_equal(decompress_samples(data), noise)
+
+
+def test_public_api_with_pil_images(photo) -> None:
     for mode, arr in [("RGB", smooth_image(20, 24, 3)), ("L", smooth_image(20, 24, 1)[..., 0]),
                       ("RGBA", smooth_image(20, 24, 4)), ("LA", smooth_image(20, 24, 2))]:
         image = Image.fromarray(arr, mode)
-        back = invcodec.decompress(invcodec.compress(image))
+        back = invcodec.decompress(invcodec.compress(image, photo))  # decompress finds the model by id
         assert back.mode == mode and np.array_equal(np.asarray(back), np.asarray(image))
 
 
-def test_palette_and_bilevel_are_converted_exactly() -> None:
+def test_palette_and_bilevel_are_converted_exactly(photo) -> None:
     rgb = Image.fromarray(smooth_image(20, 24, 3))
     pal = rgb.quantize(16)
-    assert np.array_equal(np.asarray(invcodec.decompress(invcodec.compress(pal))), np.asarray(pal.convert("RGB")))
+    assert np.array_equal(np.asarray(invcodec.decompress(invcodec.compress(pal, photo))), np.asarray(pal.convert("RGB")))
     bilevel = Image.fromarray(smooth_image(20, 24, 1)[..., 0]).convert("1")
-    assert np.array_equal(np.asarray(invcodec.decompress(invcodec.compress(bilevel))), np.asarray(bilevel.convert("L")))
+    assert np.array_equal(np.asarray(invcodec.decompress(invcodec.compress(bilevel, photo))), np.asarray(bilevel.convert("L")))
 
 
 def test_decompress_rejects_garbage() -> None:
@@ -117,3 +159,10 @@ def test_decompress_rejects_garbage() -> None:
         invcodec.decompress(b"")
     with pytest.raises(InvalidFileError):
         invcodec.decompress(b"\x89PNG\r\n\x1a\n" + b"\0" * 100)
+
+
+def test_geometry_is_validated_before_coding(photo) -> None:
+    with pytest.raises(InvalidFileError, match="tile"):
+        compress_samples(smooth_image(8, 8), photo, tile_size=17)
+    with pytest.raises(InvalidFileError, match="channel"):
+        compress_samples(np.zeros((4, 4, 5), np.uint8), photo)

@@ -3,17 +3,21 @@
 import numpy as np
 import pytest
 
-from invcodec import container
-from invcodec.codec import compress_samples, decompress_samples, psnr
-from invcodec.container import Mode
+from invcodec import container, quantizer
+from invcodec.codec import DEADZONE, RECON_OFFSET, compress_samples, decompress_samples, lossy_settings, psnr
+from invcodec.container import Mode, StreamKind
 from invcodec.errors import InvalidFileError
+from invcodec.registry import get_model
+from invcodec.tile_coder import LossyTileCoder
 
-from .conftest import make_tiny_lossy_model, make_tiny_model, smooth_image
+from .conftest import smooth_image
+
+pytestmark = pytest.mark.usefixtures("single_thread")
 
 
-@pytest.fixture(scope="module")
-def lossy_model():
-    return make_tiny_lossy_model()
+@pytest.fixture
+def lossy_model(tiny_coding_models):
+    return tiny_coding_models["lossy"]
 
 
 def test_quality_is_recorded_and_decode_needs_no_flags(lossy_model) -> None:
@@ -21,9 +25,10 @@ def test_quality_is_recorded_and_decode_needs_no_flags(lossy_model) -> None:
     data, stats = compress_samples(samples, lossy_model, quality=50)
     header, _ = container.unpack(data)
     assert header.mode == Mode.LOSSY and header.quantizer.quality == 50
-    assert len(header.quantizer.steps) == 3 + 9 * len(lossy_model.levels)
+    assert header.quantizer.steps == tuple(quantizer.step_indices(50, lossy_model.lossy_band_offsets))
+    assert len(header.quantizer.steps) == 3 + 9 * lossy_model.flow.level_count
     out = decompress_samples(data, lossy_model)
-    assert out.shape == samples.shape and stats.psnr == pytest.approx(psnr(samples, out))
+    assert out.shape == samples.shape and stats.psnr == psnr(samples, out)
     assert 20 < stats.psnr < 60
 
 
@@ -40,38 +45,72 @@ def test_rate_and_quality_follow_the_quality_knob(lossy_model) -> None:
 
 def test_alpha_stays_exact_and_grey_stays_grey(lossy_model) -> None:
     rgba = np.concatenate([smooth_image(33, 47, seed=7), smooth_image(33, 47, 1, seed=8)], axis=2)
-    out = decompress_samples(compress_samples(rgba, lossy_model, quality=40)[0], lossy_model)
-    assert np.array_equal(out[:, :, 3], rgba[:, :, 3]) and psnr(rgba[:, :, :3], out[:, :, :3]) > 20
+    data = compress_samples(rgba, lossy_model, quality=40)[0]
+    assert container.unpack(data)[1][0].kind == StreamKind.FLOW
+    out = decompress_samples(data, lossy_model)
+    assert np.array_equal(out[:, :, 3], rgba[:, :, 3])
+    assert 20 < psnr(rgba[:, :, :3], out[:, :, :3]) < 60
     grey = smooth_image(30, 30, 1, seed=9)
-    out = decompress_samples(compress_samples(grey, lossy_model, quality=40)[0], lossy_model)
-    assert out.shape == grey.shape and psnr(grey, out) > 20
+    data, stats = compress_samples(grey, lossy_model, quality=20)  # (the tiny model stores it raw above ~25)
+    assert container.unpack(data)[1][0].kind == StreamKind.FLOW
+    out = decompress_samples(data, lossy_model)
+    assert out.shape == grey.shape and stats.psnr == psnr(grey, out) < 60
 
 
-def test_many_tiles(lossy_model) -> None:
+def test_tiles_are_coded_independently(lossy_model) -> None:
+    """Each tile of the file decodes to what the tile coder alone makes of that tile."""
     samples = smooth_image(70, 90, seed=10)
-    data, stats = compress_samples(samples, lossy_model, tile_size=32, quality=70)
-    assert np.array_equal(decompress_samples(data, lossy_model), decompress_samples(data, lossy_model))
-    assert psnr(samples, decompress_samples(data, lossy_model)) == pytest.approx(stats.psnr)
+    data, stats = compress_samples(samples, lossy_model, tile_size=32, quality=40)
+    header, streams = container.unpack(data)
+    assert len(header.tiles()) == 9 and all(s.kind == StreamKind.FLOW for s in streams)
+    out = decompress_samples(data, lossy_model, threads=1)
+    assert np.array_equal(decompress_samples(data, lossy_model, threads=3), out)
+    assert stats.psnr == psnr(samples, out) and stats.psnr < 60  # lossy, and the encoder knew by how much
+    coder = LossyTileCoder(lossy_model, lossy_settings(lossy_model, 40))
+    for top, left, th, tw in header.tiles():
+        tile = coder.encode(samples[top : top + th, left : left + tw])
+        assert np.array_equal(out[top : top + th, left : left + tw], tile.decoded)
 
 
-def test_bad_quality_or_a_model_without_lossy_training_are_clear_errors(lossy_model) -> None:
+def test_settings_come_from_the_quality_and_the_models_offsets(lossy_model) -> None:
+    s = lossy_settings(lossy_model, 30)
+    assert s.steps == tuple(quantizer.step_indices(30, lossy_model.lossy_band_offsets))
+    assert (s.recon_offset, s.global_step, s.deadzone) == (RECON_OFFSET, quantizer.global_step_index(30), DEADZONE)
+
+
+def test_bad_quality_or_a_model_without_lossy_training_are_clear_errors(lossy_model, tiny_coding_models) -> None:
     samples = smooth_image(16, 16, seed=11)
     for q in (0, 101):
         with pytest.raises(ValueError, match="quality"):
             compress_samples(samples, lossy_model, quality=q)
     with pytest.raises(ValueError, match="lossy"):
-        compress_samples(samples, make_tiny_model(), quality=50)
+        compress_samples(samples, tiny_coding_models["fixed64"], quality=50)
 
 
 def test_corruption_is_an_error_never_wrong_pixels(lossy_model) -> None:
     samples = smooth_image(48, 48, seed=12)
-    data = bytearray(compress_samples(samples, lossy_model, quality=60)[0])
+    data = bytearray(compress_samples(samples, lossy_model, quality=30)[0])
+    reference = decompress_samples(bytes(data), lossy_model)
     header, table, offset = container.unpack_header(bytes(data))
-    for position in range(offset, len(data), 7):
+    assert [kind for kind, _ in table] == [StreamKind.FLOW]
+    detected = tried = 0
+    for position in range(offset, len(data), (len(data) - offset) // 60):  # 60 flips spread over the stream
         bad = bytearray(data)
         bad[position] ^= 0x10
+        tried += 1
         try:
             out = decompress_samples(bytes(bad), lossy_model)
         except InvalidFileError:
+            detected += 1
             continue
-        assert np.array_equal(out, decompress_samples(bytes(data), lossy_model))  # a flip that changed nothing
+        assert np.array_equal(out, reference)  # a flip that changed nothing
+    assert tried >= 60 and detected > 0.9 * tried
+
+
+def test_the_shipped_lossy_model_codes_and_is_found_by_id() -> None:
+    model = get_model("photo-lossy-v1")
+    samples = smooth_image(40, 56, seed=13)
+    data, stats = compress_samples(samples, model, quality=40)
+    out = decompress_samples(data)  # the model is found by the file's id
+    assert stats.psnr == psnr(samples, out) and 30 < stats.psnr < 50
+    assert len(data) < samples.size / 8  # under one bit per sub-pixel

@@ -5,23 +5,57 @@ import pytest
 from PIL import Image
 
 import invcodec
+from invcodec.registry import get_model
 
-from .conftest import smooth_image
+from .conftest import coding_model, make_tiny_model, smooth_image
 
 
-def test_image_open_decodes_inv(tmp_path) -> None:
+@pytest.fixture(scope="module")
+def photo_v1():
+    return get_model("photo-v1")
+
+
+def test_image_open_decodes_inv(tmp_path, photo_v1) -> None:
     samples = smooth_image(20, 30, 4)
     path = tmp_path / "x.inv"
-    path.write_bytes(invcodec.compress(Image.fromarray(samples, "RGBA")))
-    with Image.open(path) as im:
+    path.write_bytes(invcodec.compress(Image.fromarray(samples, "RGBA"), photo_v1))
+    with Image.open(path) as im:  # the plugin finds the shipped model by the file's model id
         assert im.format == "INV" and im.size == (30, 20) and im.mode == "RGBA"
         assert np.array_equal(np.asarray(im), samples)
 
 
-def test_image_open_rejects_corrupted_inv(tmp_path) -> None:
+def test_image_open_decodes_grey_and_lossy(tmp_path) -> None:
+    grey = smooth_image(17, 23, 1)
+    (tmp_path / "g.inv").write_bytes(invcodec.compress(Image.fromarray(grey[:, :, 0], "L"), get_model("photo-v1")))
+    with Image.open(tmp_path / "g.inv") as im:
+        assert im.mode == "L" and np.array_equal(np.asarray(im), grey[:, :, 0])
+    rgb = smooth_image(24, 40, 3)
+    data = invcodec.compress(Image.fromarray(rgb), get_model("photo-lossy-v1"), quality=40)
+    (tmp_path / "l.inv").write_bytes(data)
+    with Image.open(tmp_path / "l.inv") as im:
+        assert im.mode == "RGB" and np.array_equal(np.asarray(im), np.asarray(invcodec.decompress(data)))
+        assert not np.array_equal(np.asarray(im), rgb)
+
+
+def test_image_open_rejects_corrupted_inv(tmp_path, photo_v1) -> None:
     path = tmp_path / "x.inv"
-    data = bytearray(invcodec.compress(Image.fromarray(smooth_image(20, 30, 3))))
+    data = bytearray(invcodec.compress(Image.fromarray(smooth_image(20, 30, 3)), photo_v1))
     data[-3] ^= 0xFF
     path.write_bytes(bytes(data))
     with pytest.raises(invcodec.InvalidFileError):
         Image.open(path).load()
+
+
+def test_image_open_names_a_model_that_is_not_installed(tmp_path) -> None:
+    """A file written with a model file (not shipped): the plugin cannot find its model."""
+    from invcodec import container
+
+    model = coding_model(make_tiny_model(noise=0.03), tmp_path)  # small noise: flow beats raw
+    data = invcodec.compress(Image.fromarray(smooth_image(32, 32, 3)), model)
+    assert any(s.kind == container.StreamKind.FLOW for s in container.unpack(data)[1])  # else no model is needed
+    path = tmp_path / "x.inv"
+    path.write_bytes(data)
+    with Image.open(path) as im:
+        assert im.size == (32, 32)  # the header alone opens
+        with pytest.raises(invcodec.InvalidFileError, match=model.model_id.hex()):
+            im.load()

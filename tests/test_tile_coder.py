@@ -1,50 +1,160 @@
+"""One 3-plane tile <-> one ANS stream, lossless and lossy, on the tiny models."""
+
+from __future__ import annotations
+
 import numpy as np
 import pytest
 
-from invcodec import lossy_coder, quantizer
-from invcodec.lossy_coder import LossySettings
+from invcodec import quantizer, tile_coder
+from invcodec.entropy import ans
+from invcodec.runtime.model_file import CodingModel
+from invcodec.tile_coder import LosslessTileCoder, LossySettings, LossyTileCoder, coder_for, pad_to_block
 
 from .conftest import smooth_image
 
-
-def _settings(model, quality: int, recon_offset: int = 0) -> LossySettings:
-    offsets = [-16 * len(model.levels)] * 3 + [0] * (quantizer.band_count(len(model.levels)) - 3)
-    return LossySettings(tuple(quantizer.step_indices(quality, offsets)), recon_offset)
+pytestmark = pytest.mark.usefixtures("single_thread")
 
 
-def _psnr(a, b) -> float:
+@pytest.fixture(params=["fixed64", "int8", "lossy"])
+def model(request, tiny_coding_models) -> CodingModel:
+    """Each tiny model: fixed64, int8, and the rate-conditioned fixed64 one lossy models use."""
+    return tiny_coding_models[request.param]
+
+
+@pytest.fixture
+def fixed64_model(tiny_coding_models) -> CodingModel:
+    return tiny_coding_models["fixed64"]
+
+
+@pytest.fixture
+def lossy_model(tiny_coding_models) -> CodingModel:
+    return tiny_coding_models["lossy"]
+
+
+def _settings(model: CodingModel, quality: int, recon_offset: int = 0, deadzone: float = 0.0) -> LossySettings:
+    levels = model.flow.level_count
+    offsets = [-16 * levels] * 3 + [0] * (quantizer.band_count(levels) - 3)
+    steps = tuple(quantizer.step_indices(quality, offsets))
+    return LossySettings(steps, recon_offset, quantizer.global_step_index(quality), deadzone)
+
+
+def _psnr(a: np.ndarray, b: np.ndarray) -> float:
     return 10 * np.log10(255**2 / max(1e-9, np.mean((a.astype(float) - b.astype(float)) ** 2)))
 
 
+AWKWARD = {
+    "1x1": np.array([[[12, 200, 99]]], np.uint8),
+    "odd": smooth_image(21, 13, seed=1),
+    "wide": smooth_image(5, 70, seed=2),
+    "noise": np.random.default_rng(3).integers(0, 256, (12, 16, 3), dtype=np.uint8),
+    "flat": np.full((8, 12, 3), 255, np.uint8),
+    "grey": np.repeat(smooth_image(16, 16, 1, seed=4), 3, axis=2),
+}
+
+
+@pytest.mark.parametrize("name", sorted(AWKWARD))
+def test_lossless_round_trip(model: CodingModel, name: str) -> None:
+    pixels = AWKWARD[name]
+    coder = LosslessTileCoder(model)
+    tile = coder.encode(pixels)
+    assert tile is not None and np.array_equal(tile.decoded, pixels)
+    out = coder.decode(tile.payload, *pixels.shape[:2])
+    assert out.dtype == np.uint8 and np.array_equal(out, pixels)
+
+
+def test_lossless_size_matches_the_estimate(model: CodingModel) -> None:
+    pixels = smooth_image(48, 64, seed=5)
+    tile = LosslessTileCoder(model).encode(pixels)
+    assert abs(8 * len(tile.payload) - tile.estimated_bits) <= 0.01 * tile.estimated_bits + 64
+
+
+def test_lossless_encoder_gives_up_on_latents_outside_the_coders_range(fixed64_model, monkeypatch) -> None:
+    pixels = smooth_image(16, 16, seed=6)
+    assert LosslessTileCoder(fixed64_model).encode(pixels) is not None
+    monkeypatch.setattr(ans, "SYMBOL_MAX", 100)  # the top anchors are ~ 100..255
+    assert LosslessTileCoder(fixed64_model).encode(pixels) is None  # the codec then stores the tile raw
+
+
 @pytest.mark.parametrize("shape", [(20, 13), (64, 48), (5, 70)])
-def test_encoder_knows_exactly_what_the_decoder_produces(tiny_model, shape) -> None:
+def test_lossy_encoder_knows_exactly_what_the_decoder_produces(model: CodingModel, shape) -> None:
     pixels = smooth_image(*shape, seed=1)
+    decoded = []
     for quality in (20, 60, 100):
-        settings = _settings(tiny_model, quality, recon_offset=40)
-        tile = lossy_coder.encode_tile(tiny_model, pixels, settings)
-        decoded = lossy_coder.decode_tile(tiny_model, tile.payload, *shape, settings)
-        assert decoded.dtype == np.uint8 and decoded.shape == pixels.shape
-        assert np.array_equal(decoded, tile.decoded)
+        settings = _settings(model, quality, recon_offset=40, deadzone=0.15)
+        coder = LossyTileCoder(model, settings)
+        tile = coder.encode(pixels)
+        out = coder.decode(tile.payload, *shape)
+        assert out.dtype == np.uint8 and out.shape == pixels.shape
+        assert np.array_equal(out, tile.decoded)
+        decoded.append(out)
+    assert not np.array_equal(decoded[0], pixels)  # quality 20 is really lossy
+    assert not np.array_equal(decoded[0], decoded[1])
 
 
-def test_lower_quality_fewer_bits_more_error(tiny_model) -> None:
+def test_lower_quality_fewer_bits_more_error(model: CodingModel) -> None:
     pixels = smooth_image(64, 64, seed=2)
     sizes, psnrs = [], []
     for quality in (100, 70, 40, 10):
-        tile = lossy_coder.encode_tile(tiny_model, pixels, _settings(tiny_model, quality))
+        tile = LossyTileCoder(model, _settings(model, quality)).encode(pixels)
         sizes.append(len(tile.payload))
         psnrs.append(_psnr(pixels, tile.decoded))
-        assert 8 * len(tile.payload) == pytest.approx(tile.estimated_bits, rel=0.02, abs=64)
+        assert abs(8 * len(tile.payload) - tile.estimated_bits) <= 0.02 * tile.estimated_bits + 64
     assert sizes == sorted(sizes, reverse=True) and sizes[0] > 2 * sizes[-1]
     assert psnrs == sorted(psnrs, reverse=True)
     assert psnrs[0] > 45 and psnrs[-1] < psnrs[0] - 10
 
 
-def test_wrong_band_count_or_truncated_stream_raise(tiny_model) -> None:
+def test_the_rate_reaches_a_rate_conditioned_prior(lossy_model) -> None:
+    """The global step is coded in the file (as the quality) and the prior sees it: the
+    same steps with another global step give another stream."""
+    pixels = smooth_image(32, 32, seed=7)
+    settings = _settings(lossy_model, 50)
+    other = LossySettings(settings.steps, settings.recon_offset, settings.global_step + 40)
+    a, b = LossyTileCoder(lossy_model, settings).encode(pixels), LossyTileCoder(lossy_model, other).encode(pixels)
+    assert a.payload != b.payload
+    assert np.array_equal(LossyTileCoder(lossy_model, other).decode(b.payload, 32, 32), b.decoded)
+
+
+def test_wrong_band_count_is_refused(fixed64_model) -> None:
+    settings = _settings(fixed64_model, 50)
+    with pytest.raises(ValueError, match="bands"):
+        LossyTileCoder(fixed64_model, LossySettings(settings.steps[:-1], 0))
+
+
+def _corruptions(payload: bytes) -> dict[str, bytes]:
+    rng = np.random.default_rng(0)
+    return {
+        "half": payload[: len(payload) // 2 // 4 * 4],
+        "one word short": payload[:-4],
+        "one word more": payload + b"\x01\x00\x00\x00",
+        "odd length": payload[:-1],
+        "empty": b"",
+        "garbage": rng.integers(1, 256, len(payload), dtype=np.uint8).tobytes(),
+        "long garbage": rng.integers(1, 256, 8 * len(payload) // 4 * 4, dtype=np.uint8).tobytes(),
+    }
+
+
+@pytest.mark.parametrize("kind", sorted(_corruptions(b"\1\2\3\4" * 8)))
+@pytest.mark.parametrize("lossy", [False, True], ids=["lossless", "lossy"])
+def test_truncated_or_garbage_streams_raise_value_error(fixed64_model, kind: str, lossy: bool) -> None:
     pixels = smooth_image(32, 32, seed=3)
-    settings = _settings(tiny_model, 50)
+    coder = coder_for(fixed64_model, _settings(fixed64_model, 50) if lossy else None)
+    payload = coder.encode(pixels).payload
     with pytest.raises(ValueError):
-        lossy_coder.encode_tile(tiny_model, pixels, LossySettings(settings.steps[:-1], 0))
-    payload = lossy_coder.encode_tile(tiny_model, pixels, settings).payload
-    with pytest.raises(ValueError):
-        lossy_coder.decode_tile(tiny_model, payload[: len(payload) // 2 // 4 * 4], 32, 32, settings)
+        coder.decode(_corruptions(payload)[kind], 32, 32)
+
+
+def test_coder_for_picks_the_mode(fixed64_model) -> None:
+    assert isinstance(coder_for(fixed64_model, None), LosslessTileCoder)
+    assert isinstance(coder_for(fixed64_model, _settings(fixed64_model, 50)), LossyTileCoder)
+
+
+def test_pad_to_block_replicates_the_edges() -> None:
+    pixels = smooth_image(5, 7, seed=8)
+    padded = pad_to_block(pixels, 4)
+    assert padded.shape == (8, 8, 3)
+    assert np.array_equal(padded[:5, :7], pixels)
+    assert np.array_equal(padded[5:, :7], np.repeat(pixels[4:5], 3, axis=0))
+    assert np.array_equal(padded[:5, 7], pixels[:, 6])
+    assert pad_to_block(padded, 4) is not padded and np.array_equal(pad_to_block(padded, 4), padded)
+    assert tile_coder.pad_to_block(np.zeros((16, 16, 3), np.uint8), 16).shape == (16, 16, 3)

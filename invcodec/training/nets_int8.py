@@ -29,6 +29,7 @@ PART_LIMIT = 1023  # each part of a split head's sum is clamped to this before a
 LATENT_LIMIT = 1023  # latents enter the nets clamped to this ...
 LATENT_EXP = -6  # ... on the 2**-6 grid (pixel value 64 -> 1.0), as in the fixed64 format
 DEFAULT_ACT_EXP = -5  # before calibration: activations on a 1/32 grid, up to ~8
+MIN_WEIGHT_EXP = -24  # an all-zero (or nearly) output channel gets this weight exponent
 
 
 def weight_limit(fan_in: int, in_limit: int) -> int:
@@ -101,10 +102,10 @@ class QConv(nn.Module):
         return LATENT_EXP if source is None else int(source.exp)
 
     def weight_exponents(self) -> torch.Tensor:
-        """Per output channel: the smallest e with max|w| <= w_limit * 2**e (integers)."""
+        """Per output channel: the smallest e >= MIN_WEIGHT_EXP with max|w| <= w_limit * 2**e."""
         w = self.conv.weight.detach()
-        peak = w.abs().flatten(1).amax(1).clamp(min=2.0**-40)
-        return torch.ceil(torch.log2(peak.double() / self.w_limit)).to(w.dtype)
+        peak = w.abs().flatten(1).amax(1).clamp(min=2.0**-60)
+        return torch.ceil(torch.log2(peak.double() / self.w_limit)).clamp(min=MIN_WEIGHT_EXP).to(w.dtype)
 
     def quantized(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """(integer weights, integer bias, weight exponents, accumulator exponents)."""

@@ -1,31 +1,62 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from invcodec.training.data import RandomCrops, centre_crops, load_folder, read_split, square
 
 
-def test_square_crop_and_resize() -> None:
-    image = Image.fromarray(np.arange(20 * 30 * 3, dtype=np.uint8).reshape(20, 30, 3) % 251)
+def test_square_crop_is_centred_and_resized() -> None:
+    blocks = np.random.default_rng(0).integers(0, 256, (10, 16, 3), dtype=np.uint8)
+    image = Image.fromarray(np.kron(blocks, np.ones((2, 2, 1), np.uint8)))  # 20 x 32, constant 2x2 blocks
     out = square(image, 10)
     assert out.size == (10, 10)
+    # centre square: columns 6..25 of 32, i.e. blocks 3..12; halving averages whole blocks
+    assert np.array_equal(np.asarray(out), blocks[:, 3:13])
 
 
 def test_split_csv_and_folder_filtering(tmp_path) -> None:
-    for name in ["a.png", "b.png", "c.png"]:
-        Image.new("RGB", (20, 24), (1, 2, 3)).save(tmp_path / name)
+    for name, colour in [("a.png", 1), ("b.png", 2), ("c.png", 3)]:
+        Image.new("RGB", (20, 24), (colour, 2, 3)).save(tmp_path / name)
+    (tmp_path / "notes.txt").write_text("not an image")
     csv = tmp_path / "split.csv"
     csv.write_text("filename,split,group\na.png,train,x\nb.png,test,y\nc.png,train,z\n")
     assert read_split(csv, "train") == {"a.png", "c.png"}
     images = load_folder(tmp_path, names=read_split(csv, "train"), square_size=16)
     assert len(images) == 2 and images[0].shape == (16, 16, 3)
+    assert [int(im[0, 0, 0]) for im in images] == [1, 3]  # sorted by name
+    assert [im.shape for im in load_folder(tmp_path)] == [(24, 20, 3)] * 3
+    with pytest.raises(ValueError, match="no usable"):
+        load_folder(tmp_path, min_side=25)
 
 
-def test_random_crops_shape_and_grey_fraction() -> None:
+def test_random_crops_are_windows_of_the_images() -> None:
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (40, 50, 3), dtype=np.uint8)
+    batch = RandomCrops([image, image[:10]], 16, seed=0, grey_fraction=0.0).batch(6)  # the 10-row image is too small
+    assert batch.shape == (6, 3, 16, 16) and batch.dtype == np.uint8
+    windows = np.lib.stride_tricks.sliding_window_view(image, (16, 16), axis=(0, 1))  # (25, 35, 3, 16, 16)
+    for crop in batch:
+        found = any((windows == c[None, None]).all(axis=(2, 3, 4)).any() for c in (crop, crop[:, ::-1], crop[:, :, ::-1], crop[:, ::-1, ::-1]))
+        assert found  # a window of the image, possibly flipped
+    with pytest.raises(ValueError):
+        RandomCrops([image[:10]], 16, seed=0)
+
+
+def test_grey_fraction_makes_equal_planes() -> None:
     rng = np.random.default_rng(0)
     crops = RandomCrops([rng.integers(0, 256, (40, 50, 3), dtype=np.uint8)], 16, seed=0, grey_fraction=1.0)
     batch = crops.batch(4)
-    assert batch.shape == (4, 3, 16, 16)
     assert (batch[:, 0] == batch[:, 1]).all() and (batch[:, 1] == batch[:, 2]).all()
-    assert centre_crops([np.zeros((20, 20, 3), np.uint8)], 8).shape == (1, 3, 8, 8)
+    colour = RandomCrops([rng.integers(0, 256, (40, 50, 3), dtype=np.uint8)], 16, seed=0, grey_fraction=0.0).batch(4)
+    assert not (colour[:, 0] == colour[:, 1]).all()
+
+
+def test_centre_crops() -> None:
+    image = np.arange(20 * 22 * 3, dtype=np.int64).reshape(20, 22, 3).astype(np.uint8)
+    out = centre_crops([image, np.zeros((4, 4, 3), np.uint8)], 8)  # the small image is skipped
+    assert out.shape == (1, 3, 8, 8)
+    assert np.array_equal(out[0], image[6:14, 7:15].transpose(2, 0, 1))
+    with pytest.raises(ValueError):
+        centre_crops([np.zeros((4, 4, 3), np.uint8)], 8)

@@ -2,11 +2,20 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
-from invcodec import latent_space
-from invcodec.registry import default_model
+from invcodec.training import latent_space
+from invcodec.training.weights import load_model, shipped_path
 
-from .conftest import make_tiny_model, smooth_image
+from ..conftest import TINY_INT8_CONFIG, make_tiny_model, smooth_image
+
+pytestmark = pytest.mark.usefixtures("single_thread")
+
+
+@pytest.fixture(scope="module")
+def photo():
+    """The shipped photo model as a torch model (a trained prior: the tiny models' are random)."""
+    return load_model(shipped_path("photo-v1"))
 
 
 def test_sampling_is_reproducible_and_seed_dependent() -> None:
@@ -16,33 +25,48 @@ def test_sampling_is_reproducible_and_seed_dependent() -> None:
     c = latent_space.sample(model, 3, 16, temperature=0.8, seed=6)
     assert a.shape == (3, 16, 16, 3) and a.dtype == np.uint8
     assert np.array_equal(a, b) and not np.array_equal(a, c)
+    assert not np.array_equal(a[0], a[1])  # each image its own draw
 
 
 def test_temperature_zero_gives_the_prior_mode() -> None:
     model = make_tiny_model(noise=0.01)
     first = latent_space.sample(model, 2, 16, temperature=0.0, seed=1)
     assert np.array_equal(first[0], first[1])  # no randomness left
+    assert np.array_equal(first, latent_space.sample(model, 2, 16, temperature=0.0, seed=2))
     with pytest.raises(ValueError, match="multiple"):
         latent_space.sample(model, 1, 10)
 
 
-def test_interpolation_ends_are_the_inputs() -> None:
-    model = default_model()
+def test_int8_models_sample_too() -> None:
+    out = latent_space.sample(make_tiny_model(config=TINY_INT8_CONFIG), 1, 8, seed=3)
+    assert out.shape == (1, 8, 8, 3) and out.dtype == np.uint8
+
+
+def test_interpolation_ends_are_the_inputs(photo) -> None:
     a, b = smooth_image(32, 32, 3, seed=1), smooth_image(32, 32, 3, seed=2)[::-1].copy()
-    frames = latent_space.interpolate(model, a, b, 5)
+    frames = latent_space.interpolate(photo, a, b, 5)
     assert frames.shape == (5, 32, 32, 3)
     assert np.array_equal(frames[0], a) and np.array_equal(frames[-1], b)  # the flow is a bijection
     assert not np.array_equal(frames[2], a) and not np.array_equal(frames[2], b)
+    with pytest.raises(ValueError, match="same size"):
+        latent_space.interpolate(photo, a, b[:16], 3)
 
 
-def test_bits_per_dim_ranks_noise_above_smooth() -> None:
-    model = default_model()
-    smooth = latent_space.bits_per_dim(model, smooth_image(32, 32, 3))
-    noise = latent_space.bits_per_dim(model, np.random.default_rng(0).integers(0, 256, (32, 32, 3), dtype=np.uint8))
-    assert 0 < smooth < noise
+def test_bits_per_dim_ranks_noise_above_smooth(photo) -> None:
+    smooth = latent_space.bits_per_dim(photo, smooth_image(16, 16, 3))
+    noise = latent_space.bits_per_dim(photo, np.random.default_rng(0).integers(0, 256, (16, 16, 3), dtype=np.uint8))
+    assert 0 < smooth < 6 < noise
+    # odd sizes are padded to the block size, and the score is per sub-pixel of the padded image
+    x = smooth_image(15, 13, 3, seed=4)
+    padded = np.pad(x, ((0, 1), (0, 3), (0, 0)), mode="edge")
+    with torch.no_grad():
+        expected = float(photo.bits(torch.from_numpy(padded.transpose(2, 0, 1)).float()[None])[0]) / padded.size
+    assert latent_space.bits_per_dim(photo, x) == pytest.approx(expected, rel=1e-12)
 
 
 def test_grid_layout() -> None:
     images = np.zeros((5, 4, 6, 3), np.uint8)
     g = latent_space.grid(images, gap=2)
     assert g.size == (3 * 6 + 2 * 2, 2 * 4 + 2)  # 3 columns, 2 rows
+    pixels = np.asarray(g)
+    assert (pixels[:4, :6] == 0).all() and (pixels[4:6] == 255).all() and (pixels[6:, 6 * 2 + 2 * 2 :] == 255).all()

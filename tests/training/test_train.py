@@ -1,7 +1,9 @@
-"""Training runs, resumes, and scales out to 2 processes (gloo) on CPU."""
+"""Training runs, resumes, exports model files the runtime codes with, and scales out to
+2 processes (gloo) on CPU."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -12,10 +14,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from invcodec.train import main as train_main
-from invcodec.weights import load_model
+from invcodec.codec import compress_samples, decompress_samples, psnr
+from invcodec.runtime import model_file
+from invcodec.training.train import main as train_main, parse_args
+from invcodec.training.weights import load_model, save_model
 
-from .conftest import TINY_CONFIG, smooth_image
+from ..conftest import TINY_CONFIG, make_tiny_model, smooth_image
+
+pytestmark = pytest.mark.usefixtures("single_thread")
 
 
 @pytest.fixture
@@ -27,34 +33,34 @@ def folder(tmp_path):
     return data
 
 
-def _args(folder, out, steps: int) -> list[str]:
+def _args(folder, out, steps: int, config=TINY_CONFIG) -> list[str]:
     return ["--data", str(folder), "--val", str(folder), "--out", str(out), "--steps", str(steps), "--batch", "2",
             "--crop", "32", "--val-crop", "32", "--val-every", "2", "--warmup", "1", "--ckpt-every", "2",
-            "--config", TINY_CONFIG.to_json()]
+            "--config", config.to_json()]
+
+
+def _codes_exactly(path) -> None:
+    """The runtime loads the exported file and codes with it (lossless round trip)."""
+    model = model_file.load(path)
+    samples = smooth_image(24, 20, seed=9)
+    data, _ = compress_samples(samples, model)
+    assert np.array_equal(decompress_samples(data, model), samples)
 
 
 def test_train_resume_and_export(folder, tmp_path) -> None:
     out = tmp_path / "run"
     train_main(_args(folder, out, 2))
+    first = load_model(out / "model.safetensors")
     train_main(_args(folder, out, 4) + ["--resume"])
     log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log if "val_bpsp" in r] == [2, 4]
     assert all(np.isfinite(r["val_bpsp"]) for r in log if "val_bpsp" in r)
     model = load_model(out / "model.safetensors")
     assert model.cfg == TINY_CONFIG
-
-
-@pytest.mark.slow
-@pytest.mark.skipif(shutil.which("torchrun") is None and not os.path.exists(os.path.join(os.path.dirname(sys.executable), "torchrun")), reason="torchrun not installed")
-def test_torchrun_two_cpu_processes(folder, tmp_path) -> None:
-    out = tmp_path / "ddp"
-    torchrun = os.path.join(os.path.dirname(sys.executable), "torchrun")
-    cmd = [torchrun, "--standalone", "--nproc_per_node", "2", "-m", "invcodec.train", *_args(folder, out, 3)]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    result = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
-    assert result.returncode == 0, result.stderr[-8000:]
-    assert (out / "model.safetensors").exists()
-    assert load_model(out / "model.safetensors").cfg == TINY_CONFIG
+    assert any((a != b).any() for a, b in zip(first.state_dict().values(), model.state_dict().values()))  # it trained on
+    meta, _ = model_file.read(out / "model.safetensors")
+    assert meta["steps"] == "4" and np.isfinite(float(meta["val_bpsp"]))
+    _codes_exactly(out / "model.safetensors")
 
 
 def test_train_from_npz(tmp_path) -> None:
@@ -63,4 +69,52 @@ def test_train_from_npz(tmp_path) -> None:
     out = tmp_path / "npz-run"
     train_main(["--npz", str(tmp_path / "d.npz"), "--out", str(out), "--steps", "2", "--batch", "2", "--crop", "32",
                 "--val-crop", "32", "--val-every", "2", "--grey-fraction", "0", "--config", TINY_CONFIG.to_json()])
+    assert load_model(out / "model.safetensors").cfg == TINY_CONFIG
+
+
+def test_lossy_training_exports_its_quantizer_offsets(folder, tmp_path) -> None:
+    out = tmp_path / "rd"
+    config = dataclasses.replace(TINY_CONFIG, rate_conditioned=True)
+    train_main(_args(folder, out, 2, config) + ["--objective", "rd"])
+    log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    assert {"val_bpp@2", "val_psnr@2", "val_bpp@6"} <= set(log[-1])
+    model = model_file.load(out / "model.safetensors")
+    assert len(model.lossy_band_offsets) == 3 + 9 * TINY_CONFIG.levels
+    samples = smooth_image(32, 32, seed=10)
+    data, stats = compress_samples(samples, model, quality=30)
+    assert stats.psnr == psnr(samples, decompress_samples(data, model))  # the encoder knew the decoder's pixels
+
+
+def test_int8_fine_tuning_from_a_fixed64_model(folder, tmp_path) -> None:
+    """--init a fixed64 file with an int8 config: the weights carry over, the activation
+    grids are calibrated, and the exported integers respect the runtime's exact bounds."""
+    source = make_tiny_model(noise=0.01)
+    save_model(source, tmp_path / "src.safetensors")
+    out = tmp_path / "int8"
+    int8_config = json.dumps({"numeric": "int8", "head": "split"})
+    train_main(_args(folder, out, 2)[:-1] + [int8_config, "--init", str(tmp_path / "src.safetensors")])
+    model = load_model(out / "model.safetensors")
+    assert (model.cfg.numeric, model.cfg.head, model.cfg.levels) == ("int8", "split", TINY_CONFIG.levels)
+    exps = [int(m.exp) for m in model.modules() if hasattr(m, "exp") and hasattr(m, "calibrating")]
+    assert len(set(exps)) > 1  # calibrated per site, not all left at the default
+    assert model_file.load(out / "model.safetensors").numeric == "int8"  # every conv within 2**24
+    _codes_exactly(out / "model.safetensors")
+
+
+def test_arguments_are_checked() -> None:
+    with pytest.raises(SystemExit):
+        parse_args(["--out", "x"])  # neither --data nor --npz
+    assert parse_args(["--data", "d", "--out", "x"]).objective == "bits"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("torchrun") is None and not os.path.exists(os.path.join(os.path.dirname(sys.executable), "torchrun")), reason="torchrun not installed")
+def test_torchrun_two_cpu_processes(folder, tmp_path) -> None:
+    out = tmp_path / "ddp"
+    torchrun = os.path.join(os.path.dirname(sys.executable), "torchrun")
+    cmd = [torchrun, "--standalone", "--nproc_per_node", "2", "-m", "invcodec.training.train", *_args(folder, out, 3)]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr[-8000:]
+    assert (out / "model.safetensors").exists()
     assert load_model(out / "model.safetensors").cfg == TINY_CONFIG

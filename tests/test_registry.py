@@ -1,0 +1,41 @@
+"""The shipped models, found by name (compress) and by the id a file records (decompress)."""
+
+from __future__ import annotations
+
+import pytest
+
+from invcodec import registry
+from invcodec.errors import InvalidFileError
+
+from .conftest import coding_model, make_tiny_model
+
+pytestmark = pytest.mark.usefixtures("single_thread")
+
+
+def test_shipped_models_are_found_by_name_and_by_id() -> None:
+    shipped = registry.shipped_models()
+    assert {"photo-v1", "photo-lossy-v1", "cifar10-v1", "faces-v1"} <= set(shipped)
+    assert registry.DEFAULT_LOSSY_MODEL in shipped
+    for name in shipped:
+        model = registry.get_model(name)
+        assert model.name == name
+        assert registry.get_model(name) is model  # loaded once
+        assert registry.model_by_id(model.model_id) is model
+    assert registry.default_lossy_model() is registry.get_model(registry.DEFAULT_LOSSY_MODEL)
+    assert registry.get_model("photo-lossy-v1").lossy_band_offsets is not None
+    assert registry.get_model("photo-v1").lossy_band_offsets is None
+
+
+def test_a_model_file_by_path(tmp_path) -> None:
+    model = coding_model(make_tiny_model(), tmp_path, "mine")
+    by_path = registry.get_model(str(tmp_path / "mine.safetensors"))
+    assert by_path.model_id == model.model_id and by_path.name == "mine"
+    with pytest.raises(InvalidFileError, match="not installed"):  # files by path are not searched by id
+        registry.model_by_id(model.model_id)
+
+
+def test_unknown_names_and_ids_are_clear_errors() -> None:
+    with pytest.raises(ValueError, match="unknown model 'no-such-model'"):
+        registry.get_model("no-such-model")
+    with pytest.raises(InvalidFileError, match="00" * 16):
+        registry.model_by_id(bytes(16))
