@@ -1,6 +1,6 @@
 """Lossless benchmark: invcodec vs PNG, WebP, JPEG2000 and JPEG-XL on a folder of images.
 
-    invcodec bench lossless ../shared/data/kodak --model photo-v1 --out results/kodak-lossless
+    invcodec bench lossless ../shared/data/kodak --model photo-v2 --model photo-v1 --out results/kodak-lossless
 
 Per image and mean: bits per sub-pixel, encode and decode seconds, peak memory; every
 decode is checked to be bit-exact. invcodec codes on --threads threads (tiles in
@@ -39,11 +39,11 @@ def measure(codec: Codec, samples: np.ndarray) -> dict:
             "exact": bool(decoded.shape == samples.shape and np.array_equal(decoded, samples))}
 
 
-def run(folder: Path, limit: int | None, model: str | None, only_invcodec: bool = False, threads: int = 1) -> dict:
+def run(folder: Path, limit: int | None, models: list[str | None], only_invcodec: bool = False, threads: int = 1) -> dict:
     paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[:limit]
     if not paths:
         raise SystemExit(f"no images in {folder}")
-    codecs = [invcodec_codec(model, threads)] + ([] if only_invcodec else lossless_baselines())
+    codecs = [invcodec_codec(m, threads) for m in models] + ([] if only_invcodec else lossless_baselines())
     results = {c.name: {"version": c.version, "images": {}} for c in codecs}
     for path in tqdm(paths, unit="image"):
         samples = np.asarray(Image.open(path).convert("RGB"))
@@ -60,7 +60,7 @@ def run(folder: Path, limit: int | None, model: str | None, only_invcodec: bool 
         "folder": str(folder),
         "images": len(paths),
         **environment(threads),
-        "settings": {"model": get_model(model).name, "threads": threads, "baselines": not only_invcodec},
+        "settings": {"models": [get_model(m).name for m in models], "threads": threads, "baselines": not only_invcodec},
         "codecs": results,
     }
 
@@ -109,12 +109,15 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("folder", type=Path)
     p.add_argument("--out", type=Path, default=Path("results/lossless"))
     p.add_argument("--limit", type=int, default=None, help="only the first N images")
-    p.add_argument("--model", default=None, help="shipped model name or model file [default: the registry's DEFAULT_MODEL]")
+    p.add_argument("--model", action="append", default=None,
+                   help="shipped model name or model file; repeat to compare several [default: the registry's DEFAULT_MODEL]")
     p.add_argument("--threads", type=int, default=1, help="invcodec's threads per image (tiles in parallel)")
     p.add_argument("--only-invcodec", action="store_true", help="skip the baseline codecs")
     args = p.parse_args(argv)
-    check_model(p.prog, args.model)
-    write_folder(run(args.folder, args.limit, args.model, args.only_invcodec, args.threads), args.out, markdown, plot)
+    models = args.model or [None]
+    for model in models:
+        check_model(p.prog, model)
+    write_folder(run(args.folder, args.limit, models, args.only_invcodec, args.threads), args.out, markdown, plot)
 
 
 if __name__ == "__main__":

@@ -26,8 +26,9 @@ def _machine_is_new_schema(machine: dict, threads: int | None) -> None:
 def test_lossless_benchmark_on_two_tiny_images(tmp_path) -> None:
     for i in range(2):
         Image.fromarray(smooth_image(24, 32, 3, seed=i)).save(tmp_path / f"{i}.png")
-    out = lossless.run(tmp_path, limit=None, model="photo-v1", threads=1)
-    assert out["images"] == 2 and out["settings"]["model"] == "photo-v1" and out["settings"]["threads"] == 1
+    out = lossless.run(tmp_path, limit=None, models=["photo-v1", "cifar10-v1"], threads=1)
+    assert out["images"] == 2 and out["settings"]["models"] == ["photo-v1", "cifar10-v1"] and out["settings"]["threads"] == 1
+    assert "invcodec (cifar10-v1)" in out["codecs"]  # several models side by side
     _machine_is_new_schema(out["machine"], 1)
     assert "invcodec (photo-v1)" in out["codecs"] and len(out["codecs"]) >= 4  # and PNG, WebP, JPEG2000
     for name, entry in out["codecs"].items():

@@ -46,6 +46,17 @@ class Conv:
         acc += self.bias
         return NetOutput(acc, self.grid)
 
+    def rescaled(self, exp: int) -> "Conv":
+        """The same conv with its output on the grid 2**exp: weights and bias times
+        2**(grid - exp), a power of two per output channel, so every partial sum keeps its
+        significant bits (below 2**24) and stays exact. Saves a pass over the output when
+        the consumer floors onto that grid anyway (``activation``)."""
+        scaled = object.__new__(Conv)
+        scale = np.exp2(self.grid - exp).astype(np.float32)
+        scaled.k, scaled.matrix, scaled.bias = self.k, self.matrix * scale, self.bias * scale
+        scaled.grid = np.full_like(self.grid, exp)
+        return scaled
+
     @staticmethod
     def stacked(convs: list["Conv"]) -> "Conv":
         """One conv computing several convs' outputs side by side (one GEMM instead of many)."""
@@ -60,9 +71,9 @@ class Conv:
 def activation(out: NetOutput, exp: int, lo: int = 0, hi: int = ACT_LIMIT) -> np.ndarray:
     """Floor onto the grid 2**exp and clamp to [lo, hi]: float32 integers, exactly.
     Works in place on the accumulator (which is not used again)."""
-    scale = np.exp2(out.grid - exp).astype(np.float32)  # powers of two: the product is exact
     a = out.acc
-    a *= scale
+    if (out.grid != exp).any():  # (a ``rescaled`` conv's output is on the grid already)
+        a *= np.exp2(out.grid - exp).astype(np.float32)  # powers of two: the product is exact
     np.floor(a, out=a)
     return np.clip(a, lo, hi, out=a)
 
@@ -70,16 +81,19 @@ def activation(out: NetOutput, exp: int, lo: int = 0, hi: int = ACT_LIMIT) -> np
 class ConvNet:
     """conv -> ReLU -> [residual blocks] -> ReLU -> conv (``nets_int8.QConvNet``)."""
 
-    def __init__(self, tensors: dict[str, np.ndarray], prefix: str):
+    def __init__(self, tensors: dict[str, np.ndarray], prefix: str, out_exp: int | None = None):
+        """``out_exp``: the grid the output is floored onto next, if the caller knows it."""
         self.stream_exp = int(tensors[f"{prefix}.stream.exp"][0])
-        self.inp = Conv(tensors, f"{prefix}.inp", LATENT_LIMIT)
+        self.inp = Conv(tensors, f"{prefix}.inp", LATENT_LIMIT).rescaled(self.stream_exp)
         blocks = sorted({int(k.split(".")[len(prefix.split(".")) + 1]) for k in tensors if k.startswith(f"{prefix}.blocks.")})
-        self.blocks = [
-            (Conv(tensors, f"{prefix}.blocks.{i}.conv1", ACT_LIMIT), int(tensors[f"{prefix}.blocks.{i}.hidden.exp"][0]),
-             Conv(tensors, f"{prefix}.blocks.{i}.conv2", ACT_LIMIT))
-            for i in blocks
-        ]
+        self.blocks = []
+        for i in blocks:
+            hidden_exp = int(tensors[f"{prefix}.blocks.{i}.hidden.exp"][0])
+            self.blocks.append((Conv(tensors, f"{prefix}.blocks.{i}.conv1", ACT_LIMIT).rescaled(hidden_exp), hidden_exp,
+                                Conv(tensors, f"{prefix}.blocks.{i}.conv2", ACT_LIMIT).rescaled(self.stream_exp)))
         self.out = Conv(tensors, f"{prefix}.out", ACT_LIMIT)
+        if out_exp is not None:
+            self.out = self.out.rescaled(out_exp)
 
     def __call__(self, latents: np.ndarray) -> NetOutput:
         h = activation(self.inp(latent_input(latents)), self.stream_exp)
@@ -96,14 +110,15 @@ class SplitPrior:
     the features alone, so all of them are one GEMM, done once per level."""
 
     def __init__(self, tensors: dict[str, np.ndarray], prefix: str, heads: int):
-        self.trunk = ConvNet(tensors, f"{prefix}.trunk")
         self.features_exp = int(tensors[f"{prefix}.features_quant.exp"][0])
+        self.trunk = ConvNet(tensors, f"{prefix}.trunk", out_exp=self.features_exp)
         names = [f"{prefix}.heads.{g}" for g in range(heads)]
         self.hidden_exps = [int(tensors[f"{n}.hidden.exp"][0]) for n in names]
-        from_features = [Conv(tensors, f"{n}.from_features", ACT_LIMIT) for n in names]
+        from_features = [Conv(tensors, f"{n}.from_features", ACT_LIMIT).rescaled(e) for n, e in zip(names, self.hidden_exps)]
         self.width = from_features[0].matrix.shape[1]
         self.from_features = Conv.stacked(from_features)
-        self.from_latents = [Conv(tensors, f"{n}.from_latents", LATENT_LIMIT) for n in names]
+        self.from_latents = [Conv(tensors, f"{n}.from_latents", LATENT_LIMIT).rescaled(e)
+                             for n, e in zip(names, self.hidden_exps)]
         self.out = [Conv(tensors, f"{n}.out", ACT_LIMIT) for n in names]
 
     def features(self, anchors: np.ndarray) -> list[np.ndarray]:

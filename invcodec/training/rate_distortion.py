@@ -2,7 +2,8 @@
 
 Every crop in a batch draws its own global step (log-uniform), so one model learns every
 rate; lambda follows the step by high-rate theory (lambda = 6 / (ln 2 * step**2) bits per
-unit of squared error makes ``step`` the right step for that lambda). Quantization proxy,
+unit of squared error, per sub-pixel, makes ``step`` the right step for that lambda; the
+rate is counted per pixel, i.e. over 3 sub-pixels, hence the factor 3). Quantization proxy,
 as usual for learned codecs: additive uniform noise for the rate, rounding with a
 straight-through gradient for what the inverse flow sees. The walk is the decoder's
 (``invcodec.walk``), so training sees the same closed loop as coding."""
@@ -20,6 +21,10 @@ from ..walk import bands_in_order, walk
 from .flow.coupling import round_half_up
 from .likelihood import PriorParams, laplace_bits
 from .model import IntegerFlowModel
+
+
+HIGH_RATE_LAMBDA = 6.0  # bits per unit of squared error per sub-pixel, times ln 2 * step**2
+SUB_PIXELS = 3  # bpp counts the 3 colour samples of a pixel
 
 
 def initial_offsets(levels: int) -> list[float]:
@@ -68,7 +73,7 @@ class RateDistortion(nn.Module):
         x_hat = walk(self.model, b, h, w, band, rate=log2_step)
         mse = ((x_hat.clamp(0, 255) - x) ** 2).flatten(1).mean(1)
         bpp = bits / (h * w)
-        lam = 3 * 6 / (math.log(2) * torch.exp2(2 * log2_step))
+        lam = SUB_PIXELS * HIGH_RATE_LAMBDA / (math.log(2) * torch.exp2(2 * log2_step))
         loss = (bpp + lam * mse).mean()
         psnr = 10 * torch.log10(255.0**2 / mse.clamp(min=1e-6))
         return loss, bpp.detach(), psnr.detach()
