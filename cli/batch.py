@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 STDIO = Path("-")
+
+
+def parse_output(raw: str | None) -> Path | None:
+    """-o as typed. ``Path`` forgets a trailing slash, which says "a folder": then the
+    folder must exist (never a file named like it)."""
+    if raw is None:
+        return None
+    path = Path(raw)
+    if raw.endswith(("/", os.sep)) and not path.is_dir():
+        raise ValueError(f"{raw}: no such folder (create it first, or drop the trailing '/' to name a file)")
+    return path
 
 
 def expand_inputs(inputs: tuple[Path, ...], folder_suffixes: set[str]) -> list[Path]:
@@ -35,3 +47,22 @@ def output_for(input: Path, output: Path | None, suffix: str, count: int) -> Pat
     if output is not None:
         return output / (input.stem + suffix) if output != STDIO and output.is_dir() else output
     return STDIO if input == STDIO else input.with_suffix(suffix)
+
+
+def check_distinct(jobs: list[tuple[Path, Path]]) -> None:
+    """Refuse, before anything is written, a batch where two inputs would write the same
+    output (x.png and x.jpg -> x.inv) or an output would replace an input."""
+    def key(path: Path) -> str:
+        return os.path.realpath(path)
+
+    inputs = {key(i) for i, _ in jobs if i != STDIO}
+    seen: dict[str, Path] = {}
+    for inp, out in jobs:
+        if out == STDIO:
+            continue
+        k = key(out)
+        if k in seen:
+            raise ValueError(f"{seen[k]} and {inp} would both be written to {out}; compress them one at a time with -o")
+        if k in inputs:
+            raise ValueError(f"{out} is an input: writing it would replace the image it is made from")
+        seen[k] = inp

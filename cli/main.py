@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import io
 import json
+import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -14,9 +17,20 @@ import click
 
 # Imports of the codec, numpy and PIL happen inside the commands that need them, so that
 # `invcodec info` and `--help` start fast.
-from .batch import STDIO, expand_inputs, output_for
+from .batch import STDIO, check_distinct, expand_inputs, output_for, parse_output
 
 LOSSLESS_OUTPUTS = {".png": "PNG", ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP"}
+# What an output format cannot hold exactly (Pillow 10+, checked by tests): refused, naming one that can.
+_OUTPUT_LIMITS = {
+    ("BMP", 2): "BMP cannot hold grey with alpha; use .png or .tif",
+    ("BMP", 4): "BMP as Pillow writes it drops the alpha channel; use .png, .tif or .webp",
+    ("WEBP", 1): "WebP has no grey mode (the file would read back as RGB); use .png or .tif",
+    ("WEBP", 2): "WebP has no grey mode (the file would read back as RGBA); use .png or .tif",
+}
+MAX_STDIN_BYTES = 1 << 30  # an image read from stdin; a file argument is bounded by Pillow's own checks
+MAX_SAMPLE_PIXELS = 1 << 26  # sample: n * size * size (64 MP, about 1 GB of working memory)
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE
 
 
 class CodecError(click.ClickException):
@@ -30,10 +44,14 @@ def describe_failure(exc: BaseException) -> str | None:
     """The one-line message for an expected failure; None for a bug (let it surface)."""
     from invcodec.errors import InvalidFileError, UnsupportedImageError
 
-    from .output import OutputExistsError
+    from .output import NotRegularFileError, OutputExistsError
 
-    if isinstance(exc, (InvalidFileError, UnsupportedImageError, OutputExistsError, CodecError)):
+    if isinstance(exc, BrokenPipeError) or getattr(exc, "errno", None) == errno.EPIPE:
+        return None  # the reader went away: quiet, handled by the group
+    if isinstance(exc, (InvalidFileError, UnsupportedImageError, OutputExistsError, NotRegularFileError, CodecError)):
         return exc.format_message() if isinstance(exc, CodecError) else str(exc)
+    if isinstance(exc, MemoryError):
+        return "out of memory (the image is too large for this machine; try fewer -j workers or -t threads)"
     if isinstance(exc, FileNotFoundError):
         return f"{exc.filename}: no such file"
     if isinstance(exc, IsADirectoryError):
@@ -45,6 +63,12 @@ def describe_failure(exc: BaseException) -> str | None:
     if isinstance(exc, ValueError):  # e.g. an unknown model name
         return str(exc)
     return None
+
+
+def _named(name: Path, message: str) -> str:
+    """Every error line names its file."""
+    label = "stdin" if name == STDIO else str(name)
+    return message if label in message else f"{label}: {message}"
 
 
 def _expected_failures(fn):
@@ -73,13 +97,51 @@ def _write(output: Path, data: bytes, force: bool) -> None:
         write_atomic(output, data, force)
 
 
-def _check_free(output: Path, force: bool) -> None:
-    if output != STDIO and output.exists() and not force:
-        raise CodecError(f"{output} exists (use --force to overwrite)")
+def _check_free(output: Path, force: bool, exists_hint: str = "use --force to overwrite") -> None:
+    """Before any work: the output may be written (not a terminal, not an existing file
+    without --force, never a FIFO, device or folder)."""
+    from .output import check_replaceable
+
+    if output == STDIO:
+        if sys.stdout.isatty():
+            raise CodecError("refusing to write binary image data to a terminal (redirect stdout or use -o FILE)")
+        return
+    check_replaceable(output, force, exists_hint)
 
 
-def _read_input(path: Path) -> bytes:
-    return sys.stdin.buffer.read() if path == STDIO else path.read_bytes()
+def _read_stdin_image() -> bytes:
+    data = sys.stdin.buffer.read(MAX_STDIN_BYTES + 1)
+    if len(data) > MAX_STDIN_BYTES:
+        raise CodecError(f"stdin: more than {MAX_STDIN_BYTES >> 20} MiB; give the image as a file")
+    return data
+
+
+def _read_inv(path: Path) -> bytes:
+    """A .inv file, reading no more than its header declares (a stream or /dev/zero too)."""
+    from invcodec import container
+
+    if path == STDIO:
+        return container.read(sys.stdin.buffer)
+    with open(path, "rb") as f:
+        return container.read(f)
+
+
+def _output_bytes(samples, fmt: str, output: Path) -> bytes:
+    """The decoded samples as a ``fmt`` file, read back and compared: an output format
+    that would change a sample or a channel is refused, never written."""
+    import numpy as np
+
+    from invcodec import pixels
+
+    channels = samples.shape[2]
+    if (fmt, channels) in _OUTPUT_LIMITS:
+        raise CodecError(f"{output}: {_OUTPUT_LIMITS[fmt, channels]}")
+    buf = io.BytesIO()
+    pixels.from_samples(samples).save(buf, fmt, **({"lossless": True, "exact": True} if fmt == "WEBP" else {}))
+    back = pixels.to_samples(pixels.open_image(io.BytesIO(buf.getvalue()), name=str(output)))
+    if back.shape != samples.shape or not np.array_equal(back, samples):
+        raise CodecError(f"{output}: this Pillow's {fmt} writer does not keep these pixels exactly; use .png")
+    return buf.getvalue()
 
 
 def compress_one(input: Path, output: Path, model: str | None, force: bool, quality: int | None = None,
@@ -89,8 +151,12 @@ def compress_one(input: Path, output: Path, model: str | None, force: bool, qual
     from invcodec.registry import DEFAULT_LOSSY_MODEL, get_model
 
     _check_free(output, force)
-    source = io.BytesIO(_read_input(input)) if input == STDIO else str(input)
-    samples = pixels.to_samples(pixels.open_image(source, name=str(input)))
+    source = io.BytesIO(_read_stdin_image()) if input == STDIO else str(input)
+    image = pixels.open_image(source, name="stdin" if input == STDIO else str(input))
+    samples = pixels.to_samples(image)
+    lost = pixels.not_kept(image)
+    if lost:  # the pixels are stored as they are; say what a viewer would have applied
+        click.echo(f"invcodec: warning: {_named(input, 'not kept: ' + ' and '.join(lost))}", err=True)
     start = time.perf_counter()
     if quality is not None and model is None:
         model = DEFAULT_LOSSY_MODEL
@@ -106,56 +172,84 @@ def compress_one(input: Path, output: Path, model: str | None, force: bool, qual
     return line
 
 
-def decompress_one(input: Path, output: Path, model: str | None, force: bool, threads: int | None = None) -> str:
-    from invcodec import pixels
+def decompress_one(input: Path, output: Path, model: str | None, force: bool, threads: int | None = None,
+                   default_output: bool = False) -> str:
     from invcodec.codec import decompress_samples
     from invcodec.registry import get_model
 
     fmt = "PNG" if output == STDIO else LOSSLESS_OUTPUTS.get(output.suffix.lower())
     if fmt is None:
         raise CodecError(f"{output}: choose a lossless output format ({', '.join(LOSSLESS_OUTPUTS)})")
-    _check_free(output, force)
-    data = _read_input(input)
+    # The default name is the source image's: say so, rather than suggest --force blindly.
+    _check_free(output, force, f"it may be the image {input.name} was made from; decode to another name with -o, "
+                               "or replace it with --force" if default_output else "use --force to overwrite")
+    data = _read_inv(input)
     start = time.perf_counter()
     samples = decompress_samples(data, get_model(model) if model else None, progress=sys.stderr.isatty(), threads=threads)
     seconds = time.perf_counter() - start
-    buf = io.BytesIO()
-    pixels.from_samples(samples).save(buf, fmt, **({"lossless": True} if fmt == "WEBP" else {}))
-    _write(output, buf.getvalue(), force)
+    _write(output, _output_bytes(samples, fmt, output), force)
     h, w, c = samples.shape
     return f"{input} -> {output}: {w}x{h}x{c}, {8 * len(data) / samples.size:.3f} bits/sub-pixel, {seconds:.2f} s"
 
 
-def _safe_call(fn: Callable[..., str], *args) -> tuple[bool, str]:
-    """Run one job; expected failures come back as messages (also from worker processes)."""
+def _safe_call(fn: Callable[..., str], input: Path, *args) -> tuple[Path, bool, str]:
+    """Run one job; expected failures come back as messages naming the file (also from
+    worker processes)."""
     try:
-        return True, fn(*args)
+        return input, True, fn(input, *args)
     except Exception as exc:  # noqa: BLE001 - classified right here
         message = describe_failure(exc)
         if message is None:
             raise
-        return False, message
+        return input, False, _named(input, message)
+
+
+def _call_packed(args: tuple) -> tuple[Path, bool, str]:
+    return _safe_call(*args)
+
+
+def _worker_init() -> None:
+    """Worker processes leave Ctrl-C to the parent, which terminates them: SIGTERM then
+    unwinds the job (its temporary file is removed) and exits without a traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def stop(signum, frame):
+        raise SystemExit(EXIT_INTERRUPTED)
+
+    signal.signal(signal.SIGTERM, stop)
 
 
 def _run_batch(fn: Callable[..., str], jobs: list[tuple[Path, Path]], model: str | None, force: bool, workers: int) -> None:
-    """Run every job, report each, carry on past failures, exit 1 if any failed."""
+    """Run every job, report each as it finishes, carry on past failures, exit 1 if any failed."""
     to_stdout = any(out == STDIO for _, out in jobs)
     report = (lambda line: click.echo(line, err=True)) if to_stdout else click.echo
     args = [(fn, inp, out, model, force) for inp, out in jobs]
-    if workers > 1 and len(jobs) > 1:
-        from concurrent.futures import ProcessPoolExecutor
-
-        with ProcessPoolExecutor(workers) as pool:
-            results = list(pool.map(_safe_call, *zip(*args)))
-    else:
-        results = [_safe_call(*a) for a in args]
     failures = []
-    for (inp, _), (ok, message) in zip(jobs, results):
+
+    def show(result: tuple[Path, bool, str]) -> None:
+        inp, ok, message = result
         if ok:
             report(message)
         else:
             failures.append(inp)
             click.echo(f"invcodec: error: {message}", err=True)
+
+    if workers > 1 and len(jobs) > 1:
+        import multiprocessing
+
+        pool = multiprocessing.Pool(min(workers, len(jobs)), initializer=_worker_init)
+        try:
+            for result in pool.imap_unordered(_call_packed, args):
+                show(result)
+            pool.close()
+        except BaseException:  # Ctrl-C or a bug: stop the others (their temporary files go too)
+            pool.terminate()
+            raise
+        finally:
+            pool.join()
+    else:
+        for a in args:
+            show(_safe_call(*a))
     if failures:
         if len(jobs) > 1:
             click.echo(f"invcodec: {len(failures)} of {len(jobs)} files failed: {', '.join(map(str, failures))}", err=True)
@@ -167,15 +261,43 @@ def _threads_per_file(threads: int | None, workers: int) -> int | None:
     return threads if threads is not None else (1 if workers > 1 else None)
 
 
-def _jobs(inputs: tuple[Path, ...], output: Path | None, suffix: str, folder_suffixes: set[str]) -> list[tuple[Path, Path]]:
+def _jobs(inputs: tuple[Path, ...], output: str | None, suffix: str, folder_suffixes: set[str]) -> list[tuple[Path, Path]]:
+    """(input, output) of every file; refused before anything is written when two inputs
+    would share an output or an output is an input."""
     try:
         files = expand_inputs(inputs, folder_suffixes)
-        return [(f, output_for(f, output, suffix, len(files))) for f in files]
+        out = parse_output(output)
+        jobs = [(f, output_for(f, out, suffix, len(files))) for f in files]
+        check_distinct(jobs)
+        return jobs
     except ValueError as e:
         raise CodecError(str(e)) from None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """Ctrl-C exits 130 and a closed stdout (``| head``) exits quietly: no traceback, and
+    no partial output (files are written to a temporary name and renamed)."""
+
+    def invoke(self, ctx: click.Context):
+        import warnings
+
+        def one_line(message, category, filename, lineno, file=None, line=None):  # Pillow's warnings, e.g. corrupt EXIF
+            click.echo(f"invcodec: warning: {_one_line(str(message))}", err=True)
+
+        warnings.showwarning = one_line
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            sys.exit(EXIT_INTERRUPTED)
+        except OSError as e:
+            if e.errno != errno.EPIPE:
+                raise
+            devnull = os.open(os.devnull, os.O_WRONLY)  # nothing more can reach the reader; silence the final flush
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(EXIT_BROKEN_PIPE)
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="invcodec")
 def main() -> None:
     """Image compression with an invertible neural network.
@@ -190,7 +312,7 @@ def main() -> None:
 
 
 _inputs = click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path, allow_dash=True))
-_output = click.option("-o", "--output", type=click.Path(path_type=Path, allow_dash=True),
+_output = click.option("-o", "--output", type=click.Path(allow_dash=True),
                        help="Output file ('-' for stdout), or an existing folder when there are several inputs.")
 _force = click.option("-f", "--force", is_flag=True, help="Overwrite outputs that exist.")
 _workers = click.option("-j", "--jobs", "workers", type=click.IntRange(1, 64), default=1, show_default=True,
@@ -209,7 +331,7 @@ _threads = click.option("-t", "--threads", type=click.IntRange(1, 64), default=N
 @_force
 @_workers
 @_threads
-def compress(inputs: tuple[Path, ...], output: Path | None, quality: int | None, model: str | None, force: bool, workers: int,
+def compress(inputs: tuple[Path, ...], output: str | None, quality: int | None, model: str | None, force: bool, workers: int,
              threads: int | None) -> None:
     """Compress 8-bit images (grey, RGB, with or without alpha) to .inv: losslessly,
     or lossy with -q (alpha stays exact).
@@ -230,26 +352,29 @@ def compress(inputs: tuple[Path, ...], output: Path | None, quality: int | None,
 @_force
 @_workers
 @_threads
-def decompress(inputs: tuple[Path, ...], output: Path | None, model: str | None, force: bool, workers: int,
+def decompress(inputs: tuple[Path, ...], output: str | None, model: str | None, force: bool, workers: int,
                threads: int | None) -> None:
     """Decode .inv files (lossless or lossy: the file says which) to lossless images
     (PNG, or BMP/TIFF/WebP by -o's extension).
 
     INPUTS are .inv files, folders (every .inv in them) or '-' for stdin."""
-    job = functools.partial(decompress_one, threads=_threads_per_file(threads, workers))
+    job = functools.partial(decompress_one, threads=_threads_per_file(threads, workers), default_output=output is None)
     _run_batch(job, _jobs(inputs, output, ".png", {".inv"}), model, force, workers)
 
 
 @main.command()
-@click.argument("input", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("input", type=click.Path(dir_okay=False, path_type=Path, allow_dash=True))
 @click.option("--json", "as_json", is_flag=True, help="Print the header as JSON.")
 @_expected_failures
 def info(input: Path, as_json: bool) -> None:
     """Show what a .inv file holds (header and streams)."""
     from invcodec import container
 
-    data = input.read_bytes()
-    header, table, _ = container.unpack_header(data)
+    try:
+        data = _read_inv(input)
+        header, table, _ = container.unpack_header(data)
+    except container.InvalidFileError as e:
+        raise CodecError(_named(input, str(e))) from None
     fields = {
         "file": str(input),
         "bytes": len(data),
@@ -319,11 +444,15 @@ def _square_image(path: Path, size: int):
 @click.option("--size", type=click.IntRange(16, 1024), default=64, show_default=True, help="Side in pixels (a multiple of the model's block size).")
 @click.option("-t", "--temperature", type=click.FloatRange(0.0, 2.0), default=0.8, show_default=True, help="Scales the prior's spread.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same images.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Grid image (.png).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path, allow_dash=True), required=True,
+              help="Grid image (.png), '-' for stdout.")
 @_force
 @_expected_failures
 def sample(model: str | None, count: int, size: int, temperature: float, seed: int, output: Path, force: bool) -> None:
     """Draw new images from the model's prior ("false memories") into a grid."""
+    if count * size * size > MAX_SAMPLE_PIXELS:
+        raise CodecError(f"{count} samples of {size}x{size} is {count * size * size / 1e6:.0f} MP; at most "
+                         f"{MAX_SAMPLE_PIXELS / 1e6:.0f} MP in one grid (fewer -n or a smaller --size)")
     _check_free(output, force)
     net = _torch_model(model)
     from invcodec.training import latent_space
@@ -332,7 +461,7 @@ def sample(model: str | None, count: int, size: int, temperature: float, seed: i
     buf = io.BytesIO()
     latent_space.grid(images).save(buf, "PNG")
     _write(output, buf.getvalue(), force)
-    click.echo(f"{count} samples of {size}x{size} (temperature {temperature}, seed {seed}) -> {output}")
+    click.echo(f"{count} samples of {size}x{size} (temperature {temperature}, seed {seed}) -> {output}", err=output == STDIO)
 
 
 @main.command()
@@ -341,7 +470,8 @@ def sample(model: str | None, count: int, size: int, temperature: float, seed: i
 @_model_option
 @click.option("--steps", type=click.IntRange(2, 64), default=8, show_default=True, help="Frames, both ends included.")
 @click.option("--size", type=click.IntRange(16, 1024), default=64, show_default=True, help="Both images are centre-cropped and resized to this square.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Strip image (.png).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path, allow_dash=True), required=True,
+              help="Strip image (.png), '-' for stdout.")
 @_force
 @_expected_failures
 def interpolate(first: Path, second: Path, model: str | None, steps: int, size: int, output: Path, force: bool) -> None:
@@ -354,7 +484,7 @@ def interpolate(first: Path, second: Path, model: str | None, steps: int, size: 
     buf = io.BytesIO()
     latent_space.grid(frames, columns=steps).save(buf, "PNG")
     _write(output, buf.getvalue(), force)
-    click.echo(f"{steps} frames {first} -> {second} ({size}x{size}) -> {output}")
+    click.echo(f"{steps} frames {first} -> {second} ({size}x{size}) -> {output}", err=output == STDIO)
 
 
 @main.command()

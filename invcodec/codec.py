@@ -13,7 +13,9 @@ produce, which the encoder knows exactly because it runs the decoder's walk."""
 
 from __future__ import annotations
 
+import numbers
 import os
+import warnings
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -26,7 +28,7 @@ from tqdm import tqdm
 
 from . import container, pixels, quantizer
 from .container import Header, Mode, Quantizer, Stream, StreamKind
-from .errors import InvalidFileError
+from .errors import InvalidFileError, UnsupportedImageError
 from .registry import default_lossy_model, default_model, model_by_id
 from .runtime.model_file import CodingModel
 from .tile_coder import LossySettings, coder_for
@@ -109,9 +111,14 @@ def _map_tiles(fn: Callable, jobs: list, threads: int | None, progress: bool) ->
             return results
         with ThreadPoolExecutor(threads) as pool:
             futures = [pool.submit(fn, *job) for job in jobs]
-            for future in futures:
-                future.result()
-                bar.update()
+            try:
+                for future in futures:
+                    future.result()
+                    bar.update()
+            except BaseException:  # Ctrl-C or a failed tile: do not code the tiles still queued
+                for f in futures:
+                    f.cancel()
+                raise
             return [f.result() for f in futures]
 
 
@@ -142,8 +149,9 @@ def compress_samples(
     """(H, W, C) uint8 samples, C in 1..4 -> .inv bytes and what it cost.
     ``quality`` None is lossless; 1..100 is lossy (100 = finest steps). ``threads``: tiles
     coded in parallel (default ``default_threads()``); the bytes do not depend on it."""
-    if quality is not None and not 1 <= quality <= 100:
-        raise ValueError(f"quality must be in 1..100, got {quality}")
+    quality = check_quality(quality)
+    if not isinstance(samples, np.ndarray) or samples.dtype != np.uint8 or samples.ndim != 3:
+        raise TypeError("samples must be a uint8 numpy array of shape (height, width, channels)")
     model = model or (default_model() if quality is None else default_lossy_model())
     lossy = None if quality is None else lossy_settings(model, quality)
     h, w, c = samples.shape
@@ -212,15 +220,56 @@ def decompress_samples(data: bytes, model: CodingModel | None = None, progress: 
     return out
 
 
+def check_quality(quality: object) -> int | None:
+    """``quality`` as an int in 1..100 (or None: lossless); a clear ValueError otherwise."""
+    if quality is None:
+        return None
+    if isinstance(quality, bool) or not isinstance(quality, numbers.Integral) or not 1 <= quality <= 100:
+        raise ValueError(f"quality must be a whole number in 1..100 (or None for lossless), got {quality!r}")
+    return int(quality)
+
+
+def _as_image(image: object) -> Image.Image:
+    """A PIL image as given; a path is opened (one frame only); a uint8 numpy array
+    (H, W) or (H, W, C), C in 1..4, is taken as L, LA, RGB or RGBA samples."""
+    if isinstance(image, Image.Image):
+        return image
+    if isinstance(image, (str, os.PathLike)):
+        return pixels.open_image(os.fspath(image))
+    if isinstance(image, np.ndarray):
+        arr = image[:, :, None] if image.ndim == 2 else image
+        if arr.dtype != np.uint8 or arr.ndim != 3 or not 1 <= arr.shape[2] <= 4:
+            raise UnsupportedImageError(
+                f"a numpy image must be uint8 of shape (H, W) or (H, W, 1..4); got {image.dtype} {image.shape}")
+        return pixels.from_samples(np.ascontiguousarray(arr))
+    raise TypeError(f"compress takes a PIL image, a uint8 numpy array or a file path, not {type(image).__name__}")
+
+
 def compress(
-    image: Image.Image, model: CodingModel | None = None, tile_size: int = DEFAULT_TILE_SIZE, quality: int | None = None,
+    image: Image.Image | np.ndarray | str | os.PathLike, model: CodingModel | None = None, tile_size: int = DEFAULT_TILE_SIZE, quality: int | None = None,
     threads: int | None = None,
 ) -> bytes:
-    """Compress a PIL image (L, LA, RGB, RGBA; bilevel and palette are converted exactly)
-    to the bytes of a .inv file: lossless, or lossy at ``quality`` 1..100."""
-    return compress_samples(pixels.to_samples(image), model, tile_size, quality=quality, threads=threads)[0]
+    """Compress an image to the bytes of a .inv file: lossless, or lossy at ``quality``
+    1..100. ``image`` is a PIL image (L, LA, RGB, RGBA; bilevel, palette and colour-keyed
+    images are converted exactly), a uint8 numpy array (H, W[, C]) or a file path (refused
+    if it has several frames). An ICC profile or EXIF orientation is not stored: a
+    ``UserWarning`` says so."""
+    quality = check_quality(quality)
+    image = _as_image(image)
+    samples = pixels.to_samples(image)
+    lost = pixels.not_kept(image)
+    if lost:
+        warnings.warn(f"invcodec does not keep {' or '.join(lost)}", UserWarning, stacklevel=2)
+    return compress_samples(samples, model, tile_size, quality=quality, threads=threads)[0]
 
 
-def decompress(data: bytes, model: CodingModel | None = None, threads: int | None = None) -> Image.Image:
-    """The bytes of a .inv file -> the PIL image (exact for lossless files). Raises ``InvalidFileError``."""
+def decompress(data: bytes | str | os.PathLike, model: CodingModel | None = None, threads: int | None = None) -> Image.Image:
+    """The bytes of a .inv file (or its path) -> the PIL image (exact for lossless
+    files). Raises ``InvalidFileError``."""
+    if isinstance(data, (str, os.PathLike)):
+        with open(data, "rb") as f:
+            data = container.read(f)
+    elif not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"decompress takes the bytes of a .inv file or its path, not {type(data).__name__}")
+    data = bytes(data)
     return pixels.from_samples(decompress_samples(data, model, threads=threads))

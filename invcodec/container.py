@@ -9,6 +9,7 @@ import struct
 import zlib
 from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import BinaryIO
 
 from .errors import InvalidFileError
 
@@ -143,8 +144,9 @@ def pack(header: Header, streams: list[Stream]) -> bytes:
     return head + _CRC.pack(zlib.crc32(head)) + b"".join(s.payload for s in streams)
 
 
-def unpack_header(data: bytes) -> tuple[Header, list[tuple[StreamKind, int]], int]:
-    """Parse and validate the header: (header, [(kind, length)], offset of the first payload)."""
+def unpack_header(data: bytes, whole_file: bool = True) -> tuple[Header, list[tuple[StreamKind, int]], int]:
+    """Parse and validate the header: (header, [(kind, length)], offset of the first payload).
+    ``whole_file``: ``data`` is the whole file, so its length must match the stream table."""
     if len(data) < len(MAGIC) or data[: len(MAGIC)] != MAGIC:
         raise InvalidFileError("not an invcodec file (bad magic)")
     if len(data) < _FIXED.size:
@@ -175,9 +177,54 @@ def unpack_header(data: bytes) -> tuple[Header, list[tuple[StreamKind, int]], in
             raise InvalidFileError(f"unknown stream kind {kind}")
         table.append((StreamKind(kind), length))
     offset = table_end + _CRC.size
-    if offset + sum(length for _, length in table) != len(data):
+    if whole_file and offset + sum(length for _, length in table) != len(data):
         raise InvalidFileError("file length does not match the stream table (truncated or padded)")
     return header, table, offset
+
+
+def _read_exactly(fp: BinaryIO, n: int) -> bytes:
+    parts, left = [], n
+    while left > 0:
+        chunk = fp.read(left)
+        if not chunk:
+            break
+        parts.append(chunk)
+        left -= len(chunk)
+    return b"".join(parts)
+
+
+def read(fp: BinaryIO) -> bytes:
+    """The bytes of one .inv file from ``fp``, reading no more than its header declares
+    (so an endless or huge input costs nothing): the fixed header is read and checked
+    first, then the stream table, then exactly the declared payload. The payload may not
+    exceed the image's raw size (the encoder never writes more: it stores raw bytes
+    instead), so a file of any origin costs at most that much memory."""
+    data = _read_exactly(fp, _FIXED.size)
+    if data[: len(MAGIC)] != MAGIC[: len(data)] or len(data) < len(MAGIC):
+        raise InvalidFileError("not an invcodec file (bad magic)")
+    if len(data) < _FIXED.size:
+        raise InvalidFileError("truncated header")
+    (_, version, mode, channels, _, width, height, tile, _, _, n_streams) = _FIXED.unpack(data)
+    if version != FORMAT_VERSION:
+        raise InvalidFileError(f"unsupported format version {version} (this invcodec reads version {FORMAT_VERSION})")
+    validate_geometry(width, height, channels, tile)
+    shape = Header(width, height, channels, tile, b"", 0)
+    if n_streams != shape.tile_count * shape.streams_per_tile:
+        raise InvalidFileError(f"stream count {n_streams} does not match the geometry")
+    if mode == Mode.LOSSY:
+        data += _read_exactly(fp, _QUANT.size)
+        if len(data) == _FIXED.size + _QUANT.size:
+            data += _read_exactly(fp, data[-1])
+    data += _read_exactly(fp, n_streams * _STREAM.size + _CRC.size)
+    header, table, offset = unpack_header(data, whole_file=False)
+    payload = sum(length for _, length in table)
+    raw = width * height * channels
+    if payload > raw:
+        raise InvalidFileError(f"the stream table declares {payload} bytes, more than the raw pixels ({raw} bytes)")
+    data += _read_exactly(fp, payload)
+    if len(data) < offset + payload or fp.read(1):
+        raise InvalidFileError("file length does not match the stream table (truncated or padded)")
+    return data
 
 
 def unpack(data: bytes) -> tuple[Header, list[Stream]]:

@@ -1,4 +1,6 @@
-"""Pillow plugin: after ``import invcodec``, ``Image.open("x.inv")`` decodes .inv files."""
+"""Pillow plugin: after ``import invcodec``, ``Image.open("x.inv")`` decodes .inv files
+and ``image.save("x.inv")`` writes them (lossless; ``quality=1..100`` for lossy,
+``model=NAME_OR_PATH`` for another model)."""
 
 from __future__ import annotations
 
@@ -13,13 +15,15 @@ def _accept(prefix: bytes) -> bool:
 
 class InvImageFile(ImageFile.ImageFile):
     format = "INV"
-    format_description = "invcodec image (lossless or lossy)"
+    format_description = "invcodec image"
 
     def _open(self) -> None:
-        self._inv_data = self.fp.read()
+        self._inv_data = container.read(self.fp)  # no more than the header declares
         header, _, _ = container.unpack_header(self._inv_data)  # InvalidFileError is a ValueError
         self._mode = container.PIL_MODES[header.channels]
         self._size = (header.width, header.height)
+        self.format_description = ("invcodec image (lossless)" if header.quantizer is None
+                                   else f"invcodec image (lossy, quality {header.quantizer.quality})")
         self.tile = []
 
     def load(self):
@@ -31,7 +35,27 @@ class InvImageFile(ImageFile.ImageFile):
             self._inv_data = None
         return Image.Image.load(self)
 
+    def verify(self) -> None:
+        """Decode the pixels and check them against the file's pixel CRC (raises
+        ``InvalidFileError``); like every ``verify``, the image must be reopened after."""
+        if self._inv_data is None:
+            raise RuntimeError("verify must be called directly after open")
+        from .codec import decompress_samples
+
+        decompress_samples(self._inv_data)  # checks the stored pixel CRC
+        super().verify()
+
+
+def _save(image: Image.Image, fp, filename) -> None:
+    from .codec import compress
+    from .registry import get_model
+
+    options = image.encoderinfo
+    model = options.get("model")
+    fp.write(compress(image, get_model(model) if model else None, quality=options.get("quality")))
+
 
 def register() -> None:
     Image.register_open(InvImageFile.format, InvImageFile, _accept)
+    Image.register_save(InvImageFile.format, _save)
     Image.register_extension(InvImageFile.format, ".inv")

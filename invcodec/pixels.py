@@ -2,7 +2,14 @@
 
 Stored exactly: L (grey), LA, RGB, RGBA, 8 bits per sample. Converted losslessly on the
 way in: "1" (bilevel) -> L, "P" (palette) -> RGB or RGBA (decodes as that mode). Refused:
-16-bit and float images, CMYK and other colour spaces (no exact 8-bit RGB form)."""
+16-bit and float images, CMYK and other colour spaces (no exact 8-bit RGB form).
+A transparency colour key (PNG tRNS on a grey or RGB image) becomes an exact alpha
+channel: L -> LA, RGB -> RGBA. Files with several frames (animated GIF/PNG/WebP,
+multi-page TIFF) are refused by ``open_image``: keeping frame 1 would drop the others.
+
+Not stored: an ICC profile and the EXIF orientation (the samples are stored as they are
+in the file, not colour-managed nor rotated); ``not_kept`` names them so callers can
+say so."""
 
 from __future__ import annotations
 
@@ -34,7 +41,10 @@ def to_samples(image: Image.Image) -> np.ndarray:
     """(H, W, C) uint8 samples of ``image`` (C = 1..4), exactly as stored."""
     if _is_high_bit_depth(image) or image.mode.startswith(("I", "F")):
         raise UnsupportedImageError(f"{image.mode} images with more than 8 bits per sample are not supported")
-    if image.mode == "1":
+    key = image.info.get("transparency")
+    if key is not None and image.mode in ("1", "L", "RGB"):  # a colour key: exactly an alpha channel
+        image = image.convert("RGBA" if image.mode == "RGB" else "LA")
+    elif image.mode == "1":
         image = image.convert("L")
     elif image.mode == "P":
         image = image.convert("RGBA" if "transparency" in image.info else "RGB")
@@ -46,6 +56,25 @@ def to_samples(image: Image.Image) -> np.ndarray:
         raise UnsupportedImageError("empty image")
     arr = np.asarray(image)
     return arr.reshape(image.height, image.width, -1)
+
+
+def not_kept(image: Image.Image) -> list[str]:
+    """What of ``image`` the samples do not carry and a viewer would have used: its ICC
+    profile, an EXIF orientation other than "normal"."""
+    lost = []
+    if image.info.get("icc_profile"):
+        lost.append("its ICC colour profile")
+    try:
+        orientation = image.getexif().get(0x0112)
+    except Exception:  # noqa: BLE001 - a broken EXIF block holds no orientation we could honour
+        orientation = None
+    if orientation not in (None, 1):
+        lost.append(f"its EXIF orientation ({orientation}: the pixels are stored unrotated)")
+    return lost
+
+
+def frame_count(image: Image.Image) -> int:
+    return int(getattr(image, "n_frames", 1) or 1)
 
 
 def from_samples(samples: np.ndarray) -> Image.Image:
@@ -64,9 +93,16 @@ def open_image(source: str | BinaryIO, name: str | None = None) -> Image.Image:
         if _is_high_bit_depth(image):
             raise UnsupportedImageError(f"{name}: images with more than 8 bits per sample are not supported")
         image.load()
+        frames = frame_count(image)
+        if frames > 1:
+            raise UnsupportedImageError(
+                f"{name} has {frames} frames (animated or multi-page); invcodec stores one image and would drop "
+                f"{frames - 1} of them: extract the frame you want first")
     except (FileNotFoundError, IsADirectoryError, PermissionError):
         raise
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
+    except MemoryError:
+        raise
+    except Exception as e:  # noqa: BLE001 - hostile files make Pillow raise many types (EOFError, struct.error, ...)
         if isinstance(e, UnsupportedImageError):
             raise
         raise UnsupportedImageError(f"cannot read {name} as an image ({e})") from None

@@ -33,7 +33,13 @@ def get_model(name_or_path: str | None = None) -> CodingModel:
     if name in shipped:
         return _load(str(shipped[name]))
     if Path(name).is_file():
-        return _load(str(Path(name).resolve()))
+        path = str(Path(name).resolve())
+        try:
+            return _load(path)
+        except Exception as e:  # noqa: BLE001 - whatever a file that is not a usable model makes the loader raise
+            message = " ".join(str(e).split())
+            raise ValueError(message if name in message or path in message
+                             else f"{name}: not a usable invcodec model file ({type(e).__name__}: {message})") from None
     raise ValueError(f"unknown model {name!r} (shipped: {', '.join(shipped) or 'none'})")
 
 

@@ -29,3 +29,27 @@ def test_output_paths(tmp_path) -> None:
     assert output_for(Path("a.png"), tmp_path, ".inv", 2) == tmp_path / "a.inv"
     with pytest.raises(ValueError, match="existing folder"):
         output_for(Path("a.png"), Path("x.inv"), ".inv", 2)
+
+
+def test_a_trailing_slash_names_a_folder_that_must_exist(tmp_path) -> None:
+    from invcodec_cli.batch import parse_output
+
+    assert parse_output(None) is None and parse_output("x.inv") == Path("x.inv")
+    assert parse_output(f"{tmp_path}/") == tmp_path
+    with pytest.raises(ValueError, match="no such folder"):
+        parse_output(f"{tmp_path}/newdir/")
+    (tmp_path / "file").write_bytes(b"")
+    with pytest.raises(ValueError, match="no such folder"):
+        parse_output(f"{tmp_path}/file/")
+
+
+def test_two_inputs_with_one_output_or_an_output_that_is_an_input_are_refused(tmp_path) -> None:
+    from invcodec_cli.batch import check_distinct
+
+    x_png, x_jpg = tmp_path / "x.png", tmp_path / "x.jpg"
+    check_distinct([(x_png, x_png.with_suffix(".inv")), (tmp_path / "y.png", tmp_path / "y.inv")])
+    with pytest.raises(ValueError, match="would both be written to"):
+        check_distinct([(x_png, tmp_path / "x.inv"), (x_jpg, tmp_path / "x.inv")])
+    with pytest.raises(ValueError, match="is an input"):
+        check_distinct([(x_png, x_png)])
+    check_distinct([(STDIO, STDIO)])

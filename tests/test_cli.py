@@ -4,6 +4,7 @@ name their model (-m photo-v1): the default model may not be shipped yet."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 import subprocess
 import sys
@@ -304,3 +305,215 @@ def test_generative_commands_fail_in_one_line_on_bad_models(tmp_path) -> None:
         r = CliRunner().invoke(main, ["sample", "-m", model, "-n", "1", "--size", "32", "-o", str(out)])
         assert r.exit_code == 1 and r.stderr.startswith("invcodec: error:") and message in r.stderr, (model, r.output)
         assert len(r.stderr.strip().splitlines()) == 1 and not out.exists()
+
+
+# --- unusual and hostile input (issue 14): nothing silently lost, nothing clobbered -------
+
+
+def run_in_process(*args: str):
+    """The command in this process (faster than a subprocess; models stay cached)."""
+    from click.testing import CliRunner
+
+    from invcodec_cli.main import main
+
+    return CliRunner().invoke(main, list(args))
+
+
+def one_error_line(stderr: str, *words: str) -> bool:
+    lines = stderr.strip().splitlines()
+    return (len(lines) == 1 and lines[0].startswith("invcodec: error:") and "Traceback" not in stderr
+            and all(w in lines[0] for w in words))
+
+
+@pytest.mark.parametrize("channels", [1, 2, 3, 4])
+def test_every_lossless_output_format_is_exact_or_refused(tmp_path, channels) -> None:
+    """Every format decompress offers, every channel count: the file reads back with the
+    same mode and samples, or it is refused in one line and not written."""
+    from invcodec_cli.main import LOSSLESS_OUTPUTS
+
+    samples = np.random.default_rng(channels).integers(0, 256, (9, 13, channels), dtype=np.uint8)
+    if channels in (2, 4):
+        samples[0, :, -1] = 0  # fully transparent pixels whose colour must survive (WebP's "exact")
+    mode = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}[channels]
+    Image.fromarray(samples if channels > 1 else samples[..., 0], mode).save(tmp_path / "in.png")
+    assert run_in_process("compress", str(tmp_path / "in.png"), *MODEL).exit_code == 0
+    kept = []
+    for suffix in LOSSLESS_OUTPUTS:
+        out = tmp_path / f"out{suffix}"
+        r = run_in_process("decompress", str(tmp_path / "in.inv"), "-o", str(out))
+        if r.exit_code == 0:
+            with Image.open(out) as back:
+                assert back.mode == mode, suffix
+                assert np.array_equal(np.asarray(back).reshape(samples.shape), samples), suffix
+            kept.append(suffix)
+        else:
+            assert one_error_line(r.stderr, str(out), "use .png") and not out.exists(), (suffix, r.stderr)
+    assert {".png", ".tif", ".tiff"} <= set(kept)
+    assert (".webp" in kept) == (channels >= 3) and (".bmp" in kept) == (channels in (1, 3))
+
+
+def test_colour_key_frames_icc_and_exif_through_the_command_line(tmp_path) -> None:
+    from PIL import ImageCms
+
+    rgb = smooth_image(10, 12, 3)
+    Image.fromarray(rgb).save(tmp_path / "key.png", transparency=tuple(int(v) for v in rgb[2, 3]))
+    r = run_in_process("compress", str(tmp_path / "key.png"), *MODEL)
+    assert r.exit_code == 0, r.output
+    assert run_in_process("decompress", str(tmp_path / "key.inv"), "-o", str(tmp_path / "key-back.png")).exit_code == 0
+    with Image.open(tmp_path / "key-back.png") as back:
+        assert back.mode == "RGBA" and np.array_equal(np.asarray(back), np.asarray(Image.open(tmp_path / "key.png").convert("RGBA")))
+    frames = [Image.fromarray(smooth_image(8, 8, 3, seed=i)) for i in range(4)]
+    frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:])
+    r = run_in_process("compress", str(tmp_path / "anim.gif"), *MODEL)
+    assert r.exit_code == 1 and one_error_line(r.stderr, "anim.gif", "4 frames") and not (tmp_path / "anim.inv").exists()
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    exif = Image.Exif()
+    exif[0x0112] = 8
+    frames[0].save(tmp_path / "meta.png", icc_profile=icc, exif=exif)
+    r = run_in_process("compress", str(tmp_path / "meta.png"), *MODEL)
+    assert r.exit_code == 0 and (tmp_path / "meta.inv").exists()
+    warning = r.stderr.strip().splitlines()
+    assert len(warning) == 1 and warning[0].startswith("invcodec: warning: ") and "meta.png" in warning[0]
+    assert "ICC" in warning[0] and "orientation (8" in warning[0]
+
+
+def test_outputs_are_never_clobbered(tmp_path) -> None:
+    photo = tmp_path / "p.png"
+    Image.fromarray(smooth_image(10, 12, 3)).save(photo)
+    original = photo.read_bytes()
+    assert run_in_process("compress", str(photo), *MODEL).exit_code == 0
+    # the default output of decompress is the source's name: refused, and it says why
+    r = run_in_process("decompress", str(tmp_path / "p.inv"))
+    assert r.exit_code == 1 and one_error_line(r.stderr, "p.png exists", "made from", "-o") and photo.read_bytes() == original
+    # a FIFO (or device) is never turned into a regular file, even with -f
+    os.mkfifo(tmp_path / "fifo.inv")
+    for target in (str(tmp_path / "fifo.inv"), "/dev/null"):
+        r = run_in_process("compress", str(photo), *MODEL, "-o", target, "-f")
+        assert r.exit_code == 1 and one_error_line(r.stderr, target, "not a regular file")
+    assert (tmp_path / "fifo.inv").is_fifo()
+    # two inputs, one output name: refused before anything is written
+    Image.fromarray(smooth_image(10, 12, 3)).save(tmp_path / "x.png")
+    Image.fromarray(smooth_image(10, 12, 3)).save(tmp_path / "x.bmp")
+    r = run_in_process("compress", str(tmp_path / "x.png"), str(tmp_path / "x.bmp"), *MODEL)
+    assert r.exit_code == 1 and one_error_line(r.stderr, "both be written to") and not (tmp_path / "x.inv").exists()
+    # an output that is an input, even with -f
+    r = run_in_process("compress", str(photo), *MODEL, "-o", str(photo), "-f")
+    assert r.exit_code == 1 and "is an input" in r.stderr and photo.read_bytes() == original
+    # -o newdir/ is a folder: never a file named newdir
+    r = run_in_process("compress", str(photo), *MODEL, "-o", f"{tmp_path}/newdir/")
+    assert r.exit_code == 1 and one_error_line(r.stderr, "no such folder") and not (tmp_path / "newdir").exists()
+    # a 250-character name
+    long = tmp_path / ("l" * 246 + ".png")
+    long.write_bytes(original)
+    r = run_in_process("compress", str(long), *MODEL)
+    assert r.exit_code == 0, r.output
+    assert long.with_suffix(".inv").exists()
+
+
+def test_decompress_reads_no_more_than_the_header_says(tmp_path) -> None:
+    """/dev/zero would otherwise be read until memory runs out."""
+    r = invcodec("decompress", "/dev/zero", "-o", str(tmp_path / "z.png"))
+    assert r.returncode == 1 and one_error_line(r.stderr, "/dev/zero", "not an invcodec file")
+    r = invcodec("info", "/dev/zero")
+    assert r.returncode == 1 and one_error_line(r.stderr, "/dev/zero", "not an invcodec file")
+
+
+def test_sample_refuses_a_huge_grid_before_loading_anything(tmp_path) -> None:
+    r = run_in_process("sample", "-n", "1024", "--size", "1024", "-o", str(tmp_path / "s.png"))
+    assert r.exit_code == 1 and one_error_line(r.stderr, "1074 MP", "at most 67 MP") and not (tmp_path / "s.png").exists()
+
+
+def test_memory_error_and_bad_model_files_are_one_line(tmp_path, monkeypatch) -> None:
+    import invcodec.codec
+
+    photo = tmp_path / "p.png"
+    Image.fromarray(smooth_image(10, 12, 3)).save(photo)
+
+    def no_memory(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(invcodec.codec, "compress_samples", no_memory)
+    r = run_in_process("compress", str(photo), *MODEL)
+    assert r.exit_code == 1 and one_error_line(r.stderr, "p.png", "out of memory") and not (tmp_path / "p.inv").exists()
+    monkeypatch.undo()
+    bad_json = tmp_path / "bad.safetensors"
+    from safetensors.numpy import save_file
+
+    from invcodec.runtime.model_file import FILE_FORMAT
+
+    save_file({"x": np.zeros(2, np.float32)}, str(bad_json), metadata={"format": FILE_FORMAT, "config": "{not json"})
+    for model in (str(bad_json), str(photo)):
+        r = run_in_process("compress", str(photo), "-m", model, "-o", str(tmp_path / "y.inv"))
+        assert r.exit_code == 1 and one_error_line(r.stderr, model) and not (tmp_path / "y.inv").exists(), r.stderr
+
+
+def test_ctrl_c_exits_130_without_traceback_or_partial_file(tmp_path, monkeypatch) -> None:
+    import invcodec.codec
+
+    photo = tmp_path / "p.png"
+    Image.fromarray(smooth_image(10, 12, 3)).save(photo)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(invcodec.codec, "compress_samples", interrupted)
+    r = run_in_process("compress", str(photo), *MODEL)
+    assert r.exit_code == 130 and "Traceback" not in r.output and "Aborted" not in r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.png"]
+
+
+def test_errors_name_their_file_and_batches_report_as_they_go(tmp_path) -> None:
+    (tmp_path / "bad.inv").write_bytes(b"\x89INV\r\n\x1a\n" + b"\0" * 8)
+    r = run_in_process("decompress", str(tmp_path / "bad.inv"), "-o", str(tmp_path / "bad.png"))
+    assert r.exit_code == 1 and one_error_line(r.stderr, "bad.inv", "truncated")
+    r = run_in_process("info", str(tmp_path / "bad.inv"))
+    assert r.exit_code == 1 and one_error_line(r.stderr, "bad.inv", "truncated")
+
+
+def test_binary_output_to_a_terminal_is_refused(photo, tmp_path) -> None:
+    import pty
+
+    leader, follower = pty.openpty()
+    try:
+        r = subprocess.run([sys.executable, "-m", "invcodec_cli.main", "compress", str(photo), *MODEL, "-o", "-"],
+                           stdout=follower, stderr=subprocess.PIPE, text=True)
+    finally:
+        os.close(follower)
+        os.close(leader)
+    assert r.returncode == 1 and one_error_line(r.stderr, "terminal")
+
+
+def test_status_lines_go_to_stderr_and_a_broken_pipe_is_quiet(photo, tmp_path) -> None:
+    r = subprocess.run([sys.executable, "-m", "invcodec_cli.main", "compress", str(photo), *MODEL, "-o", "-"],
+                       capture_output=True)
+    assert r.returncode == 0 and r.stdout.startswith(b"\x89INV") and b"-> -:" in r.stderr and b"bits" not in r.stdout
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before anything is written, like `| head -c 0`
+    try:
+        r = subprocess.run([sys.executable, "-m", "invcodec_cli.main", "compress", str(photo), *MODEL, "-o", "-"],
+                           stdout=write_end, stderr=subprocess.PIPE, text=True)
+    finally:
+        os.close(write_end)
+    assert r.returncode == 141 and r.stderr == "", r.stderr
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_parallel_workers_quietly(tmp_path) -> None:
+    """A real SIGINT to the process group during `-j 2`: exit 130, nothing on stderr, no
+    temporary or partial file, no worker left running."""
+    import signal
+    import time
+
+    for i in range(4):
+        Image.fromarray(np.random.default_rng(i).integers(0, 256, (400, 400, 3), dtype=np.uint8)).save(tmp_path / f"n{i}.png")
+    p = subprocess.Popen([sys.executable, "-m", "invcodec_cli.main", "compress", str(tmp_path), *MODEL, "-j", "2"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    time.sleep(2.5)
+    os.killpg(p.pid, signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 130 and err == "", err
+    for path in tmp_path.iterdir():  # only the inputs, and whole outputs of files that finished
+        assert path.suffix in (".png", ".inv") and not path.name.startswith(".")
+    with pytest.raises(ProcessLookupError):
+        os.killpg(p.pid, 0)  # the group (the workers) is gone

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import struct
+import zlib
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -166,3 +169,81 @@ def test_geometry_is_validated_before_coding(photo) -> None:
         compress_samples(smooth_image(8, 8), photo, tile_size=17)
     with pytest.raises(InvalidFileError, match="channel"):
         compress_samples(np.zeros((4, 4, 5), np.uint8), photo)
+
+
+@pytest.mark.parametrize("quality", [50.5, "50", True, 0, 101, -3])
+def test_a_quality_that_is_not_a_whole_number_in_range_is_a_clear_value_error(quality) -> None:
+    image = Image.fromarray(smooth_image(8, 8))
+    with pytest.raises(ValueError, match=r"quality must be a whole number in 1\.\.100"):
+        invcodec.compress(image, quality=quality)  # no model is loaded before the check
+
+
+def test_the_api_takes_numpy_arrays_and_paths(photo, tmp_path) -> None:
+    rgb, grey = smooth_image(12, 10, 3), smooth_image(12, 10, 1)[..., 0]
+    assert np.array_equal(np.asarray(invcodec.decompress(invcodec.compress(rgb, photo))), rgb)
+    back = invcodec.decompress(invcodec.compress(grey, photo))
+    assert back.mode == "L" and np.array_equal(np.asarray(back), grey)
+    Image.fromarray(rgb).save(tmp_path / "x.png")
+    data = invcodec.compress(tmp_path / "x.png", photo)
+    (tmp_path / "x.inv").write_bytes(data)
+    for source in (str(tmp_path / "x.png"), tmp_path / "x.png"):
+        assert invcodec.compress(source, photo) == data
+    assert np.array_equal(np.asarray(invcodec.decompress(tmp_path / "x.inv")), rgb)  # decompress takes a path too
+    with pytest.raises(invcodec.UnsupportedImageError, match="uint8"):
+        invcodec.compress(rgb.astype(np.float32), photo)
+    with pytest.raises(TypeError, match="PIL image, a uint8 numpy array or a file path"):
+        invcodec.compress([[1, 2], [3, 4]], photo)
+    with pytest.raises(TypeError, match="bytes of a .inv file"):
+        invcodec.decompress(12)
+
+
+def test_the_api_warns_about_what_it_does_not_keep(photo, tmp_path) -> None:
+    from PIL import ImageCms
+
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    Image.fromarray(smooth_image(8, 8)).save(tmp_path / "icc.png", icc_profile=icc)
+    with pytest.warns(UserWarning, match="ICC"):
+        invcodec.compress(tmp_path / "icc.png", photo)
+
+
+def test_container_read_takes_no_more_than_the_header_declares(photo) -> None:
+    import io
+
+    data, _ = compress_samples(smooth_image(20, 24, 3), photo)
+
+    class Endless(io.RawIOBase):
+        """The file's bytes, then zeros forever (counts what was read)."""
+
+        def __init__(self, prefix: bytes) -> None:
+            self.prefix, self.read_bytes = prefix, 0
+
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer) -> int:
+            n = len(buffer)
+            chunk = (self.prefix[self.read_bytes : self.read_bytes + n]).ljust(n, b"\0")
+            buffer[:n] = chunk
+            self.read_bytes += n
+            return n
+
+    assert container.read(io.BytesIO(data)) == data
+    endless = Endless(data)
+    with pytest.raises(InvalidFileError, match="padded"):
+        container.read(endless)
+    assert endless.read_bytes <= len(data) + 1
+    zeros = Endless(b"")
+    with pytest.raises(InvalidFileError, match="bad magic"):
+        container.read(zeros)
+    assert zeros.read_bytes <= container._FIXED.size
+    with pytest.raises(InvalidFileError, match="truncated"):
+        container.read(io.BytesIO(data[:-1]))
+    # a valid header whose stream table declares more than the raw pixels: refused before reading
+    header, table, offset = container.unpack_header(data)
+    kind, _ = table[0]
+    huge = container.pack(header, [container.Stream(kind, b"")])[: offset - 4 - 5]
+    head = huge + struct.pack("<BI", kind, 1 << 31)
+    head += struct.pack("<I", zlib.crc32(head))
+    with pytest.raises(InvalidFileError, match="more than the raw pixels"):
+        container.read(Endless(head))
+

@@ -121,3 +121,16 @@ def test_lossless_header_cannot_carry_a_quantizer() -> None:
                     quantizer=container.Quantizer(50, 0, (0,) * 12))
     with pytest.raises(ValueError):
         container.pack(header, [Stream(StreamKind.RAW, b"\0" * 48)])
+
+
+def test_read_stops_where_the_header_says_the_file_ends() -> None:
+    import io
+
+    data = _sample()
+    assert container.read(io.BytesIO(data)) == data
+    for bad, message in ((data[:-1], "truncated"), (data + b"\0", "padded"), (data[:10], "truncated header"),
+                         (b"\0" * 100, "bad magic"), (b"", "bad magic")):
+        with pytest.raises(InvalidFileError, match=message):
+            container.read(io.BytesIO(bad))
+    header, _, _ = container.unpack_header(data + b"trailing", whole_file=False)  # header alone: length not checked
+    assert header.width == 40

@@ -59,3 +59,47 @@ def test_image_open_names_a_model_that_is_not_installed(tmp_path) -> None:
         assert im.size == (32, 32)  # the header alone opens
         with pytest.raises(invcodec.InvalidFileError, match=model.model_id.hex()):
             im.load()
+
+
+def test_format_description_says_lossless_only_for_lossless_files(tmp_path, photo_v1) -> None:
+    rgb = Image.fromarray(smooth_image(24, 40, 3))
+    (tmp_path / "a.inv").write_bytes(invcodec.compress(rgb, photo_v1))
+    (tmp_path / "b.inv").write_bytes(invcodec.compress(rgb, get_model("photo-lossy-v1"), quality=30))
+    with Image.open(tmp_path / "a.inv") as im:
+        assert im.format_description == "invcodec image (lossless)"
+    with Image.open(tmp_path / "b.inv") as im:
+        assert im.format_description == "invcodec image (lossy, quality 30)"
+
+
+def test_verify_checks_the_pixel_crc(tmp_path, photo_v1) -> None:
+    """A payload byte changed so that the header stays valid: only decoding can tell."""
+    from invcodec import container
+
+    samples = smooth_image(20, 30, 3)
+    samples[0, 0] = (255, 0, 0)  # noise in the corner keeps it from being constant
+    data = bytearray(invcodec.compress(Image.fromarray(samples), photo_v1))
+    with Image.open(_write(tmp_path / "good.inv", bytes(data))) as im:
+        im.verify()
+    header, table, offset = container.unpack_header(bytes(data))
+    assert table[0][0] == container.StreamKind.RAW or table[0][1] > 4
+    data[offset + table[0][1] // 2] ^= 0x01
+    with Image.open(_write(tmp_path / "bad.inv", bytes(data))) as im:
+        with pytest.raises(invcodec.InvalidFileError):
+            im.verify()
+
+
+def _write(path, data: bytes):
+    path.write_bytes(data)
+    return path
+
+
+def test_image_save_writes_inv(tmp_path, photo_v1) -> None:
+    samples = smooth_image(20, 30, 4)
+    Image.fromarray(samples, "RGBA").save(tmp_path / "x.inv", model="photo-v1")
+    with Image.open(tmp_path / "x.inv") as im:
+        assert im.format == "INV" and np.array_equal(np.asarray(im), samples)
+    Image.fromarray(samples[..., :3]).save(tmp_path / "y.inv", model="photo-lossy-v1", quality=50)
+    with Image.open(tmp_path / "y.inv") as im:
+        assert im.format_description.startswith("invcodec image (lossy")
+    with pytest.raises(ValueError, match="quality"):
+        Image.fromarray(samples[..., :3]).save(tmp_path / "z.inv", model="photo-lossy-v1", quality=500)

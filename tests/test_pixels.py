@@ -55,3 +55,58 @@ def test_modes_round_trip_through_samples() -> None:
         samples = pixels.to_samples(image)
         assert samples.shape == (3, 5, channels)
         assert pixels.from_samples(samples).mode == mode
+
+
+def test_a_transparency_colour_key_becomes_an_exact_alpha_channel(tmp_path) -> None:
+    rgb = np.arange(2 * 3 * 3, dtype=np.uint8).reshape(2, 3, 3) * 10
+    Image.fromarray(rgb).save(tmp_path / "key.png", transparency=tuple(int(v) for v in rgb[1, 2]))
+    samples = pixels.to_samples(pixels.open_image(str(tmp_path / "key.png")))
+    assert samples.shape == (2, 3, 4) and np.array_equal(samples[..., :3], rgb)
+    expected_alpha = np.full((2, 3), 255, np.uint8)
+    expected_alpha[1, 2] = 0
+    assert np.array_equal(samples[..., 3], expected_alpha)
+    grey = np.array([[1, 2], [3, 4]], np.uint8)
+    Image.fromarray(grey, "L").save(tmp_path / "gkey.png", transparency=3)
+    samples = pixels.to_samples(pixels.open_image(str(tmp_path / "gkey.png")))
+    assert np.array_equal(samples, np.stack([grey, [[255, 255], [0, 255]]], axis=2).astype(np.uint8))
+
+
+@pytest.mark.parametrize("name, options", [("a.gif", {}), ("a.png", {}), ("a.tif", {}), ("a.webp", {"lossless": True})])
+def test_several_frames_are_refused_with_their_count(tmp_path, name, options) -> None:
+    rng = np.random.default_rng(0)
+    frames = [Image.fromarray(rng.integers(0, 256, (8, 8, 3), dtype=np.uint8)) for _ in range(3)]
+    frames[0].save(tmp_path / name, save_all=True, append_images=frames[1:], **options)
+    with pytest.raises(UnsupportedImageError, match="has 3 frames"):
+        pixels.open_image(str(tmp_path / name))
+    frames[0].save(tmp_path / f"one{name}", **options)  # one frame is fine
+    assert pixels.open_image(str(tmp_path / f"one{name}")).size == (8, 8)
+
+
+def test_icc_profile_and_exif_orientation_are_named_as_not_kept(tmp_path) -> None:
+    from PIL import ImageCms
+
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    image = Image.new("RGB", (4, 4))
+    image.save(tmp_path / "both.png", icc_profile=icc, exif=exif)
+    image.save(tmp_path / "plain.png")
+    lost = pixels.not_kept(pixels.open_image(str(tmp_path / "both.png")))
+    assert len(lost) == 2 and "ICC" in lost[0] and "orientation (6" in lost[1]
+    assert pixels.not_kept(pixels.open_image(str(tmp_path / "plain.png"))) == []
+
+
+def test_any_error_pillow_raises_on_a_hostile_file_is_one_unsupported_image_error(tmp_path, monkeypatch) -> None:
+    """Pillow's plugins raise more than OSError on crafted files (EOFError, struct.error,
+    IndexError ...): each must be one line, not a traceback."""
+    import struct
+
+    Image.new("RGB", (4, 4)).save(tmp_path / "x.png")
+    for error in (EOFError("no more data"), struct.error("unpack requires 4 bytes"), IndexError("tuple index")):
+        def broken(self, error=error):
+            raise error
+
+        monkeypatch.setattr(Image.Image, "load", broken)
+        monkeypatch.setattr("PIL.ImageFile.ImageFile.load", broken)
+        with pytest.raises(UnsupportedImageError, match="cannot read .*x.png as an image"):
+            pixels.open_image(str(tmp_path / "x.png"))

@@ -1,0 +1,60 @@
+"""cli/output.py: outputs are written whole or not at all, and only over regular files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from invcodec_cli.output import NotRegularFileError, OutputExistsError, check_replaceable, write_atomic
+
+
+def test_writes_and_refuses_to_overwrite_without_force(tmp_path) -> None:
+    out = tmp_path / "a.inv"
+    write_atomic(out, b"one", force=False)
+    with pytest.raises(OutputExistsError, match="exists"):
+        write_atomic(out, b"two", force=False)
+    assert out.read_bytes() == b"one"
+    write_atomic(out, b"two", force=True)
+    assert out.read_bytes() == b"two" and sorted(os.listdir(tmp_path)) == ["a.inv"]
+
+
+def test_fifo_device_and_folder_are_never_replaced_even_with_force(tmp_path) -> None:
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    for path, kind in ((fifo, "a FIFO"), (Path("/dev/null"), "a device"), (folder, "a folder")):
+        for force in (False, True):
+            with pytest.raises(NotRegularFileError, match=f"is {kind}, not a regular file"):
+                write_atomic(path, b"data", force=force)
+    assert Path(fifo).is_fifo() and folder.is_dir() and Path("/dev/null").is_char_device()
+    assert sorted(os.listdir(tmp_path)) == ["fifo", "folder"]  # no temporary file left behind
+
+
+def test_a_link_to_a_fifo_is_refused_and_a_regular_file_is_replaced(tmp_path) -> None:
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path / "link").symlink_to(tmp_path / "fifo")
+    with pytest.raises(NotRegularFileError):
+        check_replaceable(tmp_path / "link", force=True)
+    (tmp_path / "file").write_bytes(b"x")
+    check_replaceable(tmp_path / "file", force=True)  # no error
+    check_replaceable(tmp_path / "new", force=False)
+
+
+def test_a_name_near_the_length_limit_works(tmp_path) -> None:
+    """The temporary file's name must not be longer than the output's (255 bytes at most)."""
+    out = tmp_path / ("n" * 246 + ".inv")  # 250 characters
+    write_atomic(out, b"data", force=False)
+    assert out.read_bytes() == b"data" and os.listdir(tmp_path) == [out.name]
+
+
+def test_an_interrupted_write_leaves_nothing(tmp_path, monkeypatch) -> None:
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "chmod", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_atomic(tmp_path / "a.inv", b"data", force=False)
+    assert os.listdir(tmp_path) == []
