@@ -29,8 +29,23 @@ def _bpd_table(results: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _hostile_table(report: dict) -> str:
+    c = report["counts"]
+    lines = [f"Hostile-input suite, {c['cases']} cases (git {report['git']}, slowest case {report['seconds']['slowest_case']:.1f} s, "
+             f"peak memory of any command {report['peak_rss_mb_any_command']:.0f} MB)", "",
+             "| kind | cases | exact | refused (one line) | defects |", "|---|---:|---:|---:|---:|"]
+    for kind, n in sorted(report["by_kind"].items()):
+        defects = sum(v for k, v in n.items() if k not in ("exact", "refused"))
+        lines.append(f"| {kind} | {sum(n.values())} | {n.get('exact', 0)} | {n.get('refused', 0)} | {defects} |")
+    lines += ["", "Defects: " + ", ".join(f"{k.replace('_', ' ')} {c[k]}" for k in
+                                          ("traceback", "hang", "silent_loss", "clobbered", "partial", "unclear_error"))]
+    return "\n".join(lines) + "\n"
+
+
 def blocks(results: Path) -> dict[str, str]:
     out = {"bpd": _bpd_table(results)}
+    if (results / "hostile.json").exists():
+        out["hostile"] = _hostile_table(json.loads((results / "hostile.json").read_text()))
     for name, folder, render in (("lossless", "kodak-lossless", lossless.markdown), ("rd", "kodak-rd", rd.markdown)):
         path = results / folder / "results.json"
         if path.exists():

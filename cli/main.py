@@ -261,6 +261,13 @@ def _threads_per_file(threads: int | None, workers: int) -> int | None:
     return threads if threads is not None else (1 if workers > 1 else None)
 
 
+def _to_stdout(output: str | None, stdout: bool) -> str | None:
+    """-c is -o - (gzip's spelling); both at once is a contradiction, not a preference."""
+    if stdout and output not in (None, "-"):
+        raise CodecError(f"-c writes to stdout and -o to {output}: give one of them")
+    return "-" if stdout else output
+
+
 def _jobs(inputs: tuple[Path, ...], output: str | None, suffix: str, folder_suffixes: set[str]) -> list[tuple[Path, Path]]:
     """(input, output) of every file; refused before anything is written when two inputs
     would share an output or an output is an input."""
@@ -314,6 +321,7 @@ def main() -> None:
 _inputs = click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path, allow_dash=True))
 _output = click.option("-o", "--output", type=click.Path(allow_dash=True),
                        help="Output file ('-' for stdout), or an existing folder when there are several inputs.")
+_stdout = click.option("-c", "--stdout", is_flag=True, help="Write to stdout (the same as -o -).")
 _force = click.option("-f", "--force", is_flag=True, help="Overwrite outputs that exist.")
 _workers = click.option("-j", "--jobs", "workers", type=click.IntRange(1, 64), default=1, show_default=True,
                         help="Files processed in parallel (worker processes).")
@@ -324,6 +332,7 @@ _threads = click.option("-t", "--threads", type=click.IntRange(1, 64), default=N
 @main.command()
 @_inputs
 @_output
+@_stdout
 @click.option("-q", "--quality", type=click.IntRange(1, 100), default=None,
               help="Lossy, 1 (smallest) .. 100 (finest); without it the file is lossless.")
 @click.option("-m", "--model", default=None,
@@ -331,8 +340,8 @@ _threads = click.option("-t", "--threads", type=click.IntRange(1, 64), default=N
 @_force
 @_workers
 @_threads
-def compress(inputs: tuple[Path, ...], output: str | None, quality: int | None, model: str | None, force: bool, workers: int,
-             threads: int | None) -> None:
+def compress(inputs: tuple[Path, ...], output: str | None, stdout: bool, quality: int | None, model: str | None,
+             force: bool, workers: int, threads: int | None) -> None:
     """Compress 8-bit images (grey, RGB, with or without alpha) to .inv: losslessly,
     or lossy with -q (alpha stays exact).
 
@@ -342,22 +351,24 @@ def compress(inputs: tuple[Path, ...], output: str | None, quality: int | None, 
     job = functools.partial(compress_one, quality=quality, threads=_threads_per_file(threads, workers))
     from invcodec.pixels import IMAGE_SUFFIXES
 
-    _run_batch(job, _jobs(inputs, output, ".inv", IMAGE_SUFFIXES), model, force, workers)
+    _run_batch(job, _jobs(inputs, _to_stdout(output, stdout), ".inv", IMAGE_SUFFIXES), model, force, workers)
 
 
 @main.command()
 @_inputs
 @_output
+@_stdout
 @click.option("-m", "--model", default=None, help="Model file, if the .inv was written with one that is not shipped.")
 @_force
 @_workers
 @_threads
-def decompress(inputs: tuple[Path, ...], output: str | None, model: str | None, force: bool, workers: int,
+def decompress(inputs: tuple[Path, ...], output: str | None, stdout: bool, model: str | None, force: bool, workers: int,
                threads: int | None) -> None:
     """Decode .inv files (lossless or lossy: the file says which) to lossless images
     (PNG, or BMP/TIFF/WebP by -o's extension).
 
     INPUTS are .inv files, folders (every .inv in them) or '-' for stdin."""
+    output = _to_stdout(output, stdout)
     job = functools.partial(decompress_one, threads=_threads_per_file(threads, workers), default_output=output is None)
     _run_batch(job, _jobs(inputs, output, ".png", {".inv"}), model, force, workers)
 
@@ -528,7 +539,7 @@ def train(args: tuple[str, ...]) -> None:
 
 BENCHMARKS = {  # command name -> module of invcodec_benchmarks
     "big-image": "big_image", "bpd": "bpd", "cli-roundtrip": "cli_roundtrip", "conv-speed": "conv_speed",
-    "fuzz": "fuzz", "lossless": "lossless", "lossy-tuning": "lossy_tuning", "rd": "rd", "startup": "import_time",
+    "fuzz": "fuzz", "hostile": "hostile", "lossless": "lossless", "lossy-tuning": "lossy_tuning", "rd": "rd", "startup": "import_time",
 }
 
 
@@ -545,6 +556,7 @@ def bench(name: str, args: tuple[str, ...]) -> None:
     lossy-tuning   dead zone / reconstruction offset of the lossy encoder
     bpd            bits per dim: model NLL vs real stream and file bits
     fuzz           mutation fuzzing of the decoder
+    hostile        unusual and hostile inputs through the command line, each judged
     big-image      peak memory and time on a 25 MP photo
     cli-roundtrip  bit-exact round trip of a folder through the invcodec command
     conv-speed     the runtime's exact convolution vs torch's, one thread (GMAC/s)

@@ -190,3 +190,63 @@ def test_cli_roundtrip_benchmark(tmp_path, monkeypatch, capsys) -> None:
     Image.fromarray(smooth_image(20, 28, 3)).save(tmp_path / "a.png")
     assert cli_roundtrip.main([str(tmp_path), "--model", "photo-v1", "--threads", "1"]) == 0
     assert "1/1 images round-tripped bit-exact" in capsys.readouterr().out
+
+
+def test_hostile_suite_has_every_kind_and_over_a_thousand_cases() -> None:
+    from invcodec_benchmarks.hostile_inputs import all_cases
+
+    cases = all_cases()
+    assert len(cases) >= 1000 and len({c.name for c in cases}) == len(cases)
+    assert {c.kind for c in cases} == {"mode", "png-depth", "colour-key", "icc", "exif", "frames", "huge", "truncated",
+                                       "mutated", "garbage", "clobber"}
+
+
+_FAKE_CLI = '''
+import shutil, sys
+from pathlib import Path
+args = [a for a in sys.argv[1:] if a not in ("-t", "1", "-f")]
+behaviour = Path("{behaviour}").read_text()
+if behaviour == "traceback":
+    print("Traceback (most recent call last):\\n  boom", file=sys.stderr); sys.exit(1)
+if args[0] == "compress":
+    if behaviour == "clobber":
+        for p in Path(".").iterdir():
+            if p.is_file(): p.write_bytes(b"x")
+    if behaviour == "partial":
+        Path("out.inv").write_bytes(b"half"); print("invcodec: error: in.png: failed", file=sys.stderr); sys.exit(1)
+    shutil.copy(args[1], args[args.index("-o") + 1] if "-o" in args else Path(args[1]).with_suffix(".inv"))
+else:  # decompress: a black image of the input's size ("silent loss")
+    from PIL import Image
+    Image.new("RGB", Image.open(args[1]).size).save(args[args.index("-o") + 1], "PNG")
+'''
+
+
+@pytest.mark.parametrize("behaviour, verdict", [("silent", "silent_loss"), ("traceback", "traceback"),
+                                                ("clobber", "clobbered"), ("partial", "partial")])
+def test_hostile_judge_catches_each_defect(tmp_path, monkeypatch, behaviour, verdict) -> None:
+    # The judge itself must be able to fail: a fake command with each defect is caught.
+    from invcodec_benchmarks import hostile
+    from invcodec_benchmarks.hostile_inputs import Case
+
+    (tmp_path / "behaviour").write_text(behaviour)
+    fake = tmp_path / "fake_cli.py"
+    fake.write_text(_FAKE_CLI.format(behaviour=tmp_path / "behaviour"))
+    monkeypatch.setattr(hostile, "_command", lambda: [sys.executable, str(fake)])
+    buf = __import__("io").BytesIO()
+    Image.fromarray(smooth_image(6, 5, 3)).save(buf, "PNG")
+    files = {"in.png": buf.getvalue()} | ({"keep.txt": b"precious"} if behaviour == "clobber" else {})
+    case = Case("t/" + behaviour, "mode", files, ["in.png", "-o", "out.inv"])
+    result = hostile.judge(case, tmp_path / "cases", timeout=60, memory=4 << 30)
+    assert result["verdict"] == verdict, result
+
+
+@pytest.mark.slow
+def test_hostile_suite_sample_has_no_defects(tmp_path) -> None:
+    from invcodec_benchmarks import hostile
+
+    out = tmp_path / "hostile.json"
+    status = hostile.main(["--cases", "60", "--out", str(out), "--timeout", "60"])
+    report_ = json.loads(out.read_text())
+    counts = report_["counts"]
+    assert status == 0 and counts["cases"] == 60, report_["defects"]
+    assert counts["exact"] > 0 and counts["refused"] > 0 and counts["exact"] + counts["refused"] == 60

@@ -1,0 +1,253 @@
+"""Hostile-input suite for the encoder side: every case (see ``hostile_inputs``) is run
+through the installed command line as a user would, and judged.
+
+    invcodec bench hostile --out results/hostile.json
+
+Each case runs ``invcodec compress`` in a folder of its own (a separate process, one
+thread, a memory limit and a time limit). The verdict:
+
+    exact      compressed, and both decodes (PNG and one of TIFF/BMP/WebP, where that
+               format is not refused) give exactly the pixels Pillow reads from the input
+               (compared as RGBA, so palettes, keys and bilevel count by their colours)
+    refused    exit status 1, one "invcodec: error:" line naming the file (warnings aside),
+               and no file created
+Defects (all must be 0):
+    traceback      a Python traceback, or an exit status other than 0/1
+    hang           the time limit was reached (killed)
+    silent_loss    exit 0 but: other pixels, a multi-frame or more-than-8-bit input kept as
+                   one 8-bit image, a mode with no exact 8-bit form, or an ICC profile / EXIF
+                   orientation dropped without a warning
+    clobbered      a file, FIFO, device, folder or link that existed before was changed
+    partial        a file left behind by a failure (or more than the expected outputs)
+    unclear_error  a refusal that is not one line naming the file
+Time per case and the peak memory of any one command are recorded too."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import resource
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from .hostile_inputs import Case, all_cases
+from .report import emit
+
+DEFECTS = ("traceback", "hang", "silent_loss", "clobbered", "partial", "unclear_error")
+_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONWARNINGS": ""}
+
+
+def _command() -> list[str]:
+    return [sys.executable, "-m", "invcodec_cli.main"]
+
+
+def _snapshot(folder: Path) -> dict[str, tuple]:
+    """Every entry under ``folder`` (not following links): kind and content."""
+    entries = {}
+    for root, dirs, files in os.walk(folder):
+        for name in dirs + files:
+            path = Path(root) / name
+            st = os.lstat(path)
+            rel = str(path.relative_to(folder))
+            if stat.S_ISREG(st.st_mode):
+                entries[rel] = ("file", hashlib.sha256(path.read_bytes()).hexdigest())
+            elif stat.S_ISLNK(st.st_mode):
+                entries[rel] = ("link", os.readlink(path))
+            else:
+                entries[rel] = (stat.S_IFMT(st.st_mode), st.st_rdev)
+    return entries
+
+
+def _limits(memory_bytes: int):
+    def apply() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    return apply
+
+
+def _run(args: list[str], cwd: Path, timeout: float, memory: int) -> dict:
+    start = time.perf_counter()
+    proc = subprocess.Popen(_command() + args, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=os.environ | _ENV, preexec_fn=_limits(memory))
+    try:
+        out, err = proc.communicate(timeout=timeout)
+        hung = False
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        hung = True
+    return {"rc": proc.returncode, "stdout": out.decode(errors="replace"), "stderr": err.decode(errors="replace"),
+            "seconds": time.perf_counter() - start, "hung": hung}
+
+
+def _problem(run: dict, names: list[str]) -> str | None:
+    """The defect in one command's behaviour if it failed, else None."""
+    if run["hung"]:
+        return "hang"
+    if "Traceback (most recent call last)" in run["stderr"] or run["rc"] not in (0, 1):
+        return "traceback"
+    if run["rc"] == 1:
+        lines = [line for line in run["stderr"].splitlines() if line.strip()]
+        errors = [line for line in lines if line.startswith("invcodec: error:")]
+        others = [line for line in lines if not line.startswith(("invcodec: error:", "invcodec: warning:", "invcodec: "))]
+        if len(errors) != 1 or others or not any(n.rstrip("/") in errors[0] for n in names):
+            return "unclear_error"
+    return None
+
+
+def _declared_depth(path: Path, image: Image.Image) -> int:
+    """The bits per sample the file declares (independent of how Pillow maps it)."""
+    if image.format == "PNG":
+        return path.read_bytes()[24]
+    if image.format == "TIFF":
+        bits = image.tag_v2.get(258, (8,))
+        return max(bits) if isinstance(bits, tuple) else int(bits)
+    return 8
+
+
+def reference(path: Path) -> tuple[np.ndarray | None, str | None, list[str]]:
+    """What a faithful encoder keeps of ``path``: (RGBA pixels or None, why it must be
+    refused or None, what it must warn about)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            image = Image.open(path)
+            image.load()
+        except Exception as e:  # noqa: BLE001 - unreadable: must be refused
+            return None, f"unreadable ({type(e).__name__})", []
+        if getattr(image, "n_frames", 1) > 1:
+            return None, f"{image.n_frames} frames", []
+        if image.mode not in ("1", "L", "P", "LA", "PA", "RGB", "RGBA") or _declared_depth(path, image) > 8:
+            return None, f"mode {image.mode}, {_declared_depth(path, image)} bits: no exact 8-bit form", []
+        must_warn = []
+        if image.info.get("icc_profile"):
+            must_warn.append("ICC")
+        try:
+            orientation = image.getexif().get(0x0112)
+        except Exception:  # noqa: BLE001
+            orientation = None
+        if orientation not in (None, 1):
+            must_warn.append("orientation")
+        return np.asarray(image.convert("RGBA")), None, must_warn
+
+
+def _decoded(path: Path) -> np.ndarray:
+    with Image.open(path) as image:
+        return np.asarray(image.convert("RGBA"))
+
+
+def judge(case: Case, root: Path, timeout: float, memory: int) -> dict:
+    folder = root / case.name.replace("/", "_")[:120]
+    folder.mkdir(parents=True)
+    for name, data in case.files.items():
+        (folder / name).write_bytes(data)
+    if case.setup:
+        case.setup(folder)
+    before = _snapshot(folder)
+    run = _run(["compress", "-t", "1", *case.args], folder, timeout, memory)
+    result = {"case": case.name, "kind": case.kind, "seconds": round(run["seconds"], 3), "rc": run["rc"]}
+    after = _snapshot(folder)
+    changed = [k for k in before if after.get(k) != before[k]]
+    created = sorted(set(after) - set(before))
+    expected_outputs = [case.output] if case.output else list(case.outputs)
+    problem = _problem(run, [a for a in case.args if not a.startswith("-")])
+    if changed:
+        problem = "clobbered"
+    elif run["rc"] != 0 and created and problem is None:
+        problem = "partial"
+    elif run["rc"] == 0 and set(created) - set(expected_outputs):
+        problem = "partial"
+    if problem:
+        return result | {"verdict": problem, "detail": (run["stderr"] or run["stdout"])[-400:]}
+    if run["rc"] == 1:
+        return result | {"verdict": "refused", "message": run["stderr"].strip().splitlines()[-1][:300]}
+    return result | _check_accepted(case, folder, run, timeout, memory)
+
+
+def _check_accepted(case: Case, folder: Path, run: dict, timeout: float, memory: int) -> dict:
+    """Exit 0: every input must come back exactly, and what was not kept must be said."""
+    pairs = [(case.args[0], case.output)] if case.output else \
+        [(src, out) for src, out in zip((a for a in case.args if not a.startswith("-") and a != "dir"), case.outputs)]
+    for source, inv in pairs:
+        expected, refuse_reason, must_warn = reference(folder / source)
+        if refuse_reason:
+            return {"verdict": "silent_loss", "detail": f"accepted {source}: {refuse_reason}"}
+        warned = run["stderr"]
+        for what in must_warn:
+            if ("ICC" if what == "ICC" else "orientation") not in warned:
+                return {"verdict": "silent_loss", "detail": f"{what} dropped without a warning"}
+        for suffix in dict.fromkeys((".png", case.decode_to)):
+            out = f"decoded{suffix}"
+            dec = _run(["decompress", inv, "-o", out], folder, timeout, memory)
+            problem = _problem(dec, [inv, out])
+            if problem:
+                return {"verdict": problem, "detail": f"decompress to {suffix}: {dec['stderr'][-300:]}"}
+            if dec["rc"] == 1:
+                if suffix == ".png" or (folder / out).exists():
+                    return {"verdict": "partial" if (folder / out).exists() else "unclear_error",
+                            "detail": f"decompress to {suffix}: {dec['stderr'][-300:]}"}
+                continue  # this format cannot hold the image: refused, which is right
+            got = _decoded(folder / out)
+            if got.shape != expected.shape or not np.array_equal(got, expected):
+                return {"verdict": "silent_loss", "detail": f"decoded {suffix} differs from the input's pixels"}
+            (folder / out).unlink()
+    return {"verdict": "exact"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="invcodec bench hostile", description=__doc__.splitlines()[0])
+    p.add_argument("--cases", type=int, default=None, help="run an even sample of this many cases [default: all]")
+    p.add_argument("--kinds", default=None, help="only these kinds, comma-separated (mode, truncated, clobber, ...)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--workers", type=int, default=2, help="cases in parallel (each command uses one thread)")
+    p.add_argument("--timeout", type=float, default=120.0, help="seconds per command before it counts as a hang")
+    p.add_argument("--memory-gb", type=float, default=4.0, help="address-space limit per command")
+    p.add_argument("--out", type=Path, default=None)
+    args = p.parse_args(argv)
+
+    cases = all_cases(args.seed)
+    if args.kinds:
+        cases = [c for c in cases if c.kind in set(args.kinds.split(","))]
+    if args.cases and args.cases < len(cases):
+        cases = [cases[int(i)] for i in np.linspace(0, len(cases) - 1, args.cases).round()]
+    memory = int(args.memory_gb * (1 << 30))
+    root = Path(tempfile.mkdtemp(prefix="invcodec-hostile-"))
+    start = time.perf_counter()
+    try:
+        with ThreadPoolExecutor(args.workers) as pool:
+            results = list(pool.map(lambda c: judge(c, root, args.timeout, memory), cases))
+    finally:
+        for folder in root.glob("*/ro"):
+            os.chmod(folder, 0o755)
+        shutil.rmtree(root, ignore_errors=True)
+    counts = {v: sum(r["verdict"] == v for r in results) for v in ("exact", "refused", *DEFECTS)}
+    kinds = sorted({r["kind"] for r in results})
+    by_kind = {k: {v: n for v in ("exact", "refused", *DEFECTS)
+                   if (n := sum(r["kind"] == k and r["verdict"] == v for r in results))} for k in kinds}
+    child = resource.getrusage(resource.RUSAGE_CHILDREN)
+    emit("hostile", {
+        "settings": {"seed": args.seed, "timeout_s": args.timeout, "memory_limit_gb": args.memory_gb,
+                     "workers": args.workers, "kinds": args.kinds, "sampled": args.cases},
+        "counts": {"cases": len(results), **counts},
+        "by_kind": by_kind,
+        "seconds": {"total": round(time.perf_counter() - start, 1),
+                    "slowest_case": max((r["seconds"] for r in results), default=0)},
+        "peak_rss_mb_any_command": round(child.ru_maxrss / 1024, 1),
+        "defects": [r for r in results if r["verdict"] in DEFECTS],
+        "refusals": {r["case"]: r["message"] for r in results if r["verdict"] == "refused"},
+    }, args.out, coding_threads=1)
+    return 1 if any(counts[d] for d in DEFECTS) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
