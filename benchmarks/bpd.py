@@ -39,7 +39,7 @@ def measure(model_name: str | None, images: list[np.ndarray]) -> dict:
     try:
         nll_bits = file_bits = stream_bits = dims = 0.0
         for image in tqdm(images, unit="image"):
-            nll_bits += bits_per_dim(net, image) * image.size  # padded images: see bits_per_dim
+            nll_bits += bits_per_dim(net, image) * image.size
             data = compress_samples(image, coding, threads=1)[0]
             payload_start = container.unpack_header(data)[2]
             file_bits += 8 * len(data)

@@ -144,16 +144,22 @@ def pack(header: Header, streams: list[Stream]) -> bytes:
     return head + _CRC.pack(zlib.crc32(head)) + b"".join(s.payload for s in streams)
 
 
-def unpack_header(data: bytes, whole_file: bool = True) -> tuple[Header, list[tuple[StreamKind, int]], int]:
-    """Parse and validate the header: (header, [(kind, length)], offset of the first payload).
-    ``whole_file``: ``data`` is the whole file, so its length must match the stream table."""
+def _fixed_fields(data: bytes) -> tuple:
+    """The fixed header's fields, after the magic, its length and the version are checked."""
     if len(data) < len(MAGIC) or data[: len(MAGIC)] != MAGIC:
         raise InvalidFileError("not an invcodec file (bad magic)")
     if len(data) < _FIXED.size:
         raise InvalidFileError("truncated header")
-    (_, version, mode, channels, bit_depth, width, height, tile, model_id, crc, n_streams) = _FIXED.unpack_from(data)
-    if version != FORMAT_VERSION:
-        raise InvalidFileError(f"unsupported format version {version} (this invcodec reads version {FORMAT_VERSION})")
+    fields = _FIXED.unpack_from(data)
+    if fields[1] != FORMAT_VERSION:
+        raise InvalidFileError(f"unsupported format version {fields[1]} (this invcodec reads version {FORMAT_VERSION})")
+    return fields
+
+
+def unpack_header(data: bytes, whole_file: bool = True) -> tuple[Header, list[tuple[StreamKind, int]], int]:
+    """Parse and validate the header: (header, [(kind, length)], offset of the first payload).
+    ``whole_file``: ``data`` is the whole file, so its length must match the stream table."""
+    (_, version, mode, channels, bit_depth, width, height, tile, model_id, crc, n_streams) = _fixed_fields(data)
     if mode not in Mode.__members__.values():
         raise InvalidFileError(f"unknown mode {mode}")
     quant, table_start = _unpack_quantizer(data, _FIXED.size) if mode == Mode.LOSSY else (None, _FIXED.size)
@@ -200,13 +206,7 @@ def read(fp: BinaryIO) -> bytes:
     exceed the image's raw size (the encoder never writes more: it stores raw bytes
     instead), so a file of any origin costs at most that much memory."""
     data = _read_exactly(fp, _FIXED.size)
-    if data[: len(MAGIC)] != MAGIC[: len(data)] or len(data) < len(MAGIC):
-        raise InvalidFileError("not an invcodec file (bad magic)")
-    if len(data) < _FIXED.size:
-        raise InvalidFileError("truncated header")
-    (_, version, mode, channels, _, width, height, tile, _, _, n_streams) = _FIXED.unpack(data)
-    if version != FORMAT_VERSION:
-        raise InvalidFileError(f"unsupported format version {version} (this invcodec reads version {FORMAT_VERSION})")
+    (_, version, mode, channels, _, width, height, tile, _, _, n_streams) = _fixed_fields(data)
     validate_geometry(width, height, channels, tile)
     shape = Header(width, height, channels, tile, b"", 0)
     if n_streams != shape.tile_count * shape.streams_per_tile:

@@ -163,6 +163,18 @@ def test_stdin_to_stdout(photo) -> None:
     assert np.array_equal(np.asarray(Image.open(io.BytesIO(decoded))), np.asarray(Image.open(photo)))
 
 
+def test_c_writes_to_stdout_like_o_dash(photo, tmp_path) -> None:
+    encoded = subprocess.run([sys.executable, "-m", "invcodec_cli.main", "compress", "-c", str(photo), *MODEL],
+                             capture_output=True, check=True).stdout
+    decoded = subprocess.run([sys.executable, "-m", "invcodec_cli.main", "decompress", "-c", "-"], input=encoded,
+                             capture_output=True, check=True).stdout
+    import io
+
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(decoded))), np.asarray(Image.open(photo)))
+    r = invcodec("compress", "-c", "-o", str(tmp_path / "x.inv"), str(photo), *MODEL)
+    assert r.returncode == 1 and one_error_line(r.stderr, "give one of them") and not (tmp_path / "x.inv").exists()
+
+
 def test_several_inputs_need_a_folder_for_o(photo, tmp_path) -> None:
     r = invcodec("compress", str(photo), str(photo), *MODEL, "-o", str(tmp_path / "x.inv"))
     assert r.returncode != 0 and "existing folder" in r.stderr
@@ -423,17 +435,22 @@ def test_sample_refuses_a_huge_grid_before_loading_anything(tmp_path) -> None:
     assert r.exit_code == 1 and one_error_line(r.stderr, "1074 MP", "at most 67 MP") and not (tmp_path / "s.png").exists()
 
 
-def test_memory_error_and_bad_model_files_are_one_line(tmp_path, monkeypatch) -> None:
+def _compress_raising(tmp_path, monkeypatch, exc: type[BaseException]):
+    """``invcodec compress p.png`` while the codec raises ``exc``: (result, p.png)."""
     import invcodec.codec
 
     photo = tmp_path / "p.png"
     Image.fromarray(smooth_image(10, 12, 3)).save(photo)
 
-    def no_memory(*args, **kwargs):
-        raise MemoryError
+    def failing(*args, **kwargs):
+        raise exc
 
-    monkeypatch.setattr(invcodec.codec, "compress_samples", no_memory)
-    r = run_in_process("compress", str(photo), *MODEL)
+    monkeypatch.setattr(invcodec.codec, "compress_samples", failing)
+    return run_in_process("compress", str(photo), *MODEL), photo
+
+
+def test_memory_error_and_bad_model_files_are_one_line(tmp_path, monkeypatch) -> None:
+    r, photo = _compress_raising(tmp_path, monkeypatch, MemoryError)
     assert r.exit_code == 1 and one_error_line(r.stderr, "p.png", "out of memory") and not (tmp_path / "p.inv").exists()
     monkeypatch.undo()
     bad_json = tmp_path / "bad.safetensors"
@@ -448,16 +465,7 @@ def test_memory_error_and_bad_model_files_are_one_line(tmp_path, monkeypatch) ->
 
 
 def test_ctrl_c_exits_130_without_traceback_or_partial_file(tmp_path, monkeypatch) -> None:
-    import invcodec.codec
-
-    photo = tmp_path / "p.png"
-    Image.fromarray(smooth_image(10, 12, 3)).save(photo)
-
-    def interrupted(*args, **kwargs):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(invcodec.codec, "compress_samples", interrupted)
-    r = run_in_process("compress", str(photo), *MODEL)
+    r, _ = _compress_raising(tmp_path, monkeypatch, KeyboardInterrupt)
     assert r.exit_code == 130 and "Traceback" not in r.output and "Aborted" not in r.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p.png"]
 

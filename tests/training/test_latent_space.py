@@ -56,12 +56,28 @@ def test_bits_per_dim_ranks_noise_above_smooth(photo) -> None:
     smooth = latent_space.bits_per_dim(photo, smooth_image(16, 16, 3))
     noise = latent_space.bits_per_dim(photo, np.random.default_rng(0).integers(0, 256, (16, 16, 3), dtype=np.uint8))
     assert 0 < smooth < 6 < noise
-    # odd sizes are padded to the block size, and the score is per sub-pixel of the padded image
+    # odd sizes are padded to the block size; the score is the padded image's bits per sub-pixel of the image
     x = smooth_image(15, 13, 3, seed=4)
-    padded = np.pad(x, ((0, 1), (0, 3), (0, 0)), mode="edge")
+    assert latent_space.bits_per_dim(photo, x) == pytest.approx(_bits(photo, x) / x.size, rel=1e-12)
+
+
+def _bits(model, image: np.ndarray) -> float:
+    h, w = image.shape[:2]
+    padded = np.pad(image, ((0, -h % model.block_size), (0, -w % model.block_size), (0, 0)), mode="edge")
     with torch.no_grad():
-        expected = float(photo.bits(torch.from_numpy(padded.transpose(2, 0, 1)).float()[None])[0]) / padded.size
-    assert latent_space.bits_per_dim(photo, x) == pytest.approx(expected, rel=1e-12)
+        return float(model.bits(torch.from_numpy(padded.transpose(2, 0, 1)).float()[None])[0])
+
+
+def test_bits_per_dim_works_tile_by_tile(photo, monkeypatch) -> None:
+    # a large image is scored in tiles (bounded memory): the sum of its tiles' bits
+    x = smooth_image(40, 35, 3, seed=5)
+    tiles = [x[y : y + 16, c : c + 16] for y in range(0, 40, 16) for c in range(0, 35, 16)]
+    expected = sum(_bits(photo, t) for t in tiles) / x.size
+    shapes = []
+    bits = photo.bits
+    monkeypatch.setattr(photo, "bits", lambda t: shapes.append(tuple(t.shape[2:])) or bits(t))
+    assert latent_space.bits_per_dim(photo, x, tile=16) == pytest.approx(expected, rel=1e-12)
+    assert len(shapes) == 9 and max(max(s) for s in shapes) == 16
 
 
 def test_grid_layout() -> None:
