@@ -3,9 +3,9 @@ InvalidFileError or decode to the original pixels -- never crash, hang or lie.
 
     invcodec bench fuzz --model photo-v1 --cases 10000 --out results/fuzz.json
 
-Seeds are small images of every kind (RGB, grey, RGBA, LA, multi-tile, raw-stored noise)
-coded with --model, and lossy files of --lossy-model (for those, "the original" is what
-the unmutated file decodes to). Shipped models are found by the file's model id, as
+Seeds are small images of every kind (RGB, grey, RGBA, LA, multi-tile, raw-stored noise,
+RGB with an ICC profile: format version 2) coded with --model, and lossy files of
+--lossy-model (for those, "the original" is what the unmutated file decodes to). Shipped models are found by the file's model id, as
 ``invcodec decompress`` does; a model given as a file is passed to the decoder.
 Mutations: bit flips, random bytes, truncation, insertion, deletion, and header-field
 changes with the header CRC recomputed (so they reach the deeper checks). A case taking
@@ -59,6 +59,9 @@ def seeds(model: str, lossy_model: str) -> list[tuple[str, np.ndarray, bytes, Co
     lossless, lossy = get_model(model), get_model(lossy_model)
     out = [(name, img, compress_samples(img, lossless, tile_size=tile, threads=1)[0], _decoder_model(model))
            for name, (img, tile) in images.items()]
+    icc = b"a colour profile, kept byte for byte " * 20
+    out.append(("rgb-icc", images["rgb"][0], compress_samples(images["rgb"][0], lossless, threads=1, icc_profile=icc)[0],
+                _decoder_model(model)))
     for name, img, tile, quality in (("lossy-rgb", _smooth(40, 36, 3, 6), 512, 30),
                                      ("lossy-rgba-tiles", _smooth(33, 40, 4, 7), 16, 70)):
         data = compress_samples(img, lossy, tile_size=tile, quality=quality, threads=1)[0]
@@ -67,10 +70,13 @@ def seeds(model: str, lossy_model: str) -> list[tuple[str, np.ndarray, bytes, Co
 
 
 def _table_start(data: bytearray) -> int:
-    """Where the stream table starts: after the quantizer block in lossy files."""
+    """Where the stream table starts: after the quantizer block in lossy files and the
+    metadata block in version-2 files."""
     start = container._FIXED.size
     if data[9] == container.Mode.LOSSY and len(data) >= start + 3:
         start += 3 + data[start + 2]
+    if data[8] == container.METADATA_VERSION and len(data) >= start + 1 + container._META_ENTRY.size:
+        start += 1 + container._META_ENTRY.size + container._META_ENTRY.unpack_from(data, start + 1)[1]
     return start
 
 

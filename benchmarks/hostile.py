@@ -15,8 +15,8 @@ Defects (all must be 0):
     traceback      a Python traceback, or an exit status other than 0/1
     hang           the time limit was reached (killed)
     silent_loss    exit 0 but: other pixels, a multi-frame or more-than-8-bit input kept as
-                   one 8-bit image, a mode with no exact 8-bit form, or an ICC profile / EXIF
-                   orientation dropped without a warning
+                   one 8-bit image, a mode with no exact 8-bit form, an ICC profile missing
+                   from a decoded file, or an EXIF orientation dropped, without a warning
     clobbered      a file, FIFO, device, folder or link that existed before was changed
     partial        a file left behind by a failure (or more than the expected outputs)
     unclear_error  a refusal that is not one line naming the file
@@ -117,7 +117,8 @@ def _declared_depth(path: Path, image: Image.Image) -> int:
 
 def reference(path: Path) -> tuple[np.ndarray | None, str | None, list[str]]:
     """What a faithful encoder keeps of ``path``: (RGBA pixels or None, why it must be
-    refused or None, what it must warn about)."""
+    refused or None, what it must warn about). The ICC profile is checked on its own
+    (``icc_of``): kept byte for byte, or a warning."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
@@ -130,8 +131,11 @@ def reference(path: Path) -> tuple[np.ndarray | None, str | None, list[str]]:
         if image.mode not in ("1", "L", "P", "LA", "PA", "RGB", "RGBA") or _declared_depth(path, image) > 8:
             return None, f"mode {image.mode}, {_declared_depth(path, image)} bits: no exact 8-bit form", []
         must_warn = []
-        if image.info.get("icc_profile"):
-            must_warn.append("ICC")
+        if not image.info.get("icc_profile") and "srgb" not in image.info:  # colour data besides a profile
+            if abs(image.info.get("gamma", 1 / 2.2) - 1 / 2.2) > 5e-4:
+                must_warn.append("gamma")
+            if "chromaticity" in image.info:
+                must_warn.append("chromaticities")
         try:
             orientation = image.getexif().get(0x0112)
         except Exception:  # noqa: BLE001
@@ -141,9 +145,16 @@ def reference(path: Path) -> tuple[np.ndarray | None, str | None, list[str]]:
         return np.asarray(image.convert("RGBA")), None, must_warn
 
 
-def _decoded(path: Path) -> np.ndarray:
+def _decoded(path: Path) -> tuple[np.ndarray, bytes | None]:
     with Image.open(path) as image:
-        return np.asarray(image.convert("RGBA"))
+        return np.asarray(image.convert("RGBA")), image.info.get("icc_profile") or None
+
+
+def icc_of(path: Path) -> bytes | None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with Image.open(path) as image:
+            return image.info.get("icc_profile") or None
 
 
 def judge(case: Case, root: Path, timeout: float, memory: int) -> dict:
@@ -184,7 +195,7 @@ def _check_accepted(case: Case, folder: Path, run: dict, timeout: float, memory:
             return {"verdict": "silent_loss", "detail": f"accepted {source}: {refuse_reason}"}
         warned = run["stderr"]
         for what in must_warn:
-            if ("ICC" if what == "ICC" else "orientation") not in warned:
+            if what not in warned:
                 return {"verdict": "silent_loss", "detail": f"{what} dropped without a warning"}
         for suffix in dict.fromkeys((".png", case.decode_to)):
             out = f"decoded{suffix}"
@@ -197,9 +208,12 @@ def _check_accepted(case: Case, folder: Path, run: dict, timeout: float, memory:
                     return {"verdict": "partial" if (folder / out).exists() else "unclear_error",
                             "detail": f"decompress to {suffix}: {dec['stderr'][-300:]}"}
                 continue  # this format cannot hold the image: refused, which is right
-            got = _decoded(folder / out)
+            got, got_icc = _decoded(folder / out)
             if got.shape != expected.shape or not np.array_equal(got, expected):
                 return {"verdict": "silent_loss", "detail": f"decoded {suffix} differs from the input's pixels"}
+            icc = icc_of(folder / source)
+            if icc and got_icc != icc and "ICC" not in dec["stderr"] + run["stderr"]:
+                return {"verdict": "silent_loss", "detail": f"ICC profile dropped in {suffix} without a warning"}
             (folder / out).unlink()
     return {"verdict": "exact"}
 

@@ -7,7 +7,8 @@ in it. The kinds:
     mode         every Pillow mode x every format Pillow writes, at odd sizes
     png-depth    hand-written PNGs of every colour type and bit depth (16-bit ones too)
     colour-key   transparency keys: PNG tRNS on grey / RGB / palette, GIF transparency
-    icc, exif    colour profiles (real and broken), EXIF orientations 1-8, broken EXIF
+    icc, exif    colour profiles (real and broken), PNG gamma / chromaticities, EXIF
+                 orientations 1-8, broken EXIF
     frames       animated GIF / PNG / WebP, multi-page TIFF (and one-frame ones)
     huge         headers declaring enormous or zero sizes (PNG, BMP, GIF, PPM, TIFF, JPEG)
     truncated    valid files cut at several lengths
@@ -192,7 +193,7 @@ def icc_exif_cases(rng: np.random.Generator) -> list[Case]:
                                         ("WEBP", ".webp", {"lossless": True, "exact": True})):
                 data = _save(_pixels(mode, (9, 7), rng, smooth=True), fmt, icc_profile=profile, **params)
                 if data:
-                    cases.append(_one(f"icc/{label}/{mode}/{fmt}", "icc", suffix, data))
+                    cases.append(_one(f"icc/{label}/{mode}/{fmt}", "icc", suffix, data, _DECODE_TO[len(cases) % 4]))
     for orientation in range(1, 9):
         for fmt, suffix, params in (("JPEG", ".jpg", {"quality": 95}), ("PNG", ".png", {}), ("TIFF", ".tif", {}),
                                     ("WEBP", ".webp", {"lossless": True, "exact": True})):
@@ -202,6 +203,18 @@ def icc_exif_cases(rng: np.random.Generator) -> list[Case]:
             data = _save(image, fmt, exif=exif.tobytes(), **params)
             if data:
                 cases.append(_one(f"exif/orientation{orientation}/{fmt}", "exif", suffix, data))
+    from PIL import PngImagePlugin
+
+    for label, chunks in (("gamma-1.0", [(b"gAMA", (100000).to_bytes(4, "big"))]),
+                          ("gamma-1-over-2.2", [(b"gAMA", (45455).to_bytes(4, "big"))]),
+                          ("chromaticities", [(b"cHRM", struct.pack(">8I", 31270, 32900, 64000, 33000, 30000, 60000,
+                                                                     15000, 6000))]),
+                          ("srgb-and-gamma", [(b"sRGB", b"\x00"), (b"gAMA", (45455).to_bytes(4, "big"))])):
+        info = PngImagePlugin.PngInfo()
+        for kind, value in chunks:
+            info.add(kind, value)
+        data = _save(_pixels("RGB", (7, 7), rng, smooth=True), "PNG", pnginfo=info)
+        cases.append(_one(f"icc/png-{label}", "icc", ".png", data))
     for fmt, suffix in (("JPEG", ".jpg"), ("PNG", ".png"), ("WEBP", ".webp")):
         data = _save(_pixels("RGB", (8, 8), rng, smooth=True), fmt, exif=b"Exif\x00\x00II*\x00\xff\xff\xff\x7f")
         if data:

@@ -20,6 +20,7 @@ import click
 from .batch import STDIO, check_distinct, expand_inputs, output_for, parse_output
 
 LOSSLESS_OUTPUTS = {".png": "PNG", ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP"}
+_ICC_OUTPUTS = {"PNG", "TIFF", "WEBP"}  # the outputs that carry an ICC profile
 # What an output format cannot hold exactly (Pillow 10+, checked by tests): refused, naming one that can.
 _OUTPUT_LIMITS = {
     ("BMP", 2): "BMP cannot hold grey with alpha; use .png or .tif",
@@ -126,9 +127,10 @@ def _read_inv(path: Path) -> bytes:
         return container.read(f)
 
 
-def _output_bytes(samples, fmt: str, output: Path) -> bytes:
-    """The decoded samples as a ``fmt`` file, read back and compared: an output format
-    that would change a sample or a channel is refused, never written."""
+def _output_bytes(samples, fmt: str, output: Path, icc_profile: bytes | None) -> bytes:
+    """The decoded samples (and ICC profile) as a ``fmt`` file, read back and compared: an
+    output format that would change a sample or a channel is refused, never written; one
+    that cannot hold the profile (BMP) gets a warning."""
     import numpy as np
 
     from invcodec import pixels
@@ -136,11 +138,20 @@ def _output_bytes(samples, fmt: str, output: Path) -> bytes:
     channels = samples.shape[2]
     if (fmt, channels) in _OUTPUT_LIMITS:
         raise CodecError(f"{output}: {_OUTPUT_LIMITS[fmt, channels]}")
+    options = {"lossless": True, "exact": True} if fmt == "WEBP" else {}
+    if icc_profile and fmt in _ICC_OUTPUTS:
+        options["icc_profile"] = icc_profile
+    elif icc_profile:
+        click.echo(f"invcodec: warning: {output}: not kept: the ICC colour profile ({fmt} cannot hold one; "
+                   f"use .png, .tif or .webp)", err=True)
     buf = io.BytesIO()
-    pixels.from_samples(samples).save(buf, fmt, **({"lossless": True, "exact": True} if fmt == "WEBP" else {}))
-    back = pixels.to_samples(pixels.open_image(io.BytesIO(buf.getvalue()), name=str(output)))
+    pixels.from_samples(samples).save(buf, fmt, **options)
+    written = pixels.open_image(io.BytesIO(buf.getvalue()), name=str(output))
+    back = pixels.to_samples(written)
     if back.shape != samples.shape or not np.array_equal(back, samples):
         raise CodecError(f"{output}: this Pillow's {fmt} writer does not keep these pixels exactly; use .png")
+    if "icc_profile" in options and pixels.icc_profile(written) != icc_profile:
+        raise CodecError(f"{output}: this Pillow's {fmt} writer does not keep the ICC profile; use .png")
     return buf.getvalue()
 
 
@@ -160,7 +171,8 @@ def compress_one(input: Path, output: Path, model: str | None, force: bool, qual
     start = time.perf_counter()
     if quality is not None and model is None:
         model = DEFAULT_LOSSY_MODEL
-    data, stats = compress_samples(samples, get_model(model), progress=sys.stderr.isatty(), quality=quality, threads=threads)
+    data, stats = compress_samples(samples, get_model(model), progress=sys.stderr.isatty(), quality=quality, threads=threads,
+                                   icc_profile=pixels.icc_profile(image))
     seconds = time.perf_counter() - start
     _write(output, data, force)
     h, w, c = samples.shape
@@ -183,11 +195,13 @@ def decompress_one(input: Path, output: Path, model: str | None, force: bool, th
     # The default name is the source image's: say so, rather than suggest --force blindly.
     _check_free(output, force, f"it may be the image {input.name} was made from; decode to another name with -o, "
                                "or replace it with --force" if default_output else "use --force to overwrite")
+    from invcodec import container
+
     data = _read_inv(input)
     start = time.perf_counter()
     samples = decompress_samples(data, get_model(model) if model else None, progress=sys.stderr.isatty(), threads=threads)
     seconds = time.perf_counter() - start
-    _write(output, _output_bytes(samples, fmt, output), force)
+    _write(output, _output_bytes(samples, fmt, output, container.unpack_header(data)[0].icc_profile), force)
     h, w, c = samples.shape
     return f"{input} -> {output}: {w}x{h}x{c}, {8 * len(data) / samples.size:.3f} bits/sub-pixel, {seconds:.2f} s"
 
@@ -399,6 +413,7 @@ def info(input: Path, as_json: bool) -> None:
         "tile_size": header.tile_size,
         "model_id": header.model_id.hex(),
         "pixel_crc32": f"{header.pixel_crc32:08x}",
+        **({"icc_profile_bytes": len(header.icc_profile)} if header.icc_profile else {}),
         "bits_per_sub_pixel": round(8 * len(data) / (header.width * header.height * header.channels), 4),
         "streams": [{"kind": kind.name.lower(), "bytes": length} for kind, length in table],
     }

@@ -145,10 +145,12 @@ def compress_samples(
     progress: bool = False,
     quality: int | None = None,
     threads: int | None = None,
+    icc_profile: bytes | None = None,
 ) -> tuple[bytes, CompressStats]:
     """(H, W, C) uint8 samples, C in 1..4 -> .inv bytes and what it cost.
     ``quality`` None is lossless; 1..100 is lossy (100 = finest steps). ``threads``: tiles
-    coded in parallel (default ``default_threads()``); the bytes do not depend on it."""
+    coded in parallel (default ``default_threads()``); the bytes do not depend on it.
+    ``icc_profile``: the samples' colour profile, stored byte for byte."""
     quality = check_quality(quality)
     if not isinstance(samples, np.ndarray) or samples.dtype != np.uint8 or samples.ndim != 3:
         raise TypeError("samples must be a uint8 numpy array of shape (height, width, channels)")
@@ -156,7 +158,7 @@ def compress_samples(
     lossy = None if quality is None else lossy_settings(model, quality)
     h, w, c = samples.shape
     container.validate_geometry(w, h, c, tile_size)
-    header = Header(w, h, c, tile_size, model.model_id, 0)
+    header = Header(w, h, c, tile_size, model.model_id, 0, icc_profile=icc_profile or None)
     if lossy is not None:
         header.mode = Mode.LOSSY
         header.quantizer = Quantizer(quality, lossy.recon_offset, lossy.steps)
@@ -252,24 +254,29 @@ def compress(
     """Compress an image to the bytes of a .inv file: lossless, or lossy at ``quality``
     1..100. ``image`` is a PIL image (L, LA, RGB, RGBA; bilevel, palette and colour-keyed
     images are converted exactly), a uint8 numpy array (H, W[, C]) or a file path (refused
-    if it has several frames). An ICC profile or EXIF orientation is not stored: a
-    ``UserWarning`` says so."""
+    if it has several frames). Its ICC profile is kept; an EXIF orientation is not (the
+    pixels are stored unrotated): a ``UserWarning`` says so."""
     quality = check_quality(quality)
     image = _as_image(image)
     samples = pixels.to_samples(image)
     lost = pixels.not_kept(image)
     if lost:
         warnings.warn(f"invcodec does not keep {' or '.join(lost)}", UserWarning, stacklevel=2)
-    return compress_samples(samples, model, tile_size, quality=quality, threads=threads)[0]
+    return compress_samples(samples, model, tile_size, quality=quality, threads=threads,
+                            icc_profile=pixels.icc_profile(image))[0]
 
 
 def decompress(data: bytes | str | os.PathLike, model: CodingModel | None = None, threads: int | None = None) -> Image.Image:
     """The bytes of a .inv file (or its path) -> the PIL image (exact for lossless
-    files). Raises ``InvalidFileError``."""
+    files; ``info["icc_profile"]`` if the file keeps one). Raises ``InvalidFileError``."""
     if isinstance(data, (str, os.PathLike)):
         with open(data, "rb") as f:
             data = container.read(f)
     elif not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"decompress takes the bytes of a .inv file or its path, not {type(data).__name__}")
     data = bytes(data)
-    return pixels.from_samples(decompress_samples(data, model, threads=threads))
+    image = pixels.from_samples(decompress_samples(data, model, threads=threads))
+    icc = container.unpack_header(data)[0].icc_profile
+    if icc:
+        image.info["icc_profile"] = icc
+    return image

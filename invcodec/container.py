@@ -1,4 +1,4 @@
-"""The .inv container, format version 1 (see docs/FORMAT.md).
+"""The .inv container, format versions 1 and 2 (2 = 1 with an ICC profile; see docs/FORMAT.md).
 
 All integers little-endian. Every field is validated before anything is allocated from
 it, and every failure is an ``InvalidFileError`` naming what is wrong."""
@@ -14,7 +14,10 @@ from typing import BinaryIO
 from .errors import InvalidFileError
 
 MAGIC = b"\x89INV\r\n\x1a\n"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 1  # files without metadata: unchanged since 0.1.0
+METADATA_VERSION = 2  # version 1 plus a metadata block (an ICC profile); written only when there is one
+READ_VERSIONS = (FORMAT_VERSION, METADATA_VERSION)
+MAX_ICC_BYTES = 1 << 22  # 4 MiB: the largest profile stored (real ones are 0.5-60 KB)
 MAX_SIDE = 1 << 16  # 65536 px
 MAX_PIXELS = 1 << 28  # 268 megapixels
 MIN_TILE, MAX_TILE = 16, 512  # the tile bounds the decoder's memory (about 0.5 GB at 512)
@@ -23,6 +26,11 @@ PIL_MODES = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}  # what the channel count mea
 _FIXED = struct.Struct("<8sBBBBIII16sII")  # magic..n_streams
 _STREAM = struct.Struct("<BI")
 _CRC = struct.Struct("<I")
+_META_ENTRY = struct.Struct("<BI")  # tag, length of the zlib-compressed value
+
+
+class MetadataTag(IntEnum):
+    ICC_PROFILE = 1  # the input's ICC colour profile, byte for byte
 
 
 class Mode(IntEnum):
@@ -61,7 +69,8 @@ class Header:
     mode: Mode = Mode.LOSSLESS
     quantizer: Quantizer | None = None  # lossy mode only
     bit_depth: int = 8
-    version: int = FORMAT_VERSION
+    version: int = FORMAT_VERSION  # as read; ``pack`` writes METADATA_VERSION exactly when there is metadata
+    icc_profile: bytes | None = None  # kept from the input, handed to the decoded image
 
     @property
     def colour_planes(self) -> int:
@@ -128,17 +137,63 @@ def _unpack_quantizer(data: bytes, offset: int) -> tuple[Quantizer, int]:
     return Quantizer(quality, recon_offset, steps), end
 
 
+def _pack_metadata(icc_profile: bytes) -> bytes:
+    if len(icc_profile) > MAX_ICC_BYTES:
+        raise ValueError(f"the ICC profile has {len(icc_profile)} bytes; at most {MAX_ICC_BYTES} are stored")
+    value = zlib.compress(icc_profile, 9)
+    return bytes([1]) + _META_ENTRY.pack(MetadataTag.ICC_PROFILE, len(value)) + value
+
+
+def _unpack_metadata(data: bytes, offset: int) -> tuple[bytes, int]:
+    """The metadata block of a version-2 header: (the compressed ICC profile, offset after
+    the block). It is inflated only after the header CRC has been checked."""
+    if len(data) < offset + 1:
+        raise InvalidFileError("truncated header")
+    count, offset = data[offset], offset + 1
+    if count != 1:
+        raise InvalidFileError(f"invalid metadata entry count {count}")
+    if len(data) < offset + _META_ENTRY.size:
+        raise InvalidFileError("truncated header")
+    tag, length = _META_ENTRY.unpack_from(data, offset)
+    offset += _META_ENTRY.size
+    if tag != MetadataTag.ICC_PROFILE:
+        raise InvalidFileError(f"unknown metadata tag {tag} (written by a newer invcodec?)")
+    if length > _max_packed(MAX_ICC_BYTES):
+        raise InvalidFileError(f"metadata entry of {length} bytes is too large")
+    if len(data) < offset + length:
+        raise InvalidFileError("truncated header")
+    return data[offset : offset + length], offset + length
+
+
+def _inflate_icc(packed: bytes) -> bytes:
+    inflate = zlib.decompressobj()
+    try:
+        icc = inflate.decompress(packed, MAX_ICC_BYTES + 1)
+    except zlib.error:
+        raise InvalidFileError("corrupted ICC profile") from None
+    if not inflate.eof or inflate.unconsumed_tail or inflate.unused_data or len(icc) > MAX_ICC_BYTES or not icc:
+        raise InvalidFileError("corrupted ICC profile")
+    return icc
+
+
+def _max_packed(n: int) -> int:
+    return n + n // 1000 + 64  # zlib's worst case for n incompressible bytes, with room
+
+
 def pack(header: Header, streams: list[Stream]) -> bytes:
     if (header.mode == Mode.LOSSY) != (header.quantizer is not None):
         raise ValueError("a lossy header needs a quantizer, a lossless one must not have one")
+    version = FORMAT_VERSION if header.icc_profile is None else METADATA_VERSION
     parts = [
         _FIXED.pack(
-            MAGIC, header.version, header.mode, header.channels, header.bit_depth, header.width, header.height,
+            MAGIC, version, header.mode, header.channels, header.bit_depth, header.width, header.height,
             header.tile_size, header.model_id, header.pixel_crc32, len(streams),
         )
     ]
     if header.quantizer is not None:
         parts.append(_pack_quantizer(header.quantizer))
+    if header.icc_profile is not None:
+        parts.append(_pack_metadata(header.icc_profile))
     parts += [_STREAM.pack(s.kind, len(s.payload)) for s in streams]
     head = b"".join(parts)
     return head + _CRC.pack(zlib.crc32(head)) + b"".join(s.payload for s in streams)
@@ -151,8 +206,9 @@ def _fixed_fields(data: bytes) -> tuple:
     if len(data) < _FIXED.size:
         raise InvalidFileError("truncated header")
     fields = _FIXED.unpack_from(data)
-    if fields[1] != FORMAT_VERSION:
-        raise InvalidFileError(f"unsupported format version {fields[1]} (this invcodec reads version {FORMAT_VERSION})")
+    if fields[1] not in READ_VERSIONS:
+        raise InvalidFileError(f"unsupported format version {fields[1]} (this invcodec reads versions "
+                               f"{', '.join(map(str, READ_VERSIONS))})")
     return fields
 
 
@@ -163,6 +219,7 @@ def unpack_header(data: bytes, whole_file: bool = True) -> tuple[Header, list[tu
     if mode not in Mode.__members__.values():
         raise InvalidFileError(f"unknown mode {mode}")
     quant, table_start = _unpack_quantizer(data, _FIXED.size) if mode == Mode.LOSSY else (None, _FIXED.size)
+    packed_icc, table_start = _unpack_metadata(data, table_start) if version == METADATA_VERSION else (None, table_start)
     table_end = table_start + n_streams * _STREAM.size
     if len(data) < table_end + _CRC.size:
         raise InvalidFileError("truncated header")
@@ -172,7 +229,8 @@ def unpack_header(data: bytes, whole_file: bool = True) -> tuple[Header, list[tu
     if bit_depth != 8:
         raise InvalidFileError(f"unsupported bit depth {bit_depth}")
     validate_geometry(width, height, channels, tile)
-    header = Header(width, height, channels, tile, model_id, crc, Mode(mode), quant, bit_depth, version)
+    icc = _inflate_icc(packed_icc) if packed_icc is not None else None
+    header = Header(width, height, channels, tile, model_id, crc, Mode(mode), quant, bit_depth, version, icc)
     expected = header.tile_count * header.streams_per_tile
     if n_streams != expected:
         raise InvalidFileError(f"stream count {n_streams} does not match the geometry (expected {expected})")
@@ -215,6 +273,14 @@ def read(fp: BinaryIO) -> bytes:
         data += _read_exactly(fp, _QUANT.size)
         if len(data) == _FIXED.size + _QUANT.size:
             data += _read_exactly(fp, data[-1])
+    if version == METADATA_VERSION:
+        entry = _read_exactly(fp, 1 + _META_ENTRY.size)
+        data += entry
+        if len(entry) == 1 + _META_ENTRY.size:
+            length = _META_ENTRY.unpack_from(entry, 1)[1]
+            if length > _max_packed(MAX_ICC_BYTES):
+                raise InvalidFileError(f"metadata entry of {length} bytes is too large")
+            data += _read_exactly(fp, length)
     data += _read_exactly(fp, n_streams * _STREAM.size + _CRC.size)
     header, table, offset = unpack_header(data, whole_file=False)
     payload = sum(length for _, length in table)

@@ -22,6 +22,8 @@ class InvImageFile(ImageFile.ImageFile):
         header, _, _ = container.unpack_header(self._inv_data)  # InvalidFileError is a ValueError
         self._mode = container.PIL_MODES[header.channels]
         self._size = (header.width, header.height)
+        if header.icc_profile:
+            self.info["icc_profile"] = header.icc_profile
         self.format_description = ("invcodec image (lossless)" if header.quantizer is None
                                    else f"invcodec image (lossy, quality {header.quantizer.quality})")
         self.tile = []

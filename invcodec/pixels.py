@@ -7,9 +7,10 @@ A transparency colour key (PNG tRNS on a grey or RGB image) becomes an exact alp
 channel: L -> LA, RGB -> RGBA. Files with several frames (animated GIF/PNG/WebP,
 multi-page TIFF) are refused by ``open_image``: keeping frame 1 would drop the others.
 
-Not stored: an ICC profile and the EXIF orientation (the samples are stored as they are
-in the file, not colour-managed nor rotated); ``not_kept`` names them so callers can
-say so."""
+Kept beside the samples: the ICC profile (``icc_profile``), byte for byte. Not stored:
+EXIF data, its orientation included (the samples are stored as the file holds them,
+unrotated), XMP, comments, and a PNG's gamma / chromaticities without a profile;
+``not_kept`` names them so callers can say so."""
 
 from __future__ import annotations
 
@@ -58,18 +59,30 @@ def to_samples(image: Image.Image) -> np.ndarray:
     return arr.reshape(image.height, image.width, -1)
 
 
+def icc_profile(image: Image.Image) -> bytes | None:
+    return image.info.get("icc_profile") or None
+
+
 def not_kept(image: Image.Image) -> list[str]:
-    """What of ``image`` the samples do not carry and a viewer would have used: its ICC
-    profile, an EXIF orientation other than "normal"."""
+    """What of ``image`` a .inv file does not carry: EXIF data (first of all an orientation
+    other than "normal", which a viewer would apply), XMP data, a comment, a PNG gamma or
+    chromaticities (gAMA / cHRM) that no ICC profile overrides."""
     lost = []
-    if image.info.get("icc_profile"):
-        lost.append("its ICC colour profile")
+    if not icc_profile(image):
+        gamma = image.info.get("gamma")
+        colour = ([f"gamma {gamma} (gAMA)"] if gamma is not None and abs(gamma - 1 / 2.2) > 5e-4 else []) + \
+            (["chromaticities (cHRM)"] if "chromaticity" in image.info else [])
+        if colour and "srgb" not in image.info:  # sRGB, or a gamma of 1/2.2 alone: what a viewer assumes anyway
+            lost.append("its PNG " + " and ".join(colour))
     try:
         orientation = image.getexif().get(0x0112)
     except Exception:  # noqa: BLE001 - a broken EXIF block holds no orientation we could honour
         orientation = None
     if orientation not in (None, 1):
-        lost.append(f"its EXIF orientation ({orientation}: the pixels are stored unrotated)")
+        lost.append(f"its EXIF data with the orientation ({orientation}: the pixels are stored unrotated)")
+    elif image.info.get("exif"):
+        lost.append("its EXIF data (camera, date, place...)")
+    lost += [what for key, what in (("xmp", "its XMP data"), ("comment", "its comment")) if image.info.get(key)]
     return lost
 
 

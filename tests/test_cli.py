@@ -384,9 +384,19 @@ def test_colour_key_frames_icc_and_exif_through_the_command_line(tmp_path) -> No
     frames[0].save(tmp_path / "meta.png", icc_profile=icc, exif=exif)
     r = run_in_process("compress", str(tmp_path / "meta.png"), *MODEL)
     assert r.exit_code == 0 and (tmp_path / "meta.inv").exists()
-    warning = r.stderr.strip().splitlines()
+    warning = r.stderr.strip().splitlines()  # the ICC profile is kept; the orientation is named as not kept
     assert len(warning) == 1 and warning[0].startswith("invcodec: warning: ") and "meta.png" in warning[0]
-    assert "ICC" in warning[0] and "orientation (8" in warning[0]
+    assert "ICC" not in warning[0] and "orientation (8" in warning[0]
+    info = json.loads(run_in_process("info", str(tmp_path / "meta.inv"), "--json").stdout)
+    assert info["format_version"] == 2 and info["icc_profile_bytes"] == len(icc)
+    for suffix in (".png", ".tif", ".webp"):  # outputs that hold a profile get it back, byte for byte
+        out = tmp_path / f"meta-back{suffix}"
+        r = run_in_process("decompress", str(tmp_path / "meta.inv"), "-o", str(out))
+        assert r.exit_code == 0 and "warning" not in r.stderr, r.stderr
+        with Image.open(out) as back:
+            assert back.info["icc_profile"] == icc and np.array_equal(np.asarray(back), np.asarray(frames[0]))
+    r = run_in_process("decompress", str(tmp_path / "meta.inv"), "-o", str(tmp_path / "meta-back.bmp"))
+    assert r.exit_code == 0 and "not kept: the ICC colour profile (BMP" in r.stderr  # BMP cannot: said, not silent
 
 
 def test_outputs_are_never_clobbered(tmp_path) -> None:

@@ -197,13 +197,33 @@ def test_the_api_takes_numpy_arrays_and_paths(photo, tmp_path) -> None:
         invcodec.decompress(12)
 
 
-def test_the_api_warns_about_what_it_does_not_keep(photo, tmp_path) -> None:
+def test_the_api_keeps_the_icc_profile_and_warns_about_the_orientation(photo, tmp_path) -> None:
+    import warnings
+
     from PIL import ImageCms
 
     icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     Image.fromarray(smooth_image(8, 8)).save(tmp_path / "icc.png", icc_profile=icc)
-    with pytest.warns(UserWarning, match="ICC"):
-        invcodec.compress(tmp_path / "icc.png", photo)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        data = invcodec.compress(tmp_path / "icc.png", photo)
+    back = invcodec.decompress(data, photo)
+    assert back.info["icc_profile"] == icc and np.array_equal(np.asarray(back), smooth_image(8, 8))
+    assert "icc_profile" not in invcodec.decompress(invcodec.compress(smooth_image(8, 8), photo), photo).info
+    exif = Image.Exif()
+    exif[0x0112] = 3
+    Image.fromarray(smooth_image(8, 8)).save(tmp_path / "rotated.png", exif=exif)
+    with pytest.warns(UserWarning, match="orientation"):
+        invcodec.compress(tmp_path / "rotated.png", photo)
+
+
+def test_files_without_a_profile_stay_format_version_1(photo) -> None:
+    # files are forever: without metadata the bytes are what 0.1.0 wrote (the golden tests check them too)
+    plain, _ = compress_samples(smooth_image(8, 8), photo)
+    with_icc, _ = compress_samples(smooth_image(8, 8), photo, icc_profile=b"profile bytes")
+    assert plain[8] == 1 and with_icc[8] == 2
+    assert container.unpack_header(with_icc)[0].icc_profile == b"profile bytes"
+    assert np.array_equal(decompress_samples(with_icc, photo), decompress_samples(plain, photo))
 
 
 def test_container_read_takes_no_more_than_the_header_declares(photo) -> None:

@@ -48,7 +48,7 @@ def _reheader(data: bytes, **fields) -> bytes:
         (lambda d: d[:-1], "length"),
         (lambda d: d + b"\0", "length"),
         (lambda d: d[:13] + bytes([d[13] ^ 1]) + d[14:], "checksum"),  # width changed, CRC not updated
-        (lambda d: _reheader(d, version=2), "version"),
+        (lambda d: _reheader(d, version=3), "version"),
         (lambda d: _reheader(d, mode=7), "mode"),
         (lambda d: _reheader(d, bit_depth=16), "bit depth"),
         (lambda d: _reheader(d, width=0), "size"),
@@ -134,3 +134,53 @@ def test_read_stops_where_the_header_says_the_file_ends() -> None:
             container.read(io.BytesIO(bad))
     header, _, _ = container.unpack_header(data + b"trailing", whole_file=False)  # header alone: length not checked
     assert header.width == 40
+
+
+def _with_icc(icc: bytes = b"an ICC profile, byte for byte" * 3) -> bytes:
+    header = Header(width=8, height=8, channels=3, tile_size=16, model_id=bytes(16), pixel_crc32=1, icc_profile=icc)
+    return container.pack(header, [Stream(StreamKind.RAW, b"\0" * 192)])
+
+
+def test_an_icc_profile_makes_a_version_2_file() -> None:
+    import io
+
+    data = _with_icc()
+    header, streams = container.unpack(data)
+    assert header.version == 2 and header.icc_profile == b"an ICC profile, byte for byte" * 3
+    assert streams[0].payload == b"\0" * 192 and container.read(io.BytesIO(data)) == data
+    with pytest.raises(InvalidFileError, match="padded"):
+        container.read(io.BytesIO(data + b"more"))
+    assert container.unpack(_sample())[0].version == 1 and container.unpack(_sample())[0].icc_profile is None
+
+
+def _rewrite_metadata(entry: bytes) -> bytes:
+    """A version-2 file whose metadata block is ``entry`` (the header CRC recomputed)."""
+    fixed = _with_icc()[: container._FIXED.size]
+    head = fixed + entry + container._STREAM.pack(StreamKind.RAW, 192)
+    return head + struct.pack("<I", zlib.crc32(head)) + b"\0" * 192
+
+
+@pytest.mark.parametrize("entry, message", [
+    (b"\x02" + container._META_ENTRY.pack(1, 3) + b"abc", "entry count"),
+    (b"\x01" + container._META_ENTRY.pack(9, 3) + b"abc", "unknown metadata tag"),
+    (b"\x01" + container._META_ENTRY.pack(1, 3) + b"abc", "corrupted ICC"),
+    (b"\x01" + container._META_ENTRY.pack(1, 1 << 30), "too large"),
+    (b"\x01" + container._META_ENTRY.pack(1, len(zlib.compress(b"\0" * (5 << 20))))
+     + zlib.compress(b"\0" * (5 << 20)), "corrupted ICC"),  # inflates beyond 4 MiB: a zip bomb is refused
+    (b"\x01" + container._META_ENTRY.pack(1, len(zlib.compress(b""))) + zlib.compress(b""), "corrupted ICC"),
+])
+def test_a_bad_metadata_block_is_refused(entry: bytes, message: str) -> None:
+    import io
+
+    data = _rewrite_metadata(entry)
+    with pytest.raises(InvalidFileError, match=message):
+        container.unpack(data)
+    with pytest.raises(InvalidFileError, match=message):
+        container.read(io.BytesIO(data))
+
+
+def test_the_header_crc_covers_the_icc_profile() -> None:
+    data = bytearray(_with_icc())
+    data[container._FIXED.size + 7] ^= 0x10  # inside the compressed profile
+    with pytest.raises(InvalidFileError, match="checksum"):
+        container.unpack(bytes(data))

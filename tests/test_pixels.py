@@ -82,7 +82,7 @@ def test_several_frames_are_refused_with_their_count(tmp_path, name, options) ->
     assert pixels.open_image(str(tmp_path / f"one{name}")).size == (8, 8)
 
 
-def test_icc_profile_and_exif_orientation_are_named_as_not_kept(tmp_path) -> None:
+def test_icc_profile_is_kept_and_exif_orientation_named_as_not_kept(tmp_path) -> None:
     from PIL import ImageCms
 
     icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
@@ -91,9 +91,25 @@ def test_icc_profile_and_exif_orientation_are_named_as_not_kept(tmp_path) -> Non
     image = Image.new("RGB", (4, 4))
     image.save(tmp_path / "both.png", icc_profile=icc, exif=exif)
     image.save(tmp_path / "plain.png")
-    lost = pixels.not_kept(pixels.open_image(str(tmp_path / "both.png")))
-    assert len(lost) == 2 and "ICC" in lost[0] and "orientation (6" in lost[1]
+    both = pixels.open_image(str(tmp_path / "both.png"))
+    assert pixels.icc_profile(both) == icc  # kept in the file
+    lost = pixels.not_kept(both)
+    assert len(lost) == 1 and "orientation (6" in lost[0]
     assert pixels.not_kept(pixels.open_image(str(tmp_path / "plain.png"))) == []
+    assert pixels.icc_profile(pixels.open_image(str(tmp_path / "plain.png"))) is None
+    # a PNG gamma other than 1/2.2, or chromaticities, without a profile: named; with sRGB: what viewers assume
+    image.save(tmp_path / "gamma.png", pnginfo=_png_info(b"gAMA", (100000).to_bytes(4, "big")))
+    assert pixels.not_kept(pixels.open_image(str(tmp_path / "gamma.png"))) == ["its PNG gamma 1.0 (gAMA)"]
+    image.save(tmp_path / "web.png", pnginfo=_png_info(b"gAMA", (45455).to_bytes(4, "big")))
+    assert pixels.not_kept(pixels.open_image(str(tmp_path / "web.png"))) == []
+
+
+def _png_info(kind: bytes, value: bytes):
+    from PIL import PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add(kind, value)
+    return info
 
 
 def test_any_error_pillow_raises_on_a_hostile_file_is_one_unsupported_image_error(tmp_path, monkeypatch) -> None:
