@@ -315,7 +315,7 @@ def garbage_and_clobber_cases(rng: np.random.Generator) -> list[Case]:
         Case("clobber/device-output-forced", "clobber", {"in.png": png}, ["in.png", "-o", "null", "-f"],
              setup=_mknod_null("null"), output="null"),
         Case("clobber/folder-output-forced", "clobber", {"in.png": png}, ["in.png", "-o", "out.inv", "-f"],
-             setup=lambda d: (d / "out.inv").mkdir()),
+             setup=lambda d: (d / "out.inv").mkdir(), output="out.inv/in.inv"),  # -o FOLDER: the file goes in it
         Case("clobber/output-is-input", "clobber", {"in.png": png}, ["in.png", "-o", "in.png", "-f"], output="in.png"),
         Case("clobber/output-is-input-via-link", "clobber", {"in.png": png}, ["in.png", "-o", "alias.png", "-f"],
              setup=lambda d: os.symlink("in.png", d / "alias.png"), output="alias.png"),

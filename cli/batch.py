@@ -31,7 +31,8 @@ def expand_inputs(inputs: tuple[Path, ...], folder_suffixes: set[str]) -> list[P
     if STDIO in files and len(files) > 1:
         raise ValueError("'-' (stdin) must be the only input")
     if not files:
-        raise ValueError("no input files found")
+        suffixes = " ".join(sorted(folder_suffixes))
+        raise ValueError(f"no input files found in {', '.join(map(str, inputs))} (folders are read for {suffixes})")
     return files
 
 

@@ -53,3 +53,10 @@ def test_two_inputs_with_one_output_or_an_output_that_is_an_input_are_refused(tm
     with pytest.raises(ValueError, match="is an input"):
         check_distinct([(x_png, x_png)])
     check_distinct([(STDIO, STDIO)])
+
+
+def test_a_folder_without_images_is_named_in_the_error(tmp_path) -> None:
+    folder = tmp_path / "photo.png"  # a folder that looks like a file
+    folder.mkdir()
+    with pytest.raises(ValueError, match=r"no input files found in .*photo\.png \(folders are read for .*\.png"):
+        expand_inputs((folder,), IMAGE_SUFFIXES)

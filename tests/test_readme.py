@@ -1,7 +1,6 @@
 """The README's result tables are generated from the JSON in results/, never typed in."""
 
 import json
-import shutil
 from pathlib import Path
 
 from invcodec_benchmarks import readme
@@ -23,7 +22,11 @@ def test_blocks_read_reports_before_and_after_the_torch_free_runtime(tmp_path) -
     """results/ keeps reports that record torch threads; new ones record BLAS and coding threads."""
     for name in ("kodak-lossless", "kodak-rd"):
         (tmp_path / name).mkdir()
-        shutil.copy(RESULTS / name / "results.json", tmp_path / name / "results.json")
+        report = json.loads((RESULTS / name / "results.json").read_text())
+        machine = report["machine"]
+        if "torch_threads" not in machine:  # a report of today, written back in 0.1.0's schema
+            report["machine"] = {k: v for k, v in machine.items() if k not in ("blas", "coding_threads")} | {"torch_threads": 1}
+        (tmp_path / name / "results.json").write_text(json.dumps(report))
     old = readme.blocks(tmp_path)
     assert "torch threads: 1)" in old["lossless"] and "x 1 thread)" in old["rd"]
     for name, settings in (("kodak-lossless", {}), ("kodak-rd", {"threads_per_job": 2})):
