@@ -40,7 +40,7 @@ def measure(model_name: str | None, images: list[np.ndarray]) -> dict:
         nll_bits = file_bits = stream_bits = dims = 0.0
         for image in tqdm(images, unit="image"):
             nll_bits += bits_per_dim(net, image) * image.size
-            data = compress_samples(image, coding, threads=1)[0]
+            data = compress_samples(image, coding, threads=1, classic=False)[0]  # the model's own streams
             payload_start = container.unpack_header(data)[2]
             file_bits += 8 * len(data)
             stream_bits += 8 * (len(data) - payload_start)

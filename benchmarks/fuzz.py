@@ -4,8 +4,9 @@ InvalidFileError or decode to the original pixels -- never crash, hang or lie.
     invcodec bench fuzz --model photo-v1 --cases 10000 --out results/fuzz.json
 
 Seeds are small images of every kind (RGB, grey, RGBA, LA, multi-tile, raw-stored noise,
-RGB with an ICC profile: format version 2) coded with --model, and lossy files of
---lossy-model (for those, "the original" is what the unmutated file decodes to). Shipped models are found by the file's model id, as
+RGB with an ICC profile: format version 2, synthetic stripes: a classic stream) coded
+with --model, and lossy files of --lossy-model (for those, "the original" is what the
+unmutated file decodes to). Shipped models are found by the file's model id, as
 ``invcodec decompress`` does; a model given as a file is passed to the decoder.
 Mutations: bit flips, random bytes, truncation, insertion, deletion, and header-field
 changes with the header CRC recomputed (so they reach the deeper checks). A case taking
@@ -57,11 +58,14 @@ def seeds(model: str, lossy_model: str) -> list[tuple[str, np.ndarray, bytes, Co
         "1x1": (_smooth(1, 1, 3, 5), 512),
     }
     lossless, lossy = get_model(model), get_model(lossy_model)
-    out = [(name, img, compress_samples(img, lossless, tile_size=tile, threads=1)[0], _decoder_model(model))
+    out = [(name, img, compress_samples(img, lossless, tile_size=tile, threads=1, classic=False)[0], _decoder_model(model))
            for name, (img, tile) in images.items()]
+    stripes = np.zeros((30, 41, 3), np.uint8)
+    stripes[::3] = (200, 30, 90)  # synthetic content: coded the classic way
+    out.append(("classic", stripes, compress_samples(stripes, lossless, threads=1)[0], _decoder_model(model)))
     icc = b"a colour profile, kept byte for byte " * 20
-    out.append(("rgb-icc", images["rgb"][0], compress_samples(images["rgb"][0], lossless, threads=1, icc_profile=icc)[0],
-                _decoder_model(model)))
+    with_icc = compress_samples(images["rgb"][0], lossless, threads=1, icc_profile=icc, classic=False)[0]
+    out.append(("rgb-icc", images["rgb"][0], with_icc, _decoder_model(model)))
     for name, img, tile, quality in (("lossy-rgb", _smooth(40, 36, 3, 6), 512, 30),
                                      ("lossy-rgba-tiles", _smooth(33, 40, 4, 7), 16, 70)):
         data = compress_samples(img, lossy, tile_size=tile, quality=quality, threads=1)[0]

@@ -156,7 +156,7 @@ def _output_bytes(samples, fmt: str, output: Path, icc_profile: bytes | None) ->
 
 
 def compress_one(input: Path, output: Path, model: str | None, force: bool, quality: int | None = None,
-                 threads: int | None = None) -> str:
+                 threads: int | None = None, flow_only: bool = False) -> str:
     from invcodec import pixels
     from invcodec.codec import compress_samples
     from invcodec.registry import DEFAULT_LOSSY_MODEL, get_model
@@ -172,7 +172,7 @@ def compress_one(input: Path, output: Path, model: str | None, force: bool, qual
     if quality is not None and model is None:
         model = DEFAULT_LOSSY_MODEL
     data, stats = compress_samples(samples, get_model(model), progress=sys.stderr.isatty(), quality=quality, threads=threads,
-                                   icc_profile=pixels.icc_profile(image))
+                                   icc_profile=pixels.icc_profile(image), classic=not flow_only)
     seconds = time.perf_counter() - start
     _write(output, data, force)
     h, w, c = samples.shape
@@ -351,18 +351,20 @@ _threads = click.option("-t", "--threads", type=click.IntRange(1, 64), default=N
               help="Lossy, 1 (smallest) .. 100 (finest); without it the file is lossless.")
 @click.option("-m", "--model", default=None,
               help="Shipped model name or path to a .safetensors model [default: photo-v2, with -q photo-lossy-v1].")
+@click.option("--flow-only", is_flag=True,
+              help="Code every tile with the model (no classic path for synthetic content): to measure the model.")
 @_force
 @_workers
 @_threads
 def compress(inputs: tuple[Path, ...], output: str | None, stdout: bool, quality: int | None, model: str | None,
-             force: bool, workers: int, threads: int | None) -> None:
+             flow_only: bool, force: bool, workers: int, threads: int | None) -> None:
     """Compress 8-bit images (grey, RGB, with or without alpha) to .inv: losslessly,
     or lossy with -q (alpha stays exact).
 
     INPUTS are image files, folders (every image in them) or '-' for stdin. Each FILE
     is written to FILE with .inv unless -o says otherwise. A file that fails is reported
     and skipped; the exit status is 1 if any failed."""
-    job = functools.partial(compress_one, quality=quality, threads=_threads_per_file(threads, workers))
+    job = functools.partial(compress_one, quality=quality, threads=_threads_per_file(threads, workers), flow_only=flow_only)
     from invcodec.pixels import IMAGE_SUFFIXES
 
     _run_batch(job, _jobs(inputs, _to_stdout(output, stdout), ".inv", IMAGE_SUFFIXES), model, force, workers)
@@ -554,7 +556,8 @@ def train(args: tuple[str, ...]) -> None:
 
 BENCHMARKS = {  # command name -> module of invcodec_benchmarks
     "big-image": "big_image", "bpd": "bpd", "cli-roundtrip": "cli_roundtrip", "conv-speed": "conv_speed",
-    "fuzz": "fuzz", "hostile": "hostile", "lossless": "lossless", "lossy-tuning": "lossy_tuning", "rd": "rd", "startup": "import_time",
+    "fuzz": "fuzz", "hostile": "hostile", "lossless": "lossless", "lossy-tuning": "lossy_tuning", "rd": "rd",
+    "startup": "import_time", "synthetic": "synthetic",
 }
 
 
@@ -576,6 +579,7 @@ def bench(name: str, args: tuple[str, ...]) -> None:
     cli-roundtrip  bit-exact round trip of a folder through the invcodec command
     conv-speed     the runtime's exact convolution vs torch's, one thread (GMAC/s)
     startup        import / info / --help time; proof that coding imports no torch
+    synthetic      screenshots, charts, flat graphics: invcodec vs PNG, WebP, JPEG-XL
     """
     import importlib
 

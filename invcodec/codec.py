@@ -26,7 +26,7 @@ from PIL import Image
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
-from . import container, pixels, quantizer
+from . import classic_coder, container, pixels, quantizer
 from .container import Header, Mode, Quantizer, Stream, StreamKind
 from .errors import InvalidFileError, UnsupportedImageError
 from .registry import default_lossy_model, default_model, model_by_id
@@ -78,16 +78,22 @@ class _EncodedPlanes:
     flow_estimated_bits: float = 0.0
 
 
-def _encode_planes(model: CodingModel, planes: np.ndarray, lossy: LossySettings | None) -> _EncodedPlanes:
-    """(h, w, 1 or 3) uint8 -> the smallest of flow / raw (/ constant for one plane)."""
-    raw = _EncodedPlanes(Stream(StreamKind.RAW, np.ascontiguousarray(planes).tobytes()), planes)
+def _encode_planes(model: CodingModel, planes: np.ndarray, lossy: LossySettings | None, classic: bool) -> _EncodedPlanes:
+    """(h, w, 1 or 3) uint8 -> the smallest of flow / raw (/ constant for one plane), and
+    in lossless mode the classic path (synthetic content), which the flow codes worst."""
     if planes.shape[2] == 1 and (planes == planes.flat[0]).all():
         return _EncodedPlanes(Stream(StreamKind.CONSTANT, bytes([int(planes.flat[0])])), planes)
+    best = _EncodedPlanes(Stream(StreamKind.RAW, np.ascontiguousarray(planes).tobytes()), planes)
     three = planes if planes.shape[2] == 3 else np.repeat(planes, 3, axis=2)
     tile = coder_for(model, lossy).encode(three)
-    if tile is None or len(tile.payload) >= len(raw.stream.payload):
-        return raw
-    return _EncodedPlanes(Stream(StreamKind.FLOW, tile.payload), tile.decoded[:, :, : planes.shape[2]], tile.estimated_bits)
+    if tile is not None and len(tile.payload) < len(best.stream.payload):
+        best = _EncodedPlanes(Stream(StreamKind.FLOW, tile.payload), tile.decoded[:, :, : planes.shape[2]],
+                              tile.estimated_bits)
+    if lossy is None and classic:
+        payload = classic_coder.encode(planes, len(best.stream.payload))
+        if payload is not None:
+            best = _EncodedPlanes(Stream(StreamKind.CLASSIC, payload), planes)
+    return best
 
 
 def default_threads() -> int:
@@ -131,6 +137,8 @@ def _decode_planes(model: CodingModel | None, stream: Stream, h: int, w: int, n:
         if n != 1 or len(stream.payload) != 1:
             raise InvalidFileError("invalid constant stream")
         return np.full((h, w, 1), stream.payload[0], dtype=np.uint8)
+    if stream.kind == StreamKind.CLASSIC:
+        return classic_coder.decode(stream.payload, h, w, n)
     try:
         three = coder_for(model, lossy).decode(stream.payload, h, w)
     except Exception as e:  # whatever a corrupted stream makes the coder raise, it is a bad file
@@ -146,11 +154,14 @@ def compress_samples(
     quality: int | None = None,
     threads: int | None = None,
     icc_profile: bytes | None = None,
+    classic: bool = True,
 ) -> tuple[bytes, CompressStats]:
     """(H, W, C) uint8 samples, C in 1..4 -> .inv bytes and what it cost.
     ``quality`` None is lossless; 1..100 is lossy (100 = finest steps). ``threads``: tiles
     coded in parallel (default ``default_threads()``); the bytes do not depend on it.
-    ``icc_profile``: the samples' colour profile, stored byte for byte."""
+    ``icc_profile``: the samples' colour profile, stored byte for byte. ``classic``: also
+    try the classic path (synthetic content) in lossless mode; False codes every plane
+    through the flow (or raw), to measure the model itself."""
     quality = check_quality(quality)
     if not isinstance(samples, np.ndarray) or samples.dtype != np.uint8 or samples.ndim != 3:
         raise TypeError("samples must be a uint8 numpy array of shape (height, width, channels)")
@@ -166,9 +177,9 @@ def compress_samples(
     jobs = []
     for top, left, th, tw in header.tiles():
         region = samples[top : top + th, left : left + tw]
-        jobs.append((model, region[:, :, :colour], lossy))
+        jobs.append((model, region[:, :, :colour], lossy, classic))
         if header.has_alpha:
-            jobs.append((model, region[:, :, colour:], None))
+            jobs.append((model, region[:, :, colour:], None, classic))
     encoded = _map_tiles(_encode_planes, jobs, threads, progress)
     stats = CompressStats(0, h * w * c, 0, 0.0)
     decoded = np.empty_like(samples) if lossy is not None else samples
@@ -249,13 +260,14 @@ def _as_image(image: object) -> Image.Image:
 
 def compress(
     image: Image.Image | np.ndarray | str | os.PathLike, model: CodingModel | None = None, tile_size: int = DEFAULT_TILE_SIZE, quality: int | None = None,
-    threads: int | None = None,
+    threads: int | None = None, classic: bool = True,
 ) -> bytes:
     """Compress an image to the bytes of a .inv file: lossless, or lossy at ``quality``
     1..100. ``image`` is a PIL image (L, LA, RGB, RGBA; bilevel, palette and colour-keyed
     images are converted exactly), a uint8 numpy array (H, W[, C]) or a file path (refused
     if it has several frames). Its ICC profile is kept; an EXIF orientation is not (the
-    pixels are stored unrotated): a ``UserWarning`` says so."""
+    pixels are stored unrotated): a ``UserWarning`` says so. ``classic=False`` codes every
+    plane through the model (see ``compress_samples``)."""
     quality = check_quality(quality)
     image = _as_image(image)
     samples = pixels.to_samples(image)
@@ -263,7 +275,7 @@ def compress(
     if lost:
         warnings.warn(f"invcodec does not keep {' or '.join(lost)}", UserWarning, stacklevel=2)
     return compress_samples(samples, model, tile_size, quality=quality, threads=threads,
-                            icc_profile=pixels.icc_profile(image))[0]
+                            icc_profile=pixels.icc_profile(image), classic=classic)[0]
 
 
 def decompress(data: bytes | str | os.PathLike, model: CodingModel | None = None, threads: int | None = None) -> Image.Image:

@@ -243,12 +243,12 @@ def test_coding_commands_never_import_torch(photo, tmp_path, int8_model_file) ->
     f = lambda name: str(tmp_path / name)  # noqa: E731
     int8 = str(int8_model_file)
     assert torch_modules_after(
-        ["compress", str(photo), "-m", "photo-v1", "-o", f("a.inv")],
+        ["compress", str(photo), "-m", "photo-v1", "--flow-only", "-o", f("a.inv")],
         ["decompress", f("a.inv"), "-o", f("a.png")],
         ["info", f("a.inv")],
         ["compress", str(photo), "-q", "40", "-m", "photo-lossy-v1", "-o", f("b.inv")],
         ["decompress", f("b.inv"), "-o", f("b.png")],
-        ["compress", str(photo), "-m", int8, "-t", "2", "-o", f("c.inv")],
+        ["compress", str(photo), "-m", int8, "-t", "2", "--flow-only", "-o", f("c.inv")],
         ["decompress", f("c.inv"), "-m", int8, "-o", f("c.png")],
         ["info", f("c.inv"), "--json"],
     ) == []
@@ -269,8 +269,8 @@ def test_thread_count_changes_no_byte(tmp_path, model, int8_model_file) -> None:
     Image.fromarray(samples, "RGBA").save(tmp_path / "wide.png")
     f = lambda name: str(tmp_path / name)  # noqa: E731
     assert torch_modules_after(  # one process for the four commands: start-up is most of their time
-        ["compress", f("wide.png"), "-m", m, "-t", "1", "-o", f("t1.inv")],
-        ["compress", f("wide.png"), "-m", m, "-t", "2", "-o", f("t2.inv")],
+        ["compress", f("wide.png"), "-m", m, "-t", "1", "--flow-only", "-o", f("t1.inv")],
+        ["compress", f("wide.png"), "-m", m, "-t", "2", "--flow-only", "-o", f("t2.inv")],
         ["decompress", f("t1.inv"), "-m", m, "-t", "1", "-o", f("t1.png")],
         ["decompress", f("t2.inv"), "-m", m, "-t", "2", "-o", f("t2.png")],
     ) == []
@@ -285,7 +285,7 @@ def test_thread_count_changes_no_byte(tmp_path, model, int8_model_file) -> None:
 def test_model_file_round_trip_and_missing_model(photo, tmp_path, int8_model_file) -> None:
     """-m PATH works both ways; without it, the decoder cannot find an unshipped model: one line."""
     inv = tmp_path / "x.inv"
-    assert invcodec("compress", str(photo), "-m", str(int8_model_file), "-o", str(inv)).returncode == 0
+    assert invcodec("compress", str(photo), "-m", str(int8_model_file), "--flow-only", "-o", str(inv)).returncode == 0
     model_id = json.loads(invcodec("info", str(inv), "--json").stdout)["model_id"]
     r = invcodec("decompress", str(inv), "-o", str(tmp_path / "x.png"))
     assert r.returncode == 1 and model_id in r.stderr and "not installed" in r.stderr

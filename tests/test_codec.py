@@ -52,7 +52,7 @@ def test_round_trip_awkward_shapes_shipped_model(photo, shape) -> None:
 @pytest.mark.parametrize("numeric", ["fixed64", "int8"])
 def test_round_trip_many_tiles_tiny_models(near_haar, numeric: str) -> None:
     model = near_haar[numeric]
-    data = _round_trip(smooth_image(40, 50, 4), model, tile_size=16)
+    data = _round_trip(smooth_image(40, 50, 4), model, tile_size=16, classic=False)
     header, streams = container.unpack(data)
     assert header.model_id == model.model_id
     assert len(header.tiles()) == 12 and len(streams) == 24
@@ -79,7 +79,7 @@ def test_noise_is_stored_raw_and_never_grows(photo) -> None:
 
 def test_photo_like_image_beats_raw_and_matches_the_estimate(photo) -> None:
     samples = smooth_image(128, 128, 3)
-    data, stats = compress_samples(samples, photo)
+    data, stats = compress_samples(samples, photo, classic=False)
     _, streams = container.unpack(data)
     assert all(s.kind == StreamKind.FLOW for s in streams)
     assert stats.bytes == len(data) and stats.sub_pixels == samples.size
@@ -98,15 +98,15 @@ def test_constant_alpha_costs_one_byte(photo) -> None:
 def test_bytes_do_not_depend_on_the_thread_count(near_haar) -> None:
     model = near_haar["int8"]
     samples = smooth_image(48, 40, 4, seed=2)
-    one = compress_samples(samples, model, tile_size=16, threads=1)[0]
+    one = compress_samples(samples, model, tile_size=16, threads=1, classic=False)[0]
     assert sum(s.kind == StreamKind.FLOW for s in container.unpack(one)[1]) >= 6
-    assert compress_samples(samples, model, tile_size=16, threads=3)[0] == one
+    assert compress_samples(samples, model, tile_size=16, threads=3, classic=False)[0] == one
     assert np.array_equal(decompress_samples(one, model, threads=3), samples)
 
 
 def test_corrupted_payload_is_detected_never_wrong_pixels(photo) -> None:
     samples = smooth_image(64, 64, 3)
-    data = bytearray(compress_samples(samples, photo)[0])
+    data = bytearray(compress_samples(samples, photo, classic=False)[0])
     _, table, offset = container.unpack_header(bytes(data))
     assert table[0][0] == StreamKind.FLOW
     detected = 0
@@ -125,7 +125,7 @@ def test_corrupted_payload_is_detected_never_wrong_pixels(photo) -> None:
 def test_wrong_or_missing_model_is_a_clear_error(tmp_path) -> None:
     samples = smooth_image(32, 32, 3)
     model = coding_model(make_tiny_model(0, noise=0.01), tmp_path, "a")
-    data = compress_samples(samples, model)[0]
+    data = compress_samples(samples, model, classic=False)[0]
     assert container.unpack(data)[1][0].kind == StreamKind.FLOW
     with pytest.raises(InvalidFileError, match="not installed"):
         decompress_samples(data)

@@ -66,7 +66,7 @@ def flow_streams(data: bytes) -> int:
 def test_decode_in_other_process_and_thread_count(tmp_path, model_name) -> None:
     model = get_model(model_name)
     samples = smooth_image(96, 80, 3, seed=3)
-    data, _ = compress_samples(samples, model, tile_size=TILE, threads=2)
+    data, _ = compress_samples(samples, model, tile_size=TILE, threads=2, classic=False)
     assert flow_streams(data) >= 5  # most of the 9 tiles go through the model
     path = tmp_path / "x.inv"
     path.write_bytes(data)
@@ -78,8 +78,8 @@ def test_decode_in_other_process_and_thread_count(tmp_path, model_name) -> None:
 def test_encoding_is_deterministic_across_thread_counts(model_name) -> None:
     model = get_model(model_name)
     samples = smooth_image(64, 64, 4, seed=4)  # RGBA: colour and alpha jobs per tile
-    one = compress_samples(samples, model, tile_size=TILE, threads=1)[0]
-    two = compress_samples(samples, model, tile_size=TILE, threads=2)[0]
+    one = compress_samples(samples, model, tile_size=TILE, threads=1, classic=False)[0]
+    two = compress_samples(samples, model, tile_size=TILE, threads=2, classic=False)[0]
     assert flow_streams(one) >= 4
     assert one == two
     assert np.array_equal(decompress_samples(two, model, threads=2), samples)

@@ -1,0 +1,137 @@
+"""The classical path for synthetic content: row prediction, then LZMA or deflate.
+
+Screenshots, charts, flat colours and 1-bit scans are what the flow codes worst (it was
+trained on photos) and what dictionary coders code best. A tile's planes are predicted
+row by row, as PNG does, with the filter that leaves the smallest residuals: none, left
+(``x - a``), up (``x - b``) or gradient (``x - a - b + c``; a = left, b = up, c = up-left,
+each of the same sample's plane, 0 outside). The filter bytes and residual bytes then go
+through LZMA2 (raw format, 1 MiB dictionary, preset 9e) or zlib level 9, whichever is
+smaller. Paeth and average are left out on purpose: every filter kept decodes with whole
+rows at once (a cumulative sum along the row), so decoding stays vectorised.
+
+Payload (``StreamKind.CLASSIC``): one method byte (1 = zlib, 2 = LZMA2 raw; plus 0x10 for
+a palette), then the compressed bytes of ``h`` filter bytes followed by ``h * w * n``
+residual bytes (row-major, plane-interleaved, uint8, mod 256). With a palette (3-plane
+streams of at most 256 colours: pixel art, UI), the compressed bytes are: colours - 1
+(one byte), the colour table (colours x 3 bytes, sorted), then the filter and residual
+bytes of the one-plane index image."""
+
+from __future__ import annotations
+
+import lzma
+import zlib
+
+import numpy as np
+
+from .errors import InvalidFileError
+
+ZLIB, LZMA = 1, 2
+PALETTE = 0x10  # method flag: the data is a colour table and filtered indices
+_LZMA_FILTERS = [{"id": lzma.FILTER_LZMA2, "preset": 9 | lzma.PRESET_EXTREME, "dict_size": 1 << 20}]
+NONE, LEFT, UP, GRADIENT = 0, 1, 2, 3
+LZMA_WORTH = 1.3  # the slow coders run only when fast deflate is within this factor of the budget
+
+
+def _shifted(x: np.ndarray, dy: int, dx: int) -> np.ndarray:
+    """x moved down by dy rows and right by dx pixels, zeros where nothing moved in."""
+    out = np.zeros_like(x)
+    out[dy:, dx:] = x[: x.shape[0] - dy, : x.shape[1] - dx]
+    return out
+
+
+def filter_rows(planes: np.ndarray) -> bytes:
+    """(h, w, n) uint8 -> h filter bytes + the residuals, each row with its best filter."""
+    a, b, c = _shifted(planes, 0, 1), _shifted(planes, 1, 0), _shifted(planes, 1, 1)
+    candidates = np.stack([planes, planes - a, planes - b, planes - a - b + c])  # uint8 arithmetic: mod 256
+    signed = candidates.view(np.int8).astype(np.int16)
+    cost = np.abs(signed).sum(axis=(2, 3))  # (4, h): PNG's heuristic, the sum of |signed residual|
+    best = cost.argmin(axis=0)
+    residuals = candidates[best, np.arange(planes.shape[0])]
+    return best.astype(np.uint8).tobytes() + residuals.tobytes()
+
+
+def unfilter_rows(data: bytes, h: int, w: int, n: int) -> np.ndarray:
+    kinds = np.frombuffer(data, dtype=np.uint8, count=h)
+    if (kinds > GRADIENT).any():
+        raise InvalidFileError("classic stream: unknown row filter")
+    residuals = np.frombuffer(data, dtype=np.uint8, offset=h).reshape(h, w, n)
+    out = np.empty((h, w, n), dtype=np.uint8)
+    up = np.zeros((w, n), dtype=np.uint8)
+    for y in range(h):
+        r, kind = residuals[y], kinds[y]
+        if kind == NONE:
+            row = r
+        elif kind == UP:
+            row = r + up
+        else:  # left: x = cumsum(r); gradient: x - b = cumsum(r)
+            row = np.cumsum(r, axis=0, dtype=np.uint8)
+            if kind == GRADIENT:
+                row += up
+        out[y] = row
+        up = out[y]
+    return out
+
+
+def _palette(planes: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(colours (k, n), indices (h, w, 1)) if the planes hold at most 256 colours."""
+    h, w, n = planes.shape
+    keys = np.zeros((h, w), dtype=np.uint32)
+    for c in range(n):
+        keys = (keys << 8) | planes[:, :, c]
+    colours, indices = np.unique(keys, return_inverse=True)
+    if len(colours) > 256:
+        return None
+    table = np.stack([(colours >> (8 * (n - 1 - c))) & 0xFF for c in range(n)], 1).astype(np.uint8)
+    return table, indices.reshape(h, w, 1).astype(np.uint8)
+
+
+def _pack(data: bytes) -> bytes:
+    """method byte + the smaller of deflate and LZMA2."""
+    return min(bytes([ZLIB]) + zlib.compress(data, 9),
+               bytes([LZMA]) + lzma.compress(data, format=lzma.FORMAT_RAW, filters=_LZMA_FILTERS), key=len)
+
+
+def encode(planes: np.ndarray, budget: int) -> bytes | None:
+    """The classic payload of (h, w, n) planes if it is smaller than ``budget`` bytes."""
+    data = filter_rows(planes)
+    if len(zlib.compress(data, 1)) > LZMA_WORTH * budget:  # a fast probe: photos stop here (~40 ms a tile)
+        return None
+    best = _pack(data)
+    palette = _palette(planes) if planes.shape[2] > 1 else None
+    if palette is not None:  # few colours (pixel art, UI): code the indices; the table travels with them
+        table, indices = palette
+        packed = _pack(bytes([len(table) - 1]) + table.tobytes() + filter_rows(indices))
+        best = min(best, bytes([packed[0] | PALETTE]) + packed[1:], key=len)
+    return best if len(best) < budget else None
+
+
+def _inflate(method: int, packed: bytes, limit: int) -> bytes:
+    inflate = zlib.decompressobj() if method == ZLIB else \
+        lzma.LZMADecompressor(format=lzma.FORMAT_RAW, filters=_LZMA_FILTERS)
+    try:
+        data = inflate.decompress(packed, limit + 1)
+    except (zlib.error, lzma.LZMAError):
+        raise InvalidFileError("classic stream: corrupted") from None
+    if len(data) > limit or not inflate.eof or inflate.unused_data:
+        raise InvalidFileError("classic stream: wrong length")
+    return data
+
+
+def decode(payload: bytes, h: int, w: int, n: int) -> np.ndarray:
+    if not payload or payload[0] & ~PALETTE not in (ZLIB, LZMA) or (payload[0] & PALETTE and n == 1):
+        raise InvalidFileError("classic stream: unknown method")
+    if not payload[0] & PALETTE:
+        data = _inflate(payload[0], payload[1:], h + h * w * n)
+        if len(data) != h + h * w * n:
+            raise InvalidFileError("classic stream: wrong length")
+        return unfilter_rows(data, h, w, n)
+    data = _inflate(payload[0] & ~PALETTE, payload[1:], 1 + 256 * n + h + h * w)
+    count = data[0] + 1 if data else 0
+    start = 1 + count * n
+    if not data or len(data) != start + h + h * w:
+        raise InvalidFileError("classic stream: wrong length")
+    table = np.frombuffer(data, dtype=np.uint8, count=count * n, offset=1).reshape(count, n)
+    indices = unfilter_rows(data[start:], h, w, 1)[:, :, 0]
+    if indices.max(initial=0) >= count:
+        raise InvalidFileError("classic stream: palette index out of range")
+    return table[indices]

@@ -1,0 +1,106 @@
+"""The classic path (row prediction + LZMA/deflate) for synthetic content."""
+
+from __future__ import annotations
+
+import io
+import lzma
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from invcodec import classic_coder, container
+from invcodec.codec import compress_samples, decompress_samples
+from invcodec.container import StreamKind
+from invcodec.errors import InvalidFileError
+
+from .conftest import coding_model, smooth_image
+
+
+def _screenshot(h: int = 60, w: int = 90) -> np.ndarray:
+    image = Image.new("RGB", (w, h), (250, 250, 250))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, w, 12), fill=(40, 60, 120))
+    for i in range(4):
+        draw.text((4, 16 + 10 * i), f"line {i}: invcodec", fill=(20, 20, 20))
+    return np.asarray(image)
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 1), (5, 7, 3), (33, 2, 1), (17, 40, 3)])
+def test_every_filter_round_trips(shape) -> None:
+    rng = np.random.default_rng(sum(shape))
+    planes = rng.integers(0, 256, shape, dtype=np.uint8)
+    planes[: shape[0] // 2] = planes[0]  # rows equal to the one above: the up filter wins there
+    planes[:, : shape[1] // 2] = 9  # flat runs
+    data = classic_coder.filter_rows(planes)
+    assert set(data[: shape[0]]) <= {0, 1, 2, 3}
+    assert np.array_equal(classic_coder.unfilter_rows(data, *shape), planes)
+    payload = classic_coder.encode(planes, budget=1 << 30)
+    assert payload[0] in (classic_coder.ZLIB, classic_coder.LZMA)
+    assert np.array_equal(classic_coder.decode(payload, *shape), planes)
+
+
+def test_each_filter_decodes_as_specified() -> None:
+    planes = smooth_image(6, 9, 3, seed=2)
+    residual_of = {0: planes, 1: planes - np.pad(planes, ((0, 0), (1, 0), (0, 0)))[:, :-1]}
+    for kind, residual in residual_of.items():
+        data = bytes([kind] * 6) + residual.tobytes()
+        assert np.array_equal(classic_coder.unfilter_rows(data, 6, 9, 3), planes)
+
+
+def test_photos_and_noise_are_left_to_the_other_paths() -> None:
+    noise = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    assert classic_coder.encode(noise, budget=noise.size) is None  # not smaller than raw
+
+
+@pytest.mark.parametrize("payload, message", [
+    (b"", "unknown method"),
+    (b"\x07abc", "unknown method"),
+    (b"\x01" + b"not zlib", "corrupted"),
+    (b"\x01" + zlib.compress(b"\x00" * 10), "wrong length"),
+    (b"\x01" + zlib.compress(b"\x00" * 4 + b"\x00" * 48) + b"junk", "wrong length"),
+    (b"\x01" + zlib.compress(b"\x09" * 4 + b"\x00" * 48), "unknown row filter"),
+    (b"\x02" + lzma.compress(b"\x00" * 10_000, format=lzma.FORMAT_RAW, filters=classic_coder._LZMA_FILTERS),
+     "wrong length"),  # inflates far beyond the tile: stopped at the tile's size
+])
+def test_bad_payloads_are_invalid_files(payload: bytes, message: str) -> None:
+    with pytest.raises(InvalidFileError, match=message):
+        classic_coder.decode(payload, 4, 4, 3)
+
+
+def test_the_codec_codes_a_screenshot_the_classic_way_smaller_than_png(tiny_model) -> None:
+    model = tiny_model
+    shot = _screenshot()
+    data, _ = compress_samples(shot, model, threads=1)
+    assert [s.kind for s in container.unpack(data)[1]] == [StreamKind.CLASSIC]
+    assert np.array_equal(decompress_samples(data, model, threads=1), shot)
+    png = io.BytesIO()
+    Image.fromarray(shot).save(png, "PNG", optimize=True)
+    assert len(data) < len(png.getvalue())
+
+
+def test_lossy_colour_never_goes_classic_but_alpha_may(tmp_path) -> None:
+    from .conftest import make_tiny_lossy_model
+
+    model = coding_model(make_tiny_lossy_model(), tmp_path, "tiny-lossy")
+    rgba = np.concatenate([_screenshot(32, 32), np.where(_screenshot(32, 32)[:, :, :1] > 128, 255, 0).astype(np.uint8)], 2)
+    data, _ = compress_samples(rgba, model, quality=50, threads=1)
+    colour, alpha = container.unpack(data)[1]
+    assert colour.kind != StreamKind.CLASSIC and alpha.kind == StreamKind.CLASSIC
+    assert np.array_equal(decompress_samples(data, model, threads=1)[:, :, 3], rgba[:, :, 3])
+
+
+def test_few_colours_go_through_a_palette() -> None:
+    rng = np.random.default_rng(3)
+    table = rng.integers(0, 256, (5, 3), dtype=np.uint8)
+    planes = table[np.kron(rng.integers(0, 5, (8, 8)), np.ones((6, 6), int))]
+    payload = classic_coder.encode(planes, budget=1 << 30)
+    assert payload[0] & classic_coder.PALETTE
+    assert np.array_equal(classic_coder.decode(payload, 48, 48, 3), planes)
+    # an index beyond the table, or a palette on a one-plane stream, is a bad file
+    bad = bytes([0, 1, 2, 3]) + bytes(2) + bytes([1] * 4)  # 1 colour; rows of "none" with index 1
+    with pytest.raises(InvalidFileError, match="palette index"):
+        classic_coder.decode(bytes([classic_coder.ZLIB | classic_coder.PALETTE]) + zlib.compress(bad), 2, 2, 3)
+    with pytest.raises(InvalidFileError, match="unknown method"):
+        classic_coder.decode(bytes([classic_coder.ZLIB | classic_coder.PALETTE]) + zlib.compress(bad), 2, 2, 1)
