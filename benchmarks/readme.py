@@ -44,6 +44,10 @@ def _hostile_table(report: dict) -> str:
 
 def blocks(results: Path) -> dict[str, str]:
     out = {"bpd": _bpd_table(results)}
+    if (results / "synthetic-lossless.json").exists():
+        report = json.loads((results / "synthetic-lossless.json").read_text())
+        out["synthetic"] = f"Synthetic set, {report['summary']['images']} images (git {report['git']}; bytes, whole files)\n\n" \
+            + report["markdown"]
     if (results / "hostile.json").exists():
         out["hostile"] = _hostile_table(json.loads((results / "hostile.json").read_text()))
     for name, folder, render in (("lossless", "kodak-lossless", lossless.markdown), ("rd", "kodak-rd", rd.markdown)):
