@@ -128,8 +128,9 @@ def reference(path: Path) -> tuple[np.ndarray | None, str | None, list[str]]:
             return None, f"unreadable ({type(e).__name__})", []
         if getattr(image, "n_frames", 1) > 1:
             return None, f"{image.n_frames} frames", []
-        if image.mode not in ("1", "L", "P", "LA", "PA", "RGB", "RGBA") or _declared_depth(path, image) > 8:
-            return None, f"mode {image.mode}, {_declared_depth(path, image)} bits: no exact 8-bit form", []
+        depth = _declared_depth(path, image)
+        if image.mode not in ("1", "L", "P", "LA", "PA", "RGB", "RGBA") or depth > 8:
+            return None, f"mode {image.mode}, {depth} bits: no exact 8-bit form", []
         must_warn = []
         if not image.info.get("icc_profile") and "srgb" not in image.info:  # colour data besides a profile
             if abs(image.info.get("gamma", 1 / 2.2) - 1 / 2.2) > 5e-4:
@@ -185,10 +186,14 @@ def judge(case: Case, root: Path, timeout: float, memory: int) -> dict:
     return result | _check_accepted(case, folder, run, timeout, memory)
 
 
+def _inputs(args: list[str]) -> list[str]:
+    """The input files among ``compress`` arguments (not options, not the value of -o)."""
+    return [a for i, a in enumerate(args) if not a.startswith("-") and (i == 0 or args[i - 1] != "-o")]
+
+
 def _check_accepted(case: Case, folder: Path, run: dict, timeout: float, memory: int) -> dict:
     """Exit 0: every input must come back exactly, and what was not kept must be said."""
-    pairs = [(case.args[0], case.output)] if case.output else \
-        [(src, out) for src, out in zip((a for a in case.args if not a.startswith("-") and a != "dir"), case.outputs)]
+    pairs = [(case.args[0], case.output)] if case.output else list(zip(_inputs(case.args), case.outputs))
     for source, inv in pairs:
         expected, refuse_reason, must_warn = reference(folder / source)
         if refuse_reason:

@@ -186,7 +186,7 @@ def compress_one(input: Path, output: Path, model: str | None, force: bool, qual
 
 def decompress_one(input: Path, output: Path, model: str | None, force: bool, threads: int | None = None,
                    default_output: bool = False) -> str:
-    from invcodec.codec import decompress_samples
+    from invcodec.codec import decode
     from invcodec.registry import get_model
 
     fmt = "PNG" if output == STDIO else LOSSLESS_OUTPUTS.get(output.suffix.lower())
@@ -195,13 +195,11 @@ def decompress_one(input: Path, output: Path, model: str | None, force: bool, th
     # The default name is the source image's: say so, rather than suggest --force blindly.
     _check_free(output, force, f"it may be the image {input.name} was made from; decode to another name with -o, "
                                "or replace it with --force" if default_output else "use --force to overwrite")
-    from invcodec import container
-
     data = _read_inv(input)
     start = time.perf_counter()
-    samples = decompress_samples(data, get_model(model) if model else None, progress=sys.stderr.isatty(), threads=threads)
+    samples, header = decode(data, get_model(model) if model else None, progress=sys.stderr.isatty(), threads=threads)
     seconds = time.perf_counter() - start
-    _write(output, _output_bytes(samples, fmt, output, container.unpack_header(data)[0].icc_profile), force)
+    _write(output, _output_bytes(samples, fmt, output, header.icc_profile), force)
     h, w, c = samples.shape
     return f"{input} -> {output}: {w}x{h}x{c}, {8 * len(data) / samples.size:.3f} bits/sub-pixel, {seconds:.2f} s"
 

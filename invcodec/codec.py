@@ -203,6 +203,13 @@ def compress_samples(
 def decompress_samples(data: bytes, model: CodingModel | None = None, progress: bool = False,
                        threads: int | None = None) -> np.ndarray:
     """.inv bytes -> (H, W, C) uint8 samples, verified against the stored CRC."""
+    return decode(data, model, progress, threads)[0]
+
+
+def decode(data: bytes, model: CodingModel | None = None, progress: bool = False,
+           threads: int | None = None) -> tuple[np.ndarray, Header]:
+    """.inv bytes -> (samples, header): for callers that also want what the header keeps
+    (the ICC profile), without parsing it twice."""
     header, streams = container.unpack(data)
     if any(s.kind == StreamKind.FLOW for s in streams):
         if model is None:
@@ -230,7 +237,7 @@ def decompress_samples(data: bytes, model: CodingModel | None = None, progress: 
         out[place] = planes
     if _pixel_crc(out) != header.pixel_crc32:
         raise InvalidFileError("pixel checksum mismatch: the file is corrupted or was decoded on an incompatible model")
-    return out
+    return out, header
 
 
 def check_quality(quality: object) -> int | None:
@@ -287,8 +294,8 @@ def decompress(data: bytes | str | os.PathLike, model: CodingModel | None = None
     elif not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"decompress takes the bytes of a .inv file or its path, not {type(data).__name__}")
     data = bytes(data)
-    image = pixels.from_samples(decompress_samples(data, model, threads=threads))
-    icc = container.unpack_header(data)[0].icc_profile
-    if icc:
-        image.info["icc_profile"] = icc
+    samples, header = decode(data, model, threads=threads)
+    image = pixels.from_samples(samples)
+    if header.icc_profile:
+        image.info["icc_profile"] = header.icc_profile
     return image
