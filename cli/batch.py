@@ -38,16 +38,17 @@ def expand_inputs(inputs: tuple[Path, ...], folder_suffixes: set[str]) -> list[P
 
 def output_for(input: Path, output: Path | None, suffix: str, count: int) -> Path:
     """The output path for one input: -o as given for one input, a file in folder -o, or
-    the input with ``suffix``; stdin goes to stdout unless -o names a file."""
+    the input's name with its extension replaced by ``suffix`` (".inv", or a tag and an
+    extension: "-denoised.png"); stdin goes to stdout unless -o names a file."""
     if count > 1:
         if output is None:
-            return input.with_suffix(suffix)
+            return input.with_name(input.stem + suffix)
         if output == STDIO or not output.is_dir():
             raise ValueError("with several inputs, -o must be an existing folder")
         return output / (input.stem + suffix)
     if output is not None:
         return output / (input.stem + suffix) if output != STDIO and output.is_dir() else output
-    return STDIO if input == STDIO else input.with_suffix(suffix)
+    return STDIO if input == STDIO else input.with_name(input.stem + suffix)
 
 
 def check_distinct(jobs: list[tuple[Path, Path]]) -> None:

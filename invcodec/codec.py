@@ -28,7 +28,7 @@ from tqdm import tqdm
 
 from . import classic_coder, container, pixels, quantizer
 from .container import Header, Mode, Quantizer, Stream, StreamKind
-from .errors import InvalidFileError, UnsupportedImageError
+from .errors import InvalidFileError
 from .registry import default_lossy_model, default_model, model_by_id
 from .runtime.model_file import CodingModel
 from .tile_coder import LossySettings, coder_for
@@ -249,22 +249,6 @@ def check_quality(quality: object) -> int | None:
     return int(quality)
 
 
-def _as_image(image: object) -> Image.Image:
-    """A PIL image as given; a path is opened (one frame only); a uint8 numpy array
-    (H, W) or (H, W, C), C in 1..4, is taken as L, LA, RGB or RGBA samples."""
-    if isinstance(image, Image.Image):
-        return image
-    if isinstance(image, (str, os.PathLike)):
-        return pixels.open_image(os.fspath(image))
-    if isinstance(image, np.ndarray):
-        arr = image[:, :, None] if image.ndim == 2 else image
-        if arr.dtype != np.uint8 or arr.ndim != 3 or not 1 <= arr.shape[2] <= 4:
-            raise UnsupportedImageError(
-                f"a numpy image must be uint8 of shape (H, W) or (H, W, 1..4); got {image.dtype} {image.shape}")
-        return pixels.from_samples(np.ascontiguousarray(arr))
-    raise TypeError(f"compress takes a PIL image, a uint8 numpy array or a file path, not {type(image).__name__}")
-
-
 def compress(
     image: Image.Image | np.ndarray | str | os.PathLike, model: CodingModel | None = None, tile_size: int = DEFAULT_TILE_SIZE, quality: int | None = None,
     threads: int | None = None, classic: bool = True,
@@ -276,7 +260,7 @@ def compress(
     pixels are stored unrotated): a ``UserWarning`` says so. ``classic=False`` codes every
     plane through the model (see ``compress_samples``)."""
     quality = check_quality(quality)
-    image = _as_image(image)
+    image = pixels.as_image(image, "compress")
     samples = pixels.to_samples(image)
     lost = pixels.not_kept(image)
     if lost:

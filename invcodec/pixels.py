@@ -14,6 +14,7 @@ unrotated), XMP, comments, and a PNG's gamma / chromaticities without a profile;
 
 from __future__ import annotations
 
+import os
 from typing import BinaryIO
 
 import numpy as np
@@ -120,3 +121,19 @@ def open_image(source: str | BinaryIO, name: str | None = None) -> Image.Image:
             raise
         raise UnsupportedImageError(f"cannot read {name} as an image ({e})") from None
     return image
+
+
+def as_image(image: object, caller: str) -> Image.Image:
+    """A PIL image as given; a path is opened (one frame only); a uint8 numpy array
+    (H, W) or (H, W, C), C in 1..4, is taken as L, LA, RGB or RGBA samples."""
+    if isinstance(image, Image.Image):
+        return image
+    if isinstance(image, (str, os.PathLike)):
+        return open_image(os.fspath(image))
+    if isinstance(image, np.ndarray):
+        arr = image[:, :, None] if image.ndim == 2 else image
+        if arr.dtype != np.uint8 or arr.ndim != 3 or not 1 <= arr.shape[2] <= 4:
+            raise UnsupportedImageError(
+                f"a numpy image must be uint8 of shape (H, W) or (H, W, 1..4); got {image.dtype} {image.shape}")
+        return from_samples(np.ascontiguousarray(arr))
+    raise TypeError(f"{caller} takes a PIL image, a uint8 numpy array or a file path, not {type(image).__name__}")
