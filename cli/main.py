@@ -327,6 +327,7 @@ def main() -> None:
       invcodec decompress photo.inv          -> photo.png
       invcodec info photo.inv                -> what the file holds
       invcodec compress photos/ -j 2         -> every image in photos/, 2 workers
+      invcodec restore denoise noisy.png     -> noisy-denoised.png (also: restore jpeg, restore inpaint)
     """
 
 
@@ -555,7 +556,7 @@ def train(args: tuple[str, ...]) -> None:
 BENCHMARKS = {  # command name -> module of invcodec_benchmarks
     "big-image": "big_image", "bpd": "bpd", "cli-roundtrip": "cli_roundtrip", "conv-speed": "conv_speed",
     "fuzz": "fuzz", "hostile": "hostile", "lossless": "lossless", "lossy-tuning": "lossy_tuning", "rd": "rd",
-    "startup": "import_time", "synthetic": "synthetic",
+    "restore": "restore", "startup": "import_time", "synthetic": "synthetic",
 }
 
 
@@ -569,6 +570,7 @@ def bench(name: str, args: tuple[str, ...]) -> None:
     \b
     lossless       invcodec vs PNG, WebP, JPEG2000, JPEG-XL on an image folder
     rd             lossy: invcodec qualities vs JPEG, WebP, AVIF, JPEG-XL; BD-rates
+    restore        denoise / JPEG / inpaint: PSNR, SSIM, seconds vs BM3D, NL-means, OpenCV
     lossy-tuning   dead zone / reconstruction offset of the lossy encoder
     bpd            bits per dim: model NLL vs real stream and file bits
     fuzz           mutation fuzzing of the decoder
@@ -585,6 +587,10 @@ def bench(name: str, args: tuple[str, ...]) -> None:
     status = module.main(list(args))
     sys.exit(status or 0)
 
+
+from .restore import restore as _restore_commands  # noqa: E402 - it reuses the options defined above
+
+main.add_command(_restore_commands)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,0 +1,123 @@
+"""`invcodec restore denoise|jpeg|inpaint`: the restoration commands, with the same
+conventions as compress/decompress (folders, -j, --force, -o -, one-line errors, outputs
+written whole or not at all)."""
+
+from __future__ import annotations
+
+import functools
+import io
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from .batch import STDIO
+
+SUFFIXES = {"denoise": "-denoised.png", "jpeg": "-dejpeg.png", "inpaint": "-inpainted.png"}
+
+
+def _mask_for(input: Path, mask: Path) -> Path:
+    """--mask is one image for every input, or a folder holding, for each input, an image
+    of the same name (any image extension)."""
+    if not mask.is_dir():
+        return mask
+    from invcodec.pixels import IMAGE_SUFFIXES
+
+    matches = sorted(p for p in mask.iterdir() if p.stem == input.stem and p.suffix.lower() in IMAGE_SUFFIXES)
+    if not matches:
+        raise FileNotFoundError(2, "no mask", str(mask / (input.stem + ".png")))
+    return matches[0]
+
+
+def restore_one(input: Path, output: Path, model: str | None, force: bool, task: str, level: float | None,
+                mask: Path | None, threads: int | None) -> str:
+    from invcodec import pixels, restore
+    from invcodec.restore.network import load
+
+    from .main import LOSSLESS_OUTPUTS, CodecError, _check_free, _named, _output_bytes, _read_stdin_image, _write
+
+    fmt = "PNG" if output == STDIO else LOSSLESS_OUTPUTS.get(output.suffix.lower())
+    if fmt is None:
+        raise CodecError(f"{output}: choose a lossless output format ({', '.join(LOSSLESS_OUTPUTS)}); "
+                         "a JPEG output would bring the artefacts back")
+    _check_free(output, force)
+    source = io.BytesIO(_read_stdin_image()) if input == STDIO else str(input)
+    image = pixels.open_image(source, name="stdin" if input == STDIO else str(input))
+    lost = pixels.not_kept(image)
+    if lost:
+        click.echo(f"invcodec: warning: {_named(input, 'not kept: ' + ' and '.join(lost))}", err=True)
+    net = load(model) if model else None
+    progress = sys.stderr.isatty()
+    start = time.perf_counter()
+    try:
+        if task == "denoise":
+            result = restore.denoise(image, level, model=net, threads=threads, progress=progress)
+            what = f"sigma {result.level:.1f}" + (" (estimated)" if result.note else "")
+        elif task == "jpeg":
+            if level is None and restore.jpeg_quality(image) is None:
+                raise CodecError(f"{_named(input, 'not a JPEG file')}: give --quality, the quality it was saved with")
+            result = restore.dejpeg(image, None if level is None else int(level), model=net, threads=threads,
+                                    progress=progress)
+            what = f"quality {result.level:.0f}" + ("" if level is not None else " (from its tables)")
+            if result.note:
+                what += f"; {result.note}"
+        else:
+            mask_path = _mask_for(input, mask)
+            result = restore.inpaint(image, pixels.open_image(str(mask_path)), model=net, threads=threads,
+                                     progress=progress)
+            what = result.note
+    except ValueError as e:  # a level out of range, a mask of another size, a model for another task
+        raise CodecError(_named(input, str(e))) from None
+    seconds = time.perf_counter() - start
+    samples = pixels.to_samples(result.image)
+    _write(output, _output_bytes(samples, fmt, output, pixels.icc_profile(result.image)), force)
+    h, w, c = samples.shape
+    return f"{input} -> {output}: {w}x{h}x{c}, {what}, {seconds:.2f} s"
+
+
+def _command(task: str, level_option, extra=None):
+    """One restore subcommand: inputs, -o/-c, the level option, -m, -f, -j, -t."""
+    from .main import _force, _inputs, _output, _stdout, _threads, _workers
+
+    def run(inputs, output, stdout, model, force, workers, threads, level=None, mask=None):
+        from invcodec.pixels import IMAGE_SUFFIXES
+
+        from .main import _jobs, _run_batch, _threads_per_file, _to_stdout
+
+        jobs = _jobs(inputs, _to_stdout(output, stdout), SUFFIXES[task], IMAGE_SUFFIXES)
+        job = functools.partial(restore_one, task=task, level=level, mask=mask,
+                                threads=_threads_per_file(threads, workers))
+        _run_batch(job, jobs, model, force, workers)
+
+    decorators = [_inputs, _output, _stdout, level_option,
+                  click.option("-m", "--model", default=None, help=f"A {task} model file [default: the shipped restore-{task}-v1]."),
+                  _force, _workers, _threads] + ([extra] if extra else [])
+    for d in reversed(decorators):
+        run = d(run)
+    return run
+
+
+@click.group()
+def restore() -> None:
+    """Restore damaged images with invertible networks (IRAE-style): noise, JPEG
+    artefacts, holes. Outputs are lossless images (.png by default: IN-denoised.png,
+    IN-dejpeg.png, IN-inpainted.png).
+
+    \b
+      invcodec restore denoise noisy.png --sigma 25
+      invcodec restore jpeg photo.jpg -o photo.png
+      invcodec restore inpaint photo.png --mask holes.png
+    """
+
+
+restore.command("denoise", help="Remove Gaussian noise. Without --sigma its level is estimated from the image.")(
+    _command("denoise", click.option("--sigma", "level", type=click.FloatRange(0, 75), default=None,
+                                     help="Noise standard deviation in 0..255 units [default: estimated].")))
+restore.command("jpeg", help="Remove JPEG block and ringing artefacts; the strength comes from the file's quantization tables.")(
+    _command("jpeg", click.option("--quality", "level", type=click.IntRange(1, 100), default=None,
+                                  help="The JPEG quality, for an image no longer in its JPEG file [default: from the tables].")))
+restore.command("inpaint", help="Fill the pixels a mask marks (white = missing); all others are kept exactly.")(
+    _command("inpaint", lambda f: f,
+             click.option("--mask", type=click.Path(exists=True, path_type=Path), required=True,
+                          help="Mask image of the same size (white = missing), or a folder of masks named like the inputs.")))
