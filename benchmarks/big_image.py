@@ -5,7 +5,9 @@
 Builds a 6144x4096 (25 MP) mosaic of the folder's first 768x512 images (real photo
 content), then runs ``invcodec compress`` and ``invcodec decompress`` as child processes
 (with -m and -t as given; without --threads, the command's default) and reads their peak
-resident memory (ru_maxrss) and wall time; checks the round trip."""
+resident memory (ru_maxrss) and wall time; checks the round trip. With ``--restore``
+it also runs ``invcodec restore denoise --sigma 25`` on the same image (tiles, bounded
+memory) and reports its time and peak memory."""
 
 from __future__ import annotations
 
@@ -57,6 +59,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("folder", type=Path)
     p.add_argument("--model", default=DEFAULT_MODEL, help="model name or file [default: %(default)s]")
     p.add_argument("--threads", type=int, default=None, help="the command's -t [default: its own default]")
+    p.add_argument("--restore", action="store_true", help="also time `invcodec restore denoise` on the mosaic")
     p.add_argument("--out", type=Path, default=None)
     args = p.parse_args(argv)
     check_model(p.prog, args.model)
@@ -70,6 +73,11 @@ def main(argv: list[str] | None = None) -> None:
         decompress = _child([exe, "decompress", str(inv), "-o", str(back), "-m", args.model, *threads])
         exact = bool(np.array_equal(np.asarray(Image.open(back)), image))
         size = inv.stat().st_size
+        restored = None
+        if args.restore:
+            out = Path(tmp) / "denoised.png"
+            restored = _child([exe, "restore", "denoise", str(src), "--sigma", "25", "-o", str(out), *threads])
+            restored["output_size"] = list(Image.open(out).size)
     report = {
         "image": f"{image.shape[1]}x{image.shape[0]} mosaic of {args.folder}",
         "megapixels": round(image.shape[0] * image.shape[1] / 1e6, 1),
@@ -80,6 +88,8 @@ def main(argv: list[str] | None = None) -> None:
         "decompress": decompress,
         "exact": exact,
     }
+    if restored:
+        report["restore_denoise"] = restored
     emit("big_image", report, args.out, coding_threads=args.threads or default_threads())
 
 

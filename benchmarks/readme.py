@@ -50,6 +50,14 @@ def blocks(results: Path) -> dict[str, str]:
             + report["markdown"]
     if (results / "hostile.json").exists():
         out["hostile"] = _hostile_table(json.loads((results / "hostile.json").read_text()))
+    restored = results / "kodak-restore" / "results.json"
+    if restored.exists():
+        from . import restore
+
+        report = json.loads(restored.read_text())
+        out["restore"] = (f"Kodak, {report['images']} images (git {report['git']}; every method on one thread, "
+                          f"{report['workers']} images at a time; {report['machine']['cpus']}-core CPU)\n\n"
+                          + restore.markdown(report))
     for name, folder, render in (("lossless", "kodak-lossless", lossless.markdown), ("rd", "kodak-rd", rd.markdown)):
         path = results / folder / "results.json"
         if path.exists():

@@ -1,0 +1,280 @@
+"""Restoration: invcodec's invertible networks against classical baselines, one run.
+
+    invcodec bench restore ../shared/data/kodak --out results/restore [--workers 2]
+
+Per image (sorted by name), task and level, with degradations made here from fixed
+seeds (``invcodec.restore.degrade``, the training's own): Gaussian noise sigma 15, 25,
+50 (clipped and rounded to 8 bits, as a noisy file is; every method is told sigma) ->
+invcodec, BM3D (``bm3d.bm3d_rgb``, the colour BM3D) and OpenCV's coloured NL-means;
+Pillow JPEG q 10, 20, 30 -> invcodec (quality read from the file's tables) and plain
+decoding; ~10 % holes of boxes and strokes -> invcodec, OpenCV Telea and Navier-Stokes.
+PSNR and SSIM (Gaussian window, sigma 1.5, as Wang et al.) on the 8-bit results; for
+inpainting PSNR inside the hole too. Seconds per image of each method on one thread
+(every library limited to one; ``--workers`` runs images in parallel processes, so use
+it only on an otherwise idle machine). Writes results.json, results.md and crops.png
+(a crop of one image per task: degraded | invcodec | best baseline | clean)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):  # before numpy loads: one thread each
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
+from PIL import Image, ImageDraw  # noqa: E402
+
+from invcodec.pixels import IMAGE_SUFFIXES  # noqa: E402
+from invcodec.restore import degrade  # noqa: E402
+
+from .report import environment  # noqa: E402
+
+LEVELS = {"denoise": [15, 25, 50], "jpeg": [10, 20, 30], "inpaint": [10]}  # sigma, quality, % of pixels missing
+# Baseline settings, each the best of a small grid on 4 photos-dev images (never on Kodak; docs/RESTORE.md):
+NLM_H_PER_SIGMA = 0.6  # OpenCV NL-means filter strength h = 0.6 sigma (of 0.45 .. 1.2)
+TELEA_RADIUS, NS_RADIUS = 11, 15  # inpainting radius (of 3, 5, 7, 11, 15)
+# Published colour results for scale (other data and protocols: unclipped float noise, other test sets).
+PUBLISHED = [
+    "CBSD68 sigma 30: FFDNet 30.32, DRUNet 30.81 dB; sigma 50: FFDNet 27.97, DRUNet 28.51 dB (colour)",
+    "LIVE1 colour JPEG q10: SwinIR 28.06 dB",
+]
+CROP = 160
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
+    return float("inf") if mse == 0 else 10 * np.log10(255.0**2 / mse)
+
+
+def ssim(a: np.ndarray, b: np.ndarray) -> float:
+    from skimage.metrics import structural_similarity
+
+    return float(structural_similarity(a, b, data_range=255, channel_axis=2, gaussian_weights=True, sigma=1.5,
+                                       use_sample_covariance=False))
+
+
+def _seed(index: int, task: str, level: int) -> np.random.Generator:
+    return np.random.default_rng([index, ["denoise", "jpeg", "inpaint"].index(task), level])
+
+
+def _timed(fn, *args):
+    t0 = time.perf_counter()
+    out = fn(*args)
+    return out, time.perf_counter() - t0
+
+
+def _methods(task: str, level: int, degraded: np.ndarray, mask: np.ndarray | None, jpeg_file: Path | None) -> dict:
+    """Every method's output for one degraded image: name -> (uint8 image, seconds)."""
+    import cv2
+
+    from invcodec import restore
+    from invcodec.restore.hole_fill import prefilled
+
+    cv2.setNumThreads(1)
+    out = {}
+    if task == "denoise":
+        import bm3d
+
+        out["invcodec"] = _timed(lambda: np.asarray(restore.denoise(degraded, level, threads=1).image))
+        out["BM3D"] = _timed(lambda: np.clip(np.rint(255 * bm3d.bm3d_rgb(degraded / 255.0, level / 255.0)), 0, 255).astype(np.uint8))
+        h = NLM_H_PER_SIGMA * level
+        out["NL-means"] = _timed(lambda: cv2.fastNlMeansDenoisingColored(degraded, None, h, h, 7, 21))
+    elif task == "jpeg":
+        out["invcodec"] = _timed(lambda: np.asarray(restore.dejpeg(str(jpeg_file), threads=1).image))
+    else:
+        bgr = np.ascontiguousarray(degraded[:, :, ::-1])
+        hole = mask.astype(np.uint8) * 255
+        out["invcodec"] = _timed(lambda: np.asarray(restore.inpaint(degraded, mask, threads=1).image))
+        out["push-pull fill (invcodec's start)"] = _timed(lambda: prefilled(degraded, mask))
+        out["OpenCV Telea"] = _timed(lambda: cv2.inpaint(bgr, hole, TELEA_RADIUS, cv2.INPAINT_TELEA)[:, :, ::-1])
+        out["OpenCV Navier-Stokes"] = _timed(lambda: cv2.inpaint(bgr, hole, NS_RADIUS, cv2.INPAINT_NS)[:, :, ::-1])
+    return out
+
+
+def one_image(args: tuple[int, str, list[str], str]) -> list[dict]:
+    """Every task and level on one image: rows of scores (and, for the picture, crops)."""
+    from threadpoolctl import threadpool_limits
+
+    index, path, tasks, scratch = args
+    with threadpool_limits(limits=1):
+        return _one_image(index, path, tasks, scratch)
+
+
+def _one_image(index: int, path: str, tasks: list[str], scratch: str) -> list[dict]:
+    with Image.open(path) as im:
+        clean = np.asarray(im.convert("RGB"))
+    rows = []
+    for task in tasks:
+        for level in LEVELS[task]:
+            rng = _seed(index, task, level)
+            mask, jpeg_file = None, None
+            if task == "denoise":
+                degraded = degrade.add_noise(clean, level, rng)
+            elif task == "jpeg":
+                jpeg_file = Path(scratch) / f"{index}-q{level}.jpg"
+                Image.fromarray(clean).save(jpeg_file, quality=level)
+                with Image.open(jpeg_file) as im:
+                    degraded = np.asarray(im.convert("RGB"))
+            else:
+                mask = degrade.hole_mask(*clean.shape[:2], rng, coverage=level / 100)
+                degraded = np.where(mask[..., None], 128, clean).astype(np.uint8)
+            results = {"degraded input": (degraded, 0.0), **_methods(task, level, degraded, mask, jpeg_file)}
+            for method, (image, seconds) in results.items():
+                row = {"image": Path(path).name, "task": task, "level": level, "method": method,
+                       "psnr": psnr(image, clean), "ssim": ssim(image, clean), "seconds": seconds}
+                if mask is not None:
+                    row["psnr_hole"] = psnr(image[mask], clean[mask])
+                    row["missing"] = float(mask.mean())
+                rows.append(row)
+            if index == 0:  # crops for the picture: the first image's centre
+                h, w = clean.shape[:2]
+                side = min(CROP, h, w)
+                top, left = (h - side) // 2, (w - side) // 2
+                crop = {m: image[top : top + side, left : left + side].tolist() for m, (image, _) in results.items()}
+                crop["clean"] = clean[top : top + side, left : left + side].tolist()
+                rows.append({"crops": crop, "task": task, "level": level})
+    for f in Path(scratch).glob(f"{index}-q*.jpg"):
+        f.unlink()
+    return rows
+
+
+def summarise(rows: list[dict]) -> list[dict]:
+    """Mean scores per task, level and method, in the order they first appear."""
+    keys = []
+    for r in rows:
+        k = (r["task"], r["level"], r["method"])
+        if k not in keys:
+            keys.append(k)
+    out = []
+    for task, level, method in keys:
+        sel = [r for r in rows if (r["task"], r["level"], r["method"]) == (task, level, method)]
+        s = {"task": task, "level": level, "method": method, "images": len(sel),
+             "psnr": float(np.mean([r["psnr"] for r in sel])), "ssim": float(np.mean([r["ssim"] for r in sel])),
+             "seconds": float(np.mean([r["seconds"] for r in sel]))}
+        if "psnr_hole" in sel[0]:
+            s["psnr_hole"] = float(np.mean([r["psnr_hole"] for r in sel]))
+            s["missing"] = float(np.mean([r["missing"] for r in sel]))
+        out.append(s)
+    return out
+
+
+def verdicts(summary: list[dict]) -> dict:
+    """The issue's bars, each computed from the summary."""
+    def get(task, level, method, key="psnr"):
+        return next(s[key] for s in summary if (s["task"], s["level"], s["method"]) == (task, level, method))
+
+    out = {}
+    tasks = {s["task"] for s in summary}
+    if "denoise" in tasks:
+        for sigma in (25, 50):
+            ours, ref = get("denoise", sigma, "invcodec"), get("denoise", sigma, "BM3D")
+            out[f"denoise sigma {sigma}: invcodec >= BM3D"] = {"invcodec": ours, "BM3D": ref, "met": ours >= ref}
+    if "jpeg" in tasks:
+        ours, ref = get("jpeg", 10, "invcodec"), get("jpeg", 10, "degraded input")
+        out["jpeg q10: invcodec >= plain decoding + 1.0 dB"] = {"invcodec": ours, "plain decoding": ref,
+                                                                "gain_db": ours - ref, "met": ours - ref >= 1.0}
+    if "inpaint" in tasks:
+        ours, ref = get("inpaint", 10, "invcodec", "psnr_hole"), get("inpaint", 10, "OpenCV Telea", "psnr_hole")
+        out["inpaint: hole PSNR invcodec >= Telea"] = {"invcodec": ours, "OpenCV Telea": ref, "met": ours >= ref}
+    return out
+
+
+def markdown(report: dict) -> str:
+    params = report["parameters"]
+    lines = ["| task | level | method | PSNR dB | SSIM | hole PSNR dB | s / image | parameters |",
+             "|---|---:|---|---:|---:|---:|---:|---:|"]
+    level_name = {"denoise": "σ {}", "jpeg": "q {}", "inpaint": "{} %"}
+    for s in report["summary"]:
+        hole = f"{s['psnr_hole']:.2f}" if "psnr_hole" in s else ""
+        seconds = f"{s['seconds']:.2f}" if s["method"] != "degraded input" else ""
+        p = params.get(s["task"]) if s["method"] == "invcodec" else ("0 (no learning)" if s["method"] != "degraded input" else "")
+        p = "" if "invcodec's" in s["method"] else p
+        label = "plain decoding" if s["task"] == "jpeg" and s["method"] == "degraded input" else s["method"]
+        lines.append(f"| {s['task']} | {level_name[s['task']].format(s['level'])} | {label} | {s['psnr']:.2f} | "
+                     f"{s['ssim']:.4f} | {hole} | {seconds} | {p if p is not None else ''} |")
+    lines.append("")
+    for name, v in report["verdicts"].items():
+        nums = ", ".join(f"{k} {x:.2f}" for k, x in v.items() if k != "met")
+        lines.append(f"- {name}: {'**met**' if v['met'] else '**missed**'} ({nums})")
+    lines.append(f"- for scale, published (other protocols): {'; '.join(PUBLISHED)}")
+    return "\n".join(lines) + "\n"
+
+
+def picture(crops: list[dict], path: Path) -> None:
+    """One row per task: degraded | invcodec | the best baseline by PSNR on this crop | clean."""
+    pad, label_h = 4, 14
+    rows = []
+    for c in crops:
+        clean = np.asarray(c["crops"]["clean"], np.uint8)
+        baselines = [m for m in c["crops"] if m not in ("clean", "invcodec", "degraded input") and "invcodec" not in m]
+        best = max(baselines, key=lambda m: psnr(np.asarray(c["crops"][m], np.uint8), clean)) if baselines else None
+        names = ["degraded input", "invcodec"] + ([best] if best else []) + ["clean"]
+        rows.append((c, names))
+    cols = max(len(n) for _, n in rows)
+    canvas = Image.new("RGB", (cols * (CROP + pad) + pad, len(rows) * (CROP + pad + label_h) + pad), (255, 255, 255))
+    draw = ImageDraw.Draw(canvas)
+    for r, (c, names) in enumerate(rows):
+        y = pad + r * (CROP + pad + label_h)
+        for i, name in enumerate(names):
+            x = pad + i * (CROP + pad)
+            tile = np.asarray(c["crops"][name], np.uint8)
+            canvas.paste(Image.fromarray(tile), (x, y + label_h))
+            level = {"denoise": "sigma {}", "jpeg": "q{}", "inpaint": "{}% holes"}[c["task"]].format(c["level"])
+            text = f"{c['task']} {level}: {name}" if i == 0 else name
+            if name not in ("clean",):
+                text += f" {psnr(tile, np.asarray(c['crops']['clean'], np.uint8)):.1f} dB"
+            draw.text((x, y), text[:28], fill=(0, 0, 0))
+    canvas.save(path)
+
+
+def run(folder: Path, tasks: list[str], limit: int | None, workers: int, scratch: Path) -> dict:
+    from invcodec.restore.network import shipped
+
+    paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[:limit]
+    if not paths:
+        raise SystemExit(f"invcodec bench restore: no images in {folder}")
+    jobs = [(i, str(p), tasks, str(scratch)) for i, p in enumerate(paths)]
+    start = time.perf_counter()
+    if workers > 1:
+        import multiprocessing
+
+        with multiprocessing.get_context("spawn").Pool(workers) as pool:
+            per_image = pool.map(one_image, jobs, chunksize=1)
+    else:
+        per_image = [one_image(j) for j in jobs]
+    rows = [r for rs in per_image for r in rs if "crops" not in r]
+    crops = [r for rs in per_image for r in rs if "crops" in r]
+    summary = summarise(rows)
+    return {"folder": str(folder), "images": len(paths), "tasks": tasks, "levels": {t: LEVELS[t] for t in tasks},
+            "workers": workers, "wall_seconds": time.perf_counter() - start,
+            "parameters": {t: shipped(t).parameters for t in tasks}, "summary": summary,
+            "verdicts": verdicts(summary), "rows": rows, "crops": crops}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="invcodec bench restore", description=__doc__.splitlines()[0])
+    p.add_argument("folder", type=Path, help="clean images (Kodak for the headline numbers)")
+    p.add_argument("--out", type=Path, default=None, help="folder for results.json, results.md, crops.png")
+    p.add_argument("--tasks", default="denoise,jpeg,inpaint", help="comma-separated subset [default: %(default)s]")
+    p.add_argument("--limit", type=int, default=None, help="only the first N images")
+    p.add_argument("--workers", type=int, default=1, help="images in parallel processes, one thread each")
+    args = p.parse_args(argv)
+    tasks = [t for t in args.tasks.split(",") if t]
+    unknown = set(tasks) - set(LEVELS)
+    if unknown or not tasks:
+        p.error(f"unknown task(s) {', '.join(sorted(unknown))}; choose from {', '.join(LEVELS)}")
+    out = args.out or Path("restore-bench")
+    out.mkdir(parents=True, exist_ok=True)
+    report = run(args.folder, tasks, args.limit, args.workers, out)
+    crops = report.pop("crops")
+    report = {"benchmark": "restore", **environment(coding_threads=1), **report}
+    table = markdown(report)
+    (out / "results.json").write_text(json.dumps(report, indent=1) + "\n")
+    (out / "results.md").write_text(table)
+    picture(crops, out / "crops.png")
+    print(table)
+    return 0
