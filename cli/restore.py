@@ -31,7 +31,7 @@ def _mask_for(input: Path, mask: Path) -> Path:
 
 
 def restore_one(input: Path, output: Path, model: str | None, force: bool, task: str, level: float | None,
-                mask: Path | None, threads: int | None) -> str:
+                mask: Path | None, threads: int | None, passes: int = 1) -> str:
     from invcodec import pixels, restore
     from invcodec.restore.network import load
 
@@ -52,20 +52,21 @@ def restore_one(input: Path, output: Path, model: str | None, force: bool, task:
     start = time.perf_counter()
     try:
         if task == "denoise":
-            result = restore.denoise(image, level, model=net, threads=threads, progress=progress)
+            result = restore.denoise(image, level, model=net, threads=threads, progress=progress,
+                                     passes=passes)
             what = f"sigma {result.level:.1f}" + (" (estimated)" if result.note else "")
         elif task == "jpeg":
             if level is None and restore.jpeg_quality(image) is None:
                 raise CodecError(f"{_named(input, 'not a JPEG file')}: give --quality, the quality it was saved with")
             result = restore.dejpeg(image, None if level is None else int(level), model=net, threads=threads,
-                                    progress=progress)
+                                    progress=progress, passes=passes)
             what = f"quality {result.level:.0f}" + ("" if level is not None else " (from its tables)")
             if result.note:
                 what += f"; {result.note}"
         else:
             mask_path = _mask_for(input, mask)
             result = restore.inpaint(image, pixels.open_image(str(mask_path)), model=net, threads=threads,
-                                     progress=progress)
+                                     progress=progress, passes=passes)
             what = result.note
     except ValueError as e:  # a level out of range, a mask of another size, a model for another task
         raise CodecError(_named(input, str(e))) from None
@@ -73,26 +74,32 @@ def restore_one(input: Path, output: Path, model: str | None, force: bool, task:
     samples = pixels.to_samples(result.image)
     _write(output, _output_bytes(samples, fmt, output, pixels.icc_profile(result.image)), force)
     h, w, c = samples.shape
-    return f"{input} -> {output}: {w}x{h}x{c}, {what}, {seconds:.2f} s"
+    passes_note = f", {passes} passes" if passes > 1 else ""
+    return f"{input} -> {output}: {w}x{h}x{c}, {what}{passes_note}, {seconds:.2f} s"
+
+
+_passes = click.option("--passes", type=click.Choice(["1", "2", "4", "8"]), default="1", callback=lambda c, p, v: int(v),
+                       help="Average the network over this many flipped/transposed copies: a little better, "
+                            "that many times the work [default: 1].")
 
 
 def _command(task: str, level_option, extra=None):
     """One restore subcommand: inputs, -o/-c, the level option, -m, -f, -j, -t."""
     from .main import _force, _inputs, _output, _stdout, _threads, _workers
 
-    def run(inputs, output, stdout, model, force, workers, threads, level=None, mask=None):
+    def run(inputs, output, stdout, model, force, workers, threads, passes, level=None, mask=None):
         from invcodec.pixels import IMAGE_SUFFIXES
 
         from .main import _jobs, _run_batch, _threads_per_file, _to_stdout
 
         jobs = _jobs(inputs, _to_stdout(output, stdout), SUFFIXES[task], IMAGE_SUFFIXES)
         job = functools.partial(restore_one, task=task, level=level, mask=mask,
-                                threads=_threads_per_file(threads, workers))
+                                threads=_threads_per_file(threads, workers), passes=passes)
         _run_batch(job, jobs, model, force, workers)
 
     decorators = [_inputs, _output, _stdout, level_option,
                   click.option("-m", "--model", default=None, help=f"A {task} model file [default: the shipped restore-{task}-v1]."),
-                  _force, _workers, _threads] + ([extra] if extra else [])
+                  _force, _workers, _threads, _passes] + ([extra] if extra else [])
     for d in reversed(decorators):
         run = d(run)
     return run

@@ -47,6 +47,14 @@ def test_jpeg_quality_from_the_file_or_the_option(tmp_path) -> None:
     assert r.returncode == 0 and Image.open(tmp_path / "b.tif").format == "TIFF"
 
 
+def test_passes_option(tmp_path) -> None:
+    src = _noisy(tmp_path)
+    r = invcodec("restore", "denoise", str(src), "--sigma", "20", "--passes", "8")
+    assert r.returncode == 0 and "8 passes" in r.stdout, r.stderr
+    r = invcodec("restore", "denoise", str(src), "--sigma", "20", "--passes", "3", "-o", str(tmp_path / "x.png"))
+    assert r.returncode == 2 and "passes" in r.stderr and not (tmp_path / "x.png").exists()
+
+
 def test_lossy_or_unknown_outputs_are_refused(tmp_path) -> None:
     src = _noisy(tmp_path)
     for name in ("x.jpg", "x.gif"):

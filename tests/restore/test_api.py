@@ -109,3 +109,12 @@ def test_a_model_for_another_task_is_refused(clean) -> None:
 def test_api_takes_file_objects_only_through_pillow(clean) -> None:
     with pytest.raises(TypeError, match="denoise takes"):
         restore.denoise(io.BytesIO(b"x"), 10)
+
+
+def test_eight_passes_denoise_better_than_one(clean) -> None:
+    noisy = add_noise(clean, 25, np.random.default_rng(7))
+    one = psnr(np.asarray(restore.denoise(noisy, 25).image), clean)
+    eight = psnr(np.asarray(restore.denoise(noisy, 25, passes=8).image), clean)
+    assert eight > one
+    with pytest.raises(ValueError, match="passes"):
+        restore.denoise(noisy, 25, passes=3)
