@@ -4,8 +4,8 @@ mapped back and averaged.
 The restoring network is not equivariant to flips and transposes (its Haar steps, 3x3
 convolutions and mixing are learned on crops in every orientation, but not tied), so its
 errors in the eight orientations are partly independent and their mean is closer to the
-clean image: measured +0.3 dB at sigma 25 with 8 passes (docs/RESTORE.md), for 8 times
-the work. Flips keep a JPEG's 8x8 block grid in place because tiles are padded to
+clean image: with 8 passes, Kodak PSNR +0.18 dB at sigma 25, +0.16 at sigma 50 and
++0.06 at JPEG q10 (README, "Restoration"), for 8 times the work. Flips keep a JPEG's 8x8 block grid in place because tiles are padded to
 multiples of 16 (``tiles.ALIGN``)."""
 
 from __future__ import annotations
