@@ -31,6 +31,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):  # b
 import numpy as np  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 
+from invcodec.codec import psnr  # noqa: E402
 from invcodec.pixels import IMAGE_SUFFIXES  # noqa: E402
 from invcodec.restore import degrade  # noqa: E402
 
@@ -49,11 +50,6 @@ CROP = 160
 ENSEMBLE = "invcodec --passes 8"  # the same model averaged over 8 orientations (invcodec.restore.ensemble)
 ENSEMBLE_LEVELS = {"denoise": [25, 50], "jpeg": [10], "inpaint": []}  # the bars' levels: 8 passes cost 8x (and BM3D ~80 s)
 OURS = ("invcodec", ENSEMBLE)
-
-
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
-    return float("inf") if mse == 0 else 10 * np.log10(255.0**2 / mse)
 
 
 def ssim(a: np.ndarray, b: np.ndarray) -> float:
@@ -82,25 +78,25 @@ def _methods(task: str, level: int, degraded: np.ndarray, mask: np.ndarray | Non
 
     cv2.setNumThreads(1)
     out = {}
+
+    def ours(run) -> None:  # run(passes) -> Restored: one pass, and eight at the bars' levels
+        out["invcodec"] = _timed(lambda: np.asarray(run(1).image))
+        if level in ENSEMBLE_LEVELS[task]:
+            out[ENSEMBLE] = _timed(lambda: np.asarray(run(8).image))
+
     if task == "denoise":
         import bm3d
 
-        out["invcodec"] = _timed(lambda: np.asarray(restore.denoise(degraded, level, threads=1).image))
-        if level in ENSEMBLE_LEVELS[task]:
-            out[ENSEMBLE] = _timed(lambda: np.asarray(restore.denoise(degraded, level, threads=1, passes=8).image))
+        ours(lambda passes: restore.denoise(degraded, level, threads=1, passes=passes))
         out["BM3D"] = _timed(lambda: np.clip(np.rint(255 * bm3d.bm3d_rgb(degraded / 255.0, level / 255.0)), 0, 255).astype(np.uint8))
         h = NLM_H_PER_SIGMA * level
         out["NL-means"] = _timed(lambda: cv2.fastNlMeansDenoisingColored(degraded, None, h, h, 7, 21))
     elif task == "jpeg":
-        out["invcodec"] = _timed(lambda: np.asarray(restore.dejpeg(str(jpeg_file), threads=1).image))
-        if level in ENSEMBLE_LEVELS[task]:
-            out[ENSEMBLE] = _timed(lambda: np.asarray(restore.dejpeg(str(jpeg_file), threads=1, passes=8).image))
+        ours(lambda passes: restore.dejpeg(str(jpeg_file), threads=1, passes=passes))
     else:
         bgr = np.ascontiguousarray(degraded[:, :, ::-1])
         hole = mask.astype(np.uint8) * 255
-        out["invcodec"] = _timed(lambda: np.asarray(restore.inpaint(degraded, mask, threads=1).image))
-        if level in ENSEMBLE_LEVELS[task]:
-            out[ENSEMBLE] = _timed(lambda: np.asarray(restore.inpaint(degraded, mask, threads=1, passes=8).image))
+        ours(lambda passes: restore.inpaint(degraded, mask, threads=1, passes=passes))
         out["push-pull fill (invcodec's start)"] = _timed(lambda: prefilled(degraded, mask))
         out["OpenCV Telea"] = _timed(lambda: cv2.inpaint(bgr, hole, TELEA_RADIUS, cv2.INPAINT_TELEA)[:, :, ::-1])
         out["OpenCV Navier-Stokes"] = _timed(lambda: cv2.inpaint(bgr, hole, NS_RADIUS, cv2.INPAINT_NS)[:, :, ::-1])

@@ -3,7 +3,7 @@ finest diagonal wavelet band (Donoho & Johnstone 1994; the estimator
 ``skimage.restoration.estimate_sigma`` uses), on an orthonormal Haar step, per colour
 channel, averaged. A few lines of numpy rather than scikit-image and its dependencies
 in the codec's install. Image texture biases it upwards (a clean Kodak photo reads as
-sigma ~2-5); benchmarks/restore.py reports its error at each level."""
+sigma ~2-5; docs/RESTORE.md)."""
 
 from __future__ import annotations
 

@@ -18,17 +18,16 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from safetensors.numpy import save_file
 
-from ..restore import degrade
+from ..restore import QUALITY_LIMITS, degrade
 from ..restore.hole_fill import prefilled
 from ..restore.network import SIGMA_UNIT
 from .data import centre_crops, load_folder
 from .restore_net import RestoreConfig, RestoreNet
-from safetensors.numpy import save_file
 
-SIGMA_RANGE = (5.0, 55.0)
-QUALITY_RANGE = (5, 90)
-
+SIGMA_RANGE = (5.0, 55.0)  # trained noise levels (the runtime accepts up to SIGMA_LIMITS, a little beyond)
+QUALITY_RANGE = QUALITY_LIMITS  # the runtime clamps to the qualities trained on
 
 
 def degrade_batch(task: str, clean: np.ndarray, rng: np.random.Generator, level: float | None = None):
