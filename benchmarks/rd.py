@@ -7,11 +7,17 @@ real file size, PSNR (RGB) and MS-SSIM (pytorch-msssim) from the decoded 8-bit p
 Reports per image and per quality, the mean curves, encode/decode seconds and the
 Bjøntegaard delta rate of invcodec against each baseline (PSNR and MS-SSIM). invcodec
 codes on --threads threads per image (1 by default); -j measures images in parallel
-processes. Writes results.json, results.md and the RD plots into --out."""
+processes. Writes results.json, results.md and the RD plots into --out.
+
+--reference FILE adds published curves of the same image set (``../shared/reference/
+kodak-vtm.json``: VTM, InvCompress, MS-INN): the BD-rate of every measured codec against
+each, and the curves in the plot. --rescore RESULTS.json recomputes a saved run's tables
+(say, against a new reference) without measuring again; its header stays the run's own."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -72,13 +78,24 @@ def _measure_image(path: Path) -> tuple[str, dict]:
 
 
 def _bd(ref: dict, test: dict) -> dict:
+    """BD-rate of ``test`` against ``ref`` for each metric ``ref`` has (PSNR, MS-SSIM)."""
     result = {}
     for metric, transform in (("psnr", np.asarray), ("ms_ssim", msssim_db)):
+        if metric not in ref:
+            continue
         try:
             result[metric] = bd_rate(ref["bpp"], transform(ref[metric]), test["bpp"], transform(test[metric]))
         except ValueError as e:
             result[metric] = f"n/a ({e})"
     return result
+
+
+def published_bd(report: dict, reference: dict, source: str) -> dict:
+    """BD-rate of every measured codec against each published curve, PSNR and (where the
+    publication gives it) MS-SSIM, with the curves themselves, so the report stands alone."""
+    curves = reference["curves"]
+    vs = {pub: {name: _bd(ref, entry["curve"]) for name, entry in report["codecs"].items()} for pub, ref in curves.items()}
+    return {"source": source, "curves": curves, "vs": vs}
 
 
 def run(folder: Path, limit: int | None, model: str | None, qualities: list[int] | None, jobs: int,
@@ -136,6 +153,18 @@ def markdown(report: dict) -> str:
     fmt = lambda v: f"{v:+.1f} %" if isinstance(v, float) else v  # noqa: E731
     for name, v in bd["vs"].items():
         lines.append(f"| {name} | {fmt(v['psnr'])} | {fmt(v['ms_ssim'])} |")
+    published = report.get("published")
+    if published:
+        pubs = list(published["vs"])
+        with_msssim = [p for p in pubs if "ms_ssim" in published["curves"][p]]
+        lines += ["", f"BD-rate against published curves of the same images (`{published['source']}`; "
+                  "their points as published, ours measured above):", "",
+                  "| codec | " + " | ".join(f"vs {p} (PSNR)" for p in pubs) + "".join(f" | vs {p} (MS-SSIM)" for p in with_msssim)
+                  + " |", "|---|" + "---:|" * (len(pubs) + len(with_msssim))]
+        for name in report["codecs"]:
+            cells = [fmt(published["vs"][p][name]["psnr"]) for p in pubs]
+            cells += [fmt(published["vs"][p][name]["ms_ssim"]) for p in with_msssim]
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -154,6 +183,9 @@ def plot(report: dict, out: Path) -> list[Path]:
         for name, entry in report["codecs"].items():
             c = entry["curve"]
             ax.plot(c["bpp"], transform(c[metric]), "o-" if name.startswith("invcodec") else ".--", label=name)
+        for name, c in report.get("published", {}).get("curves", {}).items():
+            if metric in c:
+                ax.plot(c["bpp"], transform(c[metric]), ":", color="grey", alpha=0.8, label=f"{name} (published)")
         ax.set_xlabel("bits per pixel")
         ax.set_ylabel(label)
         ax.set_xlim(0, 2.5)
@@ -170,7 +202,7 @@ def plot(report: dict, out: Path) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="invcodec bench rd", description=__doc__.splitlines()[0])
-    p.add_argument("folder", type=Path)
+    p.add_argument("folder", type=Path, nargs="?", help="the images (not with --rescore)")
     p.add_argument("--out", type=Path, default=Path("results/rd"))
     p.add_argument("--limit", type=int, default=None, help="only the first N images")
     p.add_argument("--model", default=None, help=f"lossy model name or model file [default: {DEFAULT_LOSSY_MODEL}]")
@@ -178,9 +210,31 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("-j", "--jobs", type=int, default=1, help="images measured in parallel (worker processes)")
     p.add_argument("--threads", type=int, default=1, help="invcodec's threads per image (tiles in parallel)")
     p.add_argument("--only-invcodec", action="store_true", help="skip the baselines (no BD-rates then)")
+    p.add_argument("--reference", type=Path, default=None,
+                   help="published curves of the same images (JSON: curves -> name -> bpp, psnr[, ms_ssim])")
+    p.add_argument("--rescore", type=Path, default=None, metavar="RESULTS_JSON",
+                   help="recompute a saved run's tables instead of measuring")
     args = p.parse_args(argv)
-    check_model(p.prog, args.model or DEFAULT_LOSSY_MODEL)
-    report = run(args.folder, args.limit, args.model, args.qualities, args.jobs, args.only_invcodec, args.threads)
+    if (args.folder is None) == (args.rescore is None):
+        p.error("give either FOLDER (to measure) or --rescore RESULTS_JSON")
+    reference = None
+    if args.reference:
+        try:
+            reference = json.loads(args.reference.read_text())
+            assert all({"bpp", "psnr"} <= set(c) for c in reference["curves"].values())
+        except (OSError, ValueError, KeyError, TypeError, AssertionError, AttributeError):
+            p.error(f"{args.reference}: not a reference file (JSON with curves -> name -> bpp, psnr)")
+    if args.rescore:
+        try:
+            report = json.loads(args.rescore.read_text())
+            assert report["benchmark"] == "rd"
+        except (OSError, ValueError, KeyError, TypeError, AssertionError):
+            p.error(f"{args.rescore}: not the results.json of a bench rd run")
+    else:
+        check_model(p.prog, args.model or DEFAULT_LOSSY_MODEL)
+        report = run(args.folder, args.limit, args.model, args.qualities, args.jobs, args.only_invcodec, args.threads)
+    if reference:
+        report["published"] = published_bd(report, reference, args.reference.name)
     write_folder(report, args.out, markdown, plot)
 
 

@@ -143,6 +143,31 @@ def test_rd_benchmark_on_two_small_images(tmp_path) -> None:
     assert "BD-rate" in rd.markdown(out) and "1 parallel jobs x 1 thread)" in rd.markdown(out)
 
 
+def test_rd_rescore_adds_bd_rates_against_published_curves(tmp_path) -> None:
+    """A codec whose curve is a published one at 0.8x the rate is -20 % against it (MS-SSIM
+    only where the publication has it); --rescore keeps the run's own header."""
+    pub = {"bpp": [0.1, 0.2, 0.4, 0.8, 1.6], "psnr": [27.0, 29.5, 32.0, 35.0, 38.5]}
+    curve = {"quality": [1, 2, 3, 4, 5], "bpp": [0.8 * b for b in pub["bpp"]], "psnr": pub["psnr"],
+             "ms_ssim": [0.9, 0.95, 0.97, 0.98, 0.99], "encode_s": [1.0] * 5, "decode_s": [1.0] * 5}
+    saved = {"benchmark": "rd", "folder": "kodak", "images": 24, "git": "abc123", "settings": {"jobs": 2},
+             "codecs": {"ours": {"curve": curve}}, "bd_rate": {"test": "ours", "vs": {}}}
+    reference = {"curves": {"Pub": pub, "PubSSIM": pub | {"ms_ssim": curve["ms_ssim"]}}}
+    (tmp_path / "results.json").write_text(json.dumps(saved))
+    (tmp_path / "ref.json").write_text(json.dumps(reference))
+    rd.main(["--rescore", str(tmp_path / "results.json"), "--reference", str(tmp_path / "ref.json"), "--out", str(tmp_path / "out")])
+    out = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert out["git"] == "abc123" and out["published"]["curves"] == reference["curves"]
+    assert out["published"]["vs"]["Pub"]["ours"] == {"psnr": pytest.approx(-20.0)}
+    assert out["published"]["vs"]["PubSSIM"]["ours"]["ms_ssim"] == pytest.approx(-20.0)
+    table = (tmp_path / "out" / "results.md").read_text()
+    assert "| vs Pub (PSNR) | vs PubSSIM (PSNR) | vs PubSSIM (MS-SSIM) |" in table and "| ours | -20.0 % | -20.0 % | -20.0 % |" in table
+    (tmp_path / "bad.json").write_text("{}")
+    with pytest.raises(SystemExit):
+        rd.main(["--rescore", str(tmp_path / "bad.json"), "--out", str(tmp_path / "x")])
+    with pytest.raises(SystemExit):  # neither a folder nor a saved run
+        rd.main(["--out", str(tmp_path / "x")])
+
+
 def test_conv_speed_agrees_with_torch_on_a_small_image(tmp_path) -> None:
     rows = conv_speed.measure(width=24, height=16, repeats=1)
     expected = [(name, 24 * 16 * cin * cout * k * k, d) for name, cin, cout, k in conv_speed.LAYERS for d in conv_speed.DTYPES]
