@@ -554,7 +554,8 @@ def train(args: tuple[str, ...]) -> None:
 
 
 BENCHMARKS = {  # command name -> module of invcodec_benchmarks
-    "big-image": "big_image", "bpd": "bpd", "cli-roundtrip": "cli_roundtrip", "conv-speed": "conv_speed",
+    "big-image": "big_image", "bpd": "bpd", "cli-roundtrip": "cli_roundtrip", "continuity": "continuity",
+    "conv-speed": "conv_speed",
     "fuzz": "fuzz", "hostile": "hostile", "lossless": "lossless", "lossy-tuning": "lossy_tuning", "rd": "rd",
     "restore": "restore", "startup": "import_time", "synthetic": "synthetic",
 }
@@ -573,6 +574,7 @@ def bench(name: str, args: tuple[str, ...]) -> None:
     restore        denoise / JPEG / inpaint: PSNR, SSIM, seconds vs BM3D, NL-means, OpenCV
     lossy-tuning   dead zone / reconstruction offset of the lossy encoder
     bpd            bits per dim: model NLL vs real stream and file bits
+    continuity     local Lipschitz constants of decoder and encoder (Jacobians, differences)
     fuzz           mutation fuzzing of the decoder
     hostile        unusual and hostile inputs through the command line, each judged
     big-image      peak memory and time on a 25 MP photo

@@ -15,7 +15,7 @@ from PIL import Image
 
 from invcodec_benchmarks import conv_speed, fuzz, import_time, lossless, rd, report
 
-from .conftest import coding_model, make_tiny_lossy_model, smooth_image
+from .conftest import coding_model, make_tiny_lossy_model, one_thread, smooth_image
 
 
 def _machine_is_new_schema(machine: dict, threads: int | None) -> None:
@@ -166,6 +166,59 @@ def test_rd_rescore_adds_bd_rates_against_published_curves(tmp_path) -> None:
         rd.main(["--rescore", str(tmp_path / "bad.json"), "--out", str(tmp_path / "x")])
     with pytest.raises(SystemExit):  # neither a folder nor a saved run
         rd.main(["--out", str(tmp_path / "x")])
+
+
+@pytest.mark.usefixtures("single_thread_test")
+def test_continuity_power_iteration_finds_the_jacobians_largest_singular_value() -> None:
+    """On a small image the dense Jacobians are cheap: power iteration must reach their
+    spectral norm from below, for the encoder and for one level of the decoder."""
+    import torch
+
+    from invcodec.training.weights import load_model, shipped_path
+    from invcodec_benchmarks import continuity
+
+    net = load_model(shipped_path("cifar10-v1")).double()
+    side = net.block_size
+    image = smooth_image(side, side, 3, seed=4)
+    x = torch.from_numpy(image.transpose(2, 0, 1)[None].astype(np.float64))
+    flow = continuity._Flow(net, image.shape[:2])
+    zs = flow.latents(x)
+    decode_level1 = lambda z1: flow.decode([z1 if k == 1 else z for k, z in enumerate(zs)]).flatten()  # noqa: E731
+    for f, at in ((flow.encode_flat, x), (decode_level1, zs[1])):
+        dense = torch.autograd.functional.jacobian(f, at, vectorize=True, strategy="forward-mode").reshape(-1, at.numel())
+        exact = torch.linalg.matrix_norm(dense, ord=2).item()
+        sigma, v, _ = flow.spectral_norm(f, at, iterations=60, seed=0)
+        assert sigma <= exact * (1 + 1e-9) and sigma == pytest.approx(exact, rel=0.01)
+        assert (dense @ v.flatten()).norm().item() == pytest.approx(sigma, rel=1e-6)
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("single_thread_test")
+def test_continuity_report_on_given_images(tmp_path) -> None:
+    from invcodec_benchmarks import continuity
+
+    images = np.stack([smooth_image(16, 16, 3, seed=i) for i in range(2)])
+    m = continuity.measure_model("cifar10-v1", "cifar", None, images, 2, samples=1, iterations=3, probes=2)
+    assert list(m["sets"]) == ["test images", "samples T=0.7"] and m["sets"]["test images"]["images"] == 2
+    q = m["sets"]["test images"]["quantities"]
+    assert list(q)[0] == "encoder" and list(q)[-1] == "decoder top" and len(q) == 1 + net_levels("cifar10-v1") + 1
+    for key, entry in q.items():
+        assert 0 < entry["relaxed"]["median"] <= entry["relaxed"]["max"] < 1e4, key
+        assert entry["integer_unit"]["max"] > 0, key  # a step of one moves something: the map is injective
+    report = {"git": "x", "settings": {"iterations": 3, "probes": 2}, "models": [m]}
+    assert "| cifar10-v1 | test images (2) | decoder top |" in continuity.markdown(report)
+
+
+@pytest.fixture
+def single_thread_test():
+    with one_thread():  # tiny torch work: threads only wait on each other on a busy machine
+        yield
+
+
+def net_levels(name: str) -> int:
+    from invcodec.training.weights import load_model, shipped_path
+
+    return load_model(shipped_path(name)).level_count
 
 
 def test_conv_speed_agrees_with_torch_on_a_small_image(tmp_path) -> None:
