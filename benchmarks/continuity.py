@@ -20,9 +20,11 @@ its own samples at temperature 0.7. Two estimates per image:
   singular vector: delta = round(a * v / max|v|) for a = 1, 4, ratio ||g(z + delta) -
   g(z)|| / ||delta||, which shows whether the relaxed direction is also the integer map's.
 
-Pixels and latents are both in integer units (0..255 and the coder's symbols), so a
-constant of 1 means "a latent step of one moves the pixels by one grey level in RMS x
-sqrt(count)". Writes results.json, results.md and a plot."""
+Pixels and latents are both in integer units (0..255 and the coder's symbols). The
+lifting's latents are not normalised (a coarse anchor is a block mean, so one step of it
+moves many pixels), so each model is shown beside its own fixed lifting: the same
+architecture with the learned corrections at zero (an integer Haar-like transform),
+measured on the first two test images. Writes results.json, results.md and a plot."""
 
 from __future__ import annotations
 
@@ -145,9 +147,22 @@ def summarise(values: list[float]) -> dict:
     return {"median": float(np.median(a)), "p90": float(np.percentile(a, 90)), "max": float(a.max())}
 
 
+FIXED_LIFTING_IMAGES = 2
+
+
+def _quantities(net, batch: np.ndarray, iterations: int, probes: int) -> dict:
+    rows = [measure_image(net, im, iterations, probes, seed=k) for k, im in enumerate(batch)]
+    quantities = {}
+    for key in rows[0]:
+        quantities[key] = {m: summarise([r[key][m] for r in rows]) for m in rows[0][key]}
+        quantities[key]["per_image_relaxed"] = [r[key]["relaxed"] for r in rows]
+    return {"images": len(rows), "quantities": quantities}
+
+
 def measure_model(name: str, dataset: str, data: Path | None, images: np.ndarray | None, count: int, samples: int,
                   iterations: int, probes: int) -> dict:
     from invcodec.training.latent_space import sample
+    from invcodec.training.model import IntegerFlowModel
     from invcodec.training.weights import load_model, shipped_path
 
     net = load_model(shipped_path(name)).double()
@@ -159,14 +174,10 @@ def measure_model(name: str, dataset: str, data: Path | None, images: np.ndarray
     net = net.double()
     result = {"model": name, "dataset": source, "image_size": size, "sets": {}}
     for label, batch in (("test images", images), (f"samples T={TEMPERATURE}", drawn)):
-        if not len(batch):
-            continue
-        rows = [measure_image(net, im, iterations, probes, seed=k) for k, im in enumerate(batch)]
-        quantities = {}
-        for key in rows[0]:
-            quantities[key] = {m: summarise([r[key][m] for r in rows]) for m in rows[0][key]}
-            quantities[key]["per_image_relaxed"] = [r[key]["relaxed"] for r in rows]
-        result["sets"][label] = {"images": len(rows), "quantities": quantities}
+        if len(batch):
+            result["sets"][label] = _quantities(net, batch, iterations, probes)
+    fixed = IntegerFlowModel(net.cfg).double().eval()  # fresh: learned corrections start at zero
+    result["fixed_lifting"] = _quantities(fixed, images[:FIXED_LIFTING_IMAGES], iterations, probes)
     return result
 
 
@@ -176,7 +187,8 @@ def markdown(report: dict) -> str:
              "| model | set | map | relaxed (power iteration) | integer, unit step | integer, along top vector (a=4) |",
              "|---|---|---|---:|---:|---:|"]
     for m in report["models"]:
-        for label, s in m["sets"].items():
+        sets = list(m["sets"].items()) + [("fixed lifting only, test images", m["fixed_lifting"])]
+        for label, s in sets:
             for key, q in s["quantities"].items():
                 along = q.get("integer_along_top_4")
                 lines.append(f"| {m['model']} | {label} ({s['images']}) | {key} | {q['relaxed']['median']:.3g} / "

@@ -205,8 +205,12 @@ def test_continuity_report_on_given_images(tmp_path) -> None:
     for key, entry in q.items():
         assert 0 < entry["relaxed"]["median"] <= entry["relaxed"]["max"] < 1e4, key
         assert entry["integer_unit"]["max"] > 0, key  # a step of one moves something: the map is injective
+    fixed = m["fixed_lifting"]["quantities"]  # the Haar-like lifting alone: a different map, same shape of report
+    assert list(fixed) == list(q) and fixed["decoder level 0"]["relaxed"]["max"] != q["decoder level 0"]["relaxed"]["max"]
     report = {"git": "x", "settings": {"iterations": 3, "probes": 2}, "models": [m]}
-    assert "| cifar10-v1 | test images (2) | decoder top |" in continuity.markdown(report)
+    table = continuity.markdown(report)
+    assert "| cifar10-v1 | test images (2) | decoder top |" in table
+    assert "| cifar10-v1 | fixed lifting only, test images (2) | decoder top |" in table
 
 
 @pytest.fixture
