@@ -98,7 +98,7 @@ def _command(task: str, level_option, extra=None):
         _run_batch(job, jobs, model, force, workers)
 
     decorators = [_inputs, _output, _stdout, level_option,
-                  click.option("-m", "--model", default=None, help=f"A {task} model file [default: the shipped restore-{task}-v1]."),
+                  click.option("-m", "--model", default=None, help=f"A {task} model file [default: the shipped {task} model]."),
                   _force, _workers, _threads, _passes] + ([extra] if extra else [])
     for d in reversed(decorators):
         run = d(run)

@@ -1,13 +1,25 @@
-"""A smooth first guess for the pixels of a hole: push-pull interpolation (mask-weighted
-2x2 averages down a pyramid until nothing is missing, then back up, each level filling
-only its missing pixels from the coarser one, slightly smoothed). The inpainting network
-starts from this instead of a flat grey, so its invertible layers only have to add what
-a smooth fill cannot know (edges, texture) rather than move values across the hole.
-~25 ms for a Kodak image; numpy only."""
+"""A smooth first guess for the pixels of a hole: the harmonic fill (Laplace's equation
+inside the hole, the known border pixels as boundary values: every filled pixel is the
+mean of its four neighbours). The inpainting network starts from this instead of a flat
+grey, so its invertible layers only have to add what a smooth fill cannot know (edges,
+texture) rather than move values across the hole. On photos-dev holes the harmonic fill
+alone is 0.4 dB better inside the hole than the push-pull fill this started with, and
+than OpenCV's Telea (docs/RESTORE.md).
+
+Solved by conjugate gradients on the hole's pixels, started from the solution at half
+resolution (cascadic multigrid: each level then needs few iterations, so time grows with
+the hole's pixel count, not with its width squared); the coarsest level starts from a
+push-pull fill (mask-weighted 2x2 averages down a pyramid, then back up). numpy only: a
+sparse direct solver (scipy) would be as fast but adds a dependency to the runtime.
+~0.15 s for a Kodak image with 10 % holes."""
 
 from __future__ import annotations
 
 import numpy as np
+
+COARSEST = 32  # below this side the cascade stops and push-pull gives the first guess
+TOLERANCE = 0.01  # CG stops when the RMS residual per pixel is below this (in the image's units: grey levels)
+MAX_ITERATIONS = 300  # per level; reached only by pathological masks (the result is then still a smooth fill)
 
 
 def _smooth(x: np.ndarray) -> np.ndarray:
@@ -18,28 +30,93 @@ def _smooth(x: np.ndarray) -> np.ndarray:
     return 0.25 * p[:, :-2] + 0.5 * p[:, 1:-1] + 0.25 * p[:, 2:]
 
 
-def push_pull(image: np.ndarray, missing: np.ndarray) -> np.ndarray:
-    """image float32 (H, W, C), missing bool (H, W) -> image with the missing pixels filled."""
-    known = ~missing
-    if known.all():
-        return image
-    if not known.any():
-        return np.full_like(image, 0.5)
+def _halved(image: np.ndarray, missing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mask-weighted 2x2 averages: a coarse pixel is known when any of its four is."""
     h, w = missing.shape
-    if h == 1 and w == 1:
-        return image
     ph, pw = h + h % 2, w + w % 2
-    weight = np.pad(known.astype(np.float32), ((0, ph - h), (0, pw - w)))
-    values = np.pad(image * known[..., None], ((0, ph - h), (0, pw - w), (0, 0)))
+    weight = np.pad((~missing).astype(np.float32), ((0, ph - h), (0, pw - w)))
+    values = np.pad(image * (~missing)[..., None], ((0, ph - h), (0, pw - w), (0, 0)))
     wsum = weight[0::2, 0::2] + weight[0::2, 1::2] + weight[1::2, 0::2] + weight[1::2, 1::2]
     vsum = values[0::2, 0::2] + values[0::2, 1::2] + values[1::2, 0::2] + values[1::2, 1::2]
-    coarse = push_pull(vsum / np.maximum(wsum, 1e-6)[..., None], wsum == 0)
-    up = _smooth(np.repeat(np.repeat(coarse, 2, axis=0), 2, axis=1))[:h, :w]
-    return np.where(missing[..., None], up, image).astype(image.dtype)
+    return vsum / np.maximum(wsum, 1e-6)[..., None], wsum == 0
+
+
+def _doubled(coarse: np.ndarray, h: int, w: int) -> np.ndarray:
+    return _smooth(np.repeat(np.repeat(coarse, 2, axis=0), 2, axis=1))[:h, :w]
+
+
+def push_pull(image: np.ndarray, missing: np.ndarray) -> np.ndarray:
+    """image float32 (H, W, C), missing bool (H, W) -> image with the missing pixels filled
+    from ever coarser mask-weighted averages."""
+    if missing.all():
+        return np.full_like(image, 0.5)
+    if not missing.any() or missing.shape == (1, 1):
+        return image
+    coarse = push_pull(*_halved(image, missing))
+    return np.where(missing[..., None], _doubled(coarse, *missing.shape), image).astype(image.dtype)
+
+
+def _laplace_cg(image: np.ndarray, missing: np.ndarray, guess: np.ndarray) -> np.ndarray:
+    """Solve the discrete Laplace equation on the missing pixels (4-neighbourhood, the
+    image's edge as a free boundary) by conjugate gradients from ``guess``."""
+    h, w = missing.shape
+    ys, xs = np.nonzero(missing)
+    n = len(ys)
+    index = np.full((h + 2, w + 2), -1, np.int64)  # padded: a neighbour outside the image is absent
+    index[ys + 1, xs + 1] = np.arange(n)
+    known = np.zeros((h + 2, w + 2), bool)
+    known[1:-1, 1:-1] = ~missing
+    degree = np.zeros((n, 1))
+    rhs = np.zeros((n, image.shape[2]))
+    neighbours = np.full((n, 4), n, np.int64)  # each pixel's missing neighbours' rows; n = a zero row (none)
+    for k, (dy, dx) in enumerate(((0, 1), (0, -1), (1, 0), (-1, 0))):
+        ny, nx = ys + 1 + dy, xs + 1 + dx
+        on_border, other = known[ny, nx], index[ny, nx]
+        degree[:, 0] += on_border | (other >= 0)
+        rhs[on_border] += image[ny[on_border] - 1, nx[on_border] - 1]
+        neighbours[other >= 0, k] = other[other >= 0]
+    padded = np.zeros((n + 1, image.shape[2]))
+    columns = [np.ascontiguousarray(neighbours[:, k]) for k in range(4)]
+
+    def laplacian(v: np.ndarray) -> np.ndarray:
+        padded[:n] = v
+        return degree * v - padded[columns[0]] - padded[columns[1]] - padded[columns[2]] - padded[columns[3]]
+
+    x = guess[ys, xs].astype(np.float64)
+    r = rhs - laplacian(x)
+    p = r.copy()
+    rr = (r * r).sum(axis=0)
+    for _ in range(MAX_ITERATIONS):  # one CG per channel, run side by side
+        if rr.max() <= TOLERANCE**2 * n:
+            break
+        ap = laplacian(p)
+        alpha = rr / np.maximum((p * ap).sum(axis=0), 1e-30)
+        x += alpha * p
+        r -= alpha * ap
+        rr_next = (r * r).sum(axis=0)
+        p = r + (rr_next / np.maximum(rr, 1e-30)) * p
+        rr = rr_next
+    out = image.astype(np.float64)
+    out[ys, xs] = x
+    return out
+
+
+def harmonic(image: np.ndarray, missing: np.ndarray) -> np.ndarray:
+    """image float (H, W, C), missing bool (H, W) -> float64 image with the missing pixels
+    set to the harmonic interpolation of the known ones."""
+    if not missing.any() or missing.all():
+        return push_pull(image, missing).astype(np.float64)
+    h, w = missing.shape
+    if min(h, w) >= 2 * COARSEST:
+        coarse_image, coarse_missing = _halved(image, missing)
+        guess = _doubled(harmonic(coarse_image, coarse_missing), h, w)
+    else:
+        guess = push_pull(image.astype(np.float32), missing)
+    return _laplace_cg(image, missing, guess)
 
 
 def prefilled(samples: np.ndarray, missing: np.ndarray) -> np.ndarray:
-    """uint8 (H, W, C) -> uint8 with the missing pixels push-pull filled: the inpainting
+    """uint8 (H, W, C) -> uint8 with the missing pixels harmonic-filled: the inpainting
     network's input, in training and at run time alike."""
-    filled = push_pull(samples.astype(np.float32), missing)
+    filled = harmonic(samples.astype(np.float32), missing)
     return np.clip(np.rint(filled), 0, 255).astype(np.uint8)

@@ -22,6 +22,8 @@ CHANNELS = 48
 SIGMA_UNIT = 50.0
 TASKS = ("denoise", "jpeg", "inpaint")
 WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "restore"  # apart from the coding models
+# The model each task uses by default (v2 of inpainting: trained on the harmonic fill, which v1 never saw).
+SHIPPED = {"denoise": "restore-denoise-v1", "jpeg": "restore-jpeg-v1", "inpaint": "restore-inpaint-v2"}
 
 
 def haar(x: np.ndarray) -> np.ndarray:
@@ -126,7 +128,7 @@ def load(path: str | Path) -> RestoreModel:
 
 
 def shipped(task: str) -> RestoreModel:
-    """The model shipped for ``task`` (restore-<task>-v1)."""
+    """The model shipped for ``task`` (``SHIPPED``)."""
     if task not in TASKS:
         raise ValueError(f"unknown restoration task {task!r} (one of {', '.join(TASKS)})")
-    return load(WEIGHTS / f"restore-{task}-v1.safetensors")
+    return load(WEIGHTS / f"{SHIPPED[task]}.safetensors")

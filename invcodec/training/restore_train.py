@@ -3,7 +3,7 @@
 Random crops of ``photos-train`` are degraded on the fly (``invcodec.restore.degrade``):
 Gaussian noise with sigma uniform in [5, 55] (the network is told sigma), Pillow JPEG
 with quality 5 + 85 u^2, u uniform (told the quality; half the crops have q <= 30), or ~10 % holes of boxes and strokes
-(told the mask; the hole starts as a push-pull fill, ``restore.hole_fill``). Loss: L1 between the restored and the clean crop (for inpainting, the
+(told the mask; the hole starts as a harmonic fill, ``restore.hole_fill``). Loss: L1 between the restored and the clean crop (for inpainting, the
 restored image is composited: only the hole's pixels come from the network). Resumable:
 RUN/checkpoint.pt is rewritten every ``--save-every`` steps and read back on start; a
 validation PSNR on photos-dev centre crops goes to RUN/log.jsonl. When ``--steps`` are
@@ -175,7 +175,8 @@ def main(argv: list[str] | None = None) -> None:
 def write_model(net: RestoreNet, config: RestoreConfig, step: int, args: dict, run: Path, path: Path) -> None:
     """The runtime's model file: float32 tensors, the config and the training record."""
     shape = {"couplings": config.couplings, "hidden": config.hidden, "drop": config.drop}  # a resumed run's own
-    meta = {"name": f"restore-{config.task}-v1", "steps": str(step), "config": config.to_json(),
+    name = path.stem if path.stem.startswith("restore-") else f"restore-{config.task}"  # --export names it
+    meta = {"name": name, "steps": str(step), "config": config.to_json(),
             "train_command_args": json.dumps(dict(args) | shape, default=str)}
     records = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines() if line.strip()] \
         if (run / "log.jsonl").exists() else []

@@ -1,8 +1,28 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from invcodec.restore.hole_fill import prefilled, push_pull
+from invcodec.restore.hole_fill import COARSEST, harmonic, prefilled, push_pull
+
+
+def _direct_solution(image: np.ndarray, missing: np.ndarray) -> np.ndarray:
+    """The discrete Laplace equation on the missing pixels, solved densely: the reference."""
+    h, w = missing.shape
+    rows = {p: i for i, p in enumerate(zip(*np.nonzero(missing)))}
+    a = np.zeros((len(rows), len(rows)))
+    b = np.zeros((len(rows), image.shape[2]))
+    for (y, x), i in rows.items():
+        for ny, nx in ((y, x + 1), (y, x - 1), (y + 1, x), (y - 1, x)):
+            if 0 <= ny < h and 0 <= nx < w:
+                a[i, i] += 1
+                if missing[ny, nx]:
+                    a[i, rows[ny, nx]] -= 1
+                else:
+                    b[i] += image[ny, nx]
+    out = image.astype(np.float64)
+    out[missing] = np.linalg.solve(a, b)
+    return out
 
 
 def test_known_pixels_are_untouched_and_a_flat_image_is_filled_flat() -> None:
@@ -15,16 +35,32 @@ def test_known_pixels_are_untouched_and_a_flat_image_is_filled_flat() -> None:
     np.testing.assert_array_equal(prefilled(flat, missing), flat)
 
 
-def test_a_ramp_is_filled_close_to_the_ramp() -> None:
+def test_a_ramp_is_filled_with_the_ramp() -> None:
+    """A linear ramp is harmonic, so the fill must continue it (push-pull only comes close)."""
     ramp = np.tile(np.linspace(0, 200, 64, dtype=np.float32)[None, :, None], (64, 1, 3))
     missing = np.zeros((64, 64), bool)
     missing[20:40, 20:40] = True
-    out = push_pull(ramp, missing)
-    assert np.abs(out - ramp)[missing].mean() < 12  # a flat grey would be ~50 off
-    assert np.abs(out - ramp)[missing].mean() < 0.25 * np.abs(ramp[missing] - 100).mean()
+    assert np.abs(harmonic(ramp, missing) - ramp).max() < 0.05
+    assert np.abs(push_pull(ramp, missing) - ramp)[missing].mean() > 1
+
+
+@pytest.mark.parametrize("side", [24, 2 * COARSEST + 6])  # one level, and the cascade from half resolution
+def test_the_fill_solves_laplaces_equation(side: int) -> None:
+    rng = np.random.default_rng(side)
+    image = rng.integers(0, 256, (side, side + 5, 3)).astype(np.float32)
+    missing = np.zeros((side, side + 5), bool)
+    missing[3 : side // 2, 2 : side // 2] = True  # a box, a stroke, the image's edge and scattered pixels
+    missing[side // 2 :, side // 2] = True
+    missing[-4:, -6:] = True
+    missing |= rng.random(missing.shape) < 0.05
+    exact = _direct_solution(image, missing)
+    np.testing.assert_allclose(harmonic(image, missing), exact, atol=0.25)  # CG's tolerance: < 1/4 grey level
+    assert np.abs(push_pull(image, missing) - exact).max() > 5  # the first guess alone would fail
 
 
 def test_nothing_known_and_nothing_missing() -> None:
     image = np.full((4, 4, 3), 0.2, np.float32)
     np.testing.assert_array_equal(push_pull(image, np.ones((4, 4), bool)), np.full((4, 4, 3), 0.5, np.float32))
     np.testing.assert_array_equal(push_pull(image, np.zeros((4, 4), bool)), image)
+    np.testing.assert_array_equal(harmonic(image, np.ones((4, 4), bool)), np.full((4, 4, 3), 0.5))
+    np.testing.assert_array_equal(harmonic(image, np.zeros((4, 4), bool)), image)

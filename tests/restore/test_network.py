@@ -71,7 +71,7 @@ def test_space_to_depth_is_pixel_unshuffle() -> None:
 
 @pytest.mark.parametrize("task", network.TASKS)
 def test_shipped_models_load_and_fit_the_size_limit(task: str) -> None:
-    path = network.WEIGHTS / f"restore-{task}-v1.safetensors"
+    path = network.WEIGHTS / f"{network.SHIPPED[task]}.safetensors"
     assert path.stat().st_size <= 20 * 2**20
     model = network.shipped(task)
     assert model.task == task and model.parameters > 100_000
