@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .report import environment
+from .report import environment, pyplot, save_figure
 
 DATASETS = ("photos", "faces", "cifar")
 TEMPERATURE = 0.7
@@ -198,12 +198,8 @@ def markdown(report: dict) -> str:
 
 
 def plot(report: dict, out: Path) -> Path | None:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    plt = pyplot()
+    if plt is None:
         return None
     models = report["models"]
     fig, axes = plt.subplots(1, len(models), figsize=(5 * len(models), 4), squeeze=False)
@@ -218,11 +214,7 @@ def plot(report: dict, out: Path) -> Path | None:
         ax.set_yscale("log")
         ax.set_title(f"{m['model']}: relaxed local Lipschitz")
         ax.grid(alpha=0.3)
-    fig.tight_layout()
-    path = out / "lipschitz.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(plt, fig, out / "lipschitz.png")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -22,7 +22,7 @@ from invcodec.registry import get_model
 
 from .codecs import Codec, invcodec_codec, lossless_baselines
 from .memory import PeakMemory
-from .report import check_model, environment, threads_label, write_folder
+from .report import check_model, environment, pyplot, save_figure, threads_label, write_folder
 
 
 def measure(codec: Codec, samples: np.ndarray) -> dict:
@@ -80,12 +80,8 @@ def markdown(report: dict) -> str:
 
 def plot(report: dict, out: Path) -> Path | None:
     """Bar chart of the mean bits per sub-pixel; skipped without matplotlib."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    plt = pyplot()
+    if plt is None:
         return None
     entries = sorted(report["codecs"].items(), key=lambda kv: kv[1]["mean"]["bpsp"])
     fig, ax = plt.subplots(figsize=(6.5, 3.2))
@@ -97,11 +93,7 @@ def plot(report: dict, out: Path) -> Path | None:
     ax.set_xlabel("bits per sub-pixel (lower is better)")
     ax.set_xlim(0, max(values) * 1.15)
     ax.set_title(f"Lossless, {Path(report['folder']).name}: {report['images']} images")
-    fig.tight_layout()
-    path = out / "bpsp.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(plt, fig, out / "bpsp.png")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -33,7 +33,7 @@ from invcodec.registry import DEFAULT_LOSSY_MODEL, get_model
 from .bd_rate import bd_rate, msssim_db
 from .codecs import LossyCodec, invcodec_lossy_codec, lossy_baselines
 from .memory import PeakMemory
-from .report import check_model, environment, write_folder
+from .report import check_model, environment, pyplot, write_folder
 
 _codecs: list[LossyCodec] | None = None
 
@@ -170,12 +170,8 @@ def markdown(report: dict) -> str:
 
 def plot(report: dict, out: Path) -> list[Path]:
     """RD curves (bpp vs PSNR, bpp vs MS-SSIM in dB) as PNGs; skipped without matplotlib."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    plt = pyplot()
+    if plt is None:
         return []
     written = []
     for metric, label, transform in (("psnr", "PSNR (dB)", np.asarray), ("ms_ssim", "MS-SSIM (dB)", msssim_db)):

@@ -64,6 +64,25 @@ def check_model(prog: str, name: str | None) -> None:
         raise SystemExit(f"{prog}: {e}") from None
 
 
+def pyplot():
+    """matplotlib's pyplot on the file-only Agg backend, or None without matplotlib (plots are then skipped)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    return plt
+
+
+def save_figure(plt, fig, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def write_folder(report: dict, out: Path, markdown: Callable[[dict], str], plot: Callable[[dict, Path], object]) -> None:
     """A codec-comparison report as a folder: results.json, results.md and plots; the
     table is printed too."""
