@@ -13,7 +13,7 @@ its own samples at temperature 0.7. Two estimates per image:
   with), by power iteration on J^T J v with forward- and reverse-mode products
   (``torch.func.jvp`` / ``vjp``), float64. Power iteration approaches sigma_max from
   below, so these are lower bounds of the local constant (the last two iterates differ
-  by < 1 % at the default 12 iterations on these models).
+  by at most 2 % at the default 12 iterations on the shipped models).
 * integer: the real map, by finite differences. Unit: one latent (or one pixel) moved
   by +-1 at random places, ||change of the output||_2 (a lower bound on the integer map's
   local Lipschitz constant, in the same units as the relaxed one). Along the relaxed top
