@@ -217,14 +217,18 @@ def main(argv: list[str] | None = None) -> None:
     if args.reference:
         try:
             reference = json.loads(args.reference.read_text())
-            assert all({"bpp", "psnr"} <= set(c) for c in reference["curves"].values())
-        except (OSError, ValueError, KeyError, TypeError, AssertionError, AttributeError):
+            usable = all({"bpp", "psnr"} <= set(c) for c in reference["curves"].values())
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            usable = False
+        if not usable:
             p.error(f"{args.reference}: not a reference file (JSON with curves -> name -> bpp, psnr)")
     if args.rescore:
         try:
             report = json.loads(args.rescore.read_text())
-            assert report["benchmark"] == "rd"
-        except (OSError, ValueError, KeyError, TypeError, AssertionError):
+            usable = report["benchmark"] == "rd"
+        except (OSError, ValueError, KeyError, TypeError):
+            usable = False
+        if not usable:
             p.error(f"{args.rescore}: not the results.json of a bench rd run")
     else:
         check_model(p.prog, args.model or DEFAULT_LOSSY_MODEL)

@@ -68,15 +68,14 @@ def _laplace_cg(image: np.ndarray, missing: np.ndarray, guess: np.ndarray) -> np
     known[1:-1, 1:-1] = ~missing
     degree = np.zeros((n, 1))
     rhs = np.zeros((n, image.shape[2]))
-    neighbours = np.full((n, 4), n, np.int64)  # each pixel's missing neighbours' rows; n = a zero row (none)
-    for k, (dy, dx) in enumerate(((0, 1), (0, -1), (1, 0), (-1, 0))):
+    columns = []  # per direction, each pixel's missing neighbour's row; n = a zero row (no missing neighbour)
+    for dy, dx in ((0, 1), (0, -1), (1, 0), (-1, 0)):
         ny, nx = ys + 1 + dy, xs + 1 + dx
         on_border, other = known[ny, nx], index[ny, nx]
         degree[:, 0] += on_border | (other >= 0)
         rhs[on_border] += image[ny[on_border] - 1, nx[on_border] - 1]
-        neighbours[other >= 0, k] = other[other >= 0]
+        columns.append(np.where(other >= 0, other, n))
     padded = np.zeros((n + 1, image.shape[2]))
-    columns = [np.ascontiguousarray(neighbours[:, k]) for k in range(4)]
 
     def laplacian(v: np.ndarray) -> np.ndarray:
         padded[:n] = v
