@@ -156,23 +156,71 @@ def _quantities(net, batch: np.ndarray, iterations: int, probes: int) -> dict:
     for key in rows[0]:
         quantities[key] = {m: summarise([r[key][m] for r in rows]) for m in rows[0][key]}
         quantities[key]["per_image_relaxed"] = [r[key]["relaxed"] for r in rows]
-    return {"images": len(rows), "quantities": quantities}
+    gains = decoder_gains(net, batch, probes)
+    return {"images": len(rows), "quantities": quantities,
+            "decoder_mean_squared_gain": {**summarise(gains), "per_image": gains}}
+
+
+def _card(path: Path) -> dict[str, str]:
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="np") as f:
+        return f.metadata() or {}
+
+
+def training_of(card: dict[str, str]) -> dict:
+    """What the model card says about how the model was trained (the regulariser's weight)."""
+    args = json.loads(card.get("train_command_args", "{}"))
+    return {"jacobian_penalty": float(args.get("jacobian_penalty", 0.0)), "init": args.get("init"),
+            "steps": int(card["steps"]) if card.get("steps", "").isdigit() else None}
+
+
+def bits_per_dim(net, images: np.ndarray) -> float:
+    """Model NLL (the exact code length of the latents) per sub-pixel, float64."""
+    import torch
+
+    bits = 0.0
+    with torch.no_grad():
+        for i in range(0, len(images), 64):
+            x = torch.from_numpy(images[i : i + 64].transpose(0, 3, 1, 2).astype(np.float64))
+            bits += net.bits(x).sum().item()
+    return bits / images.size
+
+
+def decoder_gains(net, batch: np.ndarray, probes: int) -> list[float]:
+    """Per image: Hutchinson's estimate (``probes`` probes) of the decoder's ||J||_F^2 per
+    pixel value, the quantity ``train --jacobian-penalty`` penalises."""
+    import torch
+
+    from invcodec.training.jacobian import decoder_gain
+
+    g = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        return [float(np.mean([decoder_gain(net, torch.from_numpy(im.transpose(2, 0, 1)[None].astype(np.float64)), g).item()
+                               for _ in range(probes)])) for im in batch]
 
 
 def measure_model(name: str, dataset: str, data: Path | None, images: np.ndarray | None, count: int, samples: int,
-                  iterations: int, probes: int) -> dict:
+                  iterations: int, probes: int, bpd_images: int = 0) -> dict:
     from invcodec.training.latent_space import sample
     from invcodec.training.model import IntegerFlowModel
     from invcodec.training.weights import load_model, shipped_path
 
-    net = load_model(shipped_path(name)).double()
+    path = shipped_path(name)
+    card = _card(path)
+    net = load_model(path).double()
     source = "given images"
     if images is None:
-        images, source = load_images(dataset, data, count)
+        images, source = load_images(dataset, data, max(count, bpd_images))
+    scored = images[:bpd_images]
+    images = images[:count]
     size = images.shape[1]
     drawn = sample(net.float(), samples, size, temperature=TEMPERATURE, seed=0) if samples else images[:0]
     net = net.double()
-    result = {"model": name, "dataset": source, "image_size": size, "sets": {}}
+    result = {"model": card.get("name", Path(name).stem), "file": str(name), "dataset": source, "image_size": size,
+              "training": training_of(card), "sets": {}}
+    if len(scored):
+        result["bits_per_dim"] = {"images": len(scored), "nll": bits_per_dim(net, scored)}
     for label, batch in (("test images", images), (f"samples T={TEMPERATURE}", drawn)):
         if len(batch):
             result["sets"][label] = _quantities(net, batch, iterations, probes)
@@ -181,8 +229,25 @@ def measure_model(name: str, dataset: str, data: Path | None, images: np.ndarray
     return result
 
 
+def summary(report: dict) -> str:
+    """One line per model: what the regulariser changed, side by side."""
+    lines = ["| model | Jacobian penalty | bits/dim (test) | decoder gain^2 (median, test) | relaxed level 0 | "
+             "relaxed top | encoder | samples: level 0 |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for m in report["models"]:
+        test = m["sets"]["test images"]
+        q = test["quantities"]
+        drawn = next((s for label, s in m["sets"].items() if label.startswith("samples")), None)
+        bpd = m.get("bits_per_dim")
+        lines.append(f"| {m['model']} | {m['training']['jacobian_penalty']:g} | "
+                     + (f"{bpd['nll']:.3f} ({bpd['images']})" if bpd else "") + " | "
+                     f"{test['decoder_mean_squared_gain']['median']:.3g} | {q['decoder level 0']['relaxed']['median']:.3g} | "
+                     f"{q['decoder top']['relaxed']['median']:.3g} | {q['encoder']['relaxed']['median']:.3g} | "
+                     + (f"{drawn['quantities']['decoder level 0']['relaxed']['median']:.3g}" if drawn else "") + " |")
+    return "\n".join(lines) + "\n"
+
+
 def markdown(report: dict) -> str:
-    lines = [f"Local Lipschitz constants (git {report['git']}; {report['settings']['iterations']} power iterations, "
+    lines = [summary(report), "",f"Local Lipschitz constants (git {report['git']}; {report['settings']['iterations']} power iterations, "
              f"{report['settings']['probes']} unit probes per image; median / max over images)", "",
              "| model | set | map | relaxed (power iteration) | integer, unit step | integer, along top vector (a=4) |",
              "|---|---|---|---:|---:|---:|"]
@@ -225,22 +290,29 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--images", type=int, default=8, help="test images per model")
     p.add_argument("--samples", type=int, default=8, help=f"samples per model (temperature {TEMPERATURE})")
     p.add_argument("--iterations", type=int, default=12, help="power iterations")
-    p.add_argument("--probes", type=int, default=8, help="unit finite-difference probes per map and image")
+    p.add_argument("--probes", type=int, default=8, help="unit finite-difference probes (and Hutchinson probes) per map and image")
+    p.add_argument("--bpd-images", type=int, default=1000, help="test images for each model's bits/dim")
     p.add_argument("--out", type=Path, default=Path("results/continuity"))
     args = p.parse_args(argv)
     import torch
+
+    from invcodec.training.weights import shipped_path
 
     torch.set_num_threads(1)
     plan = []
     for spec in args.model:
         name, _, dataset = spec.partition(":")
-        dataset = dataset or _dataset_of(Path(name).stem)
+        try:
+            card = _card(shipped_path(name))
+        except (ValueError, OSError) as e:
+            p.error(str(e))
+        dataset = dataset or _dataset_of(card.get("name", Path(name).stem))
         if dataset not in DATASETS:
             p.error(f"unknown data set {dataset!r} (one of {', '.join(DATASETS)})")
         plan.append((name, dataset))
     t0 = time.time()
-    models = [measure_model(name, dataset, args.data, None, args.images, args.samples, args.iterations, args.probes)
-              for name, dataset in plan]
+    models = [measure_model(name, dataset, args.data, None, args.images, args.samples, args.iterations, args.probes,
+                            args.bpd_images) for name, dataset in plan]
     report = {"benchmark": "continuity", **environment(1),
               "settings": {"iterations": args.iterations, "probes": args.probes, "temperature": TEMPERATURE,
                            "seconds": round(time.time() - t0, 1)},

@@ -198,8 +198,12 @@ def test_continuity_report_on_given_images(tmp_path) -> None:
     from invcodec_benchmarks import continuity
 
     images = np.stack([smooth_image(16, 16, 3, seed=i) for i in range(2)])
-    m = continuity.measure_model("cifar10-v1", "cifar", None, images, 2, samples=1, iterations=3, probes=2)
+    m = continuity.measure_model("cifar10-v1", "cifar", None, images, 2, samples=1, iterations=3, probes=2, bpd_images=2)
     assert list(m["sets"]) == ["test images", "samples T=0.7"] and m["sets"]["test images"]["images"] == 2
+    assert m["model"] == "cifar10-v1" and m["training"]["jacobian_penalty"] == 0.0  # from the model card
+    assert m["bits_per_dim"]["images"] == 2 and 0 < m["bits_per_dim"]["nll"] < 8
+    gain = m["sets"]["test images"]["decoder_mean_squared_gain"]
+    assert len(gain["per_image"]) == 2 and gain["median"] > m["fixed_lifting"]["decoder_mean_squared_gain"]["median"]
     q = m["sets"]["test images"]["quantities"]
     assert list(q)[0] == "encoder" and list(q)[-1] == "decoder top" and len(q) == 1 + net_levels("cifar10-v1") + 1
     for key, entry in q.items():
@@ -211,6 +215,7 @@ def test_continuity_report_on_given_images(tmp_path) -> None:
     table = continuity.markdown(report)
     assert "| cifar10-v1 | test images (2) | decoder top |" in table
     assert "| cifar10-v1 | fixed lifting only, test images (2) | decoder top |" in table
+    assert f"| cifar10-v1 | 0 | {m['bits_per_dim']['nll']:.3f} (2) |" in table  # the with / without summary
 
 
 @pytest.fixture

@@ -23,21 +23,31 @@ from tqdm import tqdm
 from .data import RandomCrops, centre_crops, load_folder, read_split
 from . import nets_int8
 from .int8_init import int8_from_fixed64
+from .jacobian import decoder_gain
 from .model import IntegerFlowModel, ModelConfig
 from .rate_distortion import RateDistortion
 from .weights import load_model, save_model
 
 
 class _Objective(torch.nn.Module):
-    """bpsp of a uint8 batch; wrapped so DDP sees one forward."""
+    """bpsp of a uint8 batch, plus ``jacobian_penalty`` times the decoder's mean squared
+    gain when that is on (``jacobian.decoder_gain``); wrapped so DDP sees one forward."""
 
-    def __init__(self, model: IntegerFlowModel):
+    def __init__(self, model: IntegerFlowModel, jacobian_penalty: float = 0.0):
         super().__init__()
         self.model = model
+        self.jacobian_penalty = jacobian_penalty
+        self.last = {}  # the loss's parts at the last step, for the log
 
     def forward(self, batch: torch.Tensor) -> torch.Tensor:
         x = batch.float()
-        return self.model.bits(x).mean() / x[0].numel()
+        bpsp = self.model.bits(x).mean() / x[0].numel()
+        self.last = {"train_bpsp": bpsp.item()}
+        if not self.jacobian_penalty:
+            return bpsp
+        gain = decoder_gain(self.model, x)
+        self.last["train_decoder_gain"] = gain.item()
+        return bpsp + self.jacobian_penalty * gain
 
 
 VAL_LOG2_STEPS = (2.0, 4.0, 6.0)  # the lossy qualities validation reports
@@ -69,10 +79,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--name", default="model", help="name written into the model card metadata")
     p.add_argument("--objective", choices=["bits", "rd"], default="bits", help="lossless code length, or lossy rate-distortion")
     p.add_argument("--init", help="start from this model file (a fresh run only)")
+    p.add_argument("--jacobian-penalty", type=float, default=0.0, metavar="LAMBDA",
+                   help="bits: add LAMBDA x the decoder's mean squared Jacobian gain (a continuity regulariser)")
     p.add_argument("--log2-step-range", type=float, nargs=2, default=(0.5, 8.5), help="rd: global steps drawn from 2**U(a, b)")
     args = p.parse_args(argv)
     if not (args.data or args.npz):
         p.error("give --data or --npz")
+    if args.jacobian_penalty < 0 or (args.jacobian_penalty and args.objective != "bits"):
+        p.error("--jacobian-penalty is a non-negative weight, for --objective bits")
     return args
 
 
@@ -180,7 +194,7 @@ def main(argv: list[str] | None = None) -> None:
     else:
         model = IntegerFlowModel(cfg)
     lossy = args.objective == "rd"
-    plain = RateDistortion(model, tuple(args.log2_step_range)) if lossy else _Objective(model)
+    plain = RateDistortion(model, tuple(args.log2_step_range)) if lossy else _Objective(model, args.jacobian_penalty)
     plain.to(device)
     opt = torch.optim.AdamW(plain.parameters(), lr=args.lr, weight_decay=0.0)
     if ckpt is not None:
@@ -226,7 +240,8 @@ def main(argv: list[str] | None = None) -> None:
             bar.set_postfix(loss=f"{loss.item():.3f}")
             record = None
             if done % 50 == 0:
-                record = {"step": done, "train_loss" if lossy else "train_bpsp": loss.item(), "seconds": time.time() - t0}
+                parts = {"train_loss": loss.item()} if lossy else plain.last
+                record = {"step": done, **parts, "seconds": time.time() - t0}
             if val is not None and (done % args.val_every == 0 or done == args.steps):
                 scores = validate_rd(plain, val, device) if lossy else {"val_bpsp": validate(model, val, device)}
                 record = {**(record or {"step": done}), **scores}

@@ -1,0 +1,80 @@
+"""The decoder-Jacobian regulariser: its forward-mode products equal the dense relaxed
+Jacobian's, Hutchinson's estimate finds the Frobenius norm, and training with the
+penalty lowers the decoder's gain."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from invcodec.training.jacobian import decoder_gain, decoder_jvp, latent_shapes
+from invcodec.training.model import IntegerFlowModel
+from invcodec.training.train import main as train_main
+from invcodec.training.weights import load_model, save_model
+
+from ..conftest import TINY_CONFIG, make_tiny_model, smooth_image
+from .test_train import _args, folder  # noqa: F401 (the fixture)
+
+pytestmark = pytest.mark.usefixtures("single_thread")
+
+
+def _image(size: int = 8) -> torch.Tensor:
+    return torch.from_numpy(smooth_image(size, size, seed=3).transpose(2, 0, 1)[None].astype(np.float64))
+
+
+def _dense_jacobian(model, x) -> torch.Tensor:
+    """(pixels, latents) by reverse mode over the flat latents, independent of forward mode."""
+    per_level, top = model.analyze(x)
+    latents = [d for _, d in per_level] + [top]
+    sizes = [z.numel() for z in latents]
+
+    def decode(flat):
+        parts = [p.reshape(z.shape) for p, z in zip(flat.split(sizes), latents)]
+        return model.synthesize(parts[:-1], parts[-1]).flatten()
+
+    return torch.autograd.functional.jacobian(decode, torch.cat([z.flatten() for z in latents]))
+
+
+def test_forward_mode_products_equal_the_dense_jacobian() -> None:
+    model, x = make_tiny_model(noise=0.3).double(), _image()
+    dense = _dense_jacobian(model, x)
+    shapes = latent_shapes(model, x)
+    g = torch.Generator().manual_seed(0)
+    tangents = [torch.randn(s, generator=g, dtype=torch.float64) for s in shapes]
+    assert len(shapes) == model.level_count + 1
+    expected = dense @ torch.cat([u.flatten() for u in tangents])
+    assert torch.allclose(decoder_jvp(model, x, tangents).flatten(), expected, rtol=1e-9, atol=1e-9)
+    with pytest.raises(ValueError, match="tangents"):
+        decoder_jvp(model, x, tangents[:-1])
+
+
+def test_hutchinson_estimate_finds_the_frobenius_norm() -> None:
+    model, x = make_tiny_model(noise=0.3).double(), _image()
+    exact = _dense_jacobian(model, x).pow(2).sum().item() / x.numel()
+    fixed = _dense_jacobian(IntegerFlowModel(TINY_CONFIG).double(), x).pow(2).sum().item() / x.numel()
+    assert exact > 1.5 * fixed  # the random couplings amplify: the check below is not about the lifting alone
+    g = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        estimates = [decoder_gain(model, x, g).item() for _ in range(2000)]
+    assert np.mean(estimates) == pytest.approx(exact, rel=0.05)
+
+
+def test_training_with_the_penalty_lowers_the_decoder_gain(folder, tmp_path) -> None:  # noqa: F811
+    x = _image(32).float()
+    gains, init = {}, tmp_path / "init.safetensors"
+    for lam in ("0", "0.5"):
+        out = tmp_path / f"run-{lam}"
+        if not init.exists():
+            save_model(make_tiny_model(noise=0.3), init)
+        train_main(_args(folder, out, 12) + ["--init", str(init), "--lr", "1e-3", "--jacobian-penalty", lam])
+        model = load_model(out / "model.safetensors")
+        with torch.no_grad():
+            g = torch.Generator().manual_seed(2)
+            gains[lam] = np.mean([decoder_gain(model, x, g).item() for _ in range(50)])
+    assert gains["0.5"] < 0.6 * gains["0"]
+
+
+def test_the_penalty_is_refused_for_the_lossy_objective(folder, tmp_path) -> None:  # noqa: F811
+    with pytest.raises(SystemExit):
+        train_main(_args(folder, tmp_path / "rd", 1) + ["--objective", "rd", "--jacobian-penalty", "0.1"])
