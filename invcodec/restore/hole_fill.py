@@ -31,18 +31,32 @@ def _smooth(x: np.ndarray) -> np.ndarray:
 
 
 def _halved(image: np.ndarray, missing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mask-weighted 2x2 averages: a coarse pixel is known when any of its four is."""
+    """Mask-weighted 2x2 averages: a coarse pixel is known when any of its four is. Summed
+    a quarter at a time, so no full-size temporary is made."""
     h, w = missing.shape
-    ph, pw = h + h % 2, w + w % 2
-    weight = np.pad((~missing).astype(np.float32), ((0, ph - h), (0, pw - w)))
-    values = np.pad(image * (~missing)[..., None], ((0, ph - h), (0, pw - w), (0, 0)))
-    wsum = weight[0::2, 0::2] + weight[0::2, 1::2] + weight[1::2, 0::2] + weight[1::2, 1::2]
-    vsum = values[0::2, 0::2] + values[0::2, 1::2] + values[1::2, 0::2] + values[1::2, 1::2]
+    ch, cw = (h + 1) // 2, (w + 1) // 2
+    wsum = np.zeros((ch, cw), np.float32)
+    vsum = np.zeros((ch, cw, image.shape[2]), np.float32)
+    for dy, dx in ((0, 0), (0, 1), (1, 0), (1, 1)):
+        known = ~missing[dy::2, dx::2]
+        rows, cols = known.shape
+        wsum[:rows, :cols] += known
+        vsum[:rows, :cols] += image[dy::2, dx::2] * known[..., None].astype(np.float32)
     return vsum / np.maximum(wsum, 1e-6)[..., None], wsum == 0
 
 
 def _doubled(coarse: np.ndarray, h: int, w: int) -> np.ndarray:
     return _smooth(np.repeat(np.repeat(coarse, 2, axis=0), 2, axis=1))[:h, :w]
+
+
+def _doubled_at(coarse: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """``_doubled(coarse, ...)[ys, xs]`` computed at those pixels only (the same sums in
+    the same order, so the same numbers)."""
+    last_y, last_x = 2 * coarse.shape[0] - 1, 2 * coarse.shape[1] - 1
+    rows = [np.clip(ys + d, 0, last_y) // 2 for d in (-1, 0, 1)]
+    cols = [np.clip(xs + d, 0, last_x) // 2 for d in (-1, 0, 1)]
+    across = [0.25 * coarse[rows[0], c] + 0.5 * coarse[rows[1], c] + 0.25 * coarse[rows[2], c] for c in cols]
+    return 0.25 * across[0] + 0.5 * across[1] + 0.25 * across[2]
 
 
 def push_pull(image: np.ndarray, missing: np.ndarray) -> np.ndarray:
@@ -56,13 +70,13 @@ def push_pull(image: np.ndarray, missing: np.ndarray) -> np.ndarray:
     return np.where(missing[..., None], _doubled(coarse, *missing.shape), image).astype(image.dtype)
 
 
-def _laplace_cg(image: np.ndarray, missing: np.ndarray, guess: np.ndarray) -> np.ndarray:
+def _laplace_cg(image: np.ndarray, missing: np.ndarray, ys: np.ndarray, xs: np.ndarray, guess: np.ndarray) -> np.ndarray:
     """Solve the discrete Laplace equation on the missing pixels (4-neighbourhood, the
-    image's edge as a free boundary) by conjugate gradients from ``guess``."""
+    image's edge as a free boundary) by conjugate gradients from ``guess`` (their values,
+    (n, C)); returns the solution there."""
     h, w = missing.shape
-    ys, xs = np.nonzero(missing)
     n = len(ys)
-    index = np.full((h + 2, w + 2), -1, np.int64)  # padded: a neighbour outside the image is absent
+    index = np.full((h + 2, w + 2), -1, np.int32)  # padded: a neighbour outside the image is absent
     index[ys + 1, xs + 1] = np.arange(n)
     known = np.zeros((h + 2, w + 2), bool)
     known[1:-1, 1:-1] = ~missing
@@ -75,13 +89,14 @@ def _laplace_cg(image: np.ndarray, missing: np.ndarray, guess: np.ndarray) -> np
         degree[:, 0] += on_border | (other >= 0)
         rhs[on_border] += image[ny[on_border] - 1, nx[on_border] - 1]
         columns.append(np.where(other >= 0, other, n))
+    del index, known
     padded = np.zeros((n + 1, image.shape[2]))
 
     def laplacian(v: np.ndarray) -> np.ndarray:
         padded[:n] = v
         return degree * v - padded[columns[0]] - padded[columns[1]] - padded[columns[2]] - padded[columns[3]]
 
-    x = guess[ys, xs].astype(np.float64)
+    x = guess.astype(np.float64)
     r = rhs - laplacian(x)
     p = r.copy()
     rr = (r * r).sum(axis=0)
@@ -95,9 +110,23 @@ def _laplace_cg(image: np.ndarray, missing: np.ndarray, guess: np.ndarray) -> np
         rr_next = (r * r).sum(axis=0)
         p = r + (rr_next / np.maximum(rr, 1e-30)) * p
         rr = rr_next
-    out = image.astype(np.float64)
-    out[ys, xs] = x
-    return out
+    return x
+
+
+def _hole_values(image: np.ndarray, missing: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """The harmonic fill's values at the missing pixels (ys, xs), float64 (n, C). Memory:
+    the image, a padded index and flags at full size, else arrays of the hole's size."""
+    h, w = missing.shape
+    if min(h, w) >= 2 * COARSEST:
+        coarse_image, coarse_missing = _halved(image, missing)
+        coarse = coarse_image.astype(np.float64)
+        cy, cx = np.nonzero(coarse_missing)
+        coarse[cy, cx] = _hole_values(coarse_image, coarse_missing, cy, cx)
+        del coarse_image, coarse_missing
+        guess = _doubled_at(coarse, ys, xs)
+    else:
+        guess = push_pull(image.astype(np.float32), missing)[ys, xs]
+    return _laplace_cg(image, missing, ys, xs, guess)
 
 
 def harmonic(image: np.ndarray, missing: np.ndarray) -> np.ndarray:
@@ -105,17 +134,18 @@ def harmonic(image: np.ndarray, missing: np.ndarray) -> np.ndarray:
     set to the harmonic interpolation of the known ones."""
     if not missing.any() or missing.all():
         return push_pull(image, missing).astype(np.float64)
-    h, w = missing.shape
-    if min(h, w) >= 2 * COARSEST:
-        coarse_image, coarse_missing = _halved(image, missing)
-        guess = _doubled(harmonic(coarse_image, coarse_missing), h, w)
-    else:
-        guess = push_pull(image.astype(np.float32), missing)
-    return _laplace_cg(image, missing, guess)
+    ys, xs = np.nonzero(missing)
+    out = image.astype(np.float64)
+    out[ys, xs] = _hole_values(image, missing, ys, xs)
+    return out
 
 
 def prefilled(samples: np.ndarray, missing: np.ndarray) -> np.ndarray:
     """uint8 (H, W, C) -> uint8 with the missing pixels harmonic-filled: the inpainting
     network's input, in training and at run time alike."""
-    filled = harmonic(samples.astype(np.float32), missing)
-    return np.clip(np.rint(filled), 0, 255).astype(np.uint8)
+    if not missing.any() or missing.all():
+        return np.clip(np.rint(harmonic(samples.astype(np.float32), missing)), 0, 255).astype(np.uint8)
+    ys, xs = np.nonzero(missing)
+    out = samples.copy()  # uint8 throughout: the float work is on the hole's pixels and coarser levels
+    out[ys, xs] = np.clip(np.rint(_hole_values(samples, missing, ys, xs)), 0, 255).astype(np.uint8)
+    return out

@@ -64,3 +64,24 @@ def test_nothing_known_and_nothing_missing() -> None:
     np.testing.assert_array_equal(push_pull(image, np.zeros((4, 4), bool)), image)
     np.testing.assert_array_equal(harmonic(image, np.ones((4, 4), bool)), np.full((4, 4, 3), 0.5))
     np.testing.assert_array_equal(harmonic(image, np.zeros((4, 4), bool)), image)
+
+
+def test_the_cascade_works_on_the_holes_pixels_only() -> None:
+    """The coarse solution is doubled at the hole's pixels alone (no full-size copies for
+    big images): the same numbers as doubling the whole image; and the uint8 fill equals
+    the float fill rounded, on odd sizes that exercise the halving's edges."""
+    from invcodec.restore.hole_fill import _doubled, _doubled_at, _halved
+
+    rng = np.random.default_rng(5)
+    coarse = rng.random((9, 14, 3))
+    h, w = 17, 27
+    ys, xs = np.nonzero(rng.random((h, w)) < 0.4)
+    np.testing.assert_array_equal(_doubled_at(coarse, ys, xs), _doubled(coarse, h, w)[ys, xs])
+    image = rng.integers(0, 256, (2 * COARSEST + 3, 2 * COARSEST + 5, 3)).astype(np.uint8)
+    missing = rng.random(image.shape[:2]) < 0.2
+    values, unknown = _halved(image, missing)
+    assert values.shape == (COARSEST + 2, COARSEST + 3, 3) and unknown.shape == values.shape[:2]
+    y, x = COARSEST + 1, COARSEST + 2  # the odd last row and column: a 1x1 block
+    assert unknown[y, x] == missing[2 * y, 2 * x] and (unknown[y, x] or values[y, x, 0] == image[2 * y, 2 * x, 0])
+    expected = np.clip(np.rint(harmonic(image.astype(np.float32), missing)), 0, 255).astype(np.uint8)
+    np.testing.assert_array_equal(prefilled(image, missing), expected)
