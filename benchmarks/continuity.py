@@ -267,7 +267,7 @@ def plot(report: dict, out: Path) -> Path | None:
     if plt is None:
         return None
     models = report["models"]
-    fig, axes = plt.subplots(1, len(models), figsize=(5 * len(models), 4), squeeze=False)
+    fig, axes = plt.subplots(1, len(models), figsize=(5 * len(models), 4), squeeze=False, sharey=True)
     for ax, m in zip(axes[0], models):
         labels, data = [], []
         for set_label, s in m["sets"].items():
@@ -282,9 +282,47 @@ def plot(report: dict, out: Path) -> Path | None:
     return save_figure(plt, fig, out / "lipschitz.png")
 
 
+def plot_tradeoff(report: dict, out: Path) -> Path | None:
+    """bits/dim against the decoder's finest-level constant, one line per family of
+    models (the name before "-jac"), each point labelled with its Jacobian penalty."""
+    models = [m for m in report["models"] if "bits_per_dim" in m]
+    plt = pyplot()
+    if plt is None or len(models) < 2:
+        return None
+    families: dict[str, list[dict]] = {}
+    for m in models:
+        families.setdefault(m["model"].split("-jac")[0], []).append(m)
+    fig, axes = plt.subplots(1, len(families), figsize=(4.5 * len(families), 3.8), squeeze=False)
+    for ax, (family, members) in zip(axes[0], families.items()):
+        members.sort(key=lambda m: m["training"]["jacobian_penalty"])
+        xs = [m["sets"]["test images"]["quantities"]["decoder level 0"]["relaxed"]["median"] for m in members]
+        ys = [m["bits_per_dim"]["nll"] for m in members]
+        ax.plot(xs, ys, "o-")
+        for x, y, m in zip(xs, ys, members):
+            ax.annotate(f"λ={m['training']['jacobian_penalty']:g}", (x, y), textcoords="offset points", xytext=(4, 4),
+                        fontsize=8)
+        ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(plt.NullFormatter())
+        ax.set_xlabel("decoder level 0: relaxed local Lipschitz (median, test)")
+        ax.set_ylabel(f"bits/dim ({members[0]['bits_per_dim']['images']} test images)")
+        ax.set_title(family)
+        ax.grid(alpha=0.3)
+    return save_figure(plt, fig, out / "tradeoff.png")
+
+
+def write_report(report: dict, out: Path) -> str:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(report, indent=1))
+    table = markdown(report)
+    (out / "results.md").write_text(table)
+    plot(report, out)
+    plot_tradeoff(report, out)
+    return table
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="invcodec bench continuity", description=__doc__.splitlines()[0])
-    p.add_argument("-m", "--model", action="append", required=True, metavar="MODEL[:DATASET]",
+    p.add_argument("-m", "--model", action="append", metavar="MODEL[:DATASET]",
                    help=f"shipped model name or file, optionally with its data set ({', '.join(DATASETS)}); repeatable")
     p.add_argument("--data", type=Path, default=Path("../shared/data"))
     p.add_argument("--images", type=int, default=8, help="test images per model")
@@ -293,7 +331,17 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--probes", type=int, default=8, help="unit finite-difference probes (and Hutchinson probes) per map and image")
     p.add_argument("--bpd-images", type=int, default=1000, help="test images for each model's bits/dim")
     p.add_argument("--out", type=Path, default=Path("results/continuity"))
+    p.add_argument("--replot", type=Path, metavar="RESULTS_JSON", help="redraw the table and figures of a saved run into --out")
     args = p.parse_args(argv)
+    if args.replot:
+        try:
+            report = json.loads(args.replot.read_text())
+            print(write_report(report, args.out))
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            p.error(f"cannot replot {args.replot}: {e!r}")
+        return
+    if not args.model:
+        p.error("give -m MODEL (repeatable) or --replot RESULTS_JSON")
     import torch
 
     from invcodec.training.weights import shipped_path
@@ -317,12 +365,7 @@ def main(argv: list[str] | None = None) -> None:
               "settings": {"iterations": args.iterations, "probes": args.probes, "temperature": TEMPERATURE,
                            "seconds": round(time.time() - t0, 1)},
               "models": models}
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results.json").write_text(json.dumps(report, indent=1))
-    table = markdown(report)
-    (args.out / "results.md").write_text(table)
-    plot(report, args.out)
-    print(table)
+    print(write_report(report, args.out))
 
 
 if __name__ == "__main__":

@@ -216,6 +216,19 @@ def test_continuity_report_on_given_images(tmp_path) -> None:
     assert "| cifar10-v1 | test images (2) | decoder top |" in table
     assert "| cifar10-v1 | fixed lifting only, test images (2) | decoder top |" in table
     assert f"| cifar10-v1 | 0 | {m['bits_per_dim']['nll']:.3f} (2) |" in table  # the with / without summary
+    regularised = {**m, "model": "cifar10-v1-jac0.1", "training": {**m["training"], "jacobian_penalty": 0.1}}
+    saved = tmp_path / "saved.json"
+    saved.write_text(json.dumps({**report, "models": [m, regularised]}))
+    continuity.main(["--replot", str(saved), "--out", str(tmp_path / "again")])
+    again = (tmp_path / "again" / "results.md").read_text()
+    assert "| cifar10-v1-jac0.1 | 0.1 |" in again and json.loads((tmp_path / "again" / "results.json").read_text())["models"][1] == regularised
+    if continuity.pyplot() is not None:
+        assert (tmp_path / "again" / "tradeoff.png").stat().st_size > 0
+    saved.write_text("{}")
+    with pytest.raises(SystemExit):
+        continuity.main(["--replot", str(saved), "--out", str(tmp_path / "bad")])
+    with pytest.raises(SystemExit):
+        continuity.main(["--out", str(tmp_path / "bad")])
 
 
 @pytest.fixture
