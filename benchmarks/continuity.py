@@ -71,8 +71,9 @@ class _Flow:
         self.torch, self.net, (self.h, self.w) = torch, net, shape
 
     def latents(self, x):
-        per_level, top = self.net.analyze(x)
-        return [d for _, d in per_level] + [top]
+        from invcodec.training.jacobian import latents
+
+        return latents(self.net.analyze(x))
 
     def encode_flat(self, x):
         return self.torch.cat([z.flatten() for z in self.latents(x)])
@@ -192,12 +193,15 @@ def decoder_gains(net, batch: np.ndarray, probes: int) -> list[float]:
     pixel value, the quantity ``train --jacobian-penalty`` penalises."""
     import torch
 
-    from invcodec.training.jacobian import decoder_gain
+    from invcodec.training.jacobian import decoder_gain, latents
 
     g = torch.Generator().manual_seed(0)
+    gains = []
     with torch.no_grad():
-        return [float(np.mean([decoder_gain(net, torch.from_numpy(im.transpose(2, 0, 1)[None].astype(np.float64)), g).item()
-                               for _ in range(probes)])) for im in batch]
+        for im in batch:
+            at = latents(net.analyze(torch.from_numpy(im.transpose(2, 0, 1)[None].astype(np.float64))))
+            gains.append(float(np.mean([decoder_gain(net, at, g).item() for _ in range(probes)])))
+    return gains
 
 
 def measure_model(name: str, dataset: str, data: Path | None, images: np.ndarray | None, count: int, samples: int,

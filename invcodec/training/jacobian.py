@@ -19,29 +19,25 @@ import torch.autograd.forward_ad as fwAD
 from .model import IntegerFlowModel
 
 
-def decoder_jvp(model: IntegerFlowModel, x: torch.Tensor, tangents: list[torch.Tensor]) -> torch.Tensor:
-    """J u: how the decoded image moves along ``tangents`` (one per latent, finest level
-    first, the coarsest anchors last) at the latents of ``x``."""
-    per_level, top = model.analyze(x)
-    latents = [details for _, details in per_level] + [top]
-    if len(tangents) != len(latents):
-        raise ValueError(f"{len(latents)} latents, {len(tangents)} tangents")
+def latents(analysis: tuple[list[tuple[torch.Tensor, torch.Tensor]], torch.Tensor]) -> list[torch.Tensor]:
+    """``model.analyze(x)`` -> the decoder's inputs: each level's details, finest first,
+    then the coarsest anchors."""
+    per_level, top = analysis
+    return [details for _, details in per_level] + [top]
+
+
+def decoder_jvp(model: IntegerFlowModel, at: list[torch.Tensor], tangents: list[torch.Tensor]) -> torch.Tensor:
+    """J u: how the decoded image moves along ``tangents`` (one per latent) at the latents ``at``."""
+    if len(tangents) != len(at):
+        raise ValueError(f"{len(at)} latents, {len(tangents)} tangents")
     with fwAD.dual_level():
-        duals = [fwAD.make_dual(z, u) for z, u in zip(latents, tangents)]
+        duals = [fwAD.make_dual(z, u) for z, u in zip(at, tangents)]
         decoded = model.synthesize(duals[:-1], duals[-1])
         return fwAD.unpack_dual(decoded).tangent
 
 
-def latent_shapes(model: IntegerFlowModel, x: torch.Tensor) -> list[torch.Size]:
-    b, c, h, w = x.shape
-    shapes = []
-    for _ in range(model.level_count):
-        h, w = h // 2, w // 2
-        shapes.append(torch.Size((b, 3 * c, h, w)))
-    return shapes + [torch.Size((b, c, h, w))]
-
-
-def decoder_gain(model: IntegerFlowModel, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Hutchinson's one-probe estimate of the decoder's ||J||_F^2 per output value."""
-    tangents = [torch.randn(s, generator=generator, dtype=x.dtype, device=x.device) for s in latent_shapes(model, x)]
-    return decoder_jvp(model, x, tangents).pow(2).sum() / x.numel()
+def decoder_gain(model: IntegerFlowModel, at: list[torch.Tensor], generator: torch.Generator | None = None) -> torch.Tensor:
+    """Hutchinson's one-probe estimate of the decoder's ||J||_F^2 per output value at the latents ``at``."""
+    tangents = [torch.randn(z.shape, generator=generator, dtype=z.dtype, device=z.device) for z in at]
+    moved = decoder_jvp(model, at, tangents)
+    return moved.pow(2).sum() / moved.numel()

@@ -153,7 +153,10 @@ class IntegerFlowModel(nn.Module):
 
     def bits(self, x: torch.Tensor) -> torch.Tensor:
         """Code length in bits of each image in x (B,3,H,W, integer values 0..255)."""
-        per_level, top = self.analyze(x)
+        return self.latent_bits(*self.analyze(x))
+
+    def latent_bits(self, per_level: list[tuple[torch.Tensor, torch.Tensor]], top: torch.Tensor) -> torch.Tensor:
+        """Code length in bits of ``analyze``'s latents, per image."""
         total = self.top.bits(top)
         for level, (anchors, details) in zip(self.levels, per_level):
             total = total + level.prior.bits(anchors, details)

@@ -23,7 +23,7 @@ from tqdm import tqdm
 from .data import RandomCrops, centre_crops, load_folder, read_split
 from . import nets_int8
 from .int8_init import int8_from_fixed64
-from .jacobian import decoder_gain
+from .jacobian import decoder_gain, latents
 from .model import IntegerFlowModel, ModelConfig
 from .rate_distortion import RateDistortion
 from .weights import load_model, save_model
@@ -41,11 +41,12 @@ class _Objective(torch.nn.Module):
 
     def forward(self, batch: torch.Tensor) -> torch.Tensor:
         x = batch.float()
-        bpsp = self.model.bits(x).mean() / x[0].numel()
+        analysis = self.model.analyze(x)  # shared by the code length and the penalty
+        bpsp = self.model.latent_bits(*analysis).mean() / x[0].numel()
         self.last = {"train_bpsp": bpsp.item()}
         if not self.jacobian_penalty:
             return bpsp
-        gain = decoder_gain(self.model, x)
+        gain = decoder_gain(self.model, latents(analysis))
         self.last["train_decoder_gain"] = gain.item()
         return bpsp + self.jacobian_penalty * gain
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from invcodec.training.jacobian import decoder_gain, decoder_jvp, latent_shapes
+from invcodec.training.jacobian import decoder_gain, decoder_jvp, latents
 from invcodec.training.model import IntegerFlowModel
 from invcodec.training.train import main as train_main
 from invcodec.training.weights import load_model, save_model
@@ -25,28 +25,28 @@ def _image(size: int = 8) -> torch.Tensor:
 
 def _dense_jacobian(model, x) -> torch.Tensor:
     """(pixels, latents) by reverse mode over the flat latents, independent of forward mode."""
-    per_level, top = model.analyze(x)
-    latents = [d for _, d in per_level] + [top]
-    sizes = [z.numel() for z in latents]
+    at = latents(model.analyze(x))
+    sizes = [z.numel() for z in at]
 
     def decode(flat):
-        parts = [p.reshape(z.shape) for p, z in zip(flat.split(sizes), latents)]
+        parts = [p.reshape(z.shape) for p, z in zip(flat.split(sizes), at)]
         return model.synthesize(parts[:-1], parts[-1]).flatten()
 
-    return torch.autograd.functional.jacobian(decode, torch.cat([z.flatten() for z in latents]))
+    return torch.autograd.functional.jacobian(decode, torch.cat([z.flatten() for z in at]))
 
 
 def test_forward_mode_products_equal_the_dense_jacobian() -> None:
     model, x = make_tiny_model(noise=0.3).double(), _image()
     dense = _dense_jacobian(model, x)
-    shapes = latent_shapes(model, x)
+    at = latents(model.analyze(x))
+    shapes = [z.shape for z in at]
     g = torch.Generator().manual_seed(0)
     tangents = [torch.randn(s, generator=g, dtype=torch.float64) for s in shapes]
     assert len(shapes) == model.level_count + 1
     expected = dense @ torch.cat([u.flatten() for u in tangents])
-    assert torch.allclose(decoder_jvp(model, x, tangents).flatten(), expected, rtol=1e-9, atol=1e-9)
+    assert torch.allclose(decoder_jvp(model, at, tangents).flatten(), expected, rtol=1e-9, atol=1e-9)
     with pytest.raises(ValueError, match="tangents"):
-        decoder_jvp(model, x, tangents[:-1])
+        decoder_jvp(model, at, tangents[:-1])
 
 
 def test_hutchinson_estimate_finds_the_frobenius_norm() -> None:
@@ -56,7 +56,8 @@ def test_hutchinson_estimate_finds_the_frobenius_norm() -> None:
     assert exact > 1.5 * fixed  # the random couplings amplify: the check below is not about the lifting alone
     g = torch.Generator().manual_seed(1)
     with torch.no_grad():
-        estimates = [decoder_gain(model, x, g).item() for _ in range(2000)]
+        at = latents(model.analyze(x))
+        estimates = [decoder_gain(model, at, g).item() for _ in range(2000)]
     assert np.mean(estimates) == pytest.approx(exact, rel=0.05)
 
 
@@ -71,7 +72,8 @@ def test_training_with_the_penalty_lowers_the_decoder_gain(folder, tmp_path) -> 
         model = load_model(out / "model.safetensors")
         with torch.no_grad():
             g = torch.Generator().manual_seed(2)
-            gains[lam] = np.mean([decoder_gain(model, x, g).item() for _ in range(50)])
+            at = latents(model.analyze(x))
+            gains[lam] = np.mean([decoder_gain(model, at, g).item() for _ in range(50)])
     assert gains["0.5"] < 0.6 * gains["0"]
 
 
