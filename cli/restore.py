@@ -78,9 +78,15 @@ def restore_one(input: Path, output: Path, model: str | None, force: bool, task:
     return f"{input} -> {output}: {w}x{h}x{c}, {what}{passes_note}, {seconds:.2f} s"
 
 
-_passes = click.option("--passes", type=click.Choice(["1", "2", "4", "8"]), default="1", callback=lambda c, p, v: int(v),
-                       help="Average the network over this many flipped/transposed copies: a little better, "
-                            "that many times the work [default: 1].")
+PASSES = (1, 2, 4, 8, 16, 32)  # invcodec.restore.PASSES, not imported here: the CLI starts without numpy
+
+
+def _passes(task: str):
+    choices = [str(n) for n in PASSES if task != "jpeg" or n <= 8]  # a shifted JPEG's block grid would move
+    shifted = "" if task == "jpeg" else " (16 and 32: also shifted)"
+    return click.option("--passes", type=click.Choice(choices), default="1", callback=lambda c, p, v: int(v),
+                        help=f"Average the network over this many flipped/transposed copies{shifted}: a little better, "
+                             "that many times the work [default: 1].")
 
 
 def _command(task: str, level_option, extra=None):
@@ -99,7 +105,7 @@ def _command(task: str, level_option, extra=None):
 
     decorators = [_inputs, _output, _stdout, level_option,
                   click.option("-m", "--model", default=None, help=f"A {task} model file [default: the shipped {task} model]."),
-                  _force, _workers, _threads, _passes] + ([extra] if extra else [])
+                  _force, _workers, _threads, _passes(task)] + ([extra] if extra else [])
     for d in reversed(decorators):
         run = d(run)
     return run

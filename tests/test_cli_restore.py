@@ -53,6 +53,19 @@ def test_passes_option(tmp_path) -> None:
     assert r.returncode == 0 and "8 passes" in r.stdout, r.stderr
     r = invcodec("restore", "denoise", str(src), "--sigma", "20", "--passes", "3", "-o", str(tmp_path / "x.png"))
     assert r.returncode == 2 and "passes" in r.stderr and not (tmp_path / "x.png").exists()
+    r = invcodec("restore", "denoise", str(src), "--sigma", "20", "--passes", "32", "-o", str(tmp_path / "y.png"))
+    assert r.returncode == 0 and "32 passes" in r.stdout, r.stderr
+    jpeg = tmp_path / "a.jpg"
+    Image.open(src).convert("RGB").save(jpeg, quality=20)
+    r = invcodec("restore", "jpeg", str(jpeg), "--passes", "16", "-o", str(tmp_path / "z.png"))
+    assert r.returncode == 2 and "passes" in r.stderr and not (tmp_path / "z.png").exists()
+
+
+def test_the_cli_offers_the_libraries_passes() -> None:
+    from cli.restore import PASSES as offered
+    from invcodec.restore import PASSES
+
+    assert offered == PASSES
 
 
 def test_lossy_or_unknown_outputs_are_refused(tmp_path) -> None:

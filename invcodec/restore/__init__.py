@@ -8,8 +8,8 @@
 Each takes a PIL image (or a uint8 array, or a path) and returns a PIL image of the same
 mode: colour is restored, an alpha channel passes through unchanged, a grey image stays
 grey. No torch: the networks run in numpy (``network``), in overlapping tiles (``tiles``).
-``passes=8`` averages the network over flipped and transposed copies (``ensemble``):
-a little better, eight times the work."""
+``passes=8`` averages the network over flipped and transposed copies, ``passes=32`` also
+over shifted ones (``ensemble``; not for JPEGs): a little better, that many times the work."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ def _run(task: str, samples: np.ndarray, cond: float | np.ndarray, model: Restor
     model = model or shipped(task)
     if model.task != task:
         raise ValueError(f"{model.name} is a {model.task} model, not a {task} model")
-    restore = ensembled(model.restore, passes)
+    restore = ensembled(model.restore, passes, shifts=task != "jpeg")  # a shift would move the JPEG block grid
     colour = samples[:, :, :3] if samples.shape[2] >= 3 else np.repeat(samples[:, :, :1], 3, axis=2)
     with threadpool_limits(limits=threads or default_threads()):  # as coding: one per core, at most 4
         out = run_tiled(restore, colour, cond, progress=progress)
