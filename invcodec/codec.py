@@ -79,10 +79,11 @@ class _EncodedPlanes:
 
 
 def _encode_planes(model: CodingModel, planes: np.ndarray, lossy: LossySettings | None, classic: bool) -> _EncodedPlanes:
-    """(h, w, 1 or 3) uint8 -> the smallest of flow / raw (/ constant for one plane), and
-    in lossless mode the classic path (synthetic content), which the flow codes worst."""
-    if planes.shape[2] == 1 and (planes == planes.flat[0]).all():
-        return _EncodedPlanes(Stream(StreamKind.CONSTANT, bytes([int(planes.flat[0])])), planes)
+    """(h, w, 1 or 3) uint8 -> constant if every pixel is one colour, else the smallest of
+    flow / raw, and in lossless mode the classic path (synthetic content), which the flow
+    codes worst."""
+    if (planes == planes[:1, :1]).all():
+        return _EncodedPlanes(Stream(StreamKind.CONSTANT, planes[0, 0].tobytes()), planes)
     best = _EncodedPlanes(Stream(StreamKind.RAW, np.ascontiguousarray(planes).tobytes()), planes)
     three = planes if planes.shape[2] == 3 else np.repeat(planes, 3, axis=2)
     tile = coder_for(model, lossy).encode(three)
@@ -134,9 +135,9 @@ def _decode_planes(model: CodingModel | None, stream: Stream, h: int, w: int, n:
             raise InvalidFileError("raw stream has the wrong length")
         return np.frombuffer(stream.payload, dtype=np.uint8).reshape(h, w, n)
     if stream.kind == StreamKind.CONSTANT:
-        if n != 1 or len(stream.payload) != 1:
+        if len(stream.payload) != n:
             raise InvalidFileError("invalid constant stream")
-        return np.full((h, w, 1), stream.payload[0], dtype=np.uint8)
+        return np.broadcast_to(np.frombuffer(stream.payload, dtype=np.uint8), (h, w, n))
     if stream.kind == StreamKind.CLASSIC:
         return classic_coder.decode(stream.payload, h, w, n)
     try:

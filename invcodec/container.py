@@ -55,7 +55,7 @@ class Quantizer:
 class StreamKind(IntEnum):
     FLOW = 0  # ANS-coded latents of the integer flow (3 planes; 1 plane is stored as 3 equal ones)
     RAW = 1  # the planes' bytes, row-major, plane-interleaved
-    CONSTANT = 2  # one byte: every sample of the plane has this value
+    CONSTANT = 2  # one byte per plane: every pixel has this value (one plane only before 0.2.0)
     CLASSIC = 3  # row prediction + LZMA2 or deflate, for synthetic content (invcodec.classic_coder)
 
 

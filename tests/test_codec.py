@@ -95,6 +95,20 @@ def test_constant_alpha_costs_one_byte(photo) -> None:
     assert streams[1].kind == StreamKind.CONSTANT and streams[1].payload == b"\xc8"
 
 
+def test_a_one_colour_tile_costs_three_bytes_in_either_mode(photo) -> None:
+    """A flat colour (a slide background, a blank tile of a screenshot) is one constant
+    stream of its three samples, lossless or lossy, and decodes to exactly that colour."""
+    flat = np.broadcast_to(np.array([12, 200, 77], np.uint8), (40, 56, 3)).copy()
+    for model, quality in ((photo, None), (get_model("photo-lossy-v1"), 50)):
+        data, _ = compress_samples(flat, model, quality=quality)
+        header, streams = container.unpack(data)
+        assert [(s.kind, s.payload) for s in streams] == [(StreamKind.CONSTANT, bytes([12, 200, 77]))]
+        np.testing.assert_array_equal(decompress_samples(data, model), flat)
+    damaged = container.pack(header, [container.Stream(StreamKind.CONSTANT, b"\x0c\xc8")])  # two samples for three planes
+    with pytest.raises(InvalidFileError, match="constant"):
+        decompress_samples(damaged, model)
+
+
 def test_bytes_do_not_depend_on_the_thread_count(near_haar) -> None:
     model = near_haar["int8"]
     samples = smooth_image(48, 40, 4, seed=2)
