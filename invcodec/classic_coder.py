@@ -5,8 +5,10 @@ trained on photos) and what dictionary coders code best. A tile's planes are pre
 row by row, as PNG does, with the filter that leaves the smallest residuals: none, left
 (``x - a``), up (``x - b``) or gradient (``x - a - b + c``; a = left, b = up, c = up-left,
 each of the same sample's plane, 0 outside); clearly synthetic tiles also try no filter
-at all and a palette. The filter bytes and residual bytes then go through LZMA2 (raw
-format, 1 MiB dictionary) or, for small tiles, zlib level 9 if smaller. Paeth and
+at all and a palette, each packed for real. The filter bytes and residual bytes then go
+through LZMA2 (raw format, 1 MiB dictionary; the literal-context and position settings
+travel in the LZMA2 stream, so the encoder may pick them per tile) or, for small tiles,
+zlib level 9 if smaller. Paeth and
 average are left out on purpose: every filter kept decodes with whole rows at once (a
 cumulative sum along the row), so decoding stays vectorised. Python's own ``lzma`` and
 ``zlib`` do the coding: no new dependency.
@@ -29,7 +31,12 @@ from .errors import InvalidFileError
 
 ZLIB, LZMA = 1, 2
 PALETTE = 0x10  # method flag: the data is a colour table and filtered indices
-_LZMA_FILTERS = [{"id": lzma.FILTER_LZMA2, "preset": 6, "dict_size": 1 << 20}]  # the decoder needs the dictionary size only
+_LZMA_FILTERS = [{"id": lzma.FILTER_LZMA2, "dict_size": 1 << 20}]  # all the decoder needs: LZMA2 chunks carry lc/lp/pb
+# The encoder's settings, measured on tiles. Photo-like residuals: preset 6 (lc 3, pb 2; preset 9 and lc 0 gain
+# nothing and lc 0 loses 2 %). Synthetic tiles: no literal context, no position bits (a pixel is 1 or 3 bytes, not
+# 2^pb) and the slowest match finder: 13 % smaller on the synthetic set, and fast on such data. Same stream format.
+_LZMA_PHOTO = [{"id": lzma.FILTER_LZMA2, "preset": 6, "dict_size": 1 << 20}]
+_LZMA_SYNTHETIC = [{"id": lzma.FILTER_LZMA2, "preset": 9 | lzma.PRESET_EXTREME, "dict_size": 1 << 20, "lc": 0, "pb": 0}]
 NONE, LEFT, UP, GRADIENT = 0, 1, 2, 3
 # Encoder choices (measured on Kodak tiles and the synthetic set): LZMA comes out ~10 %
 # below deflate level 1 on photo tiles (and 0.9-1.3x the flow's size), so a tile whose
@@ -94,10 +101,10 @@ def _palette(planes: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     return table, indices.reshape(h, w, 1).astype(np.uint8)
 
 
-def _pack(data: bytes) -> bytes:
-    """method byte + the smaller of deflate and LZMA2."""
-    return min(bytes([ZLIB]) + zlib.compress(data, 9),
-               bytes([LZMA]) + lzma.compress(data, format=lzma.FORMAT_RAW, filters=_LZMA_FILTERS), key=len)
+def _pack(data: bytes, filters: list[dict]) -> bytes:
+    """method byte + the smaller of deflate and LZMA2 (deflate only on small data, where it can win)."""
+    packed = bytes([LZMA]) + lzma.compress(data, format=lzma.FORMAT_RAW, filters=filters)
+    return min(bytes([ZLIB]) + zlib.compress(data, 9), packed, key=len) if len(data) <= SMALL else packed
 
 
 def encode(planes: np.ndarray, budget: int) -> bytes | None:
@@ -107,20 +114,19 @@ def encode(planes: np.ndarray, budget: int) -> bytes | None:
     probe = len(zlib.compress(filter_rows(planes[bands]), 1)) * h / bands.sum()
     if probe > PROBE_WORTH * budget:  # fast deflate on a sample: photo tiles stop here (~10 ms a tile)
         return None
-    data = filter_rows(planes)
-    candidates = [(0, data)]  # (method flag, data)
-    if probe < SYNTHETIC * budget:  # clearly synthetic: no row filters at all, or a palette, may do better
+    candidates = [(0, filter_rows(planes))]  # (method flag, data)
+    synthetic = probe < SYNTHETIC * budget
+    if synthetic:  # clearly synthetic: no row filters at all, or a palette, may do better
         candidates.append((0, _unfiltered(planes)))
         palette = _palette(planes) if planes.shape[2] > 1 else None
         if palette is not None:  # few colours (pixel art, UI): code the indices; the table travels with them
             table, indices = palette
             head = bytes([len(table) - 1]) + table.tobytes()
             candidates += [(PALETTE, head + filter_rows(indices)), (PALETTE, head + _unfiltered(indices))]
-    flag, data = candidates[0] if len(candidates) == 1 else \
-        min(candidates, key=lambda c: len(zlib.compress(c[1], 6)))  # chosen with fast deflate
-    packed = _pack(data) if len(data) <= SMALL else \
-        bytes([LZMA]) + lzma.compress(data, format=lzma.FORMAT_RAW, filters=_LZMA_FILTERS)
-    best = bytes([packed[0] | flag]) + packed[1:]
+    # every candidate packed for real: LZMA's long matches rank them differently from a deflate estimate
+    filters = _LZMA_SYNTHETIC if synthetic else _LZMA_PHOTO
+    packed = [(flag, _pack(data, filters)) for flag, data in candidates]
+    best = min((bytes([p[0] | flag]) + p[1:] for flag, p in packed), key=len)
     return best if len(best) < budget else None
 
 

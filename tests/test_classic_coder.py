@@ -104,3 +104,27 @@ def test_few_colours_go_through_a_palette() -> None:
         classic_coder.decode(bytes([classic_coder.ZLIB | classic_coder.PALETTE]) + zlib.compress(bad), 2, 2, 3)
     with pytest.raises(InvalidFileError, match="unknown method"):
         classic_coder.decode(bytes([classic_coder.ZLIB | classic_coder.PALETTE]) + zlib.compress(bad), 2, 2, 1)
+
+
+@pytest.mark.parametrize("settings", [{"preset": 6}, {"preset": 0, "lc": 4, "lp": 0, "pb": 2},
+                                      {"preset": 9 | lzma.PRESET_EXTREME, "lc": 0, "pb": 0}])
+def test_the_decoder_reads_any_lzma2_settings_from_the_stream(settings) -> None:
+    """Streams written with other literal-context / position settings (earlier encoders
+    used preset 6's) decode alike: LZMA2 carries them, the decoder knows the dictionary only."""
+    planes = _screenshot()
+    data = classic_coder.filter_rows(planes)
+    raw = lzma.compress(data, format=lzma.FORMAT_RAW, filters=[{"id": lzma.FILTER_LZMA2, "dict_size": 1 << 20, **settings}])
+    assert np.array_equal(classic_coder.decode(bytes([classic_coder.LZMA]) + raw, *planes.shape), planes)
+
+
+def test_synthetic_tiles_take_the_smallest_candidate_packed_for_real() -> None:
+    """A screenshot's payload is no larger than any candidate packed with the encoder's own
+    settings: the choice is made on real sizes, not on a deflate estimate."""
+    planes = _screenshot(120, 160)
+    payload = classic_coder.encode(planes, budget=1 << 30)
+    table, indices = classic_coder._palette(planes)
+    head = bytes([len(table) - 1]) + table.tobytes()
+    for data in (classic_coder.filter_rows(planes), classic_coder._unfiltered(planes),
+                 head + classic_coder.filter_rows(indices), head + classic_coder._unfiltered(indices)):
+        assert len(payload) <= len(classic_coder._pack(data, classic_coder._LZMA_SYNTHETIC))
+    assert np.array_equal(classic_coder.decode(payload, *planes.shape), planes)
