@@ -3,7 +3,8 @@
 Random crops of ``photos-train`` are degraded on the fly (``invcodec.restore.degrade``):
 Gaussian noise with sigma uniform in [5, 55] (the network is told sigma), Pillow JPEG
 with quality 5 + 85 u^2, u uniform (told the quality; half the crops have q <= 30), or ~10 % holes of boxes and strokes
-(told the mask; the hole starts as a harmonic fill, ``restore.hole_fill``). Loss: L1 between the restored and the clean crop (for inpainting, the
+(told the mask; the hole starts as a harmonic fill, ``restore.hole_fill``). Loss: L1 (or, with ``--loss mse``, the
+squared error) between the restored and the clean crop (for inpainting, the
 restored image is composited: only the hole's pixels come from the network). Resumable:
 RUN/checkpoint.pt is rewritten every ``--save-every`` steps and read back on start; a
 validation PSNR on photos-dev centre crops goes to RUN/log.jsonl. When ``--steps`` are
@@ -94,6 +95,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--hidden", type=int, default=64)
     p.add_argument("--drop", type=int, default=24)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--loss", choices=["l1", "mse"], default="l1",
+                   help="l1 (robust, the first stages) or mse (what PSNR measures: a last fine-tuning stage)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--save-every", type=int, default=250)
     p.add_argument("--val-every", type=int, default=1000)
@@ -144,7 +147,7 @@ def main(argv: list[str] | None = None) -> None:
         degraded, cond = degrade_batch(args.task, clean, rng)
         target = torch.from_numpy(clean.transpose(0, 3, 1, 2).astype(np.float32) / 255.0)
         out = restored(net, args.task, degraded, cond)
-        loss = torch.mean(torch.abs(out - target))
+        loss = torch.mean(torch.abs(out - target) if args.loss == "l1" else (out - target) ** 2)
         if args.task == "inpaint":  # only the hole counts; normalise by its size
             loss = loss / cond.mean().clamp(min=1e-3)
         opt.zero_grad()
