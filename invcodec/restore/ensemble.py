@@ -20,6 +20,7 @@ import numpy as np
 
 PASSES = (1, 2, 4, 8, 16, 32)
 ORIENTATIONS = 8
+ORDER = (0, 7, 1, 6, 2, 5, 3, 4)  # 2 passes: identity and its most different copy, then fill in
 GRID = 4  # two Haar steps: the network sees the image on a 4x4 pixel grid
 SHIFTS = {16: (0, 2), 32: (0, 1, 2, 3)}  # diagonal grid offsets per orientation beyond 8 passes
 
@@ -56,9 +57,6 @@ def _shifted(restore: Restore, x: np.ndarray, cond: np.ndarray, d: int) -> np.nd
     h, w = x.shape[:2]
     pad = ((d, GRID - d), (d, GRID - d), (0, 0))
     return restore(np.pad(x, pad, mode="reflect"), np.pad(cond, pad, mode="reflect"))[d : d + h, d : d + w]
-
-
-ORDER = (0, 7, 1, 6, 2, 5, 3, 4)  # 2 passes: identity and its most different copy, then fill in
 
 
 def copies(passes: int) -> list[tuple[int, int]]:
