@@ -4,7 +4,8 @@ InvalidFileError or decode to the original pixels -- never crash, hang or lie.
     invcodec bench fuzz --model photo-v1 --cases 10000 --out results/fuzz.json
 
 Seeds are small images of every kind (RGB, grey, RGBA, LA, multi-tile, raw-stored noise,
-RGB with an ICC profile: format version 2, synthetic stripes: a classic stream) coded
+RGB with an ICC profile, synthetic stripes: a classic stream, an icon: one classic stream of
+colour and alpha, a bilevel scan: palette indices 8 to a byte) coded
 with --model, and lossy files of --lossy-model (for those, "the original" is what the
 unmutated file decodes to). Shipped models are found by the file's model id, as
 ``invcodec decompress`` does; a model given as a file is passed to the decoder.
@@ -63,6 +64,12 @@ def seeds(model: str, lossy_model: str) -> list[tuple[str, np.ndarray, bytes, Co
     stripes = np.zeros((30, 41, 3), np.uint8)
     stripes[::3] = (200, 30, 90)  # synthetic content: coded the classic way
     out.append(("classic", stripes, compress_samples(stripes, lossless, threads=1)[0], _decoder_model(model)))
+    icon = np.zeros((24, 24, 4), np.uint8)
+    icon[4:20, 4:20] = (40, 90, 200, 255)
+    icon[8:16, 8:16] = (255, 255, 255, 200)
+    out.append(("joined", icon, compress_samples(icon, lossless, threads=1)[0], _decoder_model(model)))
+    scan = np.where(np.random.default_rng(11).random((40, 50, 1)) < 0.1, 0, 255).astype(np.uint8)
+    out.append(("bundled", scan, compress_samples(scan, lossless, threads=1)[0], _decoder_model(model)))
     icc = b"a colour profile, kept byte for byte " * 20
     with_icc = compress_samples(images["rgb"][0], lossless, threads=1, icc_profile=icc, classic=False)[0]
     out.append(("rgb-icc", images["rgb"][0], with_icc, _decoder_model(model)))
@@ -73,30 +80,62 @@ def seeds(model: str, lossy_model: str) -> list[tuple[str, np.ndarray, bytes, Co
     return out
 
 
-def _table_start(data: bytearray) -> int:
-    """Where the stream table starts: after the quantizer block in lossy files and the
-    metadata block in version-2 files."""
-    start = container._FIXED.size
-    if data[9] == container.Mode.LOSSY and len(data) >= start + 3:
-        start += 3 + data[start + 2]
-    if data[8] == container.METADATA_VERSION and len(data) >= start + 1 + container._META_ENTRY.size:
-        start += 1 + container._META_ENTRY.size + container._META_ENTRY.unpack_from(data, start + 1)[1]
-    return start
+def _layout(data: bytes) -> list[tuple[str, int, int]] | None:
+    """(field, start, end) of each header field of a version-3 file, in order, ending with
+    the header CRC; None if the header does not parse that far."""
+    src = container._Source(data)
+    fields = []
+
+    def field(name: str, read) -> int:
+        begin = src.pos
+        value = read()
+        fields.append((name, begin, src.pos))
+        return value
+
+    try:
+        src.take(len(container.MAGIC) + 1)
+        flags = field("u8", src.u8)
+        field("u8", src.u8)  # channels
+        width, height = field("varint", src.varint), field("varint", src.varint)
+        tile = field("u8", src.u8) * container.MIN_TILE
+        if flags & container.Flags.MODEL_ID:
+            field("bytes", lambda: src.take(container.MODEL_ID_BYTES))
+        field("u32", lambda: src.take(4))  # pixel CRC
+        if flags & container.Flags.LOSSY:
+            field("u8", src.u8), field("u8", src.u8)  # quality, reconstruction offset
+            for _ in range(field("u8", src.u8)):  # band count, then the steps
+                field("u8", src.u8)
+        if flags & container.Flags.ICC_PROFILE:
+            field("u8", src.u8), field("u8", src.u8)  # entry count, tag
+            length = field("u32", lambda: struct.unpack("<I", src.take(4))[0])
+            field("bytes", lambda: src.take(length))  # the compressed profile
+        streams = -(-width // tile) * -(-height // tile) * (2 if data[10] in (2, 4) else 1) if tile else 0
+        fields.append(("table", src.pos, src.pos))  # a marker: the stream table starts here
+        for _ in range(min(streams, 4096)):
+            field("u8", src.u8), field("varint", src.varint)  # kind, length
+        fields.append(("crc", src.pos, src.pos + 4))
+    except (container.InvalidFileError, IndexError):
+        return None
+    return fields
 
 
-def _fix_header_crc(data: bytearray) -> bytearray:
-    if len(data) < container._FIXED.size:
-        return data
-    n = struct.unpack_from("<I", data, 44)[0]
-    end = _table_start(data) + 5 * n
-    if end + 4 <= len(data):
-        struct.pack_into("<I", data, end, zlib.crc32(bytes(data[:end])))
-    return data
+def _with_field(d: bytearray, fields: list, i: int, value: int, rng: np.random.Generator) -> bytearray:
+    """Field i set to ``value`` (in its own encoding), the header CRC recomputed."""
+    kind, begin, end = fields[i]
+    new = {"u8": lambda: bytes([value % 256]), "u32": lambda: struct.pack("<I", value % 2**32),
+           "varint": lambda: container._varint(value),
+           "bytes": lambda: bytes(rng.integers(0, 256, end - begin, dtype=np.uint8))}[kind]()
+    d[begin:end] = new
+    crc_at = fields[-1][1] + len(new) - (end - begin)
+    if crc_at + 4 <= len(d):
+        struct.pack_into("<I", d, crc_at, zlib.crc32(bytes(d[:crc_at])))
+    return d
 
 
 def mutate(data: bytes, rng: np.random.Generator) -> bytes:
     d = bytearray(data)
     kind = rng.integers(7)
+    fields = _layout(data) if kind >= 5 else None
     if kind == 0:  # bit flips anywhere
         for _ in range(rng.integers(1, 9)):
             i = rng.integers(len(d))
@@ -112,26 +151,16 @@ def mutate(data: bytes, rng: np.random.Generator) -> bytes:
     elif kind == 4:  # deletion
         i = rng.integers(len(d))
         del d[i : i + int(rng.integers(1, 16))]
-    elif kind == 5:  # header field change, CRC fixed up
-        fields = [(9, "<B"), (10, "<B"), (11, "<B"), (12, "<I"), (16, "<I"), (20, "<I"), (44, "<I"), (24, "<I"), (40, "<I")]
-        if d[9] == container.Mode.LOSSY:  # quality, offset, band count, a step
-            q = container._FIXED.size
-            fields += [(q, "<B"), (q + 1, "<B"), (q + 2, "<B"), (q + 3 + int(rng.integers(d[q + 2] or 1)), "<B")]
-        offset, fmt = fields[rng.integers(len(fields))]
-        size = struct.calcsize(fmt)
+    elif fields:  # a header field (5) or a stream table entry (6) changed, the header CRC recomputed
+        table = next(i for i, f in enumerate(fields) if f[0] == "table")
+        pool = list(range(table)) if kind == 5 else list(range(table + 1, len(fields) - 1))
+        if not pool:
+            return bytes(d)
         value = int(rng.choice([0, 1, 2, 3, 4, 5, 15, 16, 17, 255, 256, 511, 512, 513, 65535, 65536, 2**31, 2**32 - 1]))
-        struct.pack_into(fmt, d, offset, value % (256**size))
-        d = _fix_header_crc(d)
-    else:  # stream table entry change (kind or length), CRC fixed up
-        n = struct.unpack_from("<I", d, 44)[0]
-        if n:
-            entry = _table_start(d) + 5 * int(rng.integers(n))
-            if rng.random() < 0.5:
-                d[entry] = rng.integers(4)
-            else:
-                length = struct.unpack_from("<I", d, entry + 1)[0]
-                struct.pack_into("<I", d, entry + 1, max(0, length + int(rng.integers(-8, 9))))
-            d = _fix_header_crc(d)
+        i = int(rng.choice(pool))
+        if kind == 6 and fields[i][0] == "varint":  # a length nudged, not replaced
+            value = max(0, container._Source(bytes(d[fields[i][1] : fields[i][2]])).varint() + int(rng.integers(-8, 9)))
+        d = _with_field(d, fields, i, value, rng)
     return bytes(d)
 
 

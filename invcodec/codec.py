@@ -1,11 +1,11 @@
-"""Image <-> .inv bytes: tiles, planes, the escape to raw storage, and the pixel CRC.
+"""Image <-> .inv bytes: tiles, planes, the choice of stream per tile, and the pixel CRC.
 
 The image is cut into tiles (``tile_size`` square, so memory is bounded by the tile, not
 the image) that are coded independently. Per tile, the colour planes (grey is coded as
-three equal planes) go through the integer flow; alpha is stored as a constant when it is
-one, through the flow otherwise. Whenever the flow's stream would be larger than the raw
-bytes (tiny images, noise) or a latent leaves the coder's range, the raw bytes are stored
-instead: a file is never larger than the raw pixels plus the header.
+three equal planes) and, apart, the alpha plane each get the smallest of: a constant, the
+integer flow, the classic path for synthetic content (lossless only) and the raw bytes
+(tiny images, noise; a file is never larger than the raw pixels plus the header). A tile
+with alpha may instead be one classic stream of all its channels when that is smaller.
 
 Lossy mode (a quality 1..100) quantizes the colour planes' latents (``tile_coder``);
 alpha stays exact. The file's pixel CRC is then over the pixels the decoder will
@@ -97,6 +97,24 @@ def _encode_planes(model: CodingModel, planes: np.ndarray, lossy: LossySettings 
     return best
 
 
+def _encode_tile(model: CodingModel, region: np.ndarray, colour: int, lossy: LossySettings | None,
+                 classic: bool) -> list[_EncodedPlanes]:
+    """A tile's streams: colour, then alpha if there is any (always lossless). Colour and
+    alpha are coded apart (the flow codes 3 planes), unless one classic stream of all the
+    channels is smaller (icons, UI with transparency: the shapes are shared), which then
+    stands for both and the alpha stream is an empty JOINED one."""
+    parts = [_encode_planes(model, region[:, :, :colour], lossy, classic)]
+    if region.shape[2] == colour:
+        return parts
+    parts.append(_encode_planes(model, region[:, :, colour:], None, classic))
+    if lossy is None and classic and all(p.stream.kind == StreamKind.CLASSIC for p in parts):  # both synthetic
+        payload = classic_coder.encode(region, sum(len(p.stream.payload) for p in parts), synthetic=True)
+        if payload is not None:
+            return [_EncodedPlanes(Stream(StreamKind.CLASSIC, payload), region[:, :, :colour]),
+                    _EncodedPlanes(Stream(StreamKind.JOINED, b""), region[:, :, colour:])]
+    return parts
+
+
 def default_threads() -> int:
     """One per available core, at most MAX_DEFAULT_THREADS."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
@@ -127,6 +145,17 @@ def _map_tiles(fn: Callable, jobs: list, threads: int | None, progress: bool) ->
                     f.cancel()
                 raise
             return [f.result() for f in futures]
+
+
+def _decode_tile(model: CodingModel | None, streams: list[Stream], h: int, w: int, colour: int,
+                 lossy: LossySettings | None) -> np.ndarray:
+    """A tile's streams (colour, then alpha if any) -> its (h, w, channels) samples."""
+    if len(streams) == 2 and streams[1].kind == StreamKind.JOINED:  # one classic stream of every channel
+        return classic_coder.decode(streams[0].payload, h, w, colour + 1)
+    planes = [_decode_planes(model, streams[0], h, w, colour, lossy)]
+    if len(streams) == 2:
+        planes.append(_decode_planes(model, streams[1], h, w, 1, None))
+    return np.concatenate(planes, axis=2) if len(planes) == 2 else planes[0]
 
 
 def _decode_planes(model: CodingModel | None, stream: Stream, h: int, w: int, n: int, lossy: LossySettings | None) -> np.ndarray:
@@ -174,21 +203,15 @@ def compress_samples(
     if lossy is not None:
         header.mode = Mode.LOSSY
         header.quantizer = Quantizer(quality, lossy.recon_offset, lossy.steps)
-    colour = header.colour_planes
-    jobs = []
-    for top, left, th, tw in header.tiles():
-        region = samples[top : top + th, left : left + tw]
-        jobs.append((model, region[:, :, :colour], lossy, classic))
-        if header.has_alpha:
-            jobs.append((model, region[:, :, colour:], None, classic))
-    encoded = _map_tiles(_encode_planes, jobs, threads, progress)
+    jobs = [(model, samples[top : top + th, left : left + tw], header.colour_planes, lossy, classic)
+            for top, left, th, tw in header.tiles()]
+    tiles = _map_tiles(_encode_tile, jobs, threads, progress)
     stats = CompressStats(0, h * w * c, 0, 0.0)
     decoded = np.empty_like(samples) if lossy is not None else samples
-    parts = iter(encoded)
-    for top, left, th, tw in header.tiles():
-        planes = [next(parts)] + ([next(parts)] if header.has_alpha else [])
-        if lossy is not None:
-            decoded[top : top + th, left : left + tw] = np.concatenate([p.decoded for p in planes], axis=2)
+    if lossy is not None:
+        for (top, left, th, tw), parts in zip(header.tiles(), tiles):
+            decoded[top : top + th, left : left + tw] = np.concatenate([p.decoded for p in parts], axis=2)
+    encoded = [part for parts in tiles for part in parts]
     for part in encoded:
         if part.stream.kind == StreamKind.FLOW:
             stats.flow_bytes += len(part.stream.payload)
@@ -224,18 +247,13 @@ def decode(data: bytes, model: CodingModel | None = None, progress: bool = False
         lossy = LossySettings(q.steps, q.recon_offset, quantizer.global_step_index(q.quality))
         if model is not None and len(q.steps) != quantizer.band_count(model.flow.level_count):
             raise InvalidFileError("the file's quantizer does not fit its model")
-    colour = header.colour_planes
-    it = iter(streams)
-    jobs, places = [], []
-    for top, left, th, tw in header.tiles():
-        jobs.append((model, next(it), th, tw, colour, lossy))
-        places.append((slice(top, top + th), slice(left, left + tw), slice(0, colour)))
-        if header.has_alpha:
-            jobs.append((model, next(it), th, tw, 1, None))
-            places.append((slice(top, top + th), slice(left, left + tw), slice(colour, colour + 1)))
+    per_tile = header.streams_per_tile
+    tiles = header.tiles()
+    jobs = [(model, streams[i * per_tile : (i + 1) * per_tile], th, tw, header.colour_planes, lossy)
+            for i, (_, _, th, tw) in enumerate(tiles)]
     out = np.empty((header.height, header.width, header.channels), dtype=np.uint8)
-    for place, planes in zip(places, _map_tiles(_decode_planes, jobs, threads, progress)):
-        out[place] = planes
+    for (top, left, th, tw), samples in zip(tiles, _map_tiles(_decode_tile, jobs, threads, progress)):
+        out[top : top + th, left : left + tw] = samples
     if _pixel_crc(out) != header.pixel_crc32:
         raise InvalidFileError("pixel checksum mismatch: the file is corrupted or was decoded on an incompatible model")
     return out, header

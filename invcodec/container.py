@@ -1,32 +1,47 @@
-"""The .inv container, format versions 1 and 2 (2 = 1 with an ICC profile; see docs/FORMAT.md).
+"""The .inv container: format version 3 (written since 0.2.0) and version 1 (0.1.0,
+still read). See docs/FORMAT.md.
 
-All integers little-endian. Every field is validated before anything is allocated from
-it, and every failure is an ``InvalidFileError`` naming what is wrong."""
+Version 3 is version 1 made compact: sizes and stream lengths are LEB128 numbers, the
+model id is present only when a flow stream needs it, and flags say which optional blocks
+follow, so a small synthetic image is not mostly header (a one-colour image: 29 bytes
+instead of 60). All fixed-size integers are little-endian. Every field is validated before
+anything is allocated from it, and every failure is an ``InvalidFileError`` naming what is
+wrong."""
 
 from __future__ import annotations
 
 import struct
 import zlib
 from dataclasses import dataclass, field
-from enum import IntEnum
+from enum import IntEnum, IntFlag
 from typing import BinaryIO
 
 from .errors import InvalidFileError
 
 MAGIC = b"\x89INV\r\n\x1a\n"
-FORMAT_VERSION = 1  # files without metadata: unchanged since 0.1.0
-METADATA_VERSION = 2  # version 1 plus a metadata block (an ICC profile); written only when there is one
-READ_VERSIONS = (FORMAT_VERSION, METADATA_VERSION)
+FORMAT_VERSION = 3  # what the encoder writes
+V1 = 1  # 0.1.0's fixed-width layout, read forever (version 2 existed only in 0.2.0 development builds)
+READ_VERSIONS = (V1, FORMAT_VERSION)
 MAX_ICC_BYTES = 1 << 22  # 4 MiB: the largest profile stored (real ones are 0.5-60 KB)
 MAX_SIDE = 1 << 16  # 65536 px
 MAX_PIXELS = 1 << 28  # 268 megapixels
 MIN_TILE, MAX_TILE = 16, 512  # the tile bounds the decoder's memory (about 0.5 GB at 512)
 PIL_MODES = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}  # what the channel count means
+MODEL_ID_BYTES = 16
 
-_FIXED = struct.Struct("<8sBBBBIII16sII")  # magic..n_streams
-_STREAM = struct.Struct("<BI")
-_CRC = struct.Struct("<I")
+_FIXED = struct.Struct("<8sBBBBIII16sII")  # version 1: magic..n_streams
+_STREAM = struct.Struct("<BI")  # version 1: kind, length
+_U32 = struct.Struct("<I")
 _META_ENTRY = struct.Struct("<BI")  # tag, length of the zlib-compressed value
+_MAX_VARINT_BYTES = 5  # 35 bits: more than any length a valid file can hold
+
+
+class Flags(IntFlag):
+    """Version 3's flag byte: which optional header parts follow."""
+
+    LOSSY = 1  # a quantizer block (lossy mode)
+    MODEL_ID = 2  # the 16-byte model id (present exactly when a flow stream is)
+    ICC_PROFILE = 4  # a metadata block with the input's ICC profile
 
 
 class MetadataTag(IntEnum):
@@ -57,6 +72,7 @@ class StreamKind(IntEnum):
     RAW = 1  # the planes' bytes, row-major, plane-interleaved
     CONSTANT = 2  # one byte per plane: every pixel has this value (one plane only before 0.2.0)
     CLASSIC = 3  # row prediction + LZMA2 or deflate, for synthetic content (invcodec.classic_coder)
+    JOINED = 4  # (alpha only, empty) the tile's alpha is inside its colour stream, a CLASSIC one of all channels
 
 
 @dataclass
@@ -65,12 +81,12 @@ class Header:
     height: int
     channels: int  # 1 grey, 2 grey+alpha, 3 RGB, 4 RGBA
     tile_size: int
-    model_id: bytes
+    model_id: bytes  # empty when read from a version-3 file without flow streams
     pixel_crc32: int
     mode: Mode = Mode.LOSSLESS
     quantizer: Quantizer | None = None  # lossy mode only
     bit_depth: int = 8
-    version: int = FORMAT_VERSION  # as read; ``pack`` writes METADATA_VERSION exactly when there is metadata
+    version: int = FORMAT_VERSION  # as read; ``pack`` always writes FORMAT_VERSION
     icc_profile: bytes | None = None  # kept from the input, handed to the decoded image
 
     @property
@@ -146,8 +162,8 @@ def _pack_metadata(icc_profile: bytes) -> bytes:
 
 
 def _unpack_metadata(data: bytes, offset: int) -> tuple[bytes, int]:
-    """The metadata block of a version-2 header: (the compressed ICC profile, offset after
-    the block). It is inflated only after the header CRC has been checked."""
+    """A metadata block: (the compressed ICC profile, offset after the block). It is
+    inflated only after the header CRC has been checked."""
     if len(data) < offset + 1:
         raise InvalidFileError("truncated header")
     count, offset = data[offset], offset + 1
@@ -181,67 +197,164 @@ def _max_packed(n: int) -> int:
     return n + n // 1000 + 64  # zlib's worst case for n incompressible bytes, with room
 
 
+def _varint(value: int) -> bytes:
+    """Unsigned LEB128: 7 bits per byte, low bits first, high bit = more bytes follow."""
+    out = bytearray()
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
 def pack(header: Header, streams: list[Stream]) -> bytes:
+    """A version-3 file: header, stream table, header CRC, payloads."""
     if (header.mode == Mode.LOSSY) != (header.quantizer is not None):
         raise ValueError("a lossy header needs a quantizer, a lossless one must not have one")
-    version = FORMAT_VERSION if header.icc_profile is None else METADATA_VERSION
-    parts = [
-        _FIXED.pack(
-            MAGIC, version, header.mode, header.channels, header.bit_depth, header.width, header.height,
-            header.tile_size, header.model_id, header.pixel_crc32, len(streams),
-        )
-    ]
+    flow = any(s.kind == StreamKind.FLOW for s in streams)
+    if flow and len(header.model_id) != MODEL_ID_BYTES:
+        raise ValueError(f"a file with flow streams needs a {MODEL_ID_BYTES}-byte model id")
+    flags = (Flags.LOSSY if header.quantizer else 0) | (Flags.MODEL_ID if flow else 0) | \
+        (Flags.ICC_PROFILE if header.icc_profile is not None else 0)
+    parts = [MAGIC, bytes([FORMAT_VERSION, flags, header.channels]), _varint(header.width), _varint(header.height),
+             bytes([header.tile_size // MIN_TILE]), header.model_id if flow else b"", _U32.pack(header.pixel_crc32)]
     if header.quantizer is not None:
         parts.append(_pack_quantizer(header.quantizer))
     if header.icc_profile is not None:
         parts.append(_pack_metadata(header.icc_profile))
-    parts += [_STREAM.pack(s.kind, len(s.payload)) for s in streams]
+    parts += [bytes([s.kind]) + _varint(len(s.payload)) for s in streams]
     head = b"".join(parts)
-    return head + _CRC.pack(zlib.crc32(head)) + b"".join(s.payload for s in streams)
+    return head + _U32.pack(zlib.crc32(head)) + b"".join(s.payload for s in streams)
 
 
-def _fixed_fields(data: bytes) -> tuple:
-    """The fixed header's fields, after the magic, its length and the version are checked."""
+class _Source:
+    """The bytes of a header as it is parsed: from a buffer, or pulled from a file only as
+    far as the header goes (so an endless input costs nothing)."""
+
+    def __init__(self, data: bytes, fp: BinaryIO | None = None):
+        self.data, self.fp, self.pos = bytearray(data), fp, 0  # bytearray: appending is amortised O(1)
+
+    def take(self, n: int) -> bytes:
+        end = self.pos + n
+        if end > len(self.data) and self.fp is not None:
+            self.data += _read_exactly(self.fp, end - len(self.data))
+        if end > len(self.data):
+            raise InvalidFileError("truncated header")
+        out, self.pos = bytes(self.data[self.pos : end]), end
+        return out
+
+    def u8(self) -> int:
+        return self.take(1)[0]
+
+    def varint(self) -> int:
+        value = 0
+        for i in range(_MAX_VARINT_BYTES):
+            byte = self.u8()
+            value |= (byte & 0x7F) << (7 * i)
+            if not byte & 0x80:
+                if byte == 0 and i:
+                    raise InvalidFileError("malformed number in the header (padded)")
+                return value
+        raise InvalidFileError("malformed number in the header (too long)")
+
+
+def _check_magic(data: bytes) -> int:
+    """The format version, after the magic is checked."""
     if len(data) < len(MAGIC) or data[: len(MAGIC)] != MAGIC:
         raise InvalidFileError("not an invcodec file (bad magic)")
+    if len(data) <= len(MAGIC):
+        raise InvalidFileError("truncated header")
+    version = data[len(MAGIC)]
+    if version not in READ_VERSIONS:
+        raise InvalidFileError(f"unsupported format version {version} (this invcodec reads versions "
+                               f"{', '.join(map(str, READ_VERSIONS))})")
+    return version
+
+
+def _stream_table(header: Header, entries: list[tuple[int, int]]) -> list[tuple[StreamKind, int]]:
+    """Kinds checked: known, and JOINED only as an empty alpha stream after a classic colour stream."""
+    table = []
+    for i, (kind, length) in enumerate(entries):
+        if kind not in StreamKind.__members__.values():
+            raise InvalidFileError(f"unknown stream kind {kind}")
+        if kind == StreamKind.JOINED and not (header.has_alpha and i % 2 and length == 0
+                                               and table[-1][0] == StreamKind.CLASSIC):
+            raise InvalidFileError("a joined stream must be an empty alpha stream after a classic colour stream")
+        table.append((StreamKind(kind), length))
+    return table
+
+
+def _parse_v3(src: _Source) -> tuple[Header, list[tuple[StreamKind, int]], bytes | None]:
+    """Header and stream table of a version-3 file, up to and including the header CRC
+    (checked); the ICC profile is returned compressed, still to be inflated."""
+    src.take(len(MAGIC) + 1)  # magic and version: checked by the caller
+    flags, channels = src.u8(), src.u8()
+    if flags & ~sum(Flags):
+        raise InvalidFileError(f"unknown header flags {flags:#04x} (written by a newer invcodec?)")
+    width, height = src.varint(), src.varint()
+    tile = src.u8() * MIN_TILE
+    validate_geometry(width, height, channels, tile)
+    model_id = src.take(MODEL_ID_BYTES) if flags & Flags.MODEL_ID else b""
+    (crc,) = _U32.unpack(src.take(_U32.size))
+    quant = None
+    if flags & Flags.LOSSY:
+        block = src.take(_QUANT.size)
+        quant = _unpack_quantizer(block + src.take(block[-1]), 0)[0]
+    packed_icc = None
+    if flags & Flags.ICC_PROFILE:
+        entry = src.take(1 + _META_ENTRY.size)
+        length = _META_ENTRY.unpack_from(entry, 1)[1]
+        if length > _max_packed(MAX_ICC_BYTES):
+            raise InvalidFileError(f"metadata entry of {length} bytes is too large")
+        packed_icc = _unpack_metadata(entry + src.take(length), 0)[0]
+    header = Header(width, height, channels, tile, model_id, crc, Mode(flags & Flags.LOSSY), quant,
+                    version=FORMAT_VERSION)
+    entries = [(src.u8(), src.varint()) for _ in range(header.tile_count * header.streams_per_tile)]
+    end = src.pos
+    (stored_crc,) = _U32.unpack(src.take(_U32.size))
+    if zlib.crc32(src.data[:end]) != stored_crc:
+        raise InvalidFileError("header checksum mismatch (the file is corrupted)")
+    table = _stream_table(header, entries)
+    if any(kind == StreamKind.FLOW for kind, _ in table) != bool(model_id):
+        raise InvalidFileError("the model id must be present exactly when there are flow streams")
+    return header, table, packed_icc
+
+
+def _parse_v1(data: bytes) -> tuple[Header, list[tuple[StreamKind, int]], int]:
+    """0.1.0's fixed-width header: (header, table, offset of the first payload)."""
     if len(data) < _FIXED.size:
         raise InvalidFileError("truncated header")
-    fields = _FIXED.unpack_from(data)
-    if fields[1] not in READ_VERSIONS:
-        raise InvalidFileError(f"unsupported format version {fields[1]} (this invcodec reads versions "
-                               f"{', '.join(map(str, READ_VERSIONS))})")
-    return fields
-
-
-def unpack_header(data: bytes, whole_file: bool = True) -> tuple[Header, list[tuple[StreamKind, int]], int]:
-    """Parse and validate the header: (header, [(kind, length)], offset of the first payload).
-    ``whole_file``: ``data`` is the whole file, so its length must match the stream table."""
-    (_, version, mode, channels, bit_depth, width, height, tile, model_id, crc, n_streams) = _fixed_fields(data)
+    (_, version, mode, channels, bit_depth, width, height, tile, model_id, crc, n_streams) = _FIXED.unpack_from(data)
     if mode not in Mode.__members__.values():
         raise InvalidFileError(f"unknown mode {mode}")
     quant, table_start = _unpack_quantizer(data, _FIXED.size) if mode == Mode.LOSSY else (None, _FIXED.size)
-    packed_icc, table_start = _unpack_metadata(data, table_start) if version == METADATA_VERSION else (None, table_start)
     table_end = table_start + n_streams * _STREAM.size
-    if len(data) < table_end + _CRC.size:
+    if len(data) < table_end + _U32.size:
         raise InvalidFileError("truncated header")
-    (stored_crc,) = _CRC.unpack_from(data, table_end)
+    (stored_crc,) = _U32.unpack_from(data, table_end)
     if zlib.crc32(data[:table_end]) != stored_crc:
         raise InvalidFileError("header checksum mismatch (the file is corrupted)")
     if bit_depth != 8:
         raise InvalidFileError(f"unsupported bit depth {bit_depth}")
     validate_geometry(width, height, channels, tile)
-    icc = _inflate_icc(packed_icc) if packed_icc is not None else None
-    header = Header(width, height, channels, tile, model_id, crc, Mode(mode), quant, bit_depth, version, icc)
+    header = Header(width, height, channels, tile, model_id, crc, Mode(mode), quant, bit_depth, version)
     expected = header.tile_count * header.streams_per_tile
     if n_streams != expected:
         raise InvalidFileError(f"stream count {n_streams} does not match the geometry (expected {expected})")
-    table = []
-    for i in range(n_streams):
-        kind, length = _STREAM.unpack_from(data, table_start + i * _STREAM.size)
-        if kind not in StreamKind.__members__.values():
-            raise InvalidFileError(f"unknown stream kind {kind}")
-        table.append((StreamKind(kind), length))
-    offset = table_end + _CRC.size
+    entries = [_STREAM.unpack_from(data, table_start + i * _STREAM.size) for i in range(n_streams)]
+    return header, _stream_table(header, entries), table_end + _U32.size
+
+
+def unpack_header(data: bytes, whole_file: bool = True) -> tuple[Header, list[tuple[StreamKind, int]], int]:
+    """Parse and validate the header: (header, [(kind, length)], offset of the first payload).
+    ``whole_file``: ``data`` is the whole file, so its length must match the stream table."""
+    if _check_magic(data) == V1:
+        header, table, offset = _parse_v1(data)
+    else:
+        src = _Source(data)
+        header, table, packed_icc = _parse_v3(src)
+        header.icc_profile = _inflate_icc(packed_icc) if packed_icc is not None else None
+        offset = src.pos
     if whole_file and offset + sum(length for _, length in table) != len(data):
         raise InvalidFileError("file length does not match the stream table (truncated or padded)")
     return header, table, offset
@@ -258,14 +371,12 @@ def _read_exactly(fp: BinaryIO, n: int) -> bytes:
     return b"".join(parts)
 
 
-def read(fp: BinaryIO) -> bytes:
-    """The bytes of one .inv file from ``fp``, reading no more than its header declares
-    (so an endless or huge input costs nothing): the fixed header is read and checked
-    first, then the stream table, then exactly the declared payload. The payload may not
-    exceed the image's raw size (the encoder never writes more: it stores raw bytes
-    instead), so a file of any origin costs at most that much memory."""
-    data = _read_exactly(fp, _FIXED.size)
-    (_, version, mode, channels, _, width, height, tile, _, _, n_streams) = _fixed_fields(data)
+def _read_v1_header(fp: BinaryIO, data: bytes) -> bytes:
+    """The rest of a version-1 header and its stream table (``data``: magic and version)."""
+    data += _read_exactly(fp, _FIXED.size - len(data))
+    if len(data) < _FIXED.size:
+        raise InvalidFileError("truncated header")
+    (_, _, mode, channels, _, width, height, tile, _, _, n_streams) = _FIXED.unpack_from(data)
     validate_geometry(width, height, channels, tile)
     shape = Header(width, height, channels, tile, b"", 0)
     if n_streams != shape.tile_count * shape.streams_per_tile:
@@ -274,18 +385,25 @@ def read(fp: BinaryIO) -> bytes:
         data += _read_exactly(fp, _QUANT.size)
         if len(data) == _FIXED.size + _QUANT.size:
             data += _read_exactly(fp, data[-1])
-    if version == METADATA_VERSION:
-        entry = _read_exactly(fp, 1 + _META_ENTRY.size)
-        data += entry
-        if len(entry) == 1 + _META_ENTRY.size:
-            length = _META_ENTRY.unpack_from(entry, 1)[1]
-            if length > _max_packed(MAX_ICC_BYTES):
-                raise InvalidFileError(f"metadata entry of {length} bytes is too large")
-            data += _read_exactly(fp, length)
-    data += _read_exactly(fp, n_streams * _STREAM.size + _CRC.size)
+    return data + _read_exactly(fp, n_streams * _STREAM.size + _U32.size)
+
+
+def read(fp: BinaryIO) -> bytes:
+    """The bytes of one .inv file from ``fp``, reading no more than its header declares
+    (so an endless or huge input costs nothing): the header is read and checked first,
+    then exactly the declared payload. The payload may not exceed the image's raw size
+    (the encoder never writes more: it stores raw bytes instead), so a file of any origin
+    costs at most that much memory."""
+    data = _read_exactly(fp, len(MAGIC) + 1)
+    if _check_magic(data) == V1:
+        data = _read_v1_header(fp, data)
+    else:
+        src = _Source(data, fp)
+        _parse_v3(src)
+        data = bytes(src.data)
     header, table, offset = unpack_header(data, whole_file=False)
     payload = sum(length for _, length in table)
-    raw = width * height * channels
+    raw = header.width * header.height * header.channels
     if payload > raw:
         raise InvalidFileError(f"the stream table declares {payload} bytes, more than the raw pixels ({raw} bytes)")
     data += _read_exactly(fp, payload)

@@ -98,12 +98,49 @@ def test_few_colours_go_through_a_palette() -> None:
     payload = classic_coder.encode(planes, budget=1 << 30)
     assert payload[0] & classic_coder.PALETTE
     assert np.array_equal(classic_coder.decode(payload, 48, 48, 3), planes)
-    # an index beyond the table, or a palette on a one-plane stream, is a bad file
+    # an index beyond the table is a bad file
     bad = bytes([0, 1, 2, 3]) + bytes(2) + bytes([1] * 4)  # 1 colour; rows of "none" with index 1
     with pytest.raises(InvalidFileError, match="palette index"):
         classic_coder.decode(bytes([classic_coder.ZLIB | classic_coder.PALETTE]) + zlib.compress(bad), 2, 2, 3)
-    with pytest.raises(InvalidFileError, match="unknown method"):
-        classic_coder.decode(bytes([classic_coder.ZLIB | classic_coder.PALETTE]) + zlib.compress(bad), 2, 2, 1)
+
+
+@pytest.mark.parametrize("bits", [1, 2, 4])
+def test_bundling_packs_indices_into_bytes_and_back(bits: int) -> None:
+    rng = np.random.default_rng(bits)
+    for w in (1, 7, 8, 9, 33):
+        indices = rng.integers(0, 1 << bits, (5, w)).astype(np.uint8)
+        packed = classic_coder.bundle(indices, bits)
+        assert packed.shape == (5, -(-w * bits // 8))
+        assert np.array_equal(classic_coder.unbundle(packed, bits, w), indices)
+    assert classic_coder.bundle(np.array([[1, 0, 1, 1]], np.uint8), 1).tolist() == [[0b1101]]  # first pixel: low bit
+
+
+@pytest.mark.parametrize("planes_count, colours", [(1, 2), (3, 5), (4, 3), (3, 16)])
+def test_few_colours_are_bundled_several_to_a_byte(planes_count: int, colours: int) -> None:
+    """1-bit scans, icons, pixel art: at most 16 colours go 2-8 indices to a byte, on any
+    number of planes (grey, RGB, RGBA)."""
+    rng = np.random.default_rng(colours)
+    table = rng.integers(0, 256, (colours, planes_count), dtype=np.uint8)
+    table[:, 0] = np.arange(colours) * 7  # distinct colours
+    planes = table[rng.integers(0, colours, (50, 63))]  # dithering-like detail: bundling pays most
+    payload = classic_coder.encode(planes, budget=1 << 30, synthetic=True)
+    assert payload[0] & classic_coder.PALETTE and payload[0] & classic_coder.BUNDLED
+    assert np.array_equal(classic_coder.decode(payload, 50, 63, planes_count), planes)
+
+
+def test_bad_bundled_streams_are_refused() -> None:
+    table = bytes([2, 0, 9, 200])  # 3 grey levels -> 2 bits per index, 4 to a byte
+    rows = bytes([0, 0, 0b10_01_00_00, 0b00_00_00_11])  # 2 filter bytes, 2 rows of 4 pixels; index 3 > 2
+    packed = zlib.compress(table + rows)
+    with pytest.raises(InvalidFileError, match="palette index"):
+        classic_coder.decode(bytes([classic_coder.ZLIB | classic_coder.PALETTE | classic_coder.BUNDLED]) + packed, 2, 4, 1)
+    with pytest.raises(InvalidFileError, match="unknown method"):  # bundled needs a palette
+        classic_coder.decode(bytes([classic_coder.ZLIB | classic_coder.BUNDLED]) + packed, 2, 4, 1)
+    with pytest.raises(InvalidFileError, match="wrong length"):  # 2 rows of 5 pixels need 2 bytes each
+        classic_coder.decode(bytes([classic_coder.ZLIB | classic_coder.PALETTE | classic_coder.BUNDLED]) + packed, 2, 5, 1)
+    seventeen = zlib.compress(bytes([16]) + bytes(range(17)) + bytes(2) + bytes(2))
+    with pytest.raises(InvalidFileError, match="wrong length"):  # more than 16 colours cannot be bundled
+        classic_coder.decode(bytes([classic_coder.ZLIB | classic_coder.PALETTE | classic_coder.BUNDLED]) + seventeen, 2, 2, 1)
 
 
 @pytest.mark.parametrize("settings", [{"preset": 6}, {"preset": 0, "lc": 4, "lp": 0, "pb": 2},

@@ -231,12 +231,12 @@ def test_the_api_keeps_the_icc_profile_and_warns_about_the_orientation(photo, tm
         invcodec.compress(tmp_path / "rotated.png", photo)
 
 
-def test_files_without_a_profile_stay_format_version_1(photo) -> None:
-    # files are forever: without metadata the bytes are what 0.1.0 wrote (the golden tests check them too)
+def test_an_icc_profile_changes_nothing_but_the_header(photo) -> None:
     plain, _ = compress_samples(smooth_image(8, 8), photo)
     with_icc, _ = compress_samples(smooth_image(8, 8), photo, icc_profile=b"profile bytes")
-    assert plain[8] == 1 and with_icc[8] == 2
+    assert plain[8] == with_icc[8] == container.FORMAT_VERSION
     assert container.unpack_header(with_icc)[0].icc_profile == b"profile bytes"
+    assert container.unpack(with_icc)[1] == container.unpack(plain)[1]
     assert np.array_equal(decompress_samples(with_icc, photo), decompress_samples(plain, photo))
 
 
@@ -269,14 +269,14 @@ def test_container_read_takes_no_more_than_the_header_declares(photo) -> None:
     zeros = Endless(b"")
     with pytest.raises(InvalidFileError, match="bad magic"):
         container.read(zeros)
-    assert zeros.read_bytes <= container._FIXED.size
+    assert zeros.read_bytes <= len(container.MAGIC) + 1
     with pytest.raises(InvalidFileError, match="truncated"):
         container.read(io.BytesIO(data[:-1]))
     # a valid header whose stream table declares more than the raw pixels: refused before reading
     header, table, offset = container.unpack_header(data)
     kind, _ = table[0]
-    huge = container.pack(header, [container.Stream(kind, b"")])[: offset - 4 - 5]
-    head = huge + struct.pack("<BI", kind, 1 << 31)
+    empty = container.pack(header, [container.Stream(kind, b"")])
+    head = empty[: len(empty) - 4 - 1] + container._varint(1 << 31)  # the one stream entry's length, then the CRC
     head += struct.pack("<I", zlib.crc32(head))
     with pytest.raises(InvalidFileError, match="more than the raw pixels"):
         container.read(Endless(head))

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import io
 import struct
 import zlib
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -12,6 +14,9 @@ from invcodec.container import Header, Stream, StreamKind
 from invcodec.errors import InvalidFileError
 
 
+GOLDEN_V1 = Path(__file__).parent / "golden" / "v0.1.0"
+
+
 def _sample() -> bytes:
     header = Header(width=40, height=20, channels=4, tile_size=32, model_id=bytes(range(16)), pixel_crc32=0xDEADBEEF)
     streams = [Stream(StreamKind.FLOW, b"\1\2\3\4"), Stream(StreamKind.CONSTANT, b"\xff"),
@@ -20,24 +25,52 @@ def _sample() -> bytes:
 
 
 def test_round_trip() -> None:
-    header, streams = container.unpack(_sample())
+    data = _sample()
+    header, streams = container.unpack(data)
+    assert header.version == container.FORMAT_VERSION == 3
     assert (header.width, header.height, header.channels, header.tile_size) == (40, 20, 4, 32)
     assert header.model_id == bytes(range(16)) and header.pixel_crc32 == 0xDEADBEEF
     assert [s.kind for s in streams] == [StreamKind.FLOW, StreamKind.CONSTANT, StreamKind.RAW, StreamKind.CONSTANT]
     assert streams[2].payload == b"\0" * 24
     assert header.tiles() == [(0, 0, 20, 32), (0, 32, 20, 8)] and header.tile_count == 2
+    # magic, version, flags, channels, width, height, tile, model id, pixel CRC, 4 x (kind, length), header CRC
+    assert len(data) == 8 + 1 + 1 + 1 + 1 + 1 + 1 + 16 + 4 + 4 * 2 + 4 + 30
 
 
-def _reheader(data: bytes, **fields) -> bytes:
-    """Rewrite fixed header fields and fix the header CRC, to test field validation."""
-    names = ["magic", "version", "mode", "channels", "bit_depth", "width", "height", "tile", "model_id", "crc", "n"]
-    values = dict(zip(names, container._FIXED.unpack_from(data)))
-    values.update(fields)
-    fixed = container._FIXED.pack(*[values[n] for n in names])
-    n = values["n"]
-    table_end = container._FIXED.size + n * 5
-    head = fixed + data[container._FIXED.size : table_end]
-    return head + struct.pack("<I", zlib.crc32(head)) + data[table_end + 4 :]
+def test_the_model_id_is_stored_only_for_flow_streams() -> None:
+    """A file of constant, raw and classic streams needs no model: its header has no id
+    (a one-colour image is 29 bytes in all)."""
+    header = Header(width=256, height=256, channels=3, tile_size=512, model_id=bytes(range(16)), pixel_crc32=7)
+    data = container.pack(header, [Stream(StreamKind.CONSTANT, b"abc")])
+    assert len(data) == 29 and container.unpack(data)[0].model_id == b""
+    with pytest.raises(ValueError, match="model id"):
+        container.pack(Header(4, 4, 3, 16, b"", 0), [Stream(StreamKind.FLOW, b"\0")])
+
+
+@pytest.mark.parametrize("value", [0, 1, 127, 128, 300, 65536, 1 << 28, (1 << 35) - 1])
+def test_numbers_are_leb128(value: int) -> None:
+    encoded = container._varint(value)
+    assert len(encoded) == max(1, -(-value.bit_length() // 7))
+    assert container._Source(encoded).varint() == value
+
+
+@pytest.mark.parametrize("encoded, message", [(b"\x80\x00", "padded"), (b"\xff" * 5 + b"\x01", "too long"),
+                                               (b"\x80", "truncated")])
+def test_malformed_numbers_are_refused(encoded: bytes, message: str) -> None:
+    with pytest.raises(InvalidFileError, match=message):
+        container._Source(encoded).varint()
+
+
+def _v3(flags: int = 0, channels: int = 3, width: bytes = b"\x04", height: bytes = b"\x04", tile: int = 1,
+        rest: bytes = b"\0\0\0\0", table: bytes = b"\x01\x30", payload: bytes = b"\0" * 48) -> bytes:
+    """A version-3 file assembled field by field, with a correct header CRC."""
+    head = container.MAGIC + bytes([3, flags, channels]) + width + height + bytes([tile]) + rest + table
+    return head + struct.pack("<I", zlib.crc32(head)) + payload
+
+
+def test_the_field_by_field_file_is_valid() -> None:
+    header, streams = container.unpack(_v3())
+    assert (header.width, header.height, header.tile_size, streams[0].kind) == (4, 4, 16, StreamKind.RAW)
 
 
 @pytest.mark.parametrize(
@@ -47,20 +80,83 @@ def _reheader(data: bytes, **fields) -> bytes:
         (lambda d: d[:20], "truncated"),
         (lambda d: d[:-1], "length"),
         (lambda d: d + b"\0", "length"),
-        (lambda d: d[:13] + bytes([d[13] ^ 1]) + d[14:], "checksum"),  # width changed, CRC not updated
-        (lambda d: _reheader(d, version=3), "version"),
-        (lambda d: _reheader(d, mode=7), "mode"),
-        (lambda d: _reheader(d, bit_depth=16), "bit depth"),
-        (lambda d: _reheader(d, width=0), "size"),
-        (lambda d: _reheader(d, width=70000), "size"),
-        (lambda d: _reheader(d, channels=5), "channel"),
-        (lambda d: _reheader(d, tile=17), "tile"),
-        (lambda d: _reheader(d, height=200), "stream count"),
+        (lambda d: d[:len(d) - 30 - 5] + bytes([d[-35] ^ 1]) + d[-34:], "checksum"),  # header CRC not updated
+        (lambda d: d[:8] + b"\x02" + d[9:], "version"),  # 2: only ever in development builds
+        (lambda d: d[:8] + b"\x04" + d[9:], "version"),
     ],
 )
 def test_malformed_headers_are_rejected_with_a_reason(mutate, message: str) -> None:
     with pytest.raises(InvalidFileError, match=message):
         container.unpack(mutate(_sample()))
+
+
+@pytest.mark.parametrize("fields, message", [
+    (dict(flags=8), "flags"),
+    (dict(channels=5), "channel"),
+    (dict(width=b"\x00"), "size"),
+    (dict(width=b"\x80\x80\x05"), "size"),  # 81920 > 65536
+    (dict(tile=0), "tile"),
+    (dict(tile=33), "tile"),
+    (dict(height=b"\x14"), "checksum"),  # 2 tiles want 2 streams; the table has one, so the CRC is read as one
+    (dict(table=b"\x07\x30"), "stream kind"),
+    (dict(flags=2, rest=bytes(16) + b"\0\0\0\0"), "model id"),  # an id without a flow stream
+    (dict(table=b"\x00\x30"), "model id"),  # a flow stream without one
+    (dict(channels=4, table=b"\x03\x30\x04\x01", payload=b"\0" * 49), "joined"),  # a joined stream is empty
+    (dict(channels=4, table=b"\x04\x00\x03\x30", payload=b"\0" * 48), "joined"),
+    (dict(table=b"\x04\x00"), "joined"),  # no alpha, nothing to join
+])
+def test_bad_v3_fields_are_rejected_with_a_reason(fields: dict, message: str) -> None:
+    with pytest.raises(InvalidFileError, match=message):
+        container.unpack(_v3(**fields))
+
+
+def test_a_joined_alpha_stream_follows_a_classic_one() -> None:
+    _, streams = container.unpack(_v3(channels=4, table=b"\x03\x05\x04\x00", payload=b"\x02abcd"))
+    assert [s.kind for s in streams] == [StreamKind.CLASSIC, StreamKind.JOINED] and streams[1].payload == b""
+
+
+def _golden_v1() -> bytes:
+    return (GOLDEN_V1 / "photo-v1_rgba_40x24_t16.inv").read_bytes()
+
+
+def _reheader(data: bytes, **fields) -> bytes:
+    """Rewrite version-1 fixed header fields and fix the header CRC, to test field validation."""
+    names = ["magic", "version", "mode", "channels", "bit_depth", "width", "height", "tile", "model_id", "crc", "n"]
+    values = dict(zip(names, container._FIXED.unpack_from(data)))
+    table_end = container._FIXED.size + values["n"] * 5
+    values.update(fields)
+    head = container._FIXED.pack(*[values[n] for n in names]) + data[container._FIXED.size : table_end]
+    return head + struct.pack("<I", zlib.crc32(head)) + data[table_end + 4 :]
+
+
+def test_version_1_files_are_still_read() -> None:
+    header, streams = container.unpack(_golden_v1())
+    assert (header.version, header.width, header.height, header.channels, header.tile_size) == (1, 40, 24, 4, 16)
+    assert len(streams) == 12 and len(header.model_id) == 16
+    assert container.read(io.BytesIO(_golden_v1())) == _golden_v1()
+    with pytest.raises(InvalidFileError, match="padded"):
+        container.read(io.BytesIO(_golden_v1() + b"\0"))
+
+
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        (dict(mode=7), "mode"),
+        (dict(bit_depth=16), "bit depth"),
+        (dict(width=0), "size"),
+        (dict(width=70000), "size"),
+        (dict(channels=5), "channel"),
+        (dict(tile=17), "tile"),
+        (dict(height=200, n=12), "stream count"),
+    ],
+)
+def test_malformed_version_1_headers_are_rejected_with_a_reason(fields: dict, message: str) -> None:
+    with pytest.raises(InvalidFileError, match=message):
+        container.unpack(_reheader(_golden_v1(), **fields))
+    data = bytearray(_golden_v1())
+    data[13] ^= 1  # width changed, CRC not updated
+    with pytest.raises(InvalidFileError, match="checksum"):
+        container.unpack(bytes(data))
 
 
 @settings(max_examples=300, deadline=None)
@@ -141,23 +237,20 @@ def _with_icc(icc: bytes = b"an ICC profile, byte for byte" * 3) -> bytes:
     return container.pack(header, [Stream(StreamKind.RAW, b"\0" * 192)])
 
 
-def test_an_icc_profile_makes_a_version_2_file() -> None:
-    import io
-
+def test_an_icc_profile_is_kept_in_the_header() -> None:
     data = _with_icc()
     header, streams = container.unpack(data)
-    assert header.version == 2 and header.icc_profile == b"an ICC profile, byte for byte" * 3
+    assert header.version == 3 and header.icc_profile == b"an ICC profile, byte for byte" * 3
     assert streams[0].payload == b"\0" * 192 and container.read(io.BytesIO(data)) == data
     with pytest.raises(InvalidFileError, match="padded"):
         container.read(io.BytesIO(data + b"more"))
-    assert container.unpack(_sample())[0].version == 1 and container.unpack(_sample())[0].icc_profile is None
+    assert container.unpack(_sample())[0].icc_profile is None
 
 
 def _rewrite_metadata(entry: bytes) -> bytes:
-    """A version-2 file whose metadata block is ``entry`` (the header CRC recomputed)."""
-    fixed = _with_icc()[: container._FIXED.size]
-    head = fixed + entry + container._STREAM.pack(StreamKind.RAW, 192)
-    return head + struct.pack("<I", zlib.crc32(head)) + b"\0" * 192
+    """A file with an ICC flag whose metadata block is ``entry`` (the header CRC recomputed)."""
+    return _v3(flags=container.Flags.ICC_PROFILE, width=b"\x08", height=b"\x08", rest=bytes(4) + entry,
+               table=b"\x01\xc0\x01", payload=b"\0" * 192)
 
 
 @pytest.mark.parametrize("entry, message", [
@@ -181,6 +274,6 @@ def test_a_bad_metadata_block_is_refused(entry: bytes, message: str) -> None:
 
 def test_the_header_crc_covers_the_icc_profile() -> None:
     data = bytearray(_with_icc())
-    data[container._FIXED.size + 7] ^= 0x10  # inside the compressed profile
+    data[8 + 3 + 3 + 4 + 1 + 5 + 2] ^= 0x10  # inside the compressed profile
     with pytest.raises(InvalidFileError, match="checksum"):
         container.unpack(bytes(data))
