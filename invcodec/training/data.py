@@ -46,15 +46,35 @@ def load_folder(
 
 class RandomCrops:
     """Batches of random crops with flips, and a fraction turned grey (R=G=B) so that the
-    model learns to code greyscale images, which the codec stores as three equal planes."""
+    model learns to code greyscale images, which the codec stores as three equal planes.
+    A fraction (``flat_fraction``) gets a flat area, as letterboxed photos, screenshots and
+    product shots on a plain background have: photos alone never show exactly constant
+    pixels, and a prior trained on them alone spends about a bit per sample there."""
 
-    def __init__(self, images: list[np.ndarray], crop: int, seed: int, grey_fraction: float = 0.1):
+    def __init__(self, images: list[np.ndarray], crop: int, seed: int, grey_fraction: float = 0.1,
+                 flat_fraction: float = 0.0):
         self.images = [im for im in images if min(im.shape[:2]) >= crop]
         if not self.images:
             raise ValueError(f"no image is at least {crop}x{crop}")
         self.crop = crop
         self.grey_fraction = grey_fraction
+        self.flat_fraction = flat_fraction
         self.rng = np.random.default_rng(seed)
+
+    def _flatten(self, patch: np.ndarray) -> np.ndarray:
+        """A band from one side (a letterbox) or a rectangle set to one colour: black,
+        white or any colour, each a third of the time."""
+        patch = patch.copy()
+        kind, c = self.rng.integers(3), self.crop
+        colour = (0, 255, self.rng.integers(0, 256, 3))[kind]
+        if self.rng.random() < 0.5:  # a band: its edge anywhere in the crop
+            edge = self.rng.integers(1, c)
+            region = (slice(0, edge), slice(None)) if self.rng.random() < 0.5 else (slice(None), slice(0, edge))
+        else:
+            top, left = self.rng.integers(0, c - 1, 2)
+            region = (slice(top, top + self.rng.integers(1, c - top + 1)), slice(left, left + self.rng.integers(1, c - left + 1)))
+        patch[region] = colour
+        return patch
 
     def batch(self, size: int) -> np.ndarray:
         """(size, 3, crop, crop) uint8."""
@@ -71,6 +91,8 @@ class RandomCrops:
             if self.rng.random() < self.grey_fraction:
                 grey = np.asarray(Image.fromarray(np.ascontiguousarray(patch)).convert("L"))
                 patch = np.repeat(grey[..., None], 3, axis=2)
+            if self.rng.random() < self.flat_fraction:
+                patch = self._flatten(patch)
             out[i] = patch.transpose(2, 0, 1)
         return out
 

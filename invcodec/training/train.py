@@ -76,6 +76,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--time-limit", type=float, default=0, help="stop (and save) after this many seconds")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     p.add_argument("--grey-fraction", type=float, default=0.1, help="share of crops turned grey")
+    p.add_argument("--flat-fraction", type=float, default=0.0,
+                   help="share of crops with a flat area (a band or a rectangle of one colour)")
+    p.add_argument("--keep-grids", action="store_true",
+                   help="with --init of an int8 model: keep its activation grids instead of calibrating them again "
+                        "(a fine-tune then starts from exactly that model)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--name", default="model", help="name written into the model card metadata")
     p.add_argument("--objective", choices=["bits", "rd"], default="bits", help="lossless code length, or lossy rate-distortion")
@@ -217,8 +222,8 @@ def main(argv: list[str] | None = None) -> None:
             val_names = read_split(args.split_csv, args.val_split) if args.split_csv else None
             val_images = load_folder(args.val or args.data, names=val_names, square_size=args.square)
     crops = RandomCrops(train_images, args.crop, seed=args.seed * 1000 + rank + 7919 * start_step,
-                        grey_fraction=args.grey_fraction)
-    if args.init and ckpt is None and model.cfg.numeric == "int8":  # set the activation grids once
+                        grey_fraction=args.grey_fraction, flat_fraction=args.flat_fraction)
+    if args.init and ckpt is None and model.cfg.numeric == "int8" and not args.keep_grids:  # set the activation grids once
         calibration = torch.from_numpy(crops.batch(16)).float().to(device)
         nets_int8.calibrate(model, lambda: model.bits(calibration))
     val = centre_crops(val_images, args.val_crop) if val_images is not None and rank == 0 else None
