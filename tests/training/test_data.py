@@ -60,3 +60,22 @@ def test_centre_crops() -> None:
     assert np.array_equal(out[0], image[6:14, 7:15].transpose(2, 0, 1))
     with pytest.raises(ValueError):
         centre_crops([np.zeros((4, 4, 3), np.uint8)], 8)
+
+
+def test_flat_fraction_puts_a_one_colour_area_in_each_crop() -> None:
+    """Every crop keeps noise outside one flat area (a band from a side or a rectangle)
+    of a single colour; with the fraction at 0 no crop has one."""
+    rng = np.random.default_rng(1)
+    noise = rng.integers(1, 255, (60, 60, 3), dtype=np.uint8)  # no 0 or 255: a flat black/white area is new
+    batch = RandomCrops([noise], 24, seed=3, grey_fraction=0.0, flat_fraction=1.0).batch(40)
+    sizes = []
+    for crop in batch.transpose(0, 2, 3, 1):
+        colours, counts = np.unique(crop.reshape(-1, 3), axis=0, return_counts=True)
+        flat = colours[counts.argmax()]
+        mask = (crop == flat).all(axis=2)
+        rows, cols = np.where(mask)
+        assert mask[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1].all()  # one filled rectangle
+        sizes.append(mask.sum())
+    assert min(sizes) >= 1 and max(sizes) > 24 * 24 // 4  # from a sliver to a good part of the crop
+    plain = RandomCrops([noise], 24, seed=3, grey_fraction=0.0).batch(40).transpose(0, 2, 3, 1).reshape(40, -1, 3)
+    assert max(np.unique(c, axis=0, return_counts=True)[1].max() for c in plain) < 4
