@@ -8,8 +8,10 @@ pixel art (palette), a 1-bit scan, an RGBA icon, a grey dialog, and letterboxed 
 (from --photos if given, else a synthetic texture). Every codec gets the image in its
 own mode, as a user's file would have it (the scan stays 1-bit for PNG, the pixel art a
 palette); sizes are whole files; every invcodec file is decoded and checked exact. The
-report says on how many images invcodec is larger than PNG, and its mean size against
-WebP-lossless."""
+report says on how many images invcodec is larger than PNG, and its size against
+WebP-lossless's two ways: the mean of the per-image ratios (each image counts the same:
+the issue's measure of "not a disaster on any kind of content") and the ratio of the
+total bytes (which the three images holding a photo dominate)."""
 
 from __future__ import annotations
 
@@ -210,7 +212,8 @@ def run(model: str | None, photos: Path | None, keep: Path | None) -> dict:
     return {"model": coding.name, "photos": str(photos) if photos else "synthetic texture", "images": images,
             "summary": {"images": len(images), "all_exact": all(r["exact"] for r in images.values()),
                         "larger_than_png": larger, "total_bytes": totals,
-                        "mean_size_vs_webp_lossless": round(ratio_webp, 3)}}
+                        "mean_size_vs_webp_lossless": round(ratio_webp, 3),
+                        "total_bytes_vs_webp_lossless": round(totals["invcodec"] / totals["WebP lossless"], 3)}}
 
 
 def markdown(report: dict) -> str:
@@ -223,8 +226,9 @@ def markdown(report: dict) -> str:
     lines.append("| total | | " + " | ".join(str(report["summary"]["total_bytes"][c]) for c in codecs) + " |")
     s = report["summary"]
     lines += ["", f"invcodec ({report['model']}) larger than PNG on {len(s['larger_than_png'])} of {s['images']} images"
-              f"{': ' + ', '.join(s['larger_than_png']) if s['larger_than_png'] else ''}; mean size "
-              f"{s['mean_size_vs_webp_lossless']:.2f}× WebP-lossless's; every decode exact: {'yes' if s['all_exact'] else 'NO'}."]
+              f"{': ' + ', '.join(s['larger_than_png']) if s['larger_than_png'] else ''}; size against WebP-lossless's: "
+              f"{s['mean_size_vs_webp_lossless']:.2f}× on average over the images, {s['total_bytes_vs_webp_lossless']:.2f}× "
+              f"in total bytes; every decode exact: {'yes' if s['all_exact'] else 'NO'}."]
     return "\n".join(lines) + "\n"
 
 
