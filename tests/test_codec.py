@@ -281,3 +281,44 @@ def test_container_read_takes_no_more_than_the_header_declares(photo) -> None:
     with pytest.raises(InvalidFileError, match="more than the raw pixels"):
         container.read(Endless(head))
 
+
+
+def test_flat_share_counts_one_colour_blocks() -> None:
+    from invcodec.codec import flat_share
+
+    image = smooth_image(64, 64)
+    assert flat_share(image) == 0.0
+    image[:16] = 7  # the top row of 16-pixel blocks: 4 of 16
+    assert flat_share(image) == 0.25 and flat_share(image, 64) == 0.0
+    assert flat_share(image[:10, :10]) == 0.0  # no whole block
+
+
+def test_images_with_flat_areas_also_try_small_tiles(photo, monkeypatch) -> None:
+    """A letterboxed photo: flat bars inside big tiles cost the flow about a bit per
+    sample, so the encoder also tries FLAT_TILE_SIZE and keeps the smaller file; a photo
+    without flat areas is coded once, in DEFAULT_TILE_SIZE tiles; lossy files too."""
+    from invcodec import codec
+
+    tried = []
+    real = codec._compress_tiled
+
+    def spy(samples, model, tile_size, *args):
+        result = real(samples, model, tile_size, *args)
+        tried.append((tile_size, len(result[0])))
+        return result
+
+    monkeypatch.setattr(codec, "_compress_tiled", spy)
+    boxed = np.zeros((192, 192, 3), np.uint8)
+    boxed[64:128, 40:150] = smooth_image(64, 110)
+    data, _ = compress_samples(boxed, photo, threads=1)
+    assert [t for t, _ in tried] == [codec.DEFAULT_TILE_SIZE, codec.FLAT_TILE_SIZE]
+    assert len(data) == min(n for _, n in tried)
+    assert container.unpack_header(data)[0].tile_size == min(tried, key=lambda t: t[1])[0]
+    assert np.array_equal(decompress_samples(data, photo), boxed)
+    for samples, quality, model in ((smooth_image(80, 96), None, photo), (boxed, 50, get_model("photo-lossy-v1"))):
+        tried.clear()
+        compress_samples(samples, model, quality=quality, threads=1)
+        assert [t for t, _ in tried] == [codec.DEFAULT_TILE_SIZE]
+    tried.clear()
+    compress_samples(boxed, photo, tile_size=32, threads=1)  # a tile size given is the tile size used
+    assert [t for t, _ in tried] == [32]
