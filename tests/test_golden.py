@@ -84,6 +84,8 @@ def _same_streams_or_smaller_classic(data: bytes, old_file: Path, entry: dict) -
     per_tile = new_header.streams_per_tile
     for i in range(0, len(new_streams), per_tile):
         new, previous = new_streams[i : i + per_tile], old_streams[i : i + per_tile]
+        if [(n.kind, n.payload) for n in new] == [(p.kind, p.payload) for p in previous]:
+            continue
         if new[-1].kind == StreamKind.JOINED:
             assert new[0].kind == StreamKind.CLASSIC and len(new[0].payload) < sum(len(p.payload) for p in previous)
             continue
