@@ -91,7 +91,7 @@ class RandomCrops:
             if self.rng.random() < self.grey_fraction:
                 grey = np.asarray(Image.fromarray(np.ascontiguousarray(patch)).convert("L"))
                 patch = np.repeat(grey[..., None], 3, axis=2)
-            if self.rng.random() < self.flat_fraction:
+            if self.flat_fraction and self.rng.random() < self.flat_fraction:  # no draw at 0: the crops stay as before
                 patch = self._flatten(patch)
             out[i] = patch.transpose(2, 0, 1)
         return out
