@@ -152,6 +152,11 @@ def test_files_without_flow_streams_decode_without_a_model(photo) -> None:
     noise = np.random.default_rng(2).integers(0, 256, (20, 20, 2), dtype=np.uint8)
     data = compress_samples(noise, photo)[0]
     assert all(s.kind != StreamKind.FLOW for s in container.unpack(data)[1])
+    noisy = np.zeros_like(boxed)  # no flow stream, but over a bit per sample: photo-like enough to try
+    noisy[64:128, 40:150] = np.random.default_rng(1).integers(0, 256, (64, 110, 3), dtype=np.uint8)
+    tried.clear()
+    data, _ = compress_samples(noisy, photo, threads=1)
+    assert [t for t, _ in tried] == [codec.DEFAULT_TILE_SIZE, codec.FLAT_TILE_SIZE] and 8 * tried[0][1] >= noisy.size
     assert np.array_equal(decompress_samples(data), noise)
 
 
@@ -310,15 +315,23 @@ def test_images_with_flat_areas_also_try_small_tiles(photo, monkeypatch) -> None
     monkeypatch.setattr(codec, "_compress_tiled", spy)
     boxed = np.zeros((192, 192, 3), np.uint8)
     boxed[64:128, 40:150] = smooth_image(64, 110)
-    data, _ = compress_samples(boxed, photo, threads=1)
+    data, _ = compress_samples(boxed, photo, threads=1, classic=False)  # flow streams: flat areas cost bits
     assert [t for t, _ in tried] == [codec.DEFAULT_TILE_SIZE, codec.FLAT_TILE_SIZE]
     assert len(data) == min(n for _, n in tried)
     assert container.unpack_header(data)[0].tile_size == min(tried, key=lambda t: t[1])[0]
     assert np.array_equal(decompress_samples(data, photo), boxed)
-    for samples, quality, model in ((smooth_image(80, 96), None, photo), (boxed, 50, get_model("photo-lossy-v1"))):
+    for samples, quality, model, classic in ((smooth_image(80, 96), None, photo, False),  # no flat areas
+                                             (boxed, 50, get_model("photo-lossy-v1"), True),  # lossy
+                                             (boxed, None, photo, True)):  # classic streams only: flat areas are free
         tried.clear()
-        compress_samples(samples, model, quality=quality, threads=1)
+        data, _ = compress_samples(samples, model, quality=quality, threads=1, classic=classic)
         assert [t for t, _ in tried] == [codec.DEFAULT_TILE_SIZE]
+    assert all(s.kind != StreamKind.FLOW for s in container.unpack(data)[1])
+    noisy = np.zeros_like(boxed)  # no flow stream, but over a bit per sample: photo-like enough to try
+    noisy[64:128, 40:150] = np.random.default_rng(1).integers(0, 256, (64, 110, 3), dtype=np.uint8)
+    tried.clear()
+    data, _ = compress_samples(noisy, photo, threads=1)
+    assert [t for t, _ in tried] == [codec.DEFAULT_TILE_SIZE, codec.FLAT_TILE_SIZE] and 8 * tried[0][1] >= noisy.size
     tried.clear()
     compress_samples(boxed, photo, tile_size=32, threads=1)  # a tile size given is the tile size used
     assert [t for t, _ in tried] == [32]
