@@ -13,12 +13,16 @@ average are left out on purpose: every filter kept decodes with whole rows at on
 cumulative sum along the row), so decoding stays vectorised. Python's own ``lzma`` and
 ``zlib`` do the coding: no new dependency.
 
-Payload (``StreamKind.CLASSIC``): one method byte (1 = zlib, 2 = LZMA2 raw; plus 0x10 for
-a palette), then the compressed bytes of ``h`` filter bytes followed by ``h * w * n``
-residual bytes (row-major, plane-interleaved, uint8, mod 256). With a palette (3-plane
-streams of at most 256 colours: pixel art, UI), the compressed bytes are: colours - 1
-(one byte), the colour table (colours x 3 bytes, sorted), then the filter and residual
-bytes of the one-plane index image."""
+Payload (``StreamKind.CLASSIC``, n = 1..4 planes: grey, colour, or all of a tile's
+channels when its alpha stream is JOINED): one method byte (1 = zlib, 2 = LZMA2 raw;
+plus 0x10 for a palette, plus 0x20 with it for bundled indices), then the compressed
+bytes of ``h`` filter bytes followed by ``h * w * n`` residual bytes (row-major,
+plane-interleaved, uint8, mod 256). With a palette (at most 256 colours: pixel art, UI,
+icons; on one plane only when bundled), the compressed bytes are: colours - 1 (one
+byte), the colour table (colours x n bytes, sorted), then the filter and residual bytes
+of the one-plane index image, whose rows are first bundled (``bundle``: 8, 4 or 2
+indices per byte for at most 2, 4 or 16 colours; a 1-bit scan shrinks by ~28 %) when
+the bundle flag is set."""
 
 from __future__ import annotations
 

@@ -204,14 +204,15 @@ def compress_samples(
     classic: bool = True,
 ) -> tuple[bytes, CompressStats]:
     """(H, W, C) uint8 samples, C in 1..4 -> .inv bytes and what it cost.
-    ``tile_size`` None chooses: DEFAULT_TILE_SIZE, and in lossless mode, when at least
+
+    ``tile_size`` None chooses: DEFAULT_TILE_SIZE; and in lossless mode, when at least
     FLAT_SHARE of the image's 16-pixel blocks are one colour (letterbox bars, plain
     backgrounds) and that file looks like a photo (it has flow streams, or takes at least
-    a bit per sample), also FLAT_TILE_SIZE, keeping the smaller file: small tiles let
-    flat areas be constant streams, where the photo models' priors spend about a bit per
-    sample (they never saw exactly flat pixels). Screenshots and other graphics, which
-    the classic path codes in far less, are not coded twice. ``quality`` None is lossless; 1..100 is
-    lossy (100 = finest steps). ``threads``: tiles coded in parallel (default
+    a bit per sample), also FLAT_TILE_SIZE, keeping the smaller file. Small tiles let
+    flat areas be constant streams; inside a big tile photo-v2's prior spends about a bit
+    per flat sample (it never saw exactly flat pixels). Graphics, which the classic path
+    codes in far less, are not coded twice. ``quality`` None is lossless; 1..100 is lossy
+    (100 = finest steps). ``threads``: tiles coded in parallel (default
     ``default_threads()``); the bytes do not depend on it. ``icc_profile``: the samples'
     colour profile, stored byte for byte. ``classic``: also try the classic path
     (synthetic content) in lossless mode; False codes every plane through the flow (or
@@ -220,7 +221,8 @@ def compress_samples(
     if not isinstance(samples, np.ndarray) or samples.dtype != np.uint8 or samples.ndim != 3:
         raise TypeError("samples must be a uint8 numpy array of shape (height, width, channels)")
     model = model or (default_model() if quality is None else default_lossy_model())
-    first = _compress_tiled(samples, model, tile_size or DEFAULT_TILE_SIZE, progress, quality, threads, icc_profile, classic)
+    first = _compress_tiled(samples, model, DEFAULT_TILE_SIZE if tile_size is None else tile_size, progress, quality,
+                            threads, icc_profile, classic)
     photo_like = first[1].flow_bytes or 8 * len(first[0]) >= samples.size  # flow streams, or >= 1 bit per sample
     if tile_size is not None or quality is not None or not photo_like or flat_share(samples) < FLAT_SHARE:
         return first  # (graphics the classic path codes in well under a bit per sample gain nothing from small tiles)
