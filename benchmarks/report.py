@@ -22,11 +22,17 @@ BLAS_FIELDS = ("internal_api", "version", "num_threads", "threading_layer", "arc
 
 
 def git_hash() -> str:
+    """HEAD's short hash, with "-dirty" when the code (package, CLI, benchmarks) has
+    uncommitted changes: a report must name the code that made it."""
+    root = Path(__file__).parent
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                              cwd=Path(__file__).parent).stdout.strip() or "unknown"
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              cwd=root).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "invcodec", "cli", "benchmarks"],
+                               capture_output=True, text=True, cwd=root.parent).stdout.strip()
     except OSError:
         return "unknown"
+    return (head + ("-dirty" if dirty else "")) if head else "unknown"
 
 
 def blas_info() -> list[dict]:
