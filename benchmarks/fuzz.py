@@ -5,7 +5,8 @@ InvalidFileError or decode to the original pixels -- never crash, hang or lie.
 
 Seeds are small images of every kind (RGB, grey, RGBA, LA, multi-tile, raw-stored noise,
 RGB with an ICC profile, synthetic stripes: a classic stream, an icon: one classic stream of
-colour and alpha, a bilevel scan: palette indices 8 to a byte) coded
+colour and alpha, a bilevel scan: palette indices 8 to a byte, grey-ish UI: green
+subtracted) coded
 with --model, and lossy files of --lossy-model (for those, "the original" is what the
 unmutated file decodes to). Shipped models are found by the file's model id, as
 ``invcodec decompress`` does; a model given as a file is passed to the decoder.
@@ -25,7 +26,7 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from invcodec import container
+from invcodec import classic_coder, container
 from invcodec.codec import compress_samples, decompress_samples
 from invcodec.errors import InvalidFileError
 from invcodec.registry import DEFAULT_LOSSY_MODEL, DEFAULT_MODEL, get_model, shipped_models
@@ -70,6 +71,13 @@ def seeds(model: str, lossy_model: str) -> list[tuple[str, np.ndarray, bytes, Co
     out.append(("joined", icon, compress_samples(icon, lossless, threads=1)[0], _decoder_model(model)))
     scan = np.where(np.random.default_rng(11).random((40, 50, 1)) < 0.1, 0, 255).astype(np.uint8)
     out.append(("bundled", scan, compress_samples(scan, lossless, threads=1)[0], _decoder_model(model)))
+    rng = np.random.default_rng(12)  # grey-ish UI, one classic stream with green subtracted (made directly: the
+    grey = np.kron(rng.integers(0, 256, (8, 8)), np.ones((6, 6), int))[:, :, None]  # encoder would pick the flow)
+    ui = np.clip(grey + rng.integers(0, 3, (48, 48, 3)) * (rng.random((48, 48, 1)) < 0.1), 0, 255).astype(np.uint8)
+    stream = container.Stream(container.StreamKind.CLASSIC, classic_coder.encode(ui, 1 << 30, synthetic=True))
+    assert stream.payload[0] & classic_coder.SUBTRACT_GREEN
+    header = container.Header(48, 48, 3, 512, b"", zlib.crc32(ui.tobytes()))
+    out.append(("minus-green", ui, container.pack(header, [stream]), None))
     icc = b"a colour profile, kept byte for byte " * 20
     with_icc = compress_samples(images["rgb"][0], lossless, threads=1, icc_profile=icc, classic=False)[0]
     out.append(("rgb-icc", images["rgb"][0], with_icc, _decoder_model(model)))

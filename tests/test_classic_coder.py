@@ -37,7 +37,7 @@ def test_every_filter_round_trips(shape) -> None:
     assert set(data[: shape[0]]) <= {0, 1, 2, 3}
     assert np.array_equal(classic_coder.unfilter_rows(data, *shape), planes)
     payload = classic_coder.encode(planes, budget=1 << 30)
-    assert payload[0] in (classic_coder.ZLIB, classic_coder.LZMA)
+    assert payload[0] & ~classic_coder.SUBTRACT_GREEN in (classic_coder.ZLIB, classic_coder.LZMA)  # no palette
     assert np.array_equal(classic_coder.decode(payload, *shape), planes)
 
 
@@ -165,3 +165,25 @@ def test_synthetic_tiles_take_the_smallest_candidate_packed_for_real() -> None:
                  head + classic_coder.filter_rows(indices), head + classic_coder._unfiltered(indices)):
         assert len(payload) <= len(classic_coder._pack(data, classic_coder._LZMA_SYNTHETIC))
     assert np.array_equal(classic_coder.decode(payload, *planes.shape), planes)
+
+
+def test_green_is_subtracted_where_that_pays_and_added_back() -> None:
+    """Grey-ish UI: R - G and B - G are mostly 0, so the transform wins; decoding adds
+    green back, mod 256."""
+    rng = np.random.default_rng(5)
+    grey = np.kron(rng.integers(0, 256, (12, 12)), np.ones((4, 4), int))
+    tint = rng.integers(0, 3, (48, 48, 3))
+    planes = np.clip(grey[:, :, None] + tint * (rng.random((48, 48, 1)) < 0.5), 0, 255).astype(np.uint8)
+    payload = classic_coder.encode(planes, budget=1 << 30, synthetic=True)
+    assert payload[0] & classic_coder.SUBTRACT_GREEN
+    assert np.array_equal(classic_coder.decode(payload, 48, 48, 3), planes)
+    assert np.array_equal(classic_coder.add_green(classic_coder.subtract_green(planes)), planes)
+    wrapped = np.array([[[3, 250, 1]]], np.uint8)  # R - G and B - G wrap around
+    assert np.array_equal(classic_coder.add_green(classic_coder.subtract_green(wrapped)), wrapped)
+
+
+@pytest.mark.parametrize("flags, n", [(classic_coder.SUBTRACT_GREEN | classic_coder.PALETTE, 3),
+                                      (classic_coder.SUBTRACT_GREEN, 1), (classic_coder.SUBTRACT_GREEN, 2), (0x80, 3)])
+def test_green_subtraction_only_on_three_or_four_planes_without_a_palette(flags: int, n: int) -> None:
+    with pytest.raises(InvalidFileError, match="unknown method"):
+        classic_coder.decode(bytes([classic_coder.ZLIB | flags]) + zlib.compress(bytes(2 + 2 * 2 * n)), 2, 2, n)
