@@ -412,7 +412,7 @@ def info(input: Path, as_json: bool) -> None:
         "channels": header.channels,
         "bit_depth": header.bit_depth,
         "tile_size": header.tile_size,
-        "model_id": header.model_id.hex(),
+        "model_id": header.model_id.hex() or None,  # format 3 stores none without flow streams
         "pixel_crc32": f"{header.pixel_crc32:08x}",
         **({"icc_profile_bytes": len(header.icc_profile)} if header.icc_profile else {}),
         "bits_per_sub_pixel": round(8 * len(data) / (header.width * header.height * header.channels), 4),
@@ -422,6 +422,8 @@ def info(input: Path, as_json: bool) -> None:
         click.echo(json.dumps(fields, indent=2))
         return
     for key, value in fields.items():
+        if key == "model_id" and value is None:
+            value = "none (no flow streams: decodes without a model)"
         if key == "streams":
             kinds: dict[str, int] = {}
             for s in value:

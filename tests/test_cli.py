@@ -62,6 +62,10 @@ def test_compress_decompress_info(photo, tmp_path) -> None:
     info = json.loads(r.stdout)
     assert (info["width"], info["height"], info["channels"], info["mode"]) == (56, 40, 3, "lossless")
     assert invcodec("info", str(inv)).stdout.count("model_id") == 1
+    Image.new("RGB", (30, 20), (9, 99, 199)).save(tmp_path / "flat.png")  # no flow stream: no model id in the file
+    assert invcodec("compress", str(tmp_path / "flat.png")).returncode == 0
+    assert json.loads(invcodec("info", str(tmp_path / "flat.inv"), "--json").stdout)["model_id"] is None
+    assert "none (no flow streams" in invcodec("info", str(tmp_path / "flat.inv")).stdout
 
 
 def test_lossy_quality_with_the_shipped_lossy_model(photo, tmp_path) -> None:
