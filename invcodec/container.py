@@ -397,11 +397,13 @@ def read(fp: BinaryIO) -> bytes:
     data = _read_exactly(fp, len(MAGIC) + 1)
     if _check_magic(data) == V1:
         data = _read_v1_header(fp, data)
-    else:
+        header, table, offset = _parse_v1(data)
+    else:  # parsed once, as it arrives
         src = _Source(data, fp)
-        _parse_v3(src)
-        data = bytes(src.data)
-    header, table, offset = unpack_header(data, whole_file=False)
+        header, table, packed_icc = _parse_v3(src)
+        if packed_icc is not None:
+            _inflate_icc(packed_icc)  # a corrupted profile is refused before the payload is read
+        data, offset = bytes(src.data), src.pos
     payload = sum(length for _, length in table)
     raw = header.width * header.height * header.channels
     if payload > raw:
