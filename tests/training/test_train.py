@@ -101,6 +101,24 @@ def test_int8_fine_tuning_from_a_fixed64_model(folder, tmp_path) -> None:
     _codes_exactly(out / "model.safetensors")
 
 
+def test_keep_grids_fine_tunes_an_int8_model_on_its_own_grids(folder, tmp_path) -> None:
+    """--init an int8 file with --keep-grids: its activation grids carry over unchanged
+    (without it they are calibrated again on the run's first batch)."""
+    source = make_tiny_model(noise=0.01)
+    save_model(source, tmp_path / "src.safetensors")
+    int8_config = json.dumps({"numeric": "int8", "head": "split"})
+    train_main(_args(folder, tmp_path / "int8", 1)[:-1] + [int8_config, "--init", str(tmp_path / "src.safetensors")])
+    grid = load_model(tmp_path / "int8" / "model.safetensors")
+    sites = [m for m in grid.modules() if hasattr(m, "exp") and hasattr(m, "calibrating")]
+    for i, m in enumerate(sites):  # grids no calibration would choose, so a recalibration would show
+        m.exp.fill_(-3 - i % 3)
+    save_model(grid, tmp_path / "grids.safetensors")
+    train_main(_args(folder, tmp_path / "kept", 1) + ["--init", str(tmp_path / "grids.safetensors"), "--keep-grids"])
+    model = load_model(tmp_path / "kept" / "model.safetensors")
+    kept = [int(m.exp) for m in model.modules() if hasattr(m, "exp") and hasattr(m, "calibrating")]
+    assert kept == [int(m.exp) for m in sites]
+
+
 def test_arguments_are_checked() -> None:
     with pytest.raises(SystemExit):
         parse_args(["--out", "x"])  # neither --data nor --npz
