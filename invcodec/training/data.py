@@ -44,22 +44,47 @@ def load_folder(
     return images
 
 
+def downscale(image: np.ndarray, factor: float) -> np.ndarray:
+    """The image resized by ``factor`` < 1 (Lanczos, antialiased). Most training photos are
+    JPEGs: their 8x8 blocks and smooth subsampled chroma are statistics a lossless codec
+    never meets in PNG photos (Kodak); a downscale blurs them away, as L3C's data did."""
+    h, w = image.shape[:2]
+    size = (max(1, round(w * factor)), max(1, round(h * factor)))
+    return np.asarray(Image.fromarray(np.ascontiguousarray(image)).resize(size, Image.Resampling.LANCZOS))
+
+
 class RandomCrops:
     """Batches of random crops with flips, and a fraction turned grey (R=G=B) so that the
     model learns to code greyscale images, which the codec stores as three equal planes.
     A fraction (``flat_fraction``) gets a flat area, as letterboxed photos, screenshots and
     product shots on a plain background have: photos alone never show exactly constant
-    pixels, and a prior trained on them alone spends about a bit per sample there."""
+    pixels, and a prior trained on them alone spends about a bit per sample there. With
+    ``downscale`` (lo, hi), each crop is a region downscaled by a factor drawn from that
+    range (``downscale``)."""
 
     def __init__(self, images: list[np.ndarray], crop: int, seed: int, grey_fraction: float = 0.1,
-                 flat_fraction: float = 0.0):
+                 flat_fraction: float = 0.0, downscale: tuple[float, float] | None = None):
         self.images = [im for im in images if min(im.shape[:2]) >= crop]
         if not self.images:
             raise ValueError(f"no image is at least {crop}x{crop}")
         self.crop = crop
         self.grey_fraction = grey_fraction
         self.flat_fraction = flat_fraction
+        self.downscale = downscale
         self.rng = np.random.default_rng(seed)
+
+    def _region(self, im: np.ndarray) -> np.ndarray:
+        """A random crop-sized patch: a plain crop, or a larger region downscaled to crop size."""
+        side = self.crop
+        if self.downscale:  # no draw without it: the crops stay as before
+            factor = max(self.rng.uniform(*self.downscale), self.crop / min(im.shape[:2]))
+            side = min(min(im.shape[:2]), int(np.ceil(self.crop / factor)))
+        top = self.rng.integers(im.shape[0] - side + 1)
+        left = self.rng.integers(im.shape[1] - side + 1)
+        patch = im[top : top + side, left : left + side]
+        if side != self.crop:
+            patch = np.asarray(Image.fromarray(np.ascontiguousarray(patch)).resize((self.crop, self.crop), Image.Resampling.LANCZOS))
+        return patch
 
     def _flatten(self, patch: np.ndarray) -> np.ndarray:
         """A band from one side (a letterbox) or a rectangle set to one colour: black,
@@ -80,10 +105,7 @@ class RandomCrops:
         """(size, 3, crop, crop) uint8."""
         out = np.empty((size, 3, self.crop, self.crop), dtype=np.uint8)
         for i in range(size):
-            im = self.images[self.rng.integers(len(self.images))]
-            top = self.rng.integers(im.shape[0] - self.crop + 1)
-            left = self.rng.integers(im.shape[1] - self.crop + 1)
-            patch = im[top : top + self.crop, left : left + self.crop]
+            patch = self._region(self.images[self.rng.integers(len(self.images))])
             if self.rng.random() < 0.5:
                 patch = patch[:, ::-1]
             if self.rng.random() < 0.5:

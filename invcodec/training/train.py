@@ -20,7 +20,7 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
-from .data import RandomCrops, centre_crops, load_folder, read_split
+from .data import RandomCrops, centre_crops, downscale, load_folder, read_split
 from . import nets_int8
 from .int8_init import int8_from_fixed64
 from .jacobian import decoder_gain, latents
@@ -81,6 +81,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--keep-grids", action="store_true",
                    help="with --init of an int8 model: keep its activation grids instead of calibrating them again "
                         "(a fine-tune then starts from exactly that model)")
+    p.add_argument("--downscale", type=float, nargs=2, metavar=("LO", "HI"), default=None,
+                   help="train on regions downscaled by a factor drawn from [LO, HI] (blurs JPEG artefacts away); "
+                        "validation images are downscaled by (LO + HI) / 2")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--name", default="model", help="name written into the model card metadata")
     p.add_argument("--objective", choices=["bits", "rd"], default="bits", help="lossless code length, or lossy rate-distortion")
@@ -222,7 +225,10 @@ def main(argv: list[str] | None = None) -> None:
             val_names = read_split(args.split_csv, args.val_split) if args.split_csv else None
             val_images = load_folder(args.val or args.data, names=val_names, square_size=args.square)
     crops = RandomCrops(train_images, args.crop, seed=args.seed * 1000 + rank + 7919 * start_step,
-                        grey_fraction=args.grey_fraction, flat_fraction=args.flat_fraction)
+                        grey_fraction=args.grey_fraction, flat_fraction=args.flat_fraction,
+                        downscale=tuple(args.downscale) if args.downscale else None)
+    if args.downscale and val_images is not None:
+        val_images = [downscale(im, sum(args.downscale) / 2) for im in val_images]
     if args.init and ckpt is None and model.cfg.numeric == "int8" and not args.keep_grids:  # set the activation grids once
         calibration = torch.from_numpy(crops.batch(16)).float().to(device)
         nets_int8.calibrate(model, lambda: model.bits(calibration))

@@ -79,3 +79,29 @@ def test_flat_fraction_puts_a_one_colour_area_in_each_crop() -> None:
     assert min(sizes) >= 1 and max(sizes) > 24 * 24 // 4  # from a sliver to a good part of the crop
     plain = RandomCrops([noise], 24, seed=3, grey_fraction=0.0).batch(40).transpose(0, 2, 3, 1).reshape(40, -1, 3)
     assert max(np.unique(c, axis=0, return_counts=True)[1].max() for c in plain) < 4
+
+
+def test_downscaled_crops_are_downscaled_regions() -> None:
+    """With ``downscale`` each crop is a larger region shrunk to crop size: a coarse
+    checkerboard of 4-pixel squares keeps its pattern but its squares get smaller than 4."""
+    y, x = np.mgrid[0:96, 0:96]
+    board = np.repeat((((y // 4 + x // 4) % 2) * 255).astype(np.uint8)[:, :, None], 3, axis=2)
+    plain = RandomCrops([board], 32, seed=0, grey_fraction=0.0).batch(8)
+    small = RandomCrops([board], 32, seed=0, grey_fraction=0.0, downscale=(0.5, 0.5)).batch(8)
+    assert plain.shape == small.shape == (8, 3, 32, 32)
+
+    def runs(batch: np.ndarray) -> float:  # mean length of equal runs along rows
+        row = batch[:, 0] > 127
+        return row.size / (1 + np.count_nonzero(row[:, :, 1:] != row[:, :, :-1]) + row.shape[0] * row.shape[1])
+
+    assert runs(plain) > 3.5 and runs(small) < 2.5
+    # an image too small for the factor is downscaled only as far as it can be
+    assert RandomCrops([board[:40, :40]], 32, seed=1, downscale=(0.25, 0.25)).batch(2).shape == (2, 3, 32, 32)
+
+
+def test_downscale_keeps_the_image_and_shrinks_it() -> None:
+    from invcodec.training.data import downscale
+
+    image = np.full((30, 50, 3), (10, 200, 30), np.uint8)
+    out = downscale(image, 0.5)
+    assert out.shape == (15, 25, 3) and (out == (10, 200, 30)).all()
