@@ -1,7 +1,8 @@
 """Bits per dimension of a model on a data set: the model's likelihood (NLL), the real
-coded streams (the gap between the two is the coder's overhead) and whole .inv files
-(plus the header: 41 bytes for a 32x32 image with a flow stream in format 3, 57 in 0.1.0's
-format 1; it matters for 32x32 images).
+coded streams under the model's own scales (the gap between the two is the coder's
+overhead), and whole .inv files as invcodec writes them: streams with the encoder's scale
+offsets (``entropy.adapt``), plus the header (41 bytes for a 32x32 image with a flow
+stream in format 3, 57 in 0.1.0's format 1; it matters for 32x32 images).
 
     invcodec bench bpd --model faces-v1 --folder ../shared/data/celeba/img_align_celeba \\
         --split-csv ../shared/data/celeba/split.csv --split test --square 64
@@ -38,20 +39,21 @@ def measure(model_name: str | None, images: list[np.ndarray]) -> dict:
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # small images: one thread is fastest and immune to contention
     try:
-        nll_bits = file_bits = stream_bits = dims = 0.0
+        nll_bits = file_bits = stream_bits = adapted_bits = dims = 0.0
         for image in tqdm(images, unit="image"):
             nll_bits += bits_per_dim(net, image) * image.size
-            data = compress_samples(image, coding, threads=1, classic=False)[0]  # the model's own streams
-            payload_start = container.unpack_header(data)[2]
+            plain = compress_samples(image, coding, threads=1, classic=False, adaptive_prior=False)[0]  # the model's own streams
+            stream_bits += 8 * (len(plain) - container.unpack_header(plain)[2])
+            data = compress_samples(image, coding, threads=1, classic=False)[0]  # the file invcodec writes
             file_bits += 8 * len(data)
-            stream_bits += 8 * (len(data) - payload_start)
+            adapted_bits += 8 * (len(data) - container.unpack_header(data)[2])
             dims += image.size
     finally:
         torch.set_num_threads(threads)
-    nll, stream, real = nll_bits / dims, stream_bits / dims, file_bits / dims
+    nll, stream, adapted, real = nll_bits / dims, stream_bits / dims, adapted_bits / dims, file_bits / dims
     return {"model": coding.name, "model_id": coding.model_id.hex(), "images": len(images), "nll_bpd": round(nll, 4),
             "stream_bpd": round(stream, 4), "stream_gap_percent": round(100 * (stream - nll) / nll, 3),
-            "file_bpd": round(real, 4), "header_bpd": round(real - stream, 4)}
+            "adapted_stream_bpd": round(adapted, 4), "file_bpd": round(real, 4), "header_bpd": round(real - adapted, 4)}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -85,7 +85,8 @@ class _EncodedPlanes:
     flow_estimated_bits: float = 0.0
 
 
-def _encode_planes(model: CodingModel, planes: np.ndarray, lossy: LossySettings | None, classic: bool) -> _EncodedPlanes:
+def _encode_planes(model: CodingModel, planes: np.ndarray, lossy: LossySettings | None, classic: bool,
+                   adaptive: bool) -> _EncodedPlanes:
     """(h, w, 1 or 3) uint8 -> constant if every pixel is one colour, else the smallest of
     flow / raw, and in lossless mode the classic path (synthetic content), which the flow
     codes worst."""
@@ -93,7 +94,7 @@ def _encode_planes(model: CodingModel, planes: np.ndarray, lossy: LossySettings 
         return _EncodedPlanes(Stream(StreamKind.CONSTANT, planes[0, 0].tobytes()), planes)
     best = _EncodedPlanes(Stream(StreamKind.RAW, np.ascontiguousarray(planes).tobytes()), planes)
     three = planes if planes.shape[2] == 3 else np.repeat(planes, 3, axis=2)
-    tile = coder_for(model, lossy).encode(three)
+    tile = coder_for(model, lossy, adaptive).encode(three)
     if tile is not None and len(tile.payload) < len(best.stream.payload):
         best = _EncodedPlanes(Stream(StreamKind.FLOW, tile.payload), tile.decoded[:, :, : planes.shape[2]],
                               tile.estimated_bits)
@@ -105,15 +106,15 @@ def _encode_planes(model: CodingModel, planes: np.ndarray, lossy: LossySettings 
 
 
 def _encode_tile(model: CodingModel, region: np.ndarray, colour: int, lossy: LossySettings | None,
-                 classic: bool) -> list[_EncodedPlanes]:
+                 classic: bool, adaptive: bool) -> list[_EncodedPlanes]:
     """A tile's streams: colour, then alpha if there is any (always lossless). Colour and
     alpha are coded apart (the flow codes 3 planes), unless one classic stream of all the
     channels is smaller (icons, UI with transparency: the shapes are shared), which then
     stands for both and the alpha stream is an empty JOINED one."""
-    parts = [_encode_planes(model, region[:, :, :colour], lossy, classic)]
+    parts = [_encode_planes(model, region[:, :, :colour], lossy, classic, adaptive)]
     if region.shape[2] == colour:
         return parts
-    parts.append(_encode_planes(model, region[:, :, colour:], None, classic))
+    parts.append(_encode_planes(model, region[:, :, colour:], None, classic, adaptive))
     if lossy is None and classic and all(p.stream.kind == StreamKind.CLASSIC for p in parts):  # both synthetic
         payload = classic_coder.encode(region, sum(len(p.stream.payload) for p in parts), synthetic=True)
         if payload is not None:
@@ -155,17 +156,18 @@ def _map_tiles(fn: Callable, jobs: list, threads: int | None, progress: bool) ->
 
 
 def _decode_tile(model: CodingModel | None, streams: list[Stream], h: int, w: int, colour: int,
-                 lossy: LossySettings | None) -> np.ndarray:
+                 lossy: LossySettings | None, adaptive: bool) -> np.ndarray:
     """A tile's streams (colour, then alpha if any) -> its (h, w, channels) samples."""
     if len(streams) == 2 and streams[1].kind == StreamKind.JOINED:  # one classic stream of every channel
         return classic_coder.decode(streams[0].payload, h, w, colour + 1)
-    planes = [_decode_planes(model, streams[0], h, w, colour, lossy)]
+    planes = [_decode_planes(model, streams[0], h, w, colour, lossy, adaptive)]
     if len(streams) == 2:
-        planes.append(_decode_planes(model, streams[1], h, w, 1, None))
+        planes.append(_decode_planes(model, streams[1], h, w, 1, None, adaptive))
     return np.concatenate(planes, axis=2) if len(planes) == 2 else planes[0]
 
 
-def _decode_planes(model: CodingModel | None, stream: Stream, h: int, w: int, n: int, lossy: LossySettings | None) -> np.ndarray:
+def _decode_planes(model: CodingModel | None, stream: Stream, h: int, w: int, n: int, lossy: LossySettings | None,
+                   adaptive: bool) -> np.ndarray:
     if stream.kind == StreamKind.RAW:
         if len(stream.payload) != h * w * n:
             raise InvalidFileError("raw stream has the wrong length")
@@ -177,7 +179,7 @@ def _decode_planes(model: CodingModel | None, stream: Stream, h: int, w: int, n:
     if stream.kind == StreamKind.CLASSIC:
         return classic_coder.decode(stream.payload, h, w, n)
     try:
-        three = coder_for(model, lossy).decode(stream.payload, h, w)
+        three = coder_for(model, lossy, adaptive).decode(stream.payload, h, w)
     except Exception as e:  # whatever a corrupted stream makes the coder raise, it is a bad file
         raise InvalidFileError(f"corrupted flow stream ({e})") from None
     return three[:, :, :n]
@@ -202,6 +204,7 @@ def compress_samples(
     threads: int | None = None,
     icc_profile: bytes | None = None,
     classic: bool = True,
+    adaptive_prior: bool = True,
 ) -> tuple[bytes, CompressStats]:
     """(H, W, C) uint8 samples, C in 1..4 -> .inv bytes and what it cost.
 
@@ -216,30 +219,35 @@ def compress_samples(
     ``default_threads()``); the bytes do not depend on it. ``icc_profile``: the samples'
     colour profile, stored byte for byte. ``classic``: also try the classic path
     (synthetic content) in lossless mode; False codes every plane through the flow (or
-    raw), to measure the model itself."""
+    raw), to measure the model itself. ``adaptive_prior``: flow streams carry per-band
+    mean and scale offsets (``entropy.adapt``); False writes them as files before that flag did,
+    to measure what the offsets give and to check that old streams are reproduced."""
     quality = check_quality(quality)
     if not isinstance(samples, np.ndarray) or samples.dtype != np.uint8 or samples.ndim != 3:
         raise TypeError("samples must be a uint8 numpy array of shape (height, width, channels)")
     model = model or (default_model() if quality is None else default_lossy_model())
     first = _compress_tiled(samples, model, DEFAULT_TILE_SIZE if tile_size is None else tile_size, progress, quality,
-                            threads, icc_profile, classic)
+                            threads, icc_profile, classic, adaptive_prior)
     photo_like = first[1].flow_bytes or 8 * len(first[0]) >= samples.size  # flow streams, or >= 1 bit per sample
     if tile_size is not None or quality is not None or not photo_like or flat_share(samples) < FLAT_SHARE:
         return first  # (graphics the classic path codes in well under a bit per sample gain nothing from small tiles)
-    second = _compress_tiled(samples, model, FLAT_TILE_SIZE, progress, quality, threads, icc_profile, classic)
+    second = _compress_tiled(samples, model, FLAT_TILE_SIZE, progress, quality, threads, icc_profile, classic,
+                             adaptive_prior)
     return min(first, second, key=lambda result: len(result[0]))
 
 
 def _compress_tiled(samples: np.ndarray, model: CodingModel, tile_size: int, progress: bool, quality: int | None,
-                    threads: int | None, icc_profile: bytes | None, classic: bool) -> tuple[bytes, CompressStats]:
+                    threads: int | None, icc_profile: bytes | None, classic: bool,
+                    adaptive_prior: bool) -> tuple[bytes, CompressStats]:
     lossy = None if quality is None else lossy_settings(model, quality)
     h, w, c = samples.shape
     container.validate_geometry(w, h, c, tile_size)
-    header = Header(w, h, c, tile_size, model.model_id, 0, icc_profile=icc_profile or None)
+    header = Header(w, h, c, tile_size, model.model_id, 0, icc_profile=icc_profile or None,
+                    adaptive_prior=adaptive_prior)
     if lossy is not None:
         header.mode = Mode.LOSSY
         header.quantizer = Quantizer(quality, lossy.recon_offset, lossy.steps)
-    jobs = [(model, samples[top : top + th, left : left + tw], header.colour_planes, lossy, classic)
+    jobs = [(model, samples[top : top + th, left : left + tw], header.colour_planes, lossy, classic, adaptive_prior)
             for top, left, th, tw in header.tiles()]
     tiles = _map_tiles(_encode_tile, jobs, threads, progress)
     stats = CompressStats(0, h * w * c, 0, 0.0)
@@ -285,7 +293,7 @@ def decode(data: bytes, model: CodingModel | None = None, progress: bool = False
             raise InvalidFileError("the file's quantizer does not fit its model")
     per_tile = header.streams_per_tile
     tiles = header.tiles()
-    jobs = [(model, streams[i * per_tile : (i + 1) * per_tile], th, tw, header.colour_planes, lossy)
+    jobs = [(model, streams[i * per_tile : (i + 1) * per_tile], th, tw, header.colour_planes, lossy, header.adaptive_prior)
             for i, (_, _, th, tw) in enumerate(tiles)]
     out = np.empty((header.height, header.width, header.channels), dtype=np.uint8)
     for (top, left, th, tw), samples in zip(tiles, _map_tiles(_decode_tile, jobs, threads, progress)):

@@ -42,6 +42,7 @@ class Flags(IntFlag):
     LOSSY = 1  # a quantizer block (lossy mode)
     MODEL_ID = 2  # the 16-byte model id (present exactly when a flow stream is)
     ICC_PROFILE = 4  # a metadata block with the input's ICC profile
+    ADAPTIVE_PRIOR = 8  # flow streams carry per-band mean and scale offsets (``entropy.adapt``); only with MODEL_ID
 
 
 class MetadataTag(IntEnum):
@@ -88,6 +89,9 @@ class Header:
     bit_depth: int = 8
     version: int = FORMAT_VERSION  # as read; ``pack`` always writes FORMAT_VERSION
     icc_profile: bytes | None = None  # kept from the input, handed to the decoded image
+    # flow streams carry mean and scale offsets (``entropy.adapt``): every file written since the
+    # flag exists; False in older files. ``pack`` writes the flag only with flow streams.
+    adaptive_prior: bool = False
 
     @property
     def colour_planes(self) -> int:
@@ -215,7 +219,8 @@ def pack(header: Header, streams: list[Stream]) -> bytes:
     if flow and len(header.model_id) != MODEL_ID_BYTES:
         raise ValueError(f"a file with flow streams needs a {MODEL_ID_BYTES}-byte model id")
     flags = (Flags.LOSSY if header.quantizer else 0) | (Flags.MODEL_ID if flow else 0) | \
-        (Flags.ICC_PROFILE if header.icc_profile is not None else 0)
+        (Flags.ICC_PROFILE if header.icc_profile is not None else 0) | \
+        (Flags.ADAPTIVE_PRIOR if flow and header.adaptive_prior else 0)
     parts = [MAGIC, bytes([FORMAT_VERSION, flags, header.channels]), _varint(header.width), _varint(header.height),
              bytes([header.tile_size // MIN_TILE]), header.model_id if flow else b"", _U32.pack(header.pixel_crc32)]
     if header.quantizer is not None:
@@ -291,6 +296,8 @@ def _parse_v3(src: _Source) -> tuple[Header, list[tuple[StreamKind, int]], bytes
     flags, channels = src.u8(), src.u8()
     if flags & ~sum(Flags):
         raise InvalidFileError(f"unknown header flags {flags:#04x} (written by a newer invcodec?)")
+    if flags & Flags.ADAPTIVE_PRIOR and not flags & Flags.MODEL_ID:
+        raise InvalidFileError("header flags adaptive prior without flow streams")
     width, height = src.varint(), src.varint()
     tile = src.u8() * MIN_TILE
     validate_geometry(width, height, channels, tile)
@@ -308,7 +315,7 @@ def _parse_v3(src: _Source) -> tuple[Header, list[tuple[StreamKind, int]], bytes
             raise InvalidFileError(f"metadata entry of {length} bytes is too large")
         packed_icc = _unpack_metadata(entry + src.take(length), 0)[0]
     header = Header(width, height, channels, tile, model_id, crc, Mode(flags & Flags.LOSSY), quant,
-                    version=FORMAT_VERSION)
+                    version=FORMAT_VERSION, adaptive_prior=bool(flags & Flags.ADAPTIVE_PRIOR))
     entries = [(src.u8(), src.varint()) for _ in range(header.tile_count * header.streams_per_tile)]
     end = src.pos
     (stored_crc,) = _U32.unpack(src.take(_U32.size))

@@ -49,8 +49,9 @@ def _to_pixels(x: np.ndarray, height: int, width: int) -> np.ndarray:
 
 
 class LosslessTileCoder:
-    def __init__(self, model: CodingModel):
+    def __init__(self, model: CodingModel, adaptive: bool = True):
         self.flow = model.flow
+        self.adaptive = adaptive
 
     def encode(self, pixels: np.ndarray) -> EncodedTile | None:
         """(h, w, 3) uint8 -> the stream; None if a latent falls outside the coder's range
@@ -60,7 +61,7 @@ class LosslessTileCoder:
         bands = bands_in_order(per_level, top, _channel)
         if not all(ans.in_range(b) for b in bands):
             return None
-        enc = ans.LatentEncoder()
+        enc = ans.LatentEncoder(self.adaptive)
 
         def band(i: int, p) -> np.ndarray:
             enc.push(bands[i], p.mean, p.scale_index)
@@ -74,7 +75,7 @@ class LosslessTileCoder:
     def decode(self, payload: bytes, height: int, width: int) -> np.ndarray:
         """The stream -> (height, width, 3) uint8. Raises ValueError on a corrupted stream."""
         block = self.flow.block_size
-        dec = ans.LatentDecoder(payload)
+        dec = ans.LatentDecoder(payload, self.adaptive)
         x = walk(self.flow, 1, height + (-height % block), width + (-width % block),
                  lambda i, p: dec.pull(p.mean, p.scale_index))
         if not dec.exhausted():
@@ -86,19 +87,20 @@ class LosslessTileCoder:
 
 
 class LossyTileCoder:
-    def __init__(self, model: CodingModel, settings: LossySettings):
+    def __init__(self, model: CodingModel, settings: LossySettings, adaptive: bool = True):
         levels = model.flow.level_count
         if len(settings.steps) != quantizer.band_count(levels):
             raise ValueError(f"{len(settings.steps)} quantizer steps for a model with {quantizer.band_count(levels)} bands")
         self.flow = model.flow
         self.settings = settings
+        self.adaptive = adaptive
 
     def encode(self, pixels: np.ndarray) -> EncodedTile:
         s = self.settings
         h, w = pixels.shape[:2]
         padded = pad_to_block(pixels, self.flow.block_size).astype(np.float64)
         bands = bands_in_order(*self.flow.analyze(padded), _channel)
-        enc = ans.LatentEncoder()
+        enc = ans.LatentEncoder(self.adaptive)
 
         def band(i: int, p) -> np.ndarray:
             q = np.clip(quantizer.quantize(bands[i] - p.mean, s.steps[i], s.deadzone), ans.SYMBOL_MIN, ans.SYMBOL_MAX)
@@ -111,7 +113,7 @@ class LossyTileCoder:
     def decode(self, payload: bytes, height: int, width: int) -> np.ndarray:
         s = self.settings
         block = self.flow.block_size
-        dec = ans.LatentDecoder(payload)
+        dec = ans.LatentDecoder(payload, self.adaptive)
 
         def band(i: int, p) -> np.ndarray:
             q = dec.pull(0.0, quantizer.residual_scale_index(p.scale_index, s.steps[i]))
@@ -123,5 +125,7 @@ class LossyTileCoder:
         return _to_pixels(x_hat, height, width)
 
 
-def coder_for(model: CodingModel, lossy: LossySettings | None) -> LosslessTileCoder | LossyTileCoder:
-    return LosslessTileCoder(model) if lossy is None else LossyTileCoder(model, lossy)
+def coder_for(model: CodingModel, lossy: LossySettings | None, adaptive: bool) -> LosslessTileCoder | LossyTileCoder:
+    """``adaptive``: each band's prior is corrected by offsets in the stream (the file's
+    adaptive-prior flag: every file written since 0.2.0's format 3 gained it)."""
+    return LosslessTileCoder(model, adaptive) if lossy is None else LossyTileCoder(model, lossy, adaptive)

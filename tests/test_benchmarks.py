@@ -103,6 +103,7 @@ def test_bpd_on_a_tiny_npz(tmp_path) -> None:
     assert 0 < out["nll_bpd"] < 8
     # the torch model's NLL and the runtime's real streams are the same model: a small gap
     assert abs(out["stream_gap_percent"]) < 5 and out["header_bpd"] > 0
+    assert out["file_bpd"] == pytest.approx(out["adapted_stream_bpd"] + out["header_bpd"], abs=2e-4)
     _machine_is_new_schema(out["machine"], 1)
 
 

@@ -47,6 +47,16 @@ def test_the_model_id_is_stored_only_for_flow_streams() -> None:
         container.pack(Header(4, 4, 3, 16, b"", 0), [Stream(StreamKind.FLOW, b"\0")])
 
 
+def test_the_adaptive_prior_flag_is_kept_with_flow_streams_only() -> None:
+    header = Header(width=8, height=8, channels=3, tile_size=16, model_id=bytes(16), pixel_crc32=1, adaptive_prior=True)
+    flow = container.pack(header, [Stream(StreamKind.FLOW, b"\1\2\3\4")])
+    assert flow[9] & container.Flags.ADAPTIVE_PRIOR and container.unpack(flow)[0].adaptive_prior
+    plain = container.pack(header, [Stream(StreamKind.CONSTANT, b"abc")])  # nothing to adapt: no flag
+    assert not plain[9] & container.Flags.ADAPTIVE_PRIOR and not container.unpack(plain)[0].adaptive_prior
+    header.adaptive_prior = False
+    assert not container.unpack(container.pack(header, [Stream(StreamKind.FLOW, b"\1\2\3\4")]))[0].adaptive_prior
+
+
 @pytest.mark.parametrize("value", [0, 1, 127, 128, 300, 65536, 1 << 28, (1 << 35) - 1])
 def test_numbers_are_leb128(value: int) -> None:
     encoded = container._varint(value)
@@ -100,6 +110,7 @@ def test_malformed_headers_are_rejected_with_a_reason(mutate, message: str) -> N
     (dict(height=b"\x14"), "checksum"),  # 2 tiles want 2 streams; the table has one, so the CRC is read as one
     (dict(table=b"\x07\x30"), "stream kind"),
     (dict(flags=2, rest=bytes(16) + b"\0\0\0\0"), "model id"),  # an id without a flow stream
+    (dict(flags=8), "adaptive prior without flow"),  # offsets for flow streams there are not
     (dict(table=b"\x00\x30"), "model id"),  # a flow stream without one
     (dict(channels=4, table=b"\x03\x30\x04\x01", payload=b"\0" * 49), "joined"),  # a joined stream is empty
     (dict(channels=4, table=b"\x04\x00\x03\x30", payload=b"\0" * 48), "joined"),

@@ -5,7 +5,9 @@ lossless and lossy, RAW/CONSTANT/FLOW streams, grey, alpha, several tiles) with 
 pixels 0.1.0 decoded from them; ``make_golden.py`` there regenerates them from 0.1.0.
 ``tests/golden/format-3`` holds files in format 3 (0.2.0's compact header) with the
 stream kinds 0.2.0 added: 3-plane constants, classic streams (filtered, palette,
-bundled), JOINED alpha, photo-v2's int8 flow, an ICC profile, a lossy file."""
+bundled), JOINED alpha, photo-v2's int8 flow, an ICC profile, a lossy file.
+``tests/golden/format-3-adaptive-prior`` holds flow files with the adaptive-prior flag (mean
+and scale offsets in every flow stream) for both numeric formats, lossless and lossy."""
 
 from __future__ import annotations
 
@@ -64,9 +66,15 @@ def test_old_models_still_encode_the_same_flow_streams(release: str, entry: dict
     replaced it because it is smaller; the file is never larger."""
     folder = GOLDEN / release
     samples = _png_samples(folder / entry["png"])
-    flow_only = release == "format-3" and entry["streams"] == ["FLOW"]  # written with classic=False to cover the flow
-    data, _ = compress_samples(samples, get_model(entry["model"]), entry["tile_size"], threads=1, classic=not flow_only)
+    flow_only = release != "v0.1.0" and {k.split(":")[0] for k in entry["streams"]} == {"FLOW"}  # written with classic=False
+    data, _ = compress_samples(samples, get_model(entry["model"]), entry["tile_size"], threads=1, classic=not flow_only,
+                               adaptive_prior=_adaptive(folder / entry["name"]))
     _same_streams_or_smaller_classic(data, folder / entry["name"], entry)
+
+
+def _adaptive(path: Path) -> bool:
+    """Whether the golden file's flow streams carry prior corrections (written since the flag exists)."""
+    return container.unpack(path.read_bytes())[0].adaptive_prior
 
 
 def _same_streams_or_smaller_classic(data: bytes, old_file: Path, entry: dict) -> None:
@@ -112,5 +120,6 @@ def test_old_lossy_model_still_encodes_the_same_flow_streams(entry: dict) -> Non
     sources = {stem + ".inv": samples for stem, _, _, _, samples, _, _ in _generator().cases()}
     samples = sources[entry["name"]]
     assert hashlib.sha256(np.ascontiguousarray(samples).tobytes()).hexdigest() == entry["source_sha256"]
-    data, _ = compress_samples(samples, get_model(entry["model"]), entry["tile_size"], quality=entry["quality"], threads=1)
+    data, _ = compress_samples(samples, get_model(entry["model"]), entry["tile_size"], quality=entry["quality"], threads=1,
+                               adaptive_prior=False)
     _same_streams_or_smaller_classic(data, GOLDEN / "v0.1.0" / entry["name"], entry)  # alpha may go classic

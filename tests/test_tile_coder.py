@@ -136,17 +136,33 @@ def _corruptions(payload: bytes) -> dict[str, bytes]:
 
 @pytest.mark.parametrize("kind", sorted(_corruptions(b"\1\2\3\4" * 8)))
 @pytest.mark.parametrize("lossy", [False, True], ids=["lossless", "lossy"])
-def test_truncated_or_garbage_streams_raise_value_error(fixed64_model, kind: str, lossy: bool) -> None:
+@pytest.mark.parametrize("adaptive", [False, True], ids=["plain", "adaptive"])
+def test_truncated_or_garbage_streams_raise_value_error(fixed64_model, kind: str, lossy: bool, adaptive: bool) -> None:
     pixels = smooth_image(32, 32, seed=3)
-    coder = coder_for(fixed64_model, _settings(fixed64_model, 50) if lossy else None)
+    coder = coder_for(fixed64_model, _settings(fixed64_model, 50) if lossy else None, adaptive)
     payload = coder.encode(pixels).payload
     with pytest.raises(ValueError):
         coder.decode(_corruptions(payload)[kind], 32, 32)
 
 
 def test_coder_for_picks_the_mode(fixed64_model) -> None:
-    assert isinstance(coder_for(fixed64_model, None), LosslessTileCoder)
-    assert isinstance(coder_for(fixed64_model, _settings(fixed64_model, 50)), LossyTileCoder)
+    assert isinstance(coder_for(fixed64_model, None, True), LosslessTileCoder)
+    assert isinstance(coder_for(fixed64_model, _settings(fixed64_model, 50), False), LossyTileCoder)
+    assert not coder_for(fixed64_model, None, False).adaptive and coder_for(fixed64_model, None, True).adaptive
+
+
+@pytest.mark.parametrize("lossy", [False, True], ids=["lossless", "lossy"])
+def test_streams_without_scale_offsets_still_decode(model: CodingModel, lossy: bool) -> None:
+    """Files from before the adaptive-prior flag: the plain stream decodes with the plain
+    coder to the same pixels, and the two kinds of stream are not interchangeable."""
+    pixels = smooth_image(64, 64, seed=8)
+    settings = _settings(model, 60) if lossy else None
+    plain, adaptive = coder_for(model, settings, False), coder_for(model, settings, True)
+    a, b = plain.encode(pixels), adaptive.encode(pixels)
+    assert np.array_equal(plain.decode(a.payload, 64, 64), a.decoded)
+    assert np.array_equal(adaptive.decode(b.payload, 64, 64), b.decoded)
+    assert np.array_equal(a.decoded, b.decoded)  # the offsets change the coding, never the latents
+    assert a.payload != b.payload
 
 
 def test_pad_to_block_replicates_the_edges() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import constriction
 import numpy as np
 
-from . import grid
+from . import adapt, grid
 
 SYMBOL_MIN = -4096
 SYMBOL_MAX = 4095
@@ -28,13 +28,23 @@ def in_range(values: np.ndarray) -> bool:
 
 
 class LatentEncoder:
-    def __init__(self) -> None:
+    def __init__(self, adaptive: bool = False) -> None:
         self._chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self.estimated_bits = 0.0
+        self.adaptive = adaptive
 
     def push(self, symbols: np.ndarray, mean: np.ndarray | float, scale_index: np.ndarray) -> None:
         """Queue one chunk; chunks are decoded in the order they are pushed. ``mean`` is an
         array of the symbols' shape, or one number for all."""
+        if self.adaptive and adapt.adapted(scale_index):
+            coded = adapt.coded_bins(scale_index)
+            correction = adapt.choose(symbols, mean, scale_index, coded)
+            sent = correction[np.concatenate([[True], coded])]  # the mean offset, then the coded bins' scale offsets
+            self._push(sent, 0.0, np.full(sent.size, adapt.OFFSET_SCALE_INDEX))
+            mean, scale_index = adapt.apply(mean, scale_index, correction)
+        self._push(symbols, mean, scale_index)
+
+    def _push(self, symbols: np.ndarray, mean: np.ndarray | float, scale_index: np.ndarray) -> None:
         syms = np.asarray(symbols).reshape(-1).astype(np.int32)
         means, scales = _params(mean, scale_index, syms.size)
         self._chunks.append((syms, means, scales))
@@ -48,7 +58,8 @@ class LatentEncoder:
 
 
 class LatentDecoder:
-    def __init__(self, payload: bytes):
+    def __init__(self, payload: bytes, adaptive: bool = False):
+        self.adaptive = adaptive
         if len(payload) % 4:
             raise ValueError("ANS stream length is not a multiple of 4 bytes")
         words = np.frombuffer(payload, dtype="<u4").astype(np.uint32)
@@ -56,6 +67,14 @@ class LatentDecoder:
 
     def pull(self, mean: np.ndarray | float, scale_index: np.ndarray) -> np.ndarray:
         """Symbols of scale_index's shape, as float64."""
+        if self.adaptive and adapt.adapted(scale_index):
+            sent = np.concatenate([[True], adapt.coded_bins(scale_index)])
+            correction = np.zeros(1 + adapt.BINS, dtype=np.int64)
+            correction[sent] = self._pull(0.0, np.full(int(sent.sum()), adapt.OFFSET_SCALE_INDEX))
+            mean, scale_index = adapt.apply(mean, scale_index, correction)
+        return self._pull(mean, scale_index)
+
+    def _pull(self, mean: np.ndarray | float, scale_index: np.ndarray) -> np.ndarray:
         # Every coded symbol moves the coder off its initial state (no probability is
         # exactly 1), so an empty coder with symbols still to come is a truncated or forged
         # stream: stop now instead of decoding garbage for the rest of the image.

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 MEAN_FRAC_BITS = 4  # mean grid 1/16
+MEAN_STEPS = 2**MEAN_FRAC_BITS
 SCALE_FRAC_BITS = 4  # scale grid: 16 steps per octave
 SCALE_STEPS_PER_OCTAVE = 2**SCALE_FRAC_BITS
 LOG2_SCALE_MIN = -4  # scale 1/16: "certain" (P(mode) > 0.9996)

@@ -12,6 +12,7 @@ import pytest
 from invcodec.entropy import ans, grid
 
 GOLDEN = Path(__file__).parent.parent / "golden" / "ans_stream.sha256"
+GOLDEN_ADAPTIVE = Path(__file__).parent.parent / "golden" / "ans_stream_adaptive.sha256"
 
 
 def _chunks(seed: int = 0) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -55,17 +56,20 @@ def test_shapes_and_a_scalar_mean() -> None:
     assert got.shape == (4, 5, 1) and np.array_equal(got, sym) and dec.exhausted()
 
 
-def test_golden_bitstream() -> None:
-    """The coded bytes are part of the file format. Regenerate deliberately with
-    INVCODEC_REGEN_GOLDEN=1 (and bump the format version if old files break)."""
-    enc = ans.LatentEncoder()
+@pytest.mark.parametrize("adaptive", [False, True], ids=["plain", "adaptive"])
+def test_golden_bitstream(adaptive: bool) -> None:
+    """The coded bytes are part of the file format (and, adaptive, the encoder's choice of
+    mean and scale offsets). Regenerate deliberately with INVCODEC_REGEN_GOLDEN=1 (and bump the
+    format version if old files break)."""
+    enc = ans.LatentEncoder(adaptive)
     for sym, mean, idx in _chunks(seed=7):
         enc.push(sym, mean, idx)
     digest = hashlib.sha256(enc.finish()).hexdigest()
+    golden = GOLDEN_ADAPTIVE if adaptive else GOLDEN
     if os.environ.get("INVCODEC_REGEN_GOLDEN"):
-        GOLDEN.parent.mkdir(exist_ok=True)
-        GOLDEN.write_text(digest + "\n")
-    assert digest == GOLDEN.read_text().strip()
+        golden.parent.mkdir(exist_ok=True)
+        golden.write_text(digest + "\n")
+    assert digest == golden.read_text().strip()
 
 
 def test_range_check() -> None:

@@ -1,0 +1,53 @@
+"""Regenerate the golden files of format 3 with the adaptive-prior flag (header flag bit
+3: every flow stream carries per-band mean and scale offsets, ``invcodec.entropy.adapt``), the
+pixels they decode to, and MANIFEST.json.
+
+A record of where the files came from, like ``../format-3/make_golden.py``, whose writer
+it runs with other cases (the test suite does not run it). In a clean checkout:
+
+    python tests/golden/format-3-adaptive-prior/make_golden.py
+
+Every case is coded through a flow (``classic=False``), with bands large enough that
+offsets are sent (at least ``adapt.MIN_BAND`` latents), for every numeric format: photo-v2
+(int8) and photo-v1 (fixed64) lossless, grey, RGBA with flow-coded alpha, two tiles, and
+photo-lossy-v1 lossy.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+_spec = importlib.util.spec_from_file_location("golden_format3", HERE.parent / "format-3" / "make_golden.py")
+format3 = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(format3)
+v010 = format3.v010
+
+
+def cases() -> list[tuple]:
+    return [
+        ("photo-v2_rgb_128x96", "photo-v2", None, None, v010.rgb(96, 128, seed=11), {"FLOW"}, "int8 flow, offsets in the level-0 and level-1 bands"),
+        ("photo-v1_rgb_96x80", "photo-v1", None, None, v010.rgb(80, 96, seed=12), {"FLOW"}, "fixed64 flow with offsets"),
+        ("photo-v2_grey_96x64", "photo-v2", None, None, v010.grey(64, 96, seed=13), {"FLOW"}, "grey (3 equal planes) with offsets"),
+        ("photo-v2_rgba_80x64", "photo-v2", None, None, v010.rgba(64, 80, seed=14), {"FLOW", "FLOW:alpha"}, "colour and alpha both flow streams with offsets"),
+        ("photo-v2_rgb_560x40_two_tiles", "photo-v2", None, None, v010.rgb(40, 560, seed=15), {"FLOW"}, "two tiles (512 and 48 wide), each with its own offsets"),
+        ("photo-lossy-v1_rgb_96x80_q40", "photo-lossy-v1", 40, None, v010.rgb(80, 96, seed=16), {"FLOW"}, "lossy: offsets on the quantized residuals' prior"),
+    ]
+
+
+def main() -> None:
+    format3.HERE = HERE  # default --out: this folder
+    format3.cases = cases
+    format3.FLOW_ONLY = {stem for stem, *_ in cases()}
+    format3.CLASSIC_FLAGS = {}
+    format3.main()
+    from invcodec import container
+
+    for path in sorted(HERE.glob("*.inv")):
+        assert container.unpack(path.read_bytes())[0].adaptive_prior, f"{path.name}: written without the flag"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
