@@ -179,8 +179,6 @@ def compress_one(input: Path, output: Path, model: str | None, force: bool, qual
     line = f"{input} -> {output}: {w}x{h}x{c}, {len(data)} bytes, {stats.bits_per_sub_pixel:.3f} bits/sub-pixel, {seconds:.2f} s"
     if quality is not None:
         line += f", quality {quality}: {8 * len(data) / (h * w):.3f} bpp, PSNR {stats.psnr:.2f} dB"
-    elif stats.flow_bytes:
-        line += f" (flow streams {8 * stats.flow_bytes:.0f} bits vs model estimate {stats.flow_estimated_bits:.0f})"
     return line
 
 

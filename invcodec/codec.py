@@ -52,7 +52,6 @@ class CompressStats:
     bytes: int
     sub_pixels: int
     flow_bytes: int  # bytes of the flow-coded streams
-    flow_estimated_bits: float  # the model's code length for those streams
     psnr: float | None = None  # lossy mode: of the decoded samples, in dB (inf if exact)
 
     @property
@@ -82,7 +81,6 @@ def lossy_settings(model: CodingModel, quality: int) -> LossySettings:
 class _EncodedPlanes:
     stream: Stream
     decoded: np.ndarray  # the planes as the decoder will produce them
-    flow_estimated_bits: float = 0.0
 
 
 def _encode_planes(model: CodingModel, planes: np.ndarray, lossy: LossySettings | None, classic: bool,
@@ -96,8 +94,7 @@ def _encode_planes(model: CodingModel, planes: np.ndarray, lossy: LossySettings 
     three = planes if planes.shape[2] == 3 else np.repeat(planes, 3, axis=2)
     tile = coder_for(model, lossy, adaptive).encode(three)
     if tile is not None and len(tile.payload) < len(best.stream.payload):
-        best = _EncodedPlanes(Stream(StreamKind.FLOW, tile.payload), tile.decoded[:, :, : planes.shape[2]],
-                              tile.estimated_bits)
+        best = _EncodedPlanes(Stream(StreamKind.FLOW, tile.payload), tile.decoded[:, :, : planes.shape[2]])
     if lossy is None and classic:
         payload = classic_coder.encode(planes, len(best.stream.payload))
         if payload is not None:
@@ -250,7 +247,7 @@ def _compress_tiled(samples: np.ndarray, model: CodingModel, tile_size: int, pro
     jobs = [(model, samples[top : top + th, left : left + tw], header.colour_planes, lossy, classic, adaptive_prior)
             for top, left, th, tw in header.tiles()]
     tiles = _map_tiles(_encode_tile, jobs, threads, progress)
-    stats = CompressStats(0, h * w * c, 0, 0.0)
+    stats = CompressStats(0, h * w * c, 0)
     decoded = np.empty_like(samples) if lossy is not None else samples
     if lossy is not None:
         for (top, left, th, tw), parts in zip(header.tiles(), tiles):
@@ -259,7 +256,6 @@ def _compress_tiled(samples: np.ndarray, model: CodingModel, tile_size: int, pro
     for part in encoded:
         if part.stream.kind == StreamKind.FLOW:
             stats.flow_bytes += len(part.stream.payload)
-            stats.flow_estimated_bits += part.flow_estimated_bits
     header.pixel_crc32 = _pixel_crc(decoded)
     if lossy is not None:
         stats.psnr = psnr(samples, decoded)

@@ -22,7 +22,6 @@ from .walk import bands_in_order, walk
 @dataclass
 class EncodedTile:
     payload: bytes
-    estimated_bits: float  # the model's own code length for this tile (sum of -log2 p)
     decoded: np.ndarray  # (h, w, 3) uint8: exactly what the decoder will produce
 
 
@@ -70,7 +69,7 @@ class LosslessTileCoder:
         # the encoder has every level's input already: no need to run the flow backwards
         inputs = [padded] + [anchors for anchors, _ in per_level[:-1]]
         walk(self.flow, 1, *padded.shape[:2], band, known_inputs=inputs)
-        return EncodedTile(enc.finish(), enc.estimated_bits, pixels)
+        return EncodedTile(enc.finish(), pixels)
 
     def decode(self, payload: bytes, height: int, width: int) -> np.ndarray:
         """The stream -> (height, width, 3) uint8. Raises ValueError on a corrupted stream."""
@@ -108,7 +107,7 @@ class LossyTileCoder:
             return quantizer.dequantize(p.mean, q, s.steps[i], s.recon_offset)
 
         x_hat = walk(self.flow, 1, *padded.shape[:2], band, rate=s.global_step)
-        return EncodedTile(enc.finish(), enc.estimated_bits, _to_pixels(x_hat, h, w))
+        return EncodedTile(enc.finish(), _to_pixels(x_hat, h, w))
 
     def decode(self, payload: bytes, height: int, width: int) -> np.ndarray:
         s = self.settings

@@ -30,7 +30,6 @@ def in_range(values: np.ndarray) -> bool:
 class LatentEncoder:
     def __init__(self, adaptive: bool = False) -> None:
         self._chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        self.estimated_bits = 0.0
         self.adaptive = adaptive
 
     def push(self, symbols: np.ndarray, mean: np.ndarray | float, scale_index: np.ndarray) -> None:
@@ -48,7 +47,6 @@ class LatentEncoder:
         syms = np.asarray(symbols).reshape(-1).astype(np.int32)
         means, scales = _params(mean, scale_index, syms.size)
         self._chunks.append((syms, means, scales))
-        self.estimated_bits += float(grid.laplace_bits(syms, means, scales).sum())
 
     def finish(self) -> bytes:
         coder = constriction.stream.stack.AnsCoder()

@@ -40,8 +40,9 @@ def test_round_trip_in_decoding_order() -> None:
         got = dec.pull(mean, idx)
         assert got.dtype == np.float64 and np.array_equal(got, sym)
     assert dec.exhausted()
-    # the real size sits within 1% (+ one final word) of the model's estimate
-    assert abs(8 * len(payload) - enc.estimated_bits) <= 0.01 * enc.estimated_bits + 64
+    # the real size sits within 1% (+ one final word) of the ideal code length
+    ideal = sum(grid.laplace_bits(sym, mean, grid.SCALES[idx]).sum() for sym, mean, idx in chunks)
+    assert abs(8 * len(payload) - ideal) <= 0.01 * ideal + 64
 
 
 def test_shapes_and_a_scalar_mean() -> None:
