@@ -29,7 +29,7 @@ from tqdm import tqdm
 from . import classic_coder, container, pixels, quantizer
 from .container import Header, Mode, Quantizer, Stream, StreamKind
 from .errors import InvalidFileError
-from .registry import default_lossy_model, default_model, model_by_id
+from .registry import default_lossy_model, default_model, get_model, model_by_id
 from .runtime.model_file import CodingModel
 from .tile_coder import LossySettings, coder_for
 
@@ -309,16 +309,18 @@ def check_quality(quality: object) -> int | None:
 
 
 def compress(
-    image: Image.Image | np.ndarray | str | os.PathLike, model: CodingModel | None = None, tile_size: int | None = None, quality: int | None = None,
-    threads: int | None = None, classic: bool = True,
+    image: Image.Image | np.ndarray | str | os.PathLike, model: CodingModel | str | None = None, tile_size: int | None = None,
+    quality: int | None = None, threads: int | None = None, classic: bool = True,
 ) -> bytes:
     """Compress an image to the bytes of a .inv file: lossless, or lossy at ``quality``
     1..100. ``image`` is a PIL image (L, LA, RGB, RGBA; bilevel, palette and colour-keyed
     images are converted exactly), a uint8 numpy array (H, W[, C]) or a file path (refused
-    if it has several frames). Its ICC profile is kept; an EXIF orientation is not (the
+    if it has several frames). ``model``: a shipped model's name ("photo-v1"), a model
+    file's path, or a loaded model; None: the default for the mode. Its ICC profile is kept; an EXIF orientation is not (the
     pixels are stored unrotated): a ``UserWarning`` says so. ``classic=False`` codes every
     plane through the model (see ``compress_samples``)."""
     quality = check_quality(quality)
+    model = get_model(model) if isinstance(model, str) else model
     image = pixels.as_image(image, "compress")
     samples = pixels.to_samples(image)
     lost = pixels.not_kept(image)
@@ -328,9 +330,12 @@ def compress(
                             icc_profile=pixels.icc_profile(image), classic=classic)[0]
 
 
-def decompress(data: bytes | str | os.PathLike, model: CodingModel | None = None, threads: int | None = None) -> Image.Image:
+def decompress(data: bytes | str | os.PathLike, model: CodingModel | str | None = None, threads: int | None = None) -> Image.Image:
     """The bytes of a .inv file (or its path) -> the PIL image (exact for lossless
-    files; ``info["icc_profile"]`` if the file keeps one). Raises ``InvalidFileError``."""
+    files; ``info["icc_profile"]`` if the file keeps one). Raises ``InvalidFileError``.
+    ``model`` (a name, path or loaded model) is needed only for a model that is not
+    shipped: shipped ones are found by the file's model id."""
+    model = get_model(model) if isinstance(model, str) else model
     if isinstance(data, (str, os.PathLike)):
         with open(data, "rb") as f:
             data = container.read(f)

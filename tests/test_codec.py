@@ -153,6 +153,21 @@ def test_files_without_flow_streams_decode_without_a_model(photo) -> None:
     assert np.array_equal(decompress_samples(data), noise)
 
 
+def test_the_api_takes_a_model_by_name_or_path(tmp_path) -> None:
+    image = Image.fromarray(smooth_image(32, 32, 3))
+    data = invcodec.compress(image, "photo-v1", classic=False)
+    assert container.unpack(data)[0].model_id == get_model("photo-v1").model_id
+    assert np.array_equal(np.asarray(invcodec.decompress(data, "photo-v1")), np.asarray(image))
+    model = coding_model(make_tiny_model(0, noise=0.01), tmp_path, "a")  # a model file that is not shipped
+    path = tmp_path / "a.safetensors"
+    assert path.exists()
+    data = invcodec.compress(image, str(path), classic=False)
+    assert container.unpack(data)[0].model_id == model.model_id
+    assert np.array_equal(np.asarray(invcodec.decompress(data, str(path))), np.asarray(image))
+    with pytest.raises(ValueError, match="unknown model 'photo-v9'"):
+        invcodec.compress(image, "photo-v9")
+
+
 def test_public_api_with_pil_images(photo) -> None:
     for mode, arr in [("RGB", smooth_image(20, 24, 3)), ("L", smooth_image(20, 24, 1)[..., 0]),
                       ("RGBA", smooth_image(20, 24, 4)), ("LA", smooth_image(20, 24, 2))]:
