@@ -20,7 +20,7 @@ def _band(n: int, prior_index: np.ndarray, true_shift: int, seed: int = 0, bias:
 
 
 def test_small_bands_and_sparse_bins_get_no_offset() -> None:
-    assert not adapt.adapted(np.full(adapt.MIN_BAND - 1, 80)) and adapt.adapted(np.full((16, 16, 1), 80))
+    assert not adapt.adapted(np.full(adapt.MIN_BAND - 1, 80)) and adapt.adapted(np.full((64, 64, 1), 80))
     index = np.concatenate([np.full(adapt.MIN_BAND, 80), np.full(adapt.MIN_BIN - 1, 120), np.full(adapt.MIN_BIN, 10)])
     coded = adapt.coded_bins(index)
     bins = adapt._bin_of(np.array([80, 120, 10]))

@@ -8,7 +8,7 @@ it runs with other cases (the test suite does not run it). In a clean checkout:
     python tests/golden/format-3-adaptive-prior/make_golden.py
 
 Every case is coded through a flow (``classic=False``), with bands large enough that
-offsets are sent (at least ``adapt.MIN_BAND`` latents), for every numeric format: photo-v2
+corrections are sent (at least ``adapt.MIN_BAND`` latents), for every numeric format: photo-v2
 (int8) and photo-v1 (fixed64) lossless, grey, RGBA with flow-coded alpha, two tiles, and
 photo-lossy-v1 lossy.
 """
@@ -28,12 +28,12 @@ v010 = format3.v010
 
 def cases() -> list[tuple]:
     return [
-        ("photo-v2_rgb_128x96", "photo-v2", None, None, v010.rgb(96, 128, seed=11), {"FLOW"}, "int8 flow, offsets in the level-0 and level-1 bands"),
-        ("photo-v1_rgb_96x80", "photo-v1", None, None, v010.rgb(80, 96, seed=12), {"FLOW"}, "fixed64 flow with offsets"),
-        ("photo-v2_grey_96x64", "photo-v2", None, None, v010.grey(64, 96, seed=13), {"FLOW"}, "grey (3 equal planes) with offsets"),
-        ("photo-v2_rgba_80x64", "photo-v2", None, None, v010.rgba(64, 80, seed=14), {"FLOW", "FLOW:alpha"}, "colour and alpha both flow streams with offsets"),
-        ("photo-v2_rgb_560x40_two_tiles", "photo-v2", None, None, v010.rgb(40, 560, seed=15), {"FLOW"}, "two tiles (512 and 48 wide), each with its own offsets"),
-        ("photo-lossy-v1_rgb_96x80_q40", "photo-lossy-v1", 40, None, v010.rgb(80, 96, seed=16), {"FLOW"}, "lossy: offsets on the quantized residuals' prior"),
+        ("photo-v2_rgb_160x128", "photo-v2", None, None, v010.rgb(128, 160, seed=11), {"FLOW"}, "int8 flow, corrections in the level-0 bands"),
+        ("photo-v1_rgb_128x128", "photo-v1", None, None, v010.rgb(128, 128, seed=12), {"FLOW"}, "fixed64 flow with corrections"),
+        ("photo-v2_grey_128x128", "photo-v2", None, None, v010.grey(128, 128, seed=13), {"FLOW"}, "grey (3 equal planes) with corrections"),
+        ("photo-v2_rgba_128x128", "photo-v2", None, None, v010.rgba(128, 128, seed=14), {"FLOW", "FLOW:alpha"}, "colour and alpha both flow streams with corrections"),
+        ("photo-v2_rgb_640x128_two_tiles", "photo-v2", None, None, v010.rgb(128, 640, seed=15), {"FLOW"}, "two tiles (512 and 128 wide), each with its own corrections"),
+        ("photo-lossy-v1_rgb_128x128_q40", "photo-lossy-v1", 40, None, v010.rgb(128, 128, seed=16), {"FLOW"}, "lossy: corrections of the quantized residuals' prior"),
     ]
 
 
