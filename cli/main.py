@@ -411,6 +411,7 @@ def info(input: Path, as_json: bool) -> None:
         "bit_depth": header.bit_depth,
         "tile_size": header.tile_size,
         "model_id": header.model_id.hex() or None,  # format 3 stores none without flow streams
+        **({"adaptive_prior": header.adaptive_prior} if header.model_id else {}),
         "pixel_crc32": f"{header.pixel_crc32:08x}",
         **({"icc_profile_bytes": len(header.icc_profile)} if header.icc_profile else {}),
         "bits_per_sub_pixel": round(8 * len(data) / (header.width * header.height * header.channels), 4),

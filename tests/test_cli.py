@@ -61,10 +61,12 @@ def test_compress_decompress_info(photo, tmp_path) -> None:
     r = invcodec("info", str(inv), "--json")
     info = json.loads(r.stdout)
     assert (info["width"], info["height"], info["channels"], info["mode"]) == (56, 40, 3, "lossless")
+    assert info.get("adaptive_prior", False) is (info["streams"][0]["kind"] == "flow")  # the flag only comes with flow streams
     assert invcodec("info", str(inv)).stdout.count("model_id") == 1
     Image.new("RGB", (30, 20), (9, 99, 199)).save(tmp_path / "flat.png")  # no flow stream: no model id in the file
     assert invcodec("compress", str(tmp_path / "flat.png")).returncode == 0
-    assert json.loads(invcodec("info", str(tmp_path / "flat.inv"), "--json").stdout)["model_id"] is None
+    flat = json.loads(invcodec("info", str(tmp_path / "flat.inv"), "--json").stdout)
+    assert flat["model_id"] is None and "adaptive_prior" not in flat
     assert "none (no flow streams" in invcodec("info", str(tmp_path / "flat.inv")).stdout
 
 
