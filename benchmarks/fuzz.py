@@ -58,6 +58,7 @@ def seeds(model: str, lossy_model: str) -> list[tuple[str, np.ndarray, bytes, Co
         "tiles": (_smooth(40, 36, 3, 4), 16),
         "noise-raw": (noise, 512),
         "1x1": (_smooth(1, 1, 3, 5), 512),
+        "corrected": (_smooth(128, 128, 3, 8), 512),  # level 0's bands hold 4096 latents: the adaptive prior's corrections
     }
     lossless, lossy = get_model(model), get_model(lossy_model)
     out = [(name, img, compress_samples(img, lossless, tile_size=tile, threads=1, classic=False)[0], _decoder_model(model))

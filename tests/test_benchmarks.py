@@ -85,6 +85,20 @@ def test_fuzz_smoke() -> None:
     assert out["rejected"] > 0 and out["rejected"] + out["decoded_exact"] == 40
 
 
+def test_fuzz_corpus_holds_the_adaptive_prior_corrections() -> None:
+    """One seed has bands large enough for corrections: with its flag cleared it no longer decodes."""
+    from invcodec import container
+    from invcodec.codec import decompress_samples
+    from invcodec.errors import InvalidFileError
+
+    name, pixels, data, model = next(seed for seed in fuzz.seeds("photo-v2", "photo-lossy-v1") if seed[0] == "corrected")
+    header, streams = container.unpack(data)
+    assert header.adaptive_prior and np.array_equal(decompress_samples(data, model), pixels)
+    header.adaptive_prior = False
+    with pytest.raises(InvalidFileError):
+        decompress_samples(container.pack(header, streams), model)
+
+
 def test_fuzz_with_a_model_file(tmp_path) -> None:
     """A model that is not shipped is handed to the decoder (it cannot be found by id)."""
     coding_model(make_tiny_lossy_model(), tmp_path, "tiny-lossy")
