@@ -48,6 +48,9 @@ def _to_pixels(x: np.ndarray, height: int, width: int) -> np.ndarray:
 
 
 class LosslessTileCoder:
+    """``adaptive``: the stream carries the adaptive prior's corrections (``entropy.adapt``),
+    as every file written since the flag exists does; False: as older files."""
+
     def __init__(self, model: CodingModel, adaptive: bool = True):
         self.flow = model.flow
         self.adaptive = adaptive

@@ -23,7 +23,7 @@ def test_small_bands_and_sparse_bins_get_no_offset() -> None:
     assert not adapt.adapted(np.full(adapt.MIN_BAND - 1, 80)) and adapt.adapted(np.full((64, 64, 1), 80))
     index = np.concatenate([np.full(adapt.MIN_BAND, 80), np.full(adapt.MIN_BIN - 1, 120), np.full(adapt.MIN_BIN, 10)])
     coded = adapt.coded_bins(index)
-    bins = adapt._bin_of(np.array([80, 120, 10]))
+    bins = adapt.bin_of(np.array([80, 120, 10]))
     assert coded.sum() == 2 and coded[bins[0]] and not coded[bins[1]] and coded[bins[2]]
 
 
@@ -31,9 +31,9 @@ def test_offsets_move_the_mean_and_each_bin_and_stay_on_the_grids() -> None:
     index = np.array([0, 5, 80, 81, grid.N_SCALES - 1])
     correction = np.zeros(1 + adapt.BINS, dtype=np.int64)
     correction[0] = -5
-    correction[1 + adapt._bin_of(np.array([0]))] = -3
-    correction[1 + adapt._bin_of(np.array([80]))] = 7
-    correction[1 + adapt._bin_of(np.array([grid.N_SCALES - 1]))] = 9
+    correction[1 + adapt.bin_of(np.array([0]))] = -3
+    correction[1 + adapt.bin_of(np.array([80]))] = 7
+    correction[1 + adapt.bin_of(np.array([grid.N_SCALES - 1]))] = 9
     mean, moved = adapt.apply(np.arange(5) / 16, index, correction)
     assert moved.tolist() == [0, 2, 87, 88, grid.N_SCALES - 1]
     assert np.array_equal(mean * 16, np.arange(5) - 5)
@@ -53,7 +53,7 @@ def test_the_encoder_finds_a_miscalibration_per_bin() -> None:
     correction = adapt.choose(symbols, mean, index, coded)
     offsets = correction[1:]
     for i, shift in parts:
-        assert abs(offsets[adapt._bin_of(np.array([i]))[0]] - shift) <= 2, (i, shift, offsets)
+        assert abs(offsets[adapt.bin_of(np.array([i]))[0]] - shift) <= 2, (i, shift, offsets)
     assert (offsets[~coded] == 0).all() and abs(correction[0]) <= 1
 
 
