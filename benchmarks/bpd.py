@@ -1,7 +1,7 @@
 """Bits per dimension of a model on a data set: the model's likelihood (NLL), the real
-coded streams under the model's own scales (the gap between the two is the coder's
-overhead), and whole .inv files as invcodec writes them: streams with the encoder's scale
-offsets (``entropy.adapt``), plus the header (41 bytes for a 32x32 image with a flow
+coded streams under the model's own prior (the gap between the two is the coder's
+overhead), and whole .inv files as invcodec writes them: streams with the encoder's
+corrections of the prior (``entropy.adapt``), plus the header (41 bytes for a 32x32 image with a flow
 stream in format 3, 57 in 0.1.0's format 1; it matters for 32x32 images).
 
     invcodec bench bpd --model faces-v1 --folder ../shared/data/celeba/img_align_celeba \\

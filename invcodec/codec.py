@@ -194,7 +194,7 @@ def flat_share(samples: np.ndarray, block: int = FLAT_BLOCK) -> float:
 
 def compress_samples(
     samples: np.ndarray,
-    model: CodingModel | None = None,
+    model: CodingModel | str | None = None,
     tile_size: int | None = None,
     progress: bool = False,
     quality: int | None = None,
@@ -217,12 +217,13 @@ def compress_samples(
     colour profile, stored byte for byte. ``classic``: also try the classic path
     (synthetic content) in lossless mode; False codes every plane through the flow (or
     raw), to measure the model itself. ``adaptive_prior``: flow streams carry per-band
-    mean and scale offsets (``entropy.adapt``); False writes them as files before that flag did,
-    to measure what the offsets give and to check that old streams are reproduced."""
+    mean and scale offsets (``entropy.adapt``); False writes them as files before that
+    flag did, to measure what the offsets give and to check that old streams are
+    reproduced. ``model`` is a loaded model, or a name or path as ``compress`` takes."""
     quality = check_quality(quality)
     if not isinstance(samples, np.ndarray) or samples.dtype != np.uint8 or samples.ndim != 3:
         raise TypeError("samples must be a uint8 numpy array of shape (height, width, channels)")
-    model = model or (default_model() if quality is None else default_lossy_model())
+    model = _model(model) or (default_model() if quality is None else default_lossy_model())
     first = _compress_tiled(samples, model, DEFAULT_TILE_SIZE if tile_size is None else tile_size, progress, quality,
                             threads, icc_profile, classic, adaptive_prior)
     photo_like = first[1].flow_bytes or 8 * len(first[0]) >= samples.size  # flow streams, or >= 1 bit per sample
@@ -264,16 +265,22 @@ def _compress_tiled(samples: np.ndarray, model: CodingModel, tile_size: int, pro
     return data, stats
 
 
-def decompress_samples(data: bytes, model: CodingModel | None = None, progress: bool = False,
+def _model(model: CodingModel | str | None) -> CodingModel | None:
+    """A model given by name or path (as the CLI's -m takes it) loaded; others as they are."""
+    return get_model(model) if isinstance(model, str) else model
+
+
+def decompress_samples(data: bytes, model: CodingModel | str | None = None, progress: bool = False,
                        threads: int | None = None) -> np.ndarray:
     """.inv bytes -> (H, W, C) uint8 samples, verified against the stored CRC."""
     return decode(data, model, progress, threads)[0]
 
 
-def decode(data: bytes, model: CodingModel | None = None, progress: bool = False,
+def decode(data: bytes, model: CodingModel | str | None = None, progress: bool = False,
            threads: int | None = None) -> tuple[np.ndarray, Header]:
     """.inv bytes -> (samples, header): for callers that also want what the header keeps
     (the ICC profile), without parsing it twice."""
+    model = _model(model)
     header, streams = container.unpack(data)
     if any(s.kind == StreamKind.FLOW for s in streams):
         if model is None:
@@ -316,11 +323,12 @@ def compress(
     1..100. ``image`` is a PIL image (L, LA, RGB, RGBA; bilevel, palette and colour-keyed
     images are converted exactly), a uint8 numpy array (H, W[, C]) or a file path (refused
     if it has several frames). ``model``: a shipped model's name ("photo-v1"), a model
-    file's path, or a loaded model; None: the default for the mode. Its ICC profile is kept; an EXIF orientation is not (the
-    pixels are stored unrotated): a ``UserWarning`` says so. ``classic=False`` codes every
-    plane through the model (see ``compress_samples``)."""
+    file's path, or a loaded model; None: the default for the mode. Its ICC profile is
+    kept; an EXIF orientation is not (the pixels are stored unrotated): a ``UserWarning``
+    says so. ``classic=False`` codes every plane through the model (see
+    ``compress_samples``)."""
     quality = check_quality(quality)
-    model = get_model(model) if isinstance(model, str) else model
+    model = _model(model)  # before the image is read: an unknown name fails first
     image = pixels.as_image(image, "compress")
     samples = pixels.to_samples(image)
     lost = pixels.not_kept(image)
@@ -335,7 +343,6 @@ def decompress(data: bytes | str | os.PathLike, model: CodingModel | str | None 
     files; ``info["icc_profile"]`` if the file keeps one). Raises ``InvalidFileError``.
     ``model`` (a name, path or loaded model) is needed only for a model that is not
     shipped: shipped ones are found by the file's model id."""
-    model = get_model(model) if isinstance(model, str) else model
     if isinstance(data, (str, os.PathLike)):
         with open(data, "rb") as f:
             data = container.read(f)

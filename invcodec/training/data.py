@@ -49,8 +49,11 @@ def downscale(image: np.ndarray, factor: float) -> np.ndarray:
     JPEGs: their 8x8 blocks and smooth subsampled chroma are statistics a lossless codec
     never meets in PNG photos (Kodak); a downscale blurs them away, as L3C's data did."""
     h, w = image.shape[:2]
-    size = (max(1, round(w * factor)), max(1, round(h * factor)))
-    return np.asarray(Image.fromarray(np.ascontiguousarray(image)).resize(size, Image.Resampling.LANCZOS))
+    return _resize(image, max(1, round(w * factor)), max(1, round(h * factor)))
+
+
+def _resize(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    return np.asarray(Image.fromarray(np.ascontiguousarray(image)).resize((width, height), Image.Resampling.LANCZOS))
 
 
 class RandomCrops:
@@ -59,8 +62,8 @@ class RandomCrops:
     A fraction (``flat_fraction``) gets a flat area, as letterboxed photos, screenshots and
     product shots on a plain background have: photos alone never show exactly constant
     pixels, and a prior trained on them alone spends about a bit per sample there. With
-    ``downscale`` (lo, hi), each crop is a region downscaled by a factor drawn from that
-    range (``downscale``)."""
+    ``downscale`` (lo, hi), each crop is a region shrunk by a factor drawn from that range
+    (see the ``downscale`` function)."""
 
     def __init__(self, images: list[np.ndarray], crop: int, seed: int, grey_fraction: float = 0.1,
                  flat_fraction: float = 0.0, downscale: tuple[float, float] | None = None):
@@ -82,9 +85,7 @@ class RandomCrops:
         top = self.rng.integers(im.shape[0] - side + 1)
         left = self.rng.integers(im.shape[1] - side + 1)
         patch = im[top : top + side, left : left + side]
-        if side != self.crop:
-            patch = np.asarray(Image.fromarray(np.ascontiguousarray(patch)).resize((self.crop, self.crop), Image.Resampling.LANCZOS))
-        return patch
+        return _resize(patch, self.crop, self.crop) if side != self.crop else patch
 
     def _flatten(self, patch: np.ndarray) -> np.ndarray:
         """A band from one side (a letterbox) or a rectangle set to one colour: black,
