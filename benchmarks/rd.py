@@ -1,11 +1,12 @@
 """Rate-distortion benchmark: invcodec's qualities vs JPEG, WebP, AVIF and JPEG-XL.
 
-    invcodec bench rd ../shared/data/kodak --out results/kodak-rd
+    invcodec bench rd ../shared/data/kodak --model photo-lossy-v2 --model photo-lossy-v1 --out results/kodak-rd
 
 Every codec encodes every image at each of its qualities in the same run; bpp is from the
 real file size, PSNR (RGB) and MS-SSIM (pytorch-msssim) from the decoded 8-bit pixels.
 Reports per image and per quality, the mean curves, encode/decode seconds and the
-Bjøntegaard delta rate of invcodec against each baseline (PSNR and MS-SSIM). invcodec
+Bjøntegaard delta rate of each invcodec model (--model, repeat it to compare several)
+against every other codec of the run (PSNR and MS-SSIM). invcodec
 codes on --threads threads per image (1 by default); -j measures images in parallel
 processes. Writes results.json, results.md and the RD plots into --out.
 
@@ -47,12 +48,12 @@ def ms_ssim(a: np.ndarray, b: np.ndarray) -> float:
     return float(_ms_ssim(ta, tb, data_range=255.0))
 
 
-def _init(model: str | None, qualities: list[int] | None, only_invcodec: bool, threads: int) -> None:
+def _init(models: list[str | None], qualities: list[int] | None, only_invcodec: bool, threads: int) -> None:
     global _codecs
     import torch
 
     torch.set_num_threads(1)  # MS-SSIM only (invcodec codes without torch, on ``threads``)
-    _codecs = [invcodec_lossy_codec(model, qualities, threads)] + ([] if only_invcodec else lossy_baselines())
+    _codecs = [invcodec_lossy_codec(m, qualities, threads) for m in models] + ([] if only_invcodec else lossy_baselines())
 
 
 def _measure_image(path: Path) -> tuple[str, dict]:
@@ -98,16 +99,16 @@ def published_bd(report: dict, reference: dict, source: str) -> dict:
     return {"source": source, "curves": curves, "vs": vs}
 
 
-def run(folder: Path, limit: int | None, model: str | None, qualities: list[int] | None, jobs: int,
+def run(folder: Path, limit: int | None, models: list[str | None], qualities: list[int] | None, jobs: int,
         only_invcodec: bool = False, threads: int = 1) -> dict:
     paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[:limit]
     if not paths:
         raise SystemExit(f"no images in {folder}")
-    _init(model, qualities, only_invcodec, threads)
+    _init(models, qualities, only_invcodec, threads)
     codecs = {c.name: c for c in _codecs}
     per_image: dict[str, dict] = {}
     if jobs > 1:
-        with ProcessPoolExecutor(jobs, initializer=_init, initargs=(model, qualities, only_invcodec, threads)) as pool:
+        with ProcessPoolExecutor(jobs, initializer=_init, initargs=(models, qualities, only_invcodec, threads)) as pool:
             for name, out in tqdm(pool.map(_measure_image, paths), total=len(paths), unit="image"):
                 per_image[name] = out
     else:
@@ -126,12 +127,21 @@ def run(folder: Path, limit: int | None, model: str | None, qualities: list[int]
                 curve.setdefault(k, []).append(max((r[k] for r in rows if r[k] is not None), default=None))
         results[name] = {"version": codec.version, "curve": curve,
                          "images": {p: per_image[p][name] for p in per_image}}
-    ours = next(iter(codecs))
-    bd = {name: _bd(results[name]["curve"], results[ours]["curve"]) for name in codecs if name != ours}
+    ours = list(codecs)[: len(models)]
+    bd = {test: {name: _bd(results[name]["curve"], results[test]["curve"]) for name in codecs if name != test}
+          for test in ours}
     return {"benchmark": "rd", "folder": str(folder), "images": len(paths), **environment(threads),
-            "settings": {"model": get_model(model or DEFAULT_LOSSY_MODEL).name, "jobs": jobs, "threads_per_job": threads},
+            "settings": {"models": [get_model(m or DEFAULT_LOSSY_MODEL).name for m in models], "jobs": jobs,
+                         "threads_per_job": threads},
             "codecs": results,
-            "bd_rate": {"test": ours, "vs": bd}}
+            "bd_rate": {"tests": bd}}
+
+
+def bd_tables(report: dict) -> dict[str, dict]:
+    """invcodec model -> its BD-rates against the run's other codecs (runs before several
+    models were measured at once saved one, as ``test`` and ``vs``)."""
+    bd = report["bd_rate"]
+    return bd["tests"] if "tests" in bd else {bd["test"]: bd["vs"]}
 
 
 def markdown(report: dict) -> str:
@@ -147,12 +157,12 @@ def markdown(report: dict) -> str:
             lines.append(f"| {name} | {q} | {c['bpp'][i]:.3f} | {c['psnr'][i]:.2f} | {c['ms_ssim'][i]:.4f} | "
                          f"{c['encode_s'][i]:.2f} | {c['decode_s'][i]:.3f} | "
                          f"{mib(c, 'encode_peak_mib', i)} / {mib(c, 'decode_peak_mib', i)} |")
-    bd = report["bd_rate"]
-    lines += ["", f"BD-rate of {bd['test']} (negative = fewer bits at equal quality):", "",
-              "| vs | BD-rate (PSNR) | BD-rate (MS-SSIM) |", "|---|---:|---:|"]
     fmt = lambda v: f"{v:+.1f} %" if isinstance(v, float) else v  # noqa: E731
-    for name, v in bd["vs"].items():
-        lines.append(f"| {name} | {fmt(v['psnr'])} | {fmt(v['ms_ssim'])} |")
+    for test, vs in bd_tables(report).items():
+        lines += ["", f"BD-rate of {test} (negative = fewer bits at equal quality):", "",
+                  "| vs | BD-rate (PSNR) | BD-rate (MS-SSIM) |", "|---|---:|---:|"]
+        for name, v in vs.items():
+            lines.append(f"| {name} | {fmt(v['psnr'])} | {fmt(v['ms_ssim'])} |")
     published = report.get("published")
     if published:
         pubs = list(published["vs"])
@@ -201,7 +211,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("folder", type=Path, nargs="?", help="the images (not with --rescore)")
     p.add_argument("--out", type=Path, default=Path("results/rd"))
     p.add_argument("--limit", type=int, default=None, help="only the first N images")
-    p.add_argument("--model", default=None, help=f"lossy model name or model file [default: {DEFAULT_LOSSY_MODEL}]")
+    p.add_argument("--model", action="append", default=None,
+                   help=f"lossy model name or model file; repeat to compare several [default: {DEFAULT_LOSSY_MODEL}]")
     p.add_argument("--qualities", type=int, nargs="+", default=None, help="invcodec qualities")
     p.add_argument("-j", "--jobs", type=int, default=1, help="images measured in parallel (worker processes)")
     p.add_argument("--threads", type=int, default=1, help="invcodec's threads per image (tiles in parallel)")
@@ -231,8 +242,10 @@ def main(argv: list[str] | None = None) -> None:
         if not usable:
             p.error(f"{args.rescore}: not the results.json of a bench rd run")
     else:
-        check_model(p.prog, args.model or DEFAULT_LOSSY_MODEL)
-        report = run(args.folder, args.limit, args.model, args.qualities, args.jobs, args.only_invcodec, args.threads)
+        models = args.model or [None]
+        for model in models:
+            check_model(p.prog, model or DEFAULT_LOSSY_MODEL)
+        report = run(args.folder, args.limit, models, args.qualities, args.jobs, args.only_invcodec, args.threads)
     if reference:
         report["published"] = published_bd(report, reference, args.reference.name)
     write_folder(report, args.out, markdown, plot)

@@ -66,6 +66,24 @@ def test_markdown_reads_old_and_new_reports() -> None:
     assert "2 parallel jobs x 1 thread)" in rd.markdown(rd_old) and "1 parallel jobs x 2 threads)" in rd.markdown(rd_new)
 
 
+def test_rd_report_has_a_bd_table_per_model() -> None:
+    """Several models in one run: each gets its BD-rates against every other codec of the
+    run; a run saved before that (one ``test``) still renders."""
+    curve = {"quality": [1, 2, 3, 4], "bpp": [0.1, 0.2, 0.4, 0.8], "psnr": [28.0, 30.0, 32.0, 34.0],
+             "ms_ssim": [0.9, 0.93, 0.96, 0.98], "encode_s": [1.0] * 4, "decode_s": [1.0] * 4}
+    cheaper = curve | {"bpp": [0.9 * b for b in curve["bpp"]]}
+    report = {"images": 1, "folder": "f", "git": "abc", "settings": {"jobs": 1, "threads_per_job": 1},
+              "codecs": {"a": {"curve": cheaper}, "b": {"curve": curve}, "JPEG": {"curve": curve}}}
+    report["bd_rate"] = {"tests": {t: {n: rd._bd(report["codecs"][n]["curve"], report["codecs"][t]["curve"])
+                                       for n in report["codecs"] if n != t} for t in ("a", "b")}}
+    assert rd.bd_tables(report)["a"]["b"]["psnr"] == pytest.approx(-10.0)
+    assert rd.bd_tables(report)["b"]["a"]["psnr"] == pytest.approx(100 / 9)
+    table = rd.markdown(report)
+    assert "BD-rate of a (" in table and "BD-rate of b (" in table and "| JPEG | -10.0 % |" in table
+    old = report | {"bd_rate": {"test": "a", "vs": report["bd_rate"]["tests"]["a"]}}
+    assert rd.bd_tables(old) == {"a": report["bd_rate"]["tests"]["a"]} and "BD-rate of b (" not in rd.markdown(old)
+
+
 def test_environment_records_blas_and_threads_without_torch() -> None:
     import subprocess
 
@@ -147,14 +165,14 @@ def test_lossy_tuning_on_two_crops(tmp_path) -> None:
 def test_rd_benchmark_on_two_small_images(tmp_path) -> None:
     for i in range(2):  # MS-SSIM's 5 scales need sides above 160 px
         Image.fromarray(smooth_image(168, 176, 3, seed=i)).save(tmp_path / f"{i}.png")
-    out = rd.run(tmp_path, limit=None, model="photo-lossy-v1", qualities=[10, 40, 70, 95], jobs=1, threads=1)
-    assert out["bd_rate"]["test"] == "invcodec (photo-lossy-v1)" and out["settings"]["threads_per_job"] == 1
+    out = rd.run(tmp_path, limit=None, models=["photo-lossy-v1"], qualities=[10, 40, 70, 95], jobs=1, threads=1)
+    assert list(out["bd_rate"]["tests"]) == ["invcodec (photo-lossy-v1)"] and out["settings"]["threads_per_job"] == 1
     _machine_is_new_schema(out["machine"], 1)
-    ours = out["codecs"][out["bd_rate"]["test"]]["curve"]
+    ours = out["codecs"]["invcodec (photo-lossy-v1)"]["curve"]
     assert ours["bpp"] == sorted(ours["bpp"]) and ours["psnr"] == sorted(ours["psnr"])
     for name, entry in out["codecs"].items():
         assert len(entry["images"]) == 2 and all(0 < m <= 1 for m in entry["curve"]["ms_ssim"]), name
-    assert set(out["bd_rate"]["vs"]) >= {"JPEG", "WebP", "AVIF"}
+    assert set(out["bd_rate"]["tests"]["invcodec (photo-lossy-v1)"]) >= {"JPEG", "WebP", "AVIF"}
     assert "BD-rate" in rd.markdown(out) and "1 parallel jobs x 1 thread)" in rd.markdown(out)
 
 
