@@ -14,6 +14,7 @@ from pathlib import Path
 import torch
 
 from .model import IntegerFlowModel, ModelConfig
+from .rate_distortion import RateDistortion
 from .weights import save_model
 
 
@@ -23,12 +24,16 @@ def export(run: Path, out: Path, name: str) -> dict[str, str]:
     prefix = "model."
     model.load_state_dict({k[len(prefix):]: v for k, v in ckpt["objective"].items() if k.startswith(prefix)})
     card = {"name": name, "steps": str(ckpt["step"]), "train_command_args": json.dumps(ckpt["args"])}
+    if "band_offsets" in ckpt["objective"]:  # a lossy run: the encoder's quantizer offsets, as train writes them
+        objective = RateDistortion(model)
+        objective.band_offsets.data.copy_(ckpt["objective"]["band_offsets"])
+        card["lossy_band_offsets"] = json.dumps(objective.offsets_for_file())
     log = run / "log.jsonl"
     if log.exists():
         records = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
-        scores = [r for r in records if "val_bpsp" in r]
+        scores = [r for r in records if any(k.startswith("val_") for k in r)]
         if scores:
-            card["val_bpsp"] = f"{scores[-1]['val_bpsp']:.4f}"
+            card.update({k: f"{v:.4f}" for k, v in scores[-1].items() if k.startswith("val_")})
             card["val_step"] = str(scores[-1]["step"])
         seconds = [r["seconds"] for r in records if "seconds" in r]
         if seconds:

@@ -16,6 +16,7 @@ from PIL import Image
 
 from invcodec.codec import compress_samples, decompress_samples, psnr
 from invcodec.runtime import model_file
+from invcodec.training.export import export
 from invcodec.training.train import main as train_main, parse_args
 from invcodec.training.weights import load_model, save_model
 
@@ -83,6 +84,12 @@ def test_lossy_training_exports_its_quantizer_offsets(folder, tmp_path) -> None:
     samples = smooth_image(32, 32, seed=10)
     data, stats = compress_samples(samples, model, quality=30)
     assert stats.psnr == psnr(samples, decompress_samples(data, model))  # the encoder knew the decoder's pixels
+    # a run stopped early (time limit) is exported from its checkpoint with the same offsets
+    export(out, tmp_path / "exported.safetensors", "rd-export")
+    exported = model_file.load(tmp_path / "exported.safetensors")
+    assert exported.lossy_band_offsets == model.lossy_band_offsets
+    meta, _ = model_file.read(tmp_path / "exported.safetensors")
+    assert meta["val_step"] == "2" and np.isfinite(float(meta["val_psnr@2"]))
 
 
 def test_int8_fine_tuning_from_a_fixed64_model(folder, tmp_path) -> None:
