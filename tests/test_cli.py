@@ -541,3 +541,10 @@ def test_ctrl_c_stops_parallel_workers_quietly(tmp_path) -> None:
         assert path.suffix in (".png", ".inv") and not path.name.startswith(".")
     with pytest.raises(ProcessLookupError):
         os.killpg(p.pid, 0)  # the group (the workers) is gone
+
+
+def test_compress_help_names_the_registrys_default_models() -> None:
+    from invcodec.registry import DEFAULT_LOSSY_MODEL, DEFAULT_MODEL
+
+    help_text = "".join(invcodec("compress", "--help").stdout.split())  # click wraps lines, even inside names
+    assert f"[default:{DEFAULT_MODEL},with-q{DEFAULT_LOSSY_MODEL}]" in help_text

@@ -26,6 +26,15 @@ def test_shipped_models_are_found_by_name_and_by_id() -> None:
     assert registry.get_model("photo-v1").lossy_band_offsets is None
 
 
+def test_every_shipped_model_has_a_model_card() -> None:
+    """Weights without their card (data, command, steps, wall time, scores) are not shipped."""
+    for name, path in registry.shipped_models().items():
+        card = path.with_suffix(".md")
+        assert card.exists(), f"{name}: no model card {card.name}"
+        text = card.read_text()
+        assert text.startswith(f"# Model card: {name}\n") and "python -m invcodec.training" in text, name
+
+
 def test_a_model_file_by_path(tmp_path) -> None:
     model = coding_model(make_tiny_model(), tmp_path, "mine")
     by_path = registry.get_model(str(tmp_path / "mine.safetensors"))
