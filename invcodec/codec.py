@@ -43,7 +43,7 @@ FLAT_TILE_SIZE = 64
 FLAT_BLOCK, FLAT_SHARE = 16, 0.10
 # Encoder choices for lossy mode, tuned on photos-dev (benchmarks/lossy_tuning.py):
 RECON_OFFSET = 0  # 1/256 steps towards the mean (stored in the file)
-DEADZONE = 0.15  # widening of the zero bin, in steps (encoder only)
+DEADZONE = 0.15  # widening of the zero bin, in steps (encoder only), unless the model file names its own
 MAX_DEFAULT_THREADS = 4
 
 
@@ -74,7 +74,8 @@ def lossy_settings(model: CodingModel, quality: int) -> LossySettings:
     if offsets is None:
         raise ValueError("this model was not trained for lossy mode (its file has no lossy_band_offsets)")
     steps = tuple(quantizer.step_indices(quality, offsets))
-    return LossySettings(steps, RECON_OFFSET, quantizer.global_step_index(quality), DEADZONE)
+    deadzone = DEADZONE if model.lossy_deadzone is None else model.lossy_deadzone
+    return LossySettings(steps, RECON_OFFSET, quantizer.global_step_index(quality), deadzone)
 
 
 @dataclass

@@ -1,5 +1,7 @@
 """Lossy mode through the codec: quality, alpha, grey, tiles, the file and its checks."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -8,9 +10,11 @@ from invcodec.codec import DEADZONE, RECON_OFFSET, compress_samples, decompress_
 from invcodec.container import Mode, StreamKind
 from invcodec.errors import InvalidFileError
 from invcodec.registry import get_model
+from invcodec.runtime import model_file
 from invcodec.tile_coder import LossyTileCoder
+from invcodec.training.weights import save_model
 
-from .conftest import smooth_image
+from .conftest import make_tiny_lossy_model, smooth_image
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 
@@ -76,6 +80,23 @@ def test_settings_come_from_the_quality_and_the_models_offsets(lossy_model) -> N
     s = lossy_settings(lossy_model, 30)
     assert s.steps == tuple(quantizer.step_indices(30, lossy_model.lossy_band_offsets))
     assert (s.recon_offset, s.global_step, s.deadzone) == (RECON_OFFSET, quantizer.global_step_index(30), DEADZONE)
+
+
+def test_a_model_file_may_name_its_own_dead_zone(tmp_path) -> None:
+    """The encoder's dead zone comes from the model file when it names one (tuned per
+    model); the decoder does not need it. Nonsense there is a clear error at load time."""
+    model = make_tiny_lossy_model()
+    save_model(model, tmp_path / "own.safetensors", {"name": "own", "lossy_deadzone": "0.4"})
+    own = model_file.load(tmp_path / "own.safetensors")
+    assert own.lossy_deadzone == 0.4 and lossy_settings(own, 30).deadzone == 0.4
+    samples = smooth_image(32, 32, seed=12)
+    data, stats = compress_samples(samples, own, quality=30)
+    plain, _ = compress_samples(samples, dataclasses.replace(own, lossy_deadzone=None), quality=30)
+    assert data != plain and stats.psnr == psnr(samples, decompress_samples(data, own))
+    for bad in ("1.5", "-0.1", "wide"):
+        save_model(model, tmp_path / "bad.safetensors", {"name": "bad", "lossy_deadzone": bad})
+        with pytest.raises(ValueError, match="lossy_deadzone"):
+            model_file.load(tmp_path / "bad.safetensors")
 
 
 def test_bad_quality_or_a_model_without_lossy_training_are_clear_errors(lossy_model, tiny_coding_models) -> None:

@@ -1,7 +1,8 @@
 """Model files (safetensors, never pickle) -> models ready to code, and their ids.
 
 A file's metadata holds the architecture's config (JSON) and, for lossy models, the
-encoder's default quantizer offsets. The model id, recorded in every .inv file, is a
+encoder's default quantizer offsets and, optionally, the dead zone the encoder should use
+with this model (tuned on held-out photos; encoder only, not in the model id). The model id, recorded in every .inv file, is a
 hash of what coding depends on:
 * fixed64 files (release 0.1.0): SHA-256 over the config and every tensor's name, shape
   and float32 bytes, exactly as 0.1.0 computed it (those files' ids never change);
@@ -37,6 +38,7 @@ class CodingModel:
     config: dict
     flow: Any  # the architecture's exact evaluator (``LiftingFlow``)
     lossy_band_offsets: list[int] | None = None
+    lossy_deadzone: float | None = None  # None: the codec's default
     metadata: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -89,5 +91,18 @@ def load(path: str | Path) -> CodingModel:
     offsets = meta.get("lossy_band_offsets")
     return CodingModel(
         name=meta.get("name", Path(path).stem), model_id=model_id(meta["config"], tensors), config=config, flow=flow,
-        lossy_band_offsets=[int(o) for o in json.loads(offsets)] if offsets else None, metadata=meta,
+        lossy_band_offsets=[int(o) for o in json.loads(offsets)] if offsets else None,
+        lossy_deadzone=_deadzone(path, meta.get("lossy_deadzone")), metadata=meta,
     )
+
+
+def _deadzone(path: str | Path, text: str | None) -> float | None:
+    if text is None:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 <= value < 1:
+        raise ValueError(f"{path}: lossy_deadzone {text!r} is not a fraction of a step in [0, 1)")
+    return value

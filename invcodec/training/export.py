@@ -18,7 +18,7 @@ from .rate_distortion import RateDistortion
 from .weights import save_model
 
 
-def export(run: Path, out: Path, name: str) -> dict[str, str]:
+def export(run: Path, out: Path, name: str, lossy_deadzone: float | None = None) -> dict[str, str]:
     ckpt = torch.load(run / "checkpoint.pt", map_location="cpu", weights_only=True)
     model = IntegerFlowModel(ModelConfig.from_json(ckpt["config"]))
     prefix = "model."
@@ -28,6 +28,10 @@ def export(run: Path, out: Path, name: str) -> dict[str, str]:
         objective = RateDistortion(model)
         objective.band_offsets.data.copy_(ckpt["objective"]["band_offsets"])
         card["lossy_band_offsets"] = json.dumps(objective.offsets_for_file())
+    if lossy_deadzone is not None:
+        if "lossy_band_offsets" not in card:
+            raise ValueError("--lossy-deadzone is for lossy runs")
+        card["lossy_deadzone"] = repr(float(lossy_deadzone))
     log = run / "log.jsonl"
     if log.exists():
         records = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
@@ -47,8 +51,14 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("run", type=Path, help="training run folder (with checkpoint.pt)")
     p.add_argument("out", type=Path, help="model file to write (.safetensors)")
     p.add_argument("--name", required=True, help="model name written into the metadata")
+    p.add_argument("--lossy-deadzone", type=float, default=None,
+                   help="lossy runs: the encoder's dead zone for this model, in steps (from `invcodec bench lossy-tuning`)")
     args = p.parse_args(argv)
-    print(json.dumps(export(args.run, args.out, args.name), indent=1))
+    try:
+        card = export(args.run, args.out, args.name, args.lossy_deadzone)
+    except ValueError as e:
+        p.error(str(e))
+    print(json.dumps(card, indent=1))
 
 
 if __name__ == "__main__":

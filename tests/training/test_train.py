@@ -90,6 +90,10 @@ def test_lossy_training_exports_its_quantizer_offsets(folder, tmp_path) -> None:
     assert exported.lossy_band_offsets == model.lossy_band_offsets
     meta, _ = model_file.read(tmp_path / "exported.safetensors")
     assert meta["val_step"] == "2" and np.isfinite(float(meta["val_psnr@2"]))
+    assert exported.lossy_deadzone is None
+    export(out, tmp_path / "tuned.safetensors", "rd-tuned", lossy_deadzone=0.1)
+    tuned = model_file.load(tmp_path / "tuned.safetensors")
+    assert tuned.lossy_deadzone == 0.1 and tuned.model_id == exported.model_id  # an encoder choice, not the model
 
 
 def test_int8_fine_tuning_from_a_fixed64_model(folder, tmp_path) -> None:
