@@ -7,7 +7,9 @@ pixels 0.1.0 decoded from them; ``make_golden.py`` there regenerates them from 0
 stream kinds 0.2.0 added: 3-plane constants, classic streams (filtered, palette,
 bundled), JOINED alpha, photo-v2's int8 flow, an ICC profile, a lossy file.
 ``tests/golden/format-3-adaptive-prior`` holds flow files with the adaptive-prior flag (mean
-and scale offsets in every flow stream) for both numeric formats, lossless and lossy."""
+and scale offsets in every flow stream) for both numeric formats, lossless and lossy;
+``tests/golden/format-3-models-v3`` files of the models added after it (photo-v3, and
+photo-lossy-v2, the first int8 lossy model)."""
 
 from __future__ import annotations
 
@@ -41,7 +43,7 @@ def test_every_shipped_release_has_golden_files() -> None:
     releases = {release for release, _ in CASES}
     assert "v0.1.0" in releases
     models = {entry["model"] for _, entry in CASES}
-    assert {"photo-v1", "photo-lossy-v1", "cifar10-v1", "faces-v1"} <= models
+    assert {"photo-v1", "photo-lossy-v1", "cifar10-v1", "faces-v1", "photo-v2", "photo-v3", "photo-lossy-v2"} <= models
     assert {entry["mode"] for _, entry in CASES} == {"lossless", "lossy"}
 
 
@@ -123,3 +125,27 @@ def test_old_lossy_model_still_encodes_the_same_flow_streams(entry: dict) -> Non
     data, _ = compress_samples(samples, get_model(entry["model"]), entry["tile_size"], quality=entry["quality"], threads=1,
                                adaptive_prior=False)
     _same_streams_or_smaller_classic(data, GOLDEN / "v0.1.0" / entry["name"], entry)  # alpha may go classic
+
+
+def _folder_cases(release: str) -> dict[str, np.ndarray]:
+    """The sources of a format-3 golden folder, from its own generator's ``cases()``."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"golden_{release}", GOLDEN / release / "make_golden.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return {stem + ".inv": samples for stem, _, _, _, samples, _, _ in module.cases()}
+
+
+LOSSY_FORMAT3 = [(r, e) for r, e in CASES if r != "v0.1.0" and e["mode"] == "lossy"]
+
+
+@pytest.mark.parametrize("release, entry", LOSSY_FORMAT3, ids=[f"{r}/{e['name']}" for r, e in LOSSY_FORMAT3])
+def test_lossy_models_still_encode_the_same_files(release: str, entry: dict) -> None:
+    """A lossy encoder (the model, its quantizer offsets, its dead zone) is unchanged: the
+    golden source codes to the golden file's streams again."""
+    samples = _folder_cases(release)[entry["name"]]
+    assert hashlib.sha256(np.ascontiguousarray(samples).tobytes()).hexdigest() == entry["source_sha256"]
+    data, _ = compress_samples(samples, get_model(entry["model"]), entry["tile_size"], quality=entry["quality"], threads=1,
+                               classic=False, adaptive_prior=_adaptive(GOLDEN / release / entry["name"]))
+    _same_streams_or_smaller_classic(data, GOLDEN / release / entry["name"], entry)
