@@ -37,16 +37,22 @@ def cases() -> list[tuple]:
     ]
 
 
-def main() -> None:
-    format3.HERE = HERE  # default --out: this folder
-    format3.cases = cases
-    format3.FLOW_ONLY = {stem for stem, *_ in cases()}
+def write(folder: Path, flow_cases) -> None:
+    """Run the format-3 writer on ``flow_cases`` (all coded through the flow) into ``folder``
+    (its default --out), then check every file carries the adaptive-prior flag."""
+    format3.HERE = folder
+    format3.cases = flow_cases
+    format3.FLOW_ONLY = {stem for stem, *_ in flow_cases()}
     format3.CLASSIC_FLAGS = {}
     format3.main()
     from invcodec import container
 
-    for path in sorted(HERE.glob("*.inv")):
+    for path in sorted(folder.glob("*.inv")):
         assert container.unpack(path.read_bytes())[0].adaptive_prior, f"{path.name}: written without the flag"
+
+
+def main() -> None:
+    write(HERE, cases)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ the int8 numeric format, and the default for ``-q``), the pixels they decode to,
 MANIFEST.json.
 
 A record of where the files came from, like ``../format-3-adaptive-prior/make_golden.py``,
-whose writer it runs with other cases (the test suite does not run it). In a clean checkout:
+whose ``write`` it runs with other cases (the test suite does not run it). In a clean checkout:
 
     python tests/golden/format-3-models-v3/make_golden.py
 
@@ -20,10 +20,10 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-_spec = importlib.util.spec_from_file_location("golden_format3", HERE.parent / "format-3" / "make_golden.py")
-format3 = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(format3)
-v010 = format3.v010
+_spec = importlib.util.spec_from_file_location("golden_adaptive", HERE.parent / "format-3-adaptive-prior" / "make_golden.py")
+adaptive = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(adaptive)
+v010 = adaptive.v010
 
 
 def cases() -> list[tuple]:
@@ -36,15 +36,7 @@ def cases() -> list[tuple]:
 
 
 def main() -> None:
-    format3.HERE = HERE  # default --out: this folder
-    format3.cases = cases
-    format3.FLOW_ONLY = {stem for stem, *_ in cases()}
-    format3.CLASSIC_FLAGS = {}
-    format3.main()
-    from invcodec import container
-
-    for path in sorted(HERE.glob("*.inv")):
-        assert container.unpack(path.read_bytes())[0].adaptive_prior, f"{path.name}: written without the flag"
+    adaptive.write(HERE, cases)
 
 
 if __name__ == "__main__":
