@@ -2,8 +2,8 @@
 
 A file's metadata holds the architecture's config (JSON) and, for lossy models, the
 encoder's default quantizer offsets and, optionally, the dead zone the encoder should use
-with this model (tuned on held-out photos; encoder only, not in the model id). The model id, recorded in every .inv file, is a
-hash of what coding depends on:
+with this model (tuned on held-out photos; encoder only, not in the model id). The model
+id, recorded in every .inv file, is a hash of what coding depends on:
 * fixed64 files (release 0.1.0): SHA-256 over the config and every tensor's name, shape
   and float32 bytes, exactly as 0.1.0 computed it (those files' ids never change);
 * int8 files: SHA-256 over a format tag, the config and every coding tensor's name,
