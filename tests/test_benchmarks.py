@@ -38,12 +38,13 @@ def test_lossless_benchmark_on_two_tiny_images(tmp_path) -> None:
 
 
 def test_codec_names_are_the_loaded_models(tmp_path) -> None:
+    from invcodec.registry import DEFAULT_LOSSY_MODEL
     from invcodec_benchmarks.codecs import invcodec_codec, invcodec_lossy_codec
 
     model = coding_model(make_tiny_lossy_model(), tmp_path, "tiny-lossy")
     path = str(tmp_path / "tiny-lossy.safetensors")
     assert invcodec_codec(path).name == f"invcodec ({model.name})" == "invcodec (tiny-lossy)"
-    assert invcodec_lossy_codec(None).name == "invcodec (photo-lossy-v1)"  # the registry's lossy default
+    assert invcodec_lossy_codec(None).name == f"invcodec ({DEFAULT_LOSSY_MODEL})"  # the registry's lossy default
     codec = invcodec_lossy_codec(path, [30], threads=2)
     samples = smooth_image(40, 24, 3)
     decoded = codec.decode(codec.encode(samples, 30))
