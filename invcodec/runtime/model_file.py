@@ -92,11 +92,12 @@ def load(path: str | Path) -> CodingModel:
     return CodingModel(
         name=meta.get("name", Path(path).stem), model_id=model_id(meta["config"], tensors), config=config, flow=flow,
         lossy_band_offsets=[int(o) for o in json.loads(offsets)] if offsets else None,
-        lossy_deadzone=_deadzone(path, meta.get("lossy_deadzone")), metadata=meta,
+        lossy_deadzone=deadzone(meta.get("lossy_deadzone"), path), metadata=meta,
     )
 
 
-def _deadzone(path: str | Path, text: str | None) -> float | None:
+def deadzone(text: str | None, path: str | Path) -> float | None:
+    """A file's ``lossy_deadzone`` metadata: None when absent, else a fraction of a step in [0, 1)."""
     if text is None:
         return None
     try:

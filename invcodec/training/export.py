@@ -14,7 +14,8 @@ from pathlib import Path
 import torch
 
 from .model import IntegerFlowModel, ModelConfig
-from .rate_distortion import RateDistortion
+from ..runtime import model_file
+from .rate_distortion import offsets_for_file
 from .weights import save_model
 
 
@@ -25,13 +26,12 @@ def export(run: Path, out: Path, name: str, lossy_deadzone: float | None = None)
     model.load_state_dict({k[len(prefix):]: v for k, v in ckpt["objective"].items() if k.startswith(prefix)})
     card = {"name": name, "steps": str(ckpt["step"]), "train_command_args": json.dumps(ckpt["args"])}
     if "band_offsets" in ckpt["objective"]:  # a lossy run: the encoder's quantizer offsets, as train writes them
-        objective = RateDistortion(model)
-        objective.band_offsets.data.copy_(ckpt["objective"]["band_offsets"])
-        card["lossy_band_offsets"] = json.dumps(objective.offsets_for_file())
+        card["lossy_band_offsets"] = json.dumps(offsets_for_file(ckpt["objective"]["band_offsets"]))
     if lossy_deadzone is not None:
         if "lossy_band_offsets" not in card:
             raise ValueError("--lossy-deadzone is for lossy runs")
         card["lossy_deadzone"] = repr(float(lossy_deadzone))
+        model_file.deadzone(card["lossy_deadzone"], out)  # the loader's own check, before a file is written
     log = run / "log.jsonl"
     if log.exists():
         records = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]

@@ -37,6 +37,11 @@ def initial_offsets(levels: int) -> list[float]:
     return top + details
 
 
+def offsets_for_file(band_offsets: torch.Tensor) -> list[int]:
+    """Learned log2 band offsets (a checkpoint's ``band_offsets``) on the quantizer's 1/16-octave grid."""
+    return [round(float(o) * quantizer.STEPS_PER_OCTAVE) for o in band_offsets.detach()]
+
+
 class RateDistortion(nn.Module):
     """Mean of bpp + lambda * MSE over a batch; also reports bpp and PSNR."""
 
@@ -48,7 +53,7 @@ class RateDistortion(nn.Module):
 
     def offsets_for_file(self) -> list[int]:
         """The learned offsets on the quantizer's 1/16-octave grid."""
-        return [round(float(o) * quantizer.STEPS_PER_OCTAVE) for o in self.band_offsets.detach()]
+        return offsets_for_file(self.band_offsets)
 
     def forward(self, batch: torch.Tensor, log2_step: torch.Tensor | None = None, noise: bool = True):
         x = batch.float()

@@ -94,6 +94,9 @@ def test_lossy_training_exports_its_quantizer_offsets(folder, tmp_path) -> None:
     export(out, tmp_path / "tuned.safetensors", "rd-tuned", lossy_deadzone=0.1)
     tuned = model_file.load(tmp_path / "tuned.safetensors")
     assert tuned.lossy_deadzone == 0.1 and tuned.model_id == exported.model_id  # an encoder choice, not the model
+    with pytest.raises(ValueError, match="lossy_deadzone"):  # refused before a file is written
+        export(out, tmp_path / "nonsense.safetensors", "rd-nonsense", lossy_deadzone=1.5)
+    assert not (tmp_path / "nonsense.safetensors").exists()
 
 
 def test_int8_fine_tuning_from_a_fixed64_model(folder, tmp_path) -> None:
