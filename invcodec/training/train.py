@@ -21,6 +21,7 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from .data import RandomCrops, centre_crops, downscale, load_folder, read_split
+from .. import quantizer
 from . import nets_int8
 from .int8_init import int8_from_fixed64
 from .jacobian import decoder_gain, latents
@@ -160,6 +161,18 @@ def _initialised_from(path: str, overrides: dict) -> IntegerFlowModel:
     return model.train()
 
 
+def start_from_file_offsets(objective: RateDistortion, path: str) -> None:
+    """A lossy fine-tune of a lossy model starts from the band offsets its file was coded
+    with (a lossless source has none: the Haar-gain defaults stay)."""
+    offsets = load_model(path).lossy_band_offsets
+    if offsets is None:
+        return
+    if len(offsets) != objective.band_offsets.numel():
+        raise ValueError(f"{path} has {len(offsets)} band offsets, the model {objective.band_offsets.numel()}")
+    with torch.no_grad():
+        objective.band_offsets.copy_(torch.tensor(offsets, dtype=torch.float32) / quantizer.STEPS_PER_OCTAVE)
+
+
 def _save_checkpoint(path: Path, objective, opt, step: int, args) -> None:
     tmp = path.with_suffix(".tmp")
     torch.save(
@@ -204,6 +217,8 @@ def main(argv: list[str] | None = None) -> None:
         model = IntegerFlowModel(cfg)
     lossy = args.objective == "rd"
     plain = RateDistortion(model, tuple(args.log2_step_range)) if lossy else _Objective(model, args.jacobian_penalty)
+    if lossy and args.init and ckpt is None:
+        start_from_file_offsets(plain, args.init)
     plain.to(device)
     opt = torch.optim.AdamW(plain.parameters(), lr=args.lr, weight_decay=0.0)
     if ckpt is not None:

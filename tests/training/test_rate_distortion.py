@@ -4,7 +4,7 @@ import torch
 
 from invcodec import quantizer
 from invcodec.training.rate_distortion import RateDistortion, initial_offsets
-from invcodec.training.train import _initialised_from
+from invcodec.training.train import _initialised_from, start_from_file_offsets
 from invcodec.training.weights import save_model
 
 from ..conftest import make_tiny_lossy_model, make_tiny_model, smooth_image
@@ -77,3 +77,19 @@ def test_rate_conditioned_prior_starts_as_its_source(tmp_path) -> None:
     x = _batch(1).float()
     with torch.no_grad():
         assert torch.equal(source.bits(x), widened.bits(x))
+
+
+def test_lossy_fine_tune_starts_from_the_file_offsets(tmp_path) -> None:
+    source = make_tiny_model(seed=4)
+    objective = RateDistortion(source)
+    source.lossy_band_offsets = [o - 3 for o in objective.offsets_for_file()]  # not the defaults
+    save_model(source, tmp_path / "lossy.safetensors")
+    fresh = RateDistortion(make_tiny_model(seed=5))
+    start_from_file_offsets(fresh, str(tmp_path / "lossy.safetensors"))
+    assert fresh.offsets_for_file() == source.lossy_band_offsets
+
+    source.lossy_band_offsets = None  # a lossless source keeps the Haar-gain defaults
+    save_model(source, tmp_path / "lossless.safetensors")
+    fresh = RateDistortion(make_tiny_model(seed=5))
+    start_from_file_offsets(fresh, str(tmp_path / "lossless.safetensors"))
+    assert fresh.offsets_for_file() == objective.offsets_for_file()
