@@ -1,9 +1,10 @@
-"""Tune lossy mode's encoder choices (dead zone, reconstruction offset) on held-out photos.
+"""Tune lossy mode's encoder choices (RDOQ weight, dead zone, reconstruction offset) on held-out photos.
 
     invcodec bench lossy-tuning ../shared/data/photos-dev --limit 12
 
-For each (dead zone, offset) pair, codes centre crops at several qualities and reports
-the BD-rate against plain rounding (0, 0): the pair with the lowest is what
+For each quantizer (RDOQ with each --rdo-weights, and dead-zone rounding with each
+--deadzones) and each reconstruction offset, codes centre crops at several qualities and
+reports the BD-rate against plain rounding (no dead zone, offset 0): the lowest is what
 ``invcodec.codec`` uses. Tuned on photos-dev, never on Kodak (the test set). Each crop
 is one tile through ``LossyTileCoder``, on one thread."""
 
@@ -28,10 +29,12 @@ from .report import check_model, emit
 
 
 def curve(model: CodingModel, crops: np.ndarray, qualities: list[int], deadzone: float,
-          offset: int) -> tuple[list[float], list[float]]:
+          offset: int, rdo_weight: float = 0.0) -> tuple[list[float], list[float]]:
     bpp, quality = [], []
     for q in qualities:
-        coder = LossyTileCoder(model, dataclasses.replace(lossy_settings(model, q), deadzone=deadzone, recon_offset=offset))
+        settings = dataclasses.replace(lossy_settings(model, q), deadzone=deadzone, recon_offset=offset,
+                                       rdo_weight=rdo_weight)
+        coder = LossyTileCoder(model, settings)
         bits, psnrs = 0, []
         for crop in crops:
             pixels = np.ascontiguousarray(crop.transpose(1, 2, 0))
@@ -50,6 +53,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--limit", type=int, default=12)
     p.add_argument("--crop", type=int, default=256)
     p.add_argument("--qualities", type=int, nargs="+", default=[15, 35, 55, 75])
+    p.add_argument("--rdo-weights", type=float, nargs="*", default=[6.0, 8.7, 10.0, 12.0, 16.0],
+                   help="RDOQ's bits per squared step (each tried with dead zone 0)")
     p.add_argument("--deadzones", type=float, nargs="+", default=[0.0, 0.1, 0.2, 0.3])
     p.add_argument("--offsets", type=int, nargs="+", default=[0, 16, 32, 48])
     p.add_argument("--out", type=Path, default=None)
@@ -60,10 +65,11 @@ def main(argv: list[str] | None = None) -> None:
     with threadpool_limits(limits=1):
         ref = curve(model, crops, args.qualities, 0.0, 0)
         rows = []
-        for dz in tqdm(args.deadzones):
+        quantizers = [(0.0, dz) for dz in args.deadzones] + [(w, 0.0) for w in args.rdo_weights]
+        for weight, dz in tqdm(quantizers):
             for off in args.offsets:
-                bpp, q = ref if (dz, off) == (0.0, 0) else curve(model, crops, args.qualities, dz, off)
-                rows.append({"deadzone": dz, "recon_offset": off, "bpp": bpp, "psnr": q,
+                bpp, q = ref if (weight, dz, off) == (0.0, 0.0, 0) else curve(model, crops, args.qualities, dz, off, weight)
+                rows.append({"rdo_weight": weight, "deadzone": dz, "recon_offset": off, "bpp": bpp, "psnr": q,
                              "bd_rate_vs_plain": bd_rate(ref[0], ref[1], bpp, q)})
     best = min(rows, key=lambda r: r["bd_rate_vs_plain"])
     emit("lossy_tuning", {"folder": str(args.folder), "images": len(crops), "crop": args.crop,

@@ -30,7 +30,8 @@ class LossySettings:
     steps: tuple[int, ...]  # step index per band, decoding order (stored in the file)
     recon_offset: int  # dequantization pull towards the mean, in 1/256 steps (stored in the file)
     global_step: int = 0  # the quality's step index (from the quality stored in the file)
-    deadzone: float = 0.0  # encoder only
+    deadzone: float = 0.0  # encoder only: the zero bin's widening when rdo_weight is 0
+    rdo_weight: float = 0.0  # encoder only: > 0 quantizes by RDOQ (``quantizer.rdo_quantize``)
 
 
 def pad_to_block(pixels: np.ndarray, block: int) -> np.ndarray:
@@ -105,8 +106,13 @@ class LossyTileCoder:
         enc = ans.LatentEncoder(self.adaptive)
 
         def band(i: int, p) -> np.ndarray:
-            q = np.clip(quantizer.quantize(bands[i] - p.mean, s.steps[i], s.deadzone), ans.SYMBOL_MIN, ans.SYMBOL_MAX)
-            enc.push(q, 0.0, quantizer.residual_scale_index(p.scale_index, s.steps[i]))
+            scale_index = quantizer.residual_scale_index(p.scale_index, s.steps[i])
+            if s.rdo_weight > 0:
+                q = quantizer.rdo_quantize(bands[i] - p.mean, s.steps[i], scale_index, s.rdo_weight)
+            else:
+                q = quantizer.quantize(bands[i] - p.mean, s.steps[i], s.deadzone)
+            q = np.clip(q, ans.SYMBOL_MIN, ans.SYMBOL_MAX)
+            enc.push(q, 0.0, scale_index)
             return quantizer.dequantize(p.mean, q, s.steps[i], s.recon_offset)
 
         x_hat = walk(self.flow, 1, *padded.shape[:2], band, rate=s.global_step)

@@ -153,10 +153,11 @@ def test_lossy_tuning_on_two_crops(tmp_path) -> None:
         Image.fromarray(smooth_image(40, 48, 3, seed=i)).save(tmp_path / f"{i}.png")
     out_path = tmp_path / "t.json"
     lossy_tuning.main([str(tmp_path), "--model", "photo-lossy-v1", "--crop", "32", "--qualities", "20", "40", "60", "80",
-                       "--deadzones", "0", "0.3", "--offsets", "0", "32", "--out", str(out_path)])
+                       "--deadzones", "0", "0.3", "--rdo-weights", "10", "--offsets", "0", "32", "--out", str(out_path)])
     out = json.loads(out_path.read_text())
-    assert out["model"] == "photo-lossy-v1" and out["images"] == 2 and len(out["rows"]) == 4
-    plain = next(r for r in out["rows"] if (r["deadzone"], r["recon_offset"]) == (0.0, 0))
+    assert out["model"] == "photo-lossy-v1" and out["images"] == 2 and len(out["rows"]) == 6
+    assert {(r["rdo_weight"], r["deadzone"]) for r in out["rows"]} == {(0.0, 0.0), (0.0, 0.3), (10.0, 0.0)}
+    plain = next(r for r in out["rows"] if (r["rdo_weight"], r["deadzone"], r["recon_offset"]) == (0.0, 0.0, 0))
     assert plain["bd_rate_vs_plain"] == pytest.approx(0.0, abs=1e-9)
     assert plain["bpp"] == sorted(plain["bpp"]) and plain["bpp"][0] > 0  # higher quality, more bits
     assert out["best"]["bd_rate_vs_plain"] <= 0

@@ -5,8 +5,8 @@ import dataclasses
 import numpy as np
 import pytest
 
-from invcodec import container, quantizer
-from invcodec.codec import DEADZONE, RECON_OFFSET, compress_samples, decompress_samples, lossy_settings, psnr
+from invcodec import codec, container, quantizer
+from invcodec.codec import DEADZONE, RDO_WEIGHT, RECON_OFFSET, compress_samples, decompress_samples, lossy_settings, psnr
 from invcodec.container import Mode, StreamKind
 from invcodec.errors import InvalidFileError
 from invcodec.registry import get_model
@@ -79,12 +79,29 @@ def test_tiles_are_coded_independently(lossy_model) -> None:
 def test_settings_come_from_the_quality_and_the_models_offsets(lossy_model) -> None:
     s = lossy_settings(lossy_model, 30)
     assert s.steps == tuple(quantizer.step_indices(30, lossy_model.lossy_band_offsets))
-    assert (s.recon_offset, s.global_step, s.deadzone) == (RECON_OFFSET, quantizer.global_step_index(30), DEADZONE)
+    assert (s.recon_offset, s.global_step, s.deadzone, s.rdo_weight) == \
+        (RECON_OFFSET, quantizer.global_step_index(30), DEADZONE, RDO_WEIGHT)
 
 
-def test_a_model_file_may_name_its_own_dead_zone(tmp_path) -> None:
-    """The encoder's dead zone comes from the model file when it names one (tuned per
-    model); the decoder does not need it. Nonsense there is a clear error at load time."""
+def test_rdoq_is_the_default_and_decodes_to_what_the_encoder_said(lossy_model, monkeypatch) -> None:
+    """RDOQ (the default) and dead-zone rounding write different streams of one format:
+    the decoder needs neither, and each file decodes to the pixels its encoder reported."""
+    model = lossy_model
+    samples = smooth_image(48, 40, seed=13)
+    files = {}
+    for weight in (RDO_WEIGHT, 0.0):
+        monkeypatch.setattr(codec, "RDO_WEIGHT", weight)
+        data, stats = compress_samples(samples, model, quality=35)
+        assert stats.psnr == psnr(samples, decompress_samples(data, model))
+        files[weight] = data
+    assert files[RDO_WEIGHT] != files[0.0]
+
+
+def test_a_model_file_may_name_its_own_dead_zone(tmp_path, monkeypatch) -> None:
+    """Without RDOQ (as files were written before it), the encoder's dead zone comes from
+    the model file when it names one (tuned per model); the decoder does not need it.
+    Nonsense there is a clear error at load time."""
+    monkeypatch.setattr(codec, "RDO_WEIGHT", 0.0)
     model = make_tiny_lossy_model()
     save_model(model, tmp_path / "own.safetensors", {"name": "own", "lossy_deadzone": "0.4"})
     own = model_file.load(tmp_path / "own.safetensors")

@@ -56,5 +56,27 @@ def test_deadzone_and_offset_pull_towards_the_mean() -> None:
     assert (np.abs(pulled) <= np.abs(unpulled)).all() and (np.abs(pulled) < np.abs(unpulled)).any()
 
 
+def test_rdoq_zeroes_where_the_prior_is_sharp_and_rounds_where_it_is_flat() -> None:
+    step_index = 32  # step 4
+    r = np.full(3, 0.65 * quantizer.step_value(step_index))  # 0.65 steps: rounds to 1
+    sharp, flat = 0, grid.N_SCALES - 1  # the residual's scale: 1/16 step, 1024 steps
+    scales = np.array([sharp, flat, flat])
+    q = quantizer.rdo_quantize(r, step_index, scales, weight=10.0)
+    assert q.tolist() == [0.0, 1.0, 1.0]  # a 1 under the sharp prior costs ~20 bits more than a 0
+    assert quantizer.rdo_quantize(-r, step_index, scales, weight=10.0).tolist() == [0.0, -1.0, -1.0]
+
+
+def test_rdoq_never_rounds_away_and_is_plain_rounding_when_distortion_dominates() -> None:
+    rng = np.random.default_rng(7)
+    r = rng.laplace(0, 30, (64, 48, 1))
+    scales = rng.integers(0, grid.N_SCALES, r.shape)
+    q = quantizer.rdo_quantize(r, 40, scales, weight=10.0)
+    nearest = quantizer.quantize(r, 40)
+    assert np.array_equal(q, np.round(q)) and q.shape == r.shape
+    assert ((q == nearest) | (q == nearest - np.sign(nearest))).all()  # the nearest level, or one towards zero
+    assert (q != nearest).any()
+    assert np.array_equal(quantizer.rdo_quantize(r, 40, scales, weight=1e12), nearest)
+
+
 def test_band_count_is_the_walks() -> None:
     assert quantizer.band_count(4) == 3 + 9 * 4

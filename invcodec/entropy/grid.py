@@ -41,7 +41,8 @@ SCALES = _scale_table()
 
 def laplace_bits(x: np.ndarray, mean: np.ndarray, scale: np.ndarray) -> np.ndarray:
     """-log2 P(x) for integer x under a Laplace(mean, scale) quantized to bins of 1: the
-    model's own code length, reported beside the real stream size (not used for coding).
+    model's own code length, reported beside the real stream size and weighed by the lossy
+    encoder's RDOQ (never by the coder, whose tables are constriction's).
 
     Computed from the distance to the mean by symmetry, in the log domain, so it is
     stable far in the tails (where the coder's 2**-24 floor takes over anyway)."""
