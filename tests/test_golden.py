@@ -115,19 +115,17 @@ def _generator():
 
 
 LOSSY = [e for r, e in CASES if r == "v0.1.0" and e["mode"] == "lossy"]
-# golden sets whose lossy files were written before RDOQ, by dead-zone rounding
-BEFORE_RDOQ = {"v0.1.0", "format-3", "format-3-adaptive-prior", "format-3-models-v3"}
 
 
-def _encoder_of(release: str, monkeypatch) -> None:
-    """Re-encode with the quantizer the golden set was written with."""
-    if release in BEFORE_RDOQ:
-        monkeypatch.setattr(codec, "RDO_WEIGHT", 0.0)
+def _quantizer_of(entry: dict, monkeypatch) -> None:
+    """Re-encode with the quantizer the golden file was written with: RDOQ with the weight
+    its manifest records, or dead-zone rounding (no record: written before RDOQ)."""
+    monkeypatch.setattr(codec, "RDO_WEIGHT", entry.get("rdo_weight", 0.0))
 
 
 @pytest.mark.parametrize("entry", LOSSY, ids=[e["name"] for e in LOSSY])
 def test_old_lossy_model_still_encodes_the_same_flow_streams(entry: dict, monkeypatch) -> None:
-    _encoder_of("v0.1.0", monkeypatch)
+    _quantizer_of(entry, monkeypatch)
     sources = {stem + ".inv": samples for stem, _, _, _, samples, _, _ in _generator().cases()}
     samples = sources[entry["name"]]
     assert hashlib.sha256(np.ascontiguousarray(samples).tobytes()).hexdigest() == entry["source_sha256"]
@@ -153,7 +151,7 @@ LOSSY_FORMAT3 = [(r, e) for r, e in CASES if r != "v0.1.0" and e["mode"] == "los
 def test_lossy_models_still_encode_the_same_files(release: str, entry: dict, monkeypatch) -> None:
     """A lossy encoder (the model, its quantizer offsets, its dead zone or RDOQ) is
     unchanged: the golden source codes to the golden file's streams again."""
-    _encoder_of(release, monkeypatch)
+    _quantizer_of(entry, monkeypatch)
     samples = _folder_cases(release)[entry["name"]]
     assert hashlib.sha256(np.ascontiguousarray(samples).tobytes()).hexdigest() == entry["source_sha256"]
     data, _ = compress_samples(samples, get_model(entry["model"]), entry["tile_size"], quality=entry["quality"], threads=1,

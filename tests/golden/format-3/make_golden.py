@@ -99,6 +99,12 @@ FLOW_ONLY = {"photo-v2_rgb_64x48", "photo-v2_grey_64x48", "photo-v2_rgb_48x40_ic
 # synthetic enough for the classic path to win, and the files exist to cover the flow
 
 
+# The lossy quantizer the sets written through this function use: dead-zone rounding
+# (RDO weight 0) for the sets written before RDOQ existed; a set written since sets it to
+# the codec's RDO_WEIGHT. Recorded per lossy file in the manifest (no field: 0).
+RDO_WEIGHT = 0.0
+
+
 def checkout() -> str:
     import invcodec
 
@@ -119,6 +125,7 @@ def main() -> None:
     from invcodec import codec, container, registry
 
     args.out.mkdir(parents=True, exist_ok=True)
+    codec.RDO_WEIGHT = RDO_WEIGHT
     entries = []
     for stem, model_name, quality, tile, samples, must_have, what in cases():
         model = registry.get_model(model_name)
@@ -157,6 +164,7 @@ def main() -> None:
             "decoded_sha256": v010.sha256(np.ascontiguousarray(decoded).tobytes()),
             "source_sha256": v010.sha256(np.ascontiguousarray(samples).tobytes()),
             "psnr_db": None if quality is None else round(float(stats.psnr), 3),
+            **({"rdo_weight": RDO_WEIGHT} if quality is not None and RDO_WEIGHT else {}),
             "streams": kinds,
             "covers": what,
         })
