@@ -144,6 +144,18 @@ def bd_tables(report: dict) -> dict[str, dict]:
     return bd["tests"] if "tests" in bd else {bd["test"]: bd["vs"]}
 
 
+RUNTIME_BAR_S = 1.5  # the coding runtime's bar: encode and decode each, per Kodak image, one thread
+
+
+def per_image_speed(entry: dict) -> dict:
+    """One codec's slowest single encode and decode over every image and quality, and how
+    many of them exceed RUNTIME_BAR_S (the curve's timings are means)."""
+    rows = [r for per_quality in entry["images"].values() for r in per_quality.values()]
+    return {"codings": len(rows),
+            **{f"slowest_{k}": max(r[f"{k}_s"] for r in rows) for k in ("encode", "decode")},
+            **{f"{k}s_over_bar": sum(r[f"{k}_s"] > RUNTIME_BAR_S for r in rows) for k in ("encode", "decode")}}
+
+
 def markdown(report: dict) -> str:
     threads = report["settings"].get("threads_per_job", 1)
     lines = [f"Rate-distortion, {report['images']} images from `{report['folder']}` (git {report['git']}, "
@@ -157,8 +169,14 @@ def markdown(report: dict) -> str:
             lines.append(f"| {name} | {q} | {c['bpp'][i]:.3f} | {c['psnr'][i]:.2f} | {c['ms_ssim'][i]:.4f} | "
                          f"{c['encode_s'][i]:.2f} | {c['decode_s'][i]:.3f} | "
                          f"{mib(c, 'encode_peak_mib', i)} / {mib(c, 'decode_peak_mib', i)} |")
+    tests = bd_tables(report)
+    for test in (t for t in tests if "images" in report["codecs"][t]):  # (hand-made reports may have curves only)
+        speed = per_image_speed(report["codecs"][test])
+        lines += ["", f"{test}, per image: slowest encode {speed['slowest_encode']:.2f} s, decode "
+                  f"{speed['slowest_decode']:.2f} s; over {RUNTIME_BAR_S} s: {speed['encodes_over_bar']} encodes and "
+                  f"{speed['decodes_over_bar']} decodes of {speed['codings']}."]
     fmt = lambda v: f"{v:+.1f} %" if isinstance(v, float) else v  # noqa: E731
-    for test, vs in bd_tables(report).items():
+    for test, vs in tests.items():
         lines += ["", f"BD-rate of {test} (negative = fewer bits at equal quality):", "",
                   "| vs | BD-rate (PSNR) | BD-rate (MS-SSIM) |", "|---|---:|---:|"]
         for name, v in vs.items():

@@ -410,3 +410,11 @@ def test_restore_benchmark_on_one_small_image(tmp_path) -> None:
     assert report["parameters"]["denoise"] > 0 and report["machine"]["coding_threads"] == 1
     assert Image.open(out / "crops.png").size[0] > 4 * 64
     assert "BM3D" in (out / "results.md").read_text() and not list(out.glob("*.jpg"))
+
+
+def test_rd_reports_the_slowest_image_and_the_codings_over_the_runtime_bar() -> None:
+    timing = lambda enc, dec: {"encode_s": enc, "decode_s": dec}  # noqa: E731
+    entry = {"images": {"a.png": {"10": timing(1.2, 0.9), "50": timing(1.6, 1.0)},
+                        "b.png": {"10": timing(1.1, 1.7), "50": timing(2.1, 1.4)}}}
+    assert rd.per_image_speed(entry) == {"codings": 4, "slowest_encode": 2.1, "slowest_decode": 1.7,
+                                         "encodes_over_bar": 2, "decodes_over_bar": 1}
