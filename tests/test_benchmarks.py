@@ -35,6 +35,9 @@ def test_lossless_benchmark_on_two_tiny_images(tmp_path) -> None:
         assert entry["all_exact"] and 0 < entry["mean"]["bpsp"] < 8, name
     table = lossless.markdown(out)
     assert "| invcodec (photo-v1) |" in table and "threads: 1)" in table and "torch" not in table
+    row = next(line for line in table.splitlines() if line.startswith("| invcodec (photo-v1) |")).split(" | ")
+    slowest = [max(r[k] for r in out["codecs"]["invcodec (photo-v1)"]["images"].values()) for k in ("encode_s", "decode_s")]
+    assert row[4] == f"{slowest[0]:.2f} / {slowest[1]:.2f}"  # the slowest image beside the means
 
 
 def test_codec_names_are_the_loaded_models(tmp_path) -> None:
