@@ -44,8 +44,9 @@ FLAT_BLOCK, FLAT_SHARE = 16, 0.10
 # Encoder choices for lossy mode, tuned on photos-dev (benchmarks/lossy_tuning.py):
 RECON_OFFSET = 0  # 1/256 steps towards the mean (stored in the file)
 # RDOQ's bits per squared step (encoder only; quantizer.rdo_quantize): on photos-dev, 8 crops,
-# BD-rate -4.5 % (photo-lossy-v2) and -5.8 % (photo-lossy-v1) against the dead zones below;
-# 6 and 16 were 1 % worse, 8.7 (high-rate theory) and 12 within 0.1 %.
+# BD-rate against plain rounding -9.4 % (photo-lossy-v2; its dead zone 0.1: -5.2 %) and -8.0 %
+# (photo-lossy-v1; dead zone 0.15: -2.5 %); weights 6 and 16 were 1.1 and 0.6 % worse, 8.7 (high-rate
+# theory) and 12 within 0.1 % (results/lossy-tuning-photo-lossy-v*.json).
 RDO_WEIGHT = 10.0
 DEADZONE = 0.15  # without RDOQ: widening of the zero bin, in steps, unless the model file names its own
 MAX_DEFAULT_THREADS = 4
