@@ -16,7 +16,7 @@ import numpy as np
 from . import quantizer
 from .entropy import ans
 from .runtime.model_file import CodingModel
-from .walk import bands_in_order, walk
+from .walk import bands_in_order, chunk_bands, walk
 
 
 @dataclass
@@ -61,7 +61,7 @@ class LosslessTileCoder:
         (the caller then stores the tile raw: IDF's escape hatch)."""
         padded = pad_to_block(pixels, self.flow.block_size).astype(np.float64)
         per_level, top = self.flow.analyze(padded)
-        bands = bands_in_order(per_level, top, _channel)
+        bands = bands_in_order(per_level, top, _channel, self.flow)
         if not all(ans.in_range(b) for b in bands):
             return None
         enc = ans.LatentEncoder(self.adaptive)
@@ -97,23 +97,25 @@ class LossyTileCoder:
         self.flow = model.flow
         self.settings = settings
         self.adaptive = adaptive
+        self.chunk_steps = [settings.steps[b] for b in chunk_bands(model.flow)]  # a step per band, not per chunk
 
     def encode(self, pixels: np.ndarray) -> EncodedTile:
         s = self.settings
         h, w = pixels.shape[:2]
         padded = pad_to_block(pixels, self.flow.block_size).astype(np.float64)
-        bands = bands_in_order(*self.flow.analyze(padded), _channel)
+        bands = bands_in_order(*self.flow.analyze(padded), _channel, self.flow)
+        steps = self.chunk_steps
         enc = ans.LatentEncoder(self.adaptive)
 
         def band(i: int, p) -> np.ndarray:
-            scale_index = quantizer.residual_scale_index(p.scale_index, s.steps[i])
+            scale_index = quantizer.residual_scale_index(p.scale_index, steps[i])
             if s.rdo_weight > 0:
-                q = quantizer.rdo_quantize(bands[i] - p.mean, s.steps[i], scale_index, s.rdo_weight)
+                q = quantizer.rdo_quantize(bands[i] - p.mean, steps[i], scale_index, s.rdo_weight)
             else:
-                q = quantizer.quantize(bands[i] - p.mean, s.steps[i], s.deadzone)
+                q = quantizer.quantize(bands[i] - p.mean, steps[i], s.deadzone)
             q = np.clip(q, ans.SYMBOL_MIN, ans.SYMBOL_MAX)
             enc.push(q, 0.0, scale_index)
-            return quantizer.dequantize(p.mean, q, s.steps[i], s.recon_offset)
+            return quantizer.dequantize(p.mean, q, steps[i], s.recon_offset)
 
         x_hat = walk(self.flow, 1, *padded.shape[:2], band, rate=s.global_step)
         return EncodedTile(enc.finish(), _to_pixels(x_hat, h, w))
@@ -123,9 +125,11 @@ class LossyTileCoder:
         block = self.flow.block_size
         dec = ans.LatentDecoder(payload, self.adaptive)
 
+        steps = self.chunk_steps
+
         def band(i: int, p) -> np.ndarray:
-            q = dec.pull(0.0, quantizer.residual_scale_index(p.scale_index, s.steps[i]))
-            return quantizer.dequantize(p.mean, q, s.steps[i], s.recon_offset)
+            q = dec.pull(0.0, quantizer.residual_scale_index(p.scale_index, steps[i]))
+            return quantizer.dequantize(p.mean, q, steps[i], s.recon_offset)
 
         x_hat = walk(self.flow, 1, height + (-height % block), width + (-width % block), band, rate=s.global_step)
         if not dec.exhausted():

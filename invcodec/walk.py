@@ -2,7 +2,12 @@
 
 Bands in order: the coarsest anchors colour by colour, then each level from coarse to
 fine, its 9 detail channels one by one; each band's prior parameters depend only on the
-bands before it. Every user walks the same order and differs only in what one band does:
+bands before it. A model with checkerboard context (``model.checkerboard``) codes each
+detail channel as two chunks: its "white" positions ((row + column) even) under the
+parameters above, then its "black" positions under parameters that also see the white
+ones (He et al., CVPR 2021's checkerboard, inside each channel of each level). Callers
+see chunks: ``chunk_bands`` maps each chunk to its band (the lossy quantizer's steps are
+per band). Every user walks the same order and differs only in what one band does:
 the lossless encoder pushes the true latents, the decoder pulls symbols, the lossy
 encoder quantizes (closed loop: the prior sees what the decoder will have), training adds
 a differentiable proxy, the sampler draws. The model supplies the arithmetic (exact numpy
@@ -32,8 +37,28 @@ class Walkable(Protocol):
     def level_inverse(self, level: int, anchors: Any, details: Any) -> Any: ...
 
 
+class Checkerboard(Walkable, Protocol):
+    """What a model with checkerboard context adds (``checkerboard`` true)."""
+
+    checkerboard: bool
+
+    def context_params(self, level: int, first: Any, known: Any, g: int) -> Any: ...
+    def half(self, t: Any, which: int) -> Any: ...
+    def merge(self, white: Any, black: Any, params: Any) -> Any: ...
+
+
 def band_count(levels: int) -> int:
     return COLOURS + DETAILS * levels
+
+
+def _checkerboard(model: Any) -> bool:
+    return bool(getattr(model, "checkerboard", False))
+
+
+def chunk_bands(model: Any) -> list[int]:
+    """The band each coded chunk belongs to, in decoding order."""
+    details = range(COLOURS, band_count(model.level_count))
+    return list(range(COLOURS)) + [b for b in details for _ in range(2 if _checkerboard(model) else 1)]
 
 
 def walk(model: Walkable, batch: int, height: int, width: int, band: BandFn, rate: Any = None,
@@ -43,6 +68,7 @@ def walk(model: Walkable, batch: int, height: int, width: int, band: BandFn, rat
 
     ``known_inputs[l]`` (the lossless encoder, which has them all) is the image entering
     level l; it replaces the inverse of level l, which would give the same thing."""
+    checkerboard = _checkerboard(model)
     zeros = model.context_zeros(batch, height // model.block_size, width // model.block_size)
     colours: list[Any] = []
     for c in range(COLOURS):
@@ -53,16 +79,28 @@ def walk(model: Walkable, batch: int, height: int, width: int, band: BandFn, rat
         features = model.level_features(level, x, rate)
         details: list[Any] = []
         for g in range(DETAILS):
-            details.append(band(index, model.detail_params(level, features, x, details, g)))
-            index += 1
+            params = model.detail_params(level, features, x, details, g)
+            if not checkerboard:
+                details.append(band(index, params))
+                index += 1
+                continue
+            white = band(index, model.half(params, 0))
+            known = model.merge(white, None, params)  # the black positions still zero
+            black = band(index + 1, model.half(model.context_params(level, params, known, g), 1))
+            details.append(model.merge(white, black, params))
+            index += 2
         x = known_inputs[level] if known_inputs is not None else model.level_inverse(level, x, model.cat(details))
     return x
 
 
-def bands_in_order(per_level: Sequence[tuple[Any, Any]], top: Any, channel: Callable[[Any, int], Any]) -> list[Any]:
-    """An analysed image's latents as bands in decoding order; ``channel(t, i)`` takes
-    channel i of t in the caller's layout."""
+def bands_in_order(per_level: Sequence[tuple[Any, Any]], top: Any, channel: Callable[[Any, int], Any],
+                   model: Any = None) -> list[Any]:
+    """An analysed image's latents as chunks in decoding order (bands; with ``model``'s
+    checkerboard, each detail band as its two halves); ``channel(t, i)`` takes channel i
+    of t in the caller's layout."""
     out = [channel(top, c) for c in range(COLOURS)]
     for _, details in reversed(per_level):
-        out += [channel(details, g) for g in range(DETAILS)]
+        for g in range(DETAILS):
+            t = channel(details, g)
+            out += [model.half(t, 0), model.half(t, 1)] if _checkerboard(model) else [t]
     return out

@@ -19,6 +19,7 @@ TINY_CONFIG = ModelConfig(levels=2, coupling_hidden=8, prior_hidden=8, prior_blo
 
 
 TINY_INT8_CONFIG = dataclasses.replace(TINY_CONFIG, numeric="int8", head="split")
+TINY_CHECKERBOARD_CONFIG = dataclasses.replace(TINY_INT8_CONFIG, checkerboard=True)
 
 
 def make_tiny_model(seed: int = 0, noise: float = 0.1, config: ModelConfig = TINY_CONFIG) -> IntegerFlowModel:
@@ -78,13 +79,15 @@ def single_thread():
 @pytest.fixture(scope="session")
 def tiny_coding_models(tmp_path_factory) -> dict[str, CodingModel]:
     """The tiny models as the runtime codes with them, built once per session and shared
-    (coding never changes a CodingModel): "fixed64", "int8" and "lossy" (the tiny lossy,
-    rate-conditioned fixed64 model, with its quantizer offsets)."""
+    (coding never changes a CodingModel): "fixed64", "int8", "checkerboard" (int8 with
+    checkerboard context) and "lossy" (the tiny lossy, rate-conditioned fixed64 model,
+    with its quantizer offsets)."""
     folder = tmp_path_factory.mktemp("tiny-models")
     with one_thread():
         return {
             "fixed64": coding_model(make_tiny_model(), folder, "tiny"),
             "int8": coding_model(make_tiny_model(config=TINY_INT8_CONFIG), folder, "tiny-int8"),
+            "checkerboard": coding_model(make_tiny_model(config=TINY_CHECKERBOARD_CONFIG), folder, "tiny-checkerboard"),
             "lossy": coding_model(make_tiny_lossy_model(), folder, "tiny-lossy"),
         }
 

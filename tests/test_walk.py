@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from invcodec import walk as walk_module
-from invcodec.walk import COLOURS, DETAILS, band_count, bands_in_order, walk
+from invcodec.walk import COLOURS, DETAILS, band_count, bands_in_order, chunk_bands, walk
 
-from .conftest import make_tiny_model, smooth_image
+from .conftest import TINY_CHECKERBOARD_CONFIG, make_tiny_model, smooth_image
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 
@@ -155,9 +155,10 @@ def test_bands_in_order_is_the_walks_order() -> None:
 def test_walking_the_analysed_bands_rebuilds_the_image_runtime(tiny_coding_models) -> None:
     """On the real exact flow (numpy, HWC): feeding back the analysed latents as the bands
     gives the image back, so analysis, ``bands_in_order`` and the walk agree."""
-    for model in (tiny_coding_models["fixed64"], tiny_coding_models["int8"]):
+    for name in ("fixed64", "int8", "checkerboard"):
+        model = tiny_coding_models[name]
         x = smooth_image(16, 20, seed=2).astype(np.float64)
-        bands = bands_in_order(*model.flow.analyze(x), lambda t, i: t[..., i : i + 1])
+        bands = bands_in_order(*model.flow.analyze(x), lambda t, i: t[..., i : i + 1], model.flow)
         assert np.array_equal(walk(model.flow, 1, 16, 20, lambda i, p: bands[i]), x)
         wrong = walk(model.flow, 1, 16, 20, lambda i, p: bands[i] + (i == 5))
         assert not np.array_equal(wrong, x)
@@ -165,11 +166,81 @@ def test_walking_the_analysed_bands_rebuilds_the_image_runtime(tiny_coding_model
 
 def test_walking_the_analysed_bands_rebuilds_the_image_training() -> None:
     """The same walk over the torch training model (NCHW, a batch of 2)."""
-    model = make_tiny_model()
     x = torch.from_numpy(np.stack([smooth_image(16, 12, seed=s) for s in (3, 4)]).transpose(0, 3, 1, 2)).float()
-    with torch.no_grad():
-        bands = bands_in_order(*model.analyze(x), lambda t, i: t[:, i : i + 1])
-        assert torch.equal(walk(model, 2, 16, 12, lambda i, p: bands[i]), x)
+    for model in (make_tiny_model(), make_tiny_model(config=TINY_CHECKERBOARD_CONFIG)):
+        with torch.no_grad():
+            bands = bands_in_order(*model.analyze(x), lambda t, i: t[:, i : i + 1], model)
+            assert torch.equal(walk(model, 2, 16, 12, lambda i, p: bands[i]), x)
+
+
+def test_the_training_code_length_is_the_walks() -> None:
+    """``model.bits`` (teacher forcing, the lossless objective) counts every chunk under the
+    parameters the walk gives it, checkerboard halves included."""
+    from invcodec.training.likelihood import laplace_bits
+
+    x = torch.from_numpy(np.stack([smooth_image(16, 12, seed=s) for s in (3, 4)]).transpose(0, 3, 1, 2)).double()
+    for model in (make_tiny_model(), make_tiny_model(config=TINY_CHECKERBOARD_CONFIG)):
+        model = model.double()
+        with torch.no_grad():
+            bands = bands_in_order(*model.analyze(x), lambda t, i: t[:, i : i + 1], model)
+            total = torch.zeros(2, dtype=torch.float64)
+
+            def band(i, p):
+                nonlocal total
+                total = total + laplace_bits(bands[i], p.mean, p.log2_scale).flatten(1).sum(1)
+                return bands[i]
+
+            walk(model, 2, 16, 12, band)
+            assert torch.allclose(model.bits(x), total, rtol=1e-12)
+
+
+class FakeCheckerboard(FakeModel):
+    """FakeModel with checkerboard context: a half is the (N, 1) values at its positions."""
+
+    checkerboard = True
+
+    def context_params(self, level, first, known, g):
+        self.calls.append(("context", level, g))
+        return ("black", level, g, known.copy(), first[4])
+
+    def half(self, t, which):
+        if isinstance(t, tuple):  # parameters: the anchors stand for the band's shape
+            return t
+        white = (np.add.outer(np.arange(t.shape[0]), np.arange(t.shape[1])) % 2) == 0
+        return t[white if which == 0 else ~white]
+
+    def merge(self, white, black, params):
+        out = np.zeros(params[4].shape[:2] + (1,))  # the anchors' shape
+        mask = (np.add.outer(np.arange(out.shape[0]), np.arange(out.shape[1])) % 2) == 0
+        out[mask] = white
+        if black is not None:
+            out[~mask] = black
+        return out
+
+
+def test_checkerboard_codes_each_detail_band_as_two_halves_the_black_seeing_the_white() -> None:
+    model = FakeCheckerboard(2)
+    chunks = chunk_bands(model)
+    assert len(chunks) == 3 + 2 * 9 * 2 and chunks[:7] == [0, 1, 2, 3, 3, 4, 4] and chunks[-1] == band_count(2) - 1
+    assert chunk_bands(FakeModel(2)) == list(range(band_count(2)))
+    log = []
+
+    def band(i, params):
+        log.append((i, params))
+        if params[0] == "top":
+            return np.full(params[2].shape[:2] + (1,), float(i + 1))
+        h, w = (params[4] if params[0] == "detail" else params[3]).shape[:2]
+        return np.full((h * w // 2, 1), float(i + 1))  # a half (even sides here)
+
+    walk(model, 1, 8, 12, band)
+    assert [i for i, _ in log] == list(range(len(chunks)))
+    white, black = log[3][1], log[4][1]
+    assert white[:3] == ("detail", 1, 0) and black[:3] == ("black", 1, 0)
+    known = black[3]  # channel 0 of level 1 (2 x 3): the white half's values, zero on the black
+    assert known[..., 0].tolist() == [[4.0, 0.0, 4.0], [0.0, 4.0, 0.0]]
+    # the next channel sees the whole of channel 0: white half 4, black half 5
+    level1_g1 = log[5][1]
+    assert level1_g1[:3] == ("detail", 1, 1) and level1_g1[5][0][..., 0].tolist() == [[4.0, 5.0, 4.0], [5.0, 4.0, 5.0]]
 
 
 def test_band_count() -> None:

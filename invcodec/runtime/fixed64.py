@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .conv import conv2d, weight_matrix
-from .nets import NetOutput
+from .nets import LevelPrior, NetOutput
 
 ACT_FRAC_BITS = 8
 WEIGHT_FRAC_BITS = 12
@@ -88,8 +88,8 @@ class Nets:
         net = ConvNet(self.tensors, prefix)
         return lambda latents: net(latent_input(latents))
 
-    def prior(self, prefix: str, heads: int, rate_conditioned: bool):
-        """(features(anchors, global step), head(features, g, latents)) of a level's prior:
+    def prior(self, prefix: str, heads: int, rate_conditioned: bool, checkerboard: bool = False) -> LevelPrior:
+        """features(anchors, global step) and head(features, g, latents) of a level's prior:
         a trunk, then per detail channel a 3x3 conv over the features and the latents."""
         trunk = ConvNet(self.tensors, f"{prefix}.trunk")
         nets = [ConvNet(self.tensors, f"{prefix}.heads.{g}") for g in range(heads)]
@@ -103,7 +103,9 @@ class Nets:
         def head(features: np.ndarray, g: int, latents: np.ndarray) -> NetOutput:
             return nets[g](np.concatenate([features, latent_input(latents)], axis=2))
 
-        return features, head
+        if checkerboard:
+            raise ValueError("fixed64 models have no checkerboard context")
+        return LevelPrior(features, head)
 
     def top_head(self, prefix: str, rate_conditioned: bool):
         net = ConvNet(self.tensors, prefix)

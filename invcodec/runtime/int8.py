@@ -101,7 +101,7 @@ class SplitPrior:
     twice as fast as one wide GEMM whose column slices are then floored in place (the
     strided passes over a 9x wider output cost more than the GEMM calls saved)."""
 
-    def __init__(self, tensors: dict[str, np.ndarray], prefix: str, heads: int):
+    def __init__(self, tensors: dict[str, np.ndarray], prefix: str, heads: int, checkerboard: bool = False):
         self.features_exp = int(tensors[f"{prefix}.features_quant.exp"][0])
         self.trunk = ConvNet(tensors, f"{prefix}.trunk", out_exp=self.features_exp)
         names = [f"{prefix}.heads.{g}" for g in range(heads)]
@@ -111,6 +111,9 @@ class SplitPrior:
         self.from_latents = [Conv(tensors, f"{n}.from_latents", LATENT_LIMIT).rescaled(e)
                              for n, e in zip(names, self.hidden_exps)]
         self.out = [Conv(tensors, f"{n}.out", ACT_LIMIT) for n in names]
+        # checkerboard context: a third part, a 3x3 conv of the channel's own white half
+        self.from_context = [Conv(tensors, f"{n}.from_context", LATENT_LIMIT).rescaled(e)
+                             for n, e in zip(names, self.hidden_exps)] if checkerboard else None
 
     def features(self, anchors: np.ndarray) -> list[np.ndarray]:
         """Each head's feature part, floored onto its hidden grid and clamped."""
@@ -119,9 +122,21 @@ class SplitPrior:
                 for conv, exp in zip(self.from_features, self.hidden_exps)]
 
     def head(self, features: list[np.ndarray], g: int, latents: np.ndarray) -> NetOutput:
+        return self.head_output(g, self.head_sum(features, g, latents))
+
+    def head_sum(self, features: list[np.ndarray], g: int, latents: np.ndarray) -> np.ndarray:
+        """The head's hidden layer before its ReLU: feature part + latent part."""
         v = activation(self.from_latents[g](latent_input(latents)), self.hidden_exps[g], -PART_LIMIT, PART_LIMIT)
         v += features[g]
-        return self.out[g](np.clip(v, 0, ACT_LIMIT, out=v))
+        return v
+
+    def head_output(self, g: int, hidden_sum: np.ndarray, context: np.ndarray | None = None) -> NetOutput:
+        """The head's output from ``head_sum``, plus the context part if ``context`` is given
+        (``hidden_sum`` is left as it was: the black half reuses it)."""
+        h = hidden_sum.copy()
+        if context is not None:
+            h += activation(self.from_context[g](latent_input(context)), self.hidden_exps[g], -PART_LIMIT, PART_LIMIT)
+        return self.out[g](np.clip(h, 0, ACT_LIMIT, out=h))
 
 
 class Nets:
@@ -133,11 +148,10 @@ class Nets:
     def coupling(self, prefix: str):
         return ConvNet(self.tensors, prefix)
 
-    def prior(self, prefix: str, heads: int, rate_conditioned: bool):
+    def prior(self, prefix: str, heads: int, rate_conditioned: bool, checkerboard: bool = False) -> SplitPrior:
         if rate_conditioned:
             raise ValueError("int8 models have no rate-conditioned prior (yet)")
-        prior = SplitPrior(self.tensors, prefix, heads)
-        return prior.features, prior.head
+        return SplitPrior(self.tensors, prefix, heads, checkerboard)
 
     def top_head(self, prefix: str, rate_conditioned: bool):
         if rate_conditioned:

@@ -25,10 +25,18 @@ NUMERIC_FORMATS = {"fixed64": fixed64.Nets, "int8": int8.Nets}
 
 @dataclass
 class Laplace:
-    """Snapped prior parameters of one band: mean on the 1/16 grid, index into grid.SCALES."""
+    """Snapped prior parameters of one band: mean on the 1/16 grid, index into grid.SCALES.
+    ``hidden_sum``: a checkerboard head's hidden layer before the context part (the black
+    half's parameters reuse it)."""
 
     mean: np.ndarray
     scale_index: np.ndarray
+    hidden_sum: np.ndarray | None = None
+
+
+def white_positions(height: int, width: int) -> np.ndarray:
+    """(height, width) bool: the checkerboard's first half, (row + column) even."""
+    return (np.add.outer(np.arange(height), np.arange(width)) % 2) == 0
 
 
 def _anchor_order(level: int) -> np.ndarray:
@@ -65,11 +73,12 @@ class LiftingFlow:
         self.level_count = int(config["levels"])
         self.block_size = 2**self.level_count
         self.rate_conditioned = bool(config.get("rate_conditioned", False))
+        self.checkerboard = bool(config.get("checkerboard", False))
         rc = self.rate_conditioned
         self._order = [_anchor_order(i) for i in range(self.level_count)]
         self._predict = [nets.coupling(f"levels.{i}.flow.2.net") for i in range(self.level_count)]
         self._update = [nets.coupling(f"levels.{i}.flow.3.net") for i in range(self.level_count)]
-        self._priors = [nets.prior(f"levels.{i}.prior", DETAILS, rc) for i in range(self.level_count)]
+        self._priors = [nets.prior(f"levels.{i}.prior", DETAILS, rc, self.checkerboard) for i in range(self.level_count)]
         self._top = [nets.top_head(f"top.heads.{c}", rc) for c in range(COLOURS)]
 
     # -- the flow ---------------------------------------------------------------------
@@ -121,10 +130,36 @@ class LiftingFlow:
 
     def level_features(self, level: int, anchors: np.ndarray, rate: int | None):
         """What the level's heads read from the anchors (the format decides what that is)."""
-        features, _ = self._priors[level]
-        return features(anchors, rate) if self.rate_conditioned else features(anchors)
+        prior = self._priors[level]
+        return prior.features(anchors, rate) if self.rate_conditioned else prior.features(anchors)
 
     def detail_params(self, level: int, features, anchors: np.ndarray, previous: Sequence[np.ndarray], g: int) -> Laplace:
-        _, head = self._priors[level]
+        prior = self._priors[level]
         latents = np.concatenate([anchors, *previous[:g]], axis=2)
-        return _params(head(features, g, latents), 0.0)
+        if not self.checkerboard:
+            return _params(prior.head(features, g, latents), 0.0)
+        hidden_sum = prior.head_sum(features, g, latents)
+        params = _params(prior.head_output(g, hidden_sum), 0.0)
+        params.hidden_sum = hidden_sum
+        return params
+
+    # -- checkerboard context (``walk``) ------------------------------------------------
+    def context_params(self, level: int, first: Laplace, known: np.ndarray, g: int) -> Laplace:
+        """Channel g's parameters given its white half (``known``, zero on the black half)."""
+        return _params(self._priors[level].head_output(g, first.hidden_sum, known), 0.0)
+
+    def half(self, t, which: int):
+        """The white (0) or black (1) positions of a band's values or parameters, as (N, 1)."""
+        if isinstance(t, Laplace):
+            return Laplace(self.half(t.mean, which), self.half(t.scale_index, which))
+        white = white_positions(*t.shape[:2])
+        return t[white if which == 0 else ~white]
+
+    def merge(self, white: np.ndarray, black: np.ndarray | None, params: Laplace) -> np.ndarray:
+        """A band (of ``params``' shape) from its halves; None: zeros there."""
+        out = np.zeros(params.mean.shape[:2] + (1,))
+        mask = white_positions(*out.shape[:2])
+        out[mask] = white
+        if black is not None:
+            out[~mask] = black
+        return out

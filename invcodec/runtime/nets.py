@@ -8,6 +8,7 @@ exact."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -27,3 +28,12 @@ def check_exponents(grid: np.ndarray, name: str) -> None:
     """Exponents far outside this range would make the float64 rounding inexact."""
     if grid.size and (grid.min() < -48 or grid.max() > 8):
         raise ValueError(f"{name}: accumulator exponent outside the exact range")
+
+
+@dataclass
+class LevelPrior:
+    """A level's prior as the flow asks for it: ``features(anchors[, global step])`` once per
+    level, then ``head(features, g, latents)`` per detail channel (-> NetOutput)."""
+
+    features: Callable
+    head: Callable

@@ -12,11 +12,13 @@ from .nets import LATENT_INPUT_SHIFT
 
 
 class PriorParams:
-    """Per-latent Laplace parameters: mean and log2 scale."""
+    """Per-latent Laplace parameters: mean and log2 scale. ``hidden_sum``: a checkerboard
+    head's hidden layer before the context part (the black half's parameters reuse it)."""
 
-    def __init__(self, mean: torch.Tensor, log2_scale: torch.Tensor):
+    def __init__(self, mean: torch.Tensor, log2_scale: torch.Tensor, hidden_sum: torch.Tensor | None = None):
         self.mean = mean
         self.log2_scale = log2_scale
+        self.hidden_sum = hidden_sum
 
     @staticmethod
     def from_output(out: torch.Tensor, base: torch.Tensor | float) -> "PriorParams":

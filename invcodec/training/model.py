@@ -19,7 +19,7 @@ from torch import nn
 from ..walk import COLOURS
 from .flow import ChannelPermutation, LiftingCoupling, Squeeze
 from .likelihood import PriorParams
-from .prior import ConditionalPrior, TopPrior
+from .prior import ConditionalPrior, TopPrior, white_positions
 
 
 @dataclass(frozen=True)
@@ -43,11 +43,13 @@ class ModelConfig:
     # Prior heads: "joint" (one 3x3 conv over features and latents, 0.1.0) or "split"
     # (1x1 over the features + 3x3 over the latents: a third of the cost).
     head: str = "joint"
+    # Checkerboard context inside each detail channel (``walk``; int8 split heads only).
+    checkerboard: bool = False
 
     def to_json(self) -> str:
         fields = dataclasses.asdict(self)
         # Fields at their 0.1.0 default are left out, so the 0.1.0 models' ids stay what they were.
-        for name, default in (("rate_conditioned", False), ("numeric", "fixed64"), ("head", "joint")):
+        for name, default in (("rate_conditioned", False), ("numeric", "fixed64"), ("head", "joint"), ("checkerboard", False)):
             if fields[name] == default:
                 del fields[name]
         return json.dumps(fields, sort_keys=True)
@@ -81,7 +83,7 @@ class Level(nn.Module):
         )
         self.prior = ConditionalPrior(
             COLOURS, 3 * COLOURS, cfg.prior_hidden, cfg.prior_blocks, cfg.prior_features, cfg.head_hidden,
-            cfg.rate_conditioned, cfg.numeric, cfg.head,
+            cfg.rate_conditioned, cfg.numeric, cfg.head, cfg.checkerboard,
         )
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -150,6 +152,28 @@ class IntegerFlowModel(nn.Module):
 
     def level_inverse(self, level: int, anchors: torch.Tensor, details: torch.Tensor) -> torch.Tensor:
         return self.levels[level].inverse(anchors, details)
+
+    # -- checkerboard context (``walk``), NCHW; a half is (B, 1, N, 1) ------------------
+    @property
+    def checkerboard(self) -> bool:
+        return self.cfg.checkerboard
+
+    def context_params(self, level: int, first: PriorParams, known: torch.Tensor, g: int) -> PriorParams:
+        return self.levels[level].prior.context_params(first, known, g)
+
+    def half(self, t, which: int):
+        if isinstance(t, PriorParams):
+            return PriorParams(self.half(t.mean, which), self.half(t.log2_scale, which))
+        white = white_positions(*t.shape[2:], t.device)
+        return t[:, :, white if which == 0 else ~white].unsqueeze(-1)
+
+    def merge(self, white: torch.Tensor, black: torch.Tensor | None, params: PriorParams) -> torch.Tensor:
+        out = params.mean.new_zeros(params.mean.shape)
+        mask = white_positions(*out.shape[2:], out.device)
+        out[:, :, mask] = white[..., 0].to(out.dtype)
+        if black is not None:
+            out[:, :, ~mask] = black[..., 0].to(out.dtype)
+        return out
 
     def bits(self, x: torch.Tensor) -> torch.Tensor:
         """Code length in bits of each image in x (B,3,H,W, integer values 0..255)."""

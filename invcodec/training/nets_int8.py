@@ -173,26 +173,42 @@ class QSplitHead(nn.Module):
     """A prior head: 1x1 conv of the trunk features + 3x3 conv of the latents it conditions
     on (anchors, earlier channels), each floored onto the hidden grid, summed, ReLU, then a
     1x1 conv to (mean, log2 scale). Splitting the input conv keeps the features' 3x3 cost
-    out of every head and gives each input its own range."""
+    out of every head and gives each input its own range. With ``context`` (checkerboard
+    models), a third part, a 3x3 conv of the channel's own decoded white half, is added
+    for its black half (zero at first: the head starts as the one without it)."""
 
-    def __init__(self, features: ActQuant, c_features: int, c_latents: int, hidden: int):
+    def __init__(self, features: ActQuant, c_features: int, c_latents: int, hidden: int, context: bool = False):
         super().__init__()
         self.hidden = ActQuant(signed=False)
         self.from_features = QConv(c_features, hidden, 1, ACT_LIMIT, features)
         self.from_latents = QConv(c_latents, hidden, 3, LATENT_LIMIT)
+        self.from_context = QConv(1, hidden, 3, LATENT_LIMIT) if context else None
         self.out = QConv(hidden, 2, 1, ACT_LIMIT, self.hidden)
-        nn.init.zeros_(self.out.conv.weight)
-        nn.init.zeros_(self.out.conv.bias)
+        zeroed = [self.out] + ([self.from_context] if context else [])
+        for conv in zeroed:
+            nn.init.zeros_(conv.conv.weight)
+            nn.init.zeros_(conv.conv.bias)
+
+    def _part(self, pre: torch.Tensor) -> torch.Tensor:
+        """A part of the hidden layer, floored onto its grid (in grid units) and clamped."""
+        if self.hidden.calibrating:
+            return pre
+        return floor_ste(pre / 2.0 ** float(self.hidden.exp)).clamp(-PART_LIMIT, PART_LIMIT)
+
+    def hidden_sum(self, features: torch.Tensor, latents: torch.Tensor) -> torch.Tensor:
+        """Feature part + latent part (grid units; real values while calibrating)."""
+        return self._part(self.from_features(features)) + self._part(self.from_latents(latent_input(latents)))
+
+    def output(self, hidden_sum: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
+        """(mean, log2 scale) from ``hidden_sum``, plus the context part if ``context`` is given."""
+        if context is not None:
+            hidden_sum = hidden_sum + self._part(self.from_context(latent_input(context)))
+        if self.hidden.calibrating:
+            return self.out(self.hidden(hidden_sum))
+        return self.out(hidden_sum.clamp(0, ACT_LIMIT) * 2.0 ** float(self.hidden.exp))
 
     def forward(self, features: torch.Tensor, latents: torch.Tensor) -> torch.Tensor:
-        f, v = self.from_features(features), self.from_latents(latent_input(latents))
-        if self.hidden.calibrating:
-            return self.out(self.hidden(f + v))
-        scale = 2.0 ** float(self.hidden.exp)
-        f = floor_ste(f / scale).clamp(-PART_LIMIT, PART_LIMIT)
-        v = floor_ste(v / scale).clamp(-PART_LIMIT, PART_LIMIT)
-        h = (f + v).clamp(0, ACT_LIMIT) * scale
-        return self.out(h)
+        return self.output(self.hidden_sum(features, latents))
 
 
 def calibrate(model: nn.Module, run) -> None:

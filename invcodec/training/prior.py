@@ -33,8 +33,9 @@ def _head(c_in: int, hidden: int) -> ConvNet:
     return head
 
 
-def _int8_head(features: nets_int8.ActQuant, c_features: int, c_latents: int, hidden: int) -> nets_int8.QSplitHead:
-    head = nets_int8.QSplitHead(features, c_features, c_latents, hidden)
+def _int8_head(features: nets_int8.ActQuant, c_features: int, c_latents: int, hidden: int,
+               context: bool) -> nets_int8.QSplitHead:
+    head = nets_int8.QSplitHead(features, c_features, c_latents, hidden, context)
     with torch.no_grad():
         head.out.conv.bias[1] = INITIAL_LOG2_SCALE
     return head
@@ -47,23 +48,32 @@ def _int8_top_head(c_in: int, hidden: int) -> nets_int8.QConvNet:
     return head
 
 
+def white_positions(height: int, width: int, device: torch.device | None = None) -> torch.Tensor:
+    """(height, width) bool: the checkerboard's first half, (row + column) even (``walk``)."""
+    return (torch.arange(height, device=device)[:, None] + torch.arange(width, device=device)) % 2 == 0
+
+
 class ConditionalPrior(nn.Module):
-    """p(details | anchors) for one level, autoregressive over the detail channels."""
+    """p(details | anchors) for one level, autoregressive over the detail channels; with
+    ``checkerboard``, each channel's black half also sees its white half (``walk``)."""
 
     def __init__(self, anchors: int, details: int, hidden: int, blocks: int, features: int, head_hidden: int,
-                 rate_conditioned: bool = False, numeric: str = "fixed64", head: str = "joint"):
+                 rate_conditioned: bool = False, numeric: str = "fixed64", head: str = "joint", checkerboard: bool = False):
         super().__init__()
         self.rate_conditioned = rate_conditioned
         self.int8 = numeric == "int8"
+        self.checkerboard = checkerboard
         if self.int8:
             if rate_conditioned or head != "split":
                 raise ValueError("int8 priors have split heads and no rate input (yet)")
             self.trunk = nets_int8.QConvNet(anchors, hidden, features, blocks, zero_out=False)
             self.features_quant = nets_int8.ActQuant(signed=False)
             self.heads = nn.ModuleList(
-                _int8_head(self.features_quant, features, anchors + g, head_hidden) for g in range(details)
+                _int8_head(self.features_quant, features, anchors + g, head_hidden, checkerboard) for g in range(details)
             )
         else:
+            if checkerboard:
+                raise ValueError("checkerboard context needs int8 priors")
             if head != "joint":
                 raise ValueError("fixed64 priors have joint heads")
             self.trunk = ConvNet(anchors + rate_conditioned, hidden, features, blocks=blocks, zero_out=False)
@@ -83,16 +93,29 @@ class ConditionalPrior(nn.Module):
         head = self.heads[g]
         latents = torch.cat([anchors, previous[:, :g]], dim=1)
         if self.int8:
-            return PriorParams.from_output(head(features, latents), 0.0)
+            hidden_sum = head.hidden_sum(features, latents)
+            p = PriorParams.from_output(head.output(hidden_sum), 0.0)
+            p.hidden_sum = hidden_sum if self.checkerboard else None
+            return p
         return PriorParams.from_output(head(torch.cat([features, latent_input(latents)], dim=1)), 0.0)
+
+    def context_params(self, first: PriorParams, known: torch.Tensor, g: int) -> PriorParams:
+        """Channel g's parameters for its black half, given its white half (``known``, zero elsewhere)."""
+        return PriorParams.from_output(self.heads[g].output(first.hidden_sum, known), 0.0)
 
     def bits(self, anchors: torch.Tensor, details: torch.Tensor) -> torch.Tensor:
         """-log2 p(details | anchors) summed per image (teacher forcing)."""
         feats = self.trunk_features(anchors)
         total = details.new_zeros(details.shape[0])
+        white = white_positions(*details.shape[2:], details.device) if self.checkerboard else None
         for g in range(details.shape[1]):
+            x = details[:, g : g + 1]
             p = self.channel_params(feats, anchors, details, g)
-            total = total + laplace_bits(details[:, g : g + 1], p.mean, p.log2_scale).flatten(1).sum(1)
+            bits = laplace_bits(x, p.mean, p.log2_scale)
+            if white is not None:
+                black = self.context_params(p, x * white, g)
+                bits = torch.where(white, bits, laplace_bits(x, black.mean, black.log2_scale))
+            total = total + bits.flatten(1).sum(1)
         return total
 
 

@@ -17,7 +17,7 @@ from torch import nn
 
 from .. import quantizer
 from ..entropy import grid
-from ..walk import bands_in_order, walk
+from ..walk import bands_in_order, chunk_bands, walk
 from .flow.coupling import round_half_up
 from .likelihood import PriorParams, laplace_bits
 from .model import IntegerFlowModel
@@ -61,13 +61,14 @@ class RateDistortion(nn.Module):
         if log2_step is None:
             lo, hi = self.log2_step_range
             log2_step = lo + (hi - lo) * torch.rand(b, device=x.device)
-        bands = bands_in_order(*self.model.analyze(x), lambda t, i: t[:, i : i + 1])
+        bands = bands_in_order(*self.model.analyze(x), lambda t, i: t[:, i : i + 1], self.model)
+        offsets = self.band_offsets[chunk_bands(self.model)]  # one offset per band, not per chunk
         bits = x.new_zeros(b)
 
         def band(i: int, p: PriorParams) -> torch.Tensor:
             nonlocal bits
             z = bands[i]
-            log2_band_step = (log2_step.view(b, 1, 1, 1) + self.band_offsets[i]).clamp(min=0.0)
+            log2_band_step = (log2_step.view(b, 1, 1, 1) + offsets[i]).clamp(min=0.0)
             step = torch.exp2(log2_band_step)
             r = (z - p.mean) / step
             symbols = r + (torch.rand_like(r) - 0.5) if noise else torch.round(r)

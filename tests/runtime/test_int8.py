@@ -14,15 +14,16 @@ import pytest
 import torch
 
 from invcodec.entropy import grid
-from invcodec.runtime import int8, model_file
+from invcodec.runtime import int8, lifting, model_file
 from invcodec.runtime.model_file import CodingModel
 from invcodec.runtime.nets import NetOutput
+from invcodec.training import prior
 from invcodec.training.likelihood import PriorParams
 from invcodec.training.model import IntegerFlowModel
 from invcodec.training.weights import model_id
 from invcodec.walk import COLOURS, DETAILS
 
-from ..conftest import TINY_INT8_CONFIG, coding_model, conv2d_int64, make_tiny_model, smooth_image
+from ..conftest import TINY_CHECKERBOARD_CONFIG, TINY_INT8_CONFIG, coding_model, conv2d_int64, make_tiny_model, smooth_image
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 
@@ -202,3 +203,44 @@ def test_top_prior_parameters_are_identical(pair: Pair, image: int, colour: int)
     p_r = pair.runtime.flow.top_params(top_r, colour, None)
     assert np.array_equal(_hwc(mean_t, image), p_r.mean)
     assert np.array_equal(_hwc(index_t, image), p_r.scale_index)
+
+
+@pytest.fixture(scope="module")
+def checkerboard_pair(tmp_path_factory) -> Pair:
+    model = make_tiny_model(config=TINY_CHECKERBOARD_CONFIG).double()
+    folder = tmp_path_factory.mktemp("int8-checkerboard")
+    runtime = coding_model(model, folder, "tiny-checkerboard")
+    tensors = model_file.read(folder / "tiny-checkerboard.safetensors")[1]
+    image = smooth_image(32, 40, seed=5)
+    x = torch.from_numpy(image.transpose(2, 0, 1)[None]).double()
+    with torch.no_grad():
+        analysed = model.analyze(x)
+    return Pair(model, runtime, tensors, x, analysed, [runtime.flow.analyze(image.astype(np.float64))])
+
+
+@pytest.mark.parametrize("level", LEVELS)
+@pytest.mark.parametrize("g", [0, 4, DETAILS - 1])
+def test_black_half_prior_parameters_are_identical(checkerboard_pair: Pair, level: int, g: int) -> None:
+    """A checkerboard head's parameters given the channel's white half (its context part in
+    play): the same snapped values on both sides, and not the white half's parameters."""
+    pair = checkerboard_pair
+    anchors_t, details_t = pair.analysed[0][level]
+    anchors_r, details_r = pair.runtime_analysed[0][0][level]
+    white_t = prior.white_positions(*details_t.shape[2:])
+    white_r = lifting.white_positions(*details_r.shape[:2])
+    assert np.array_equal(white_t.numpy(), white_r)
+    with torch.no_grad():
+        features_t = pair.torch_model.level_features(level, anchors_t, None)
+        first_t = pair.torch_model.detail_params(level, features_t, anchors_t, [details_t[:, i : i + 1] for i in range(g)], g)
+        known_t = details_t[:, g : g + 1] * white_t
+        mean_t, index_t = _snap(pair.torch_model.context_params(level, first_t, known_t, g))
+    features_r = pair.runtime.flow.level_features(level, anchors_r, None)
+    first_r = pair.runtime.flow.detail_params(level, features_r, anchors_r, [details_r[..., i : i + 1] for i in range(g)], g)
+    known_r = pair.runtime.flow.merge(pair.runtime.flow.half(details_r[..., g : g + 1], 0), None, first_r)
+    assert np.array_equal(_hwc(known_t, 0), known_r)
+    p_r = pair.runtime.flow.context_params(level, first_r, known_r, g)
+    assert np.array_equal(_hwc(mean_t, 0), p_r.mean)
+    assert np.array_equal(_hwc(index_t, 0), p_r.scale_index)
+    black = ~white_r
+    assert not np.array_equal(p_r.mean[black], first_r.mean[black]) or not np.array_equal(
+        p_r.scale_index[black], first_r.scale_index[black])

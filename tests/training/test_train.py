@@ -20,7 +20,7 @@ from invcodec.training.export import export
 from invcodec.training.train import main as train_main, parse_args
 from invcodec.training.weights import load_model, save_model
 
-from ..conftest import TINY_CONFIG, make_tiny_model, smooth_image
+from ..conftest import TINY_CONFIG, TINY_INT8_CONFIG, make_tiny_model, smooth_image
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 
@@ -112,6 +112,30 @@ def test_int8_fine_tuning_from_a_fixed64_model(folder, tmp_path) -> None:
     exps = [int(m.exp) for m in model.modules() if hasattr(m, "exp") and hasattr(m, "calibrating")]
     assert len(set(exps)) > 1  # calibrated per site, not all left at the default
     assert model_file.load(out / "model.safetensors").numeric == "int8"  # every conv within 2**24
+    _codes_exactly(out / "model.safetensors")
+
+
+def test_checkerboard_context_starts_as_the_model_it_extends(folder, tmp_path) -> None:
+    """--init an int8 file with {"checkerboard": true}: the new context parts start at zero,
+    so the model codes exactly as the source at first; training moves them; the exported
+    file codes exactly."""
+    import torch
+
+    from invcodec.training.train import _initialised_from
+
+    source = make_tiny_model(config=TINY_INT8_CONFIG)
+    save_model(source, tmp_path / "src.safetensors")
+    extended = _initialised_from(str(tmp_path / "src.safetensors"), {"checkerboard": True}).eval()
+    assert extended.cfg.checkerboard
+    x = torch.from_numpy(smooth_image(32, 32, seed=4).transpose(2, 0, 1)[None].astype(np.float32))
+    with torch.no_grad():
+        assert torch.equal(extended.bits(x), source.bits(x))
+    out = tmp_path / "checkerboard"
+    train_main(_args(folder, out, 2, TINY_INT8_CONFIG)[:-1] + ['{"checkerboard": true}', "--init", str(tmp_path / "src.safetensors"), "--keep-grids"])
+    trained = load_model(out / "model.safetensors")
+    context = [h.from_context.conv.weight for level in trained.levels for h in level.prior.heads]
+    assert all(w.abs().sum() > 0 for w in context)
+    assert model_file.load(out / "model.safetensors").flow.checkerboard
     _codes_exactly(out / "model.safetensors")
 
 
