@@ -58,6 +58,9 @@ VAL_LOG2_STEPS = (2.0, 4.0, 6.0)  # the lossy qualities validation reports
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="invcodec train", description=__doc__.splitlines()[0])
     p.add_argument("--data", help="folder of training images")
+    p.add_argument("--extra-data", action="append", default=[], metavar="DIR",
+                   help="another folder whose every image is a training image (never validation; "
+                        "the split CSV does not apply), e.g. celeba/extra-64; repeatable")
     p.add_argument("--npz", help="instead of --data: an npz with x_train / x_test uint8 (N, H, W, 3) arrays (CIFAR-10)")
     p.add_argument("--val", help="folder of validation images (never trained on)")
     p.add_argument("--split-csv", help="CSV of filename,split (CelebA's split.csv): train on --train-split, validate on --val-split")
@@ -95,6 +98,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if not (args.data or args.npz):
         p.error("give --data or --npz")
+    if args.extra_data and not args.data:
+        p.error("--extra-data adds to --data")
     if args.jacobian_penalty < 0 or (args.jacobian_penalty and args.objective != "bits"):
         p.error("--jacobian-penalty is a non-negative weight, for --objective bits")
     return args
@@ -235,6 +240,8 @@ def main(argv: list[str] | None = None) -> None:
     else:
         train_names = read_split(args.split_csv, args.train_split) if args.split_csv else None
         train_images = load_folder(args.data, names=train_names, square_size=args.square)
+        for folder in args.extra_data:
+            train_images += load_folder(folder, square_size=args.square)
         val_images = None
         if rank == 0 and (args.val or args.split_csv):
             val_names = read_split(args.split_csv, args.val_split) if args.split_csv else None

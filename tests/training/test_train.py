@@ -64,6 +64,35 @@ def test_train_resume_and_export(folder, tmp_path) -> None:
     _codes_exactly(out / "model.safetensors")
 
 
+def test_extra_data_adds_training_images_only(tmp_path, monkeypatch) -> None:
+    """--extra-data: every image of another folder trains (the split CSV is for --data);
+    validation stays the split's."""
+    from invcodec.training import train
+
+    faces, extra = tmp_path / "faces", tmp_path / "extra"
+    for folder, names in ((faces, ["a.png", "b.png", "c.png"]), (extra, ["x.png", "y.png"])):
+        folder.mkdir()
+        for i, name in enumerate(names):
+            Image.fromarray(smooth_image(40, 36, seed=i + len(name))).save(folder / name)
+    (tmp_path / "split.csv").write_text("filename,split\na.png,train\nb.png,train\nc.png,test\n")
+    seen = {}
+
+    class Recorded(train.RandomCrops):
+        def __init__(self, images, *a, **k):
+            seen["train"] = len(images)
+            super().__init__(images, *a, **k)
+
+    real_centre_crops = train.centre_crops
+    monkeypatch.setattr(train, "RandomCrops", Recorded)
+    monkeypatch.setattr(train, "centre_crops", lambda images, size: seen.setdefault("val", len(images)) and real_centre_crops(images, size))
+    train_main(["--data", str(faces), "--extra-data", str(extra), "--split-csv", str(tmp_path / "split.csv"), "--square", "32",
+                "--out", str(tmp_path / "run"), "--steps", "1", "--batch", "2", "--crop", "32", "--val-crop", "32",
+                "--config", TINY_CONFIG.to_json()])
+    assert seen == {"train": 4, "val": 1}
+    with pytest.raises(SystemExit):
+        parse_args(["--npz", "d.npz", "--extra-data", str(extra), "--out", "x"])
+
+
 def test_train_from_npz(tmp_path) -> None:
     x = np.stack([smooth_image(32, 32, 3, seed=i) for i in range(4)])
     np.savez(tmp_path / "d.npz", x_train=x, x_test=x[:2])
