@@ -122,7 +122,8 @@ class SplitPrior:
                 for conv, exp in zip(self.from_features, self.hidden_exps)]
 
     def head(self, features: list[np.ndarray], g: int, latents: np.ndarray) -> NetOutput:
-        return self.head_output(g, self.head_sum(features, g, latents))
+        v = self.head_sum(features, g, latents)
+        return self.out[g](np.clip(v, 0, ACT_LIMIT, out=v))
 
     def head_sum(self, features: list[np.ndarray], g: int, latents: np.ndarray) -> np.ndarray:
         """The head's hidden layer before its ReLU: feature part + latent part."""
@@ -133,9 +134,10 @@ class SplitPrior:
     def head_output(self, g: int, hidden_sum: np.ndarray, context: np.ndarray | None = None) -> NetOutput:
         """The head's output from ``head_sum``, plus the context part if ``context`` is given
         (``hidden_sum`` is left as it was: the black half reuses it)."""
-        h = hidden_sum.copy()
-        if context is not None:
-            h += activation(self.from_context[g](latent_input(context)), self.hidden_exps[g], -PART_LIMIT, PART_LIMIT)
+        if context is None:
+            h = hidden_sum.copy()
+        else:
+            h = hidden_sum + activation(self.from_context[g](latent_input(context)), self.hidden_exps[g], -PART_LIMIT, PART_LIMIT)
         return self.out[g](np.clip(h, 0, ACT_LIMIT, out=h))
 
 

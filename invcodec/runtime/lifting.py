@@ -10,6 +10,7 @@ Images are channels-last (H, W, C), one tile at a time."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
@@ -34,9 +35,13 @@ class Laplace:
     hidden_sum: np.ndarray | None = None
 
 
+@lru_cache(maxsize=16)
 def white_positions(height: int, width: int) -> np.ndarray:
-    """(height, width) bool: the checkerboard's first half, (row + column) even."""
-    return (np.add.outer(np.arange(height), np.arange(width)) % 2) == 0
+    """(height, width) bool: the checkerboard's first half, (row + column) even (cached:
+    every channel of a level asks for the same one; read-only)."""
+    mask = (np.add.outer(np.arange(height), np.arange(width)) % 2) == 0
+    mask.flags.writeable = False
+    return mask
 
 
 def _anchor_order(level: int) -> np.ndarray:
