@@ -111,9 +111,15 @@ class SplitPrior:
         self.from_latents = [Conv(tensors, f"{n}.from_latents", LATENT_LIMIT).rescaled(e)
                              for n, e in zip(names, self.hidden_exps)]
         self.out = [Conv(tensors, f"{n}.out", ACT_LIMIT) for n in names]
-        # checkerboard context: a third part, a 3x3 conv of the channel's own white half
-        self.from_context = [Conv(tensors, f"{n}.from_context", LATENT_LIMIT).rescaled(e)
-                             for n, e in zip(names, self.hidden_exps)] if checkerboard else None
+        # Checkerboard context: a third part, a 3x3 conv of the channel's white half (zero on
+        # the black half), wanted at black positions only. There the centre and the corners
+        # are black, so only the 4 edge taps meet non-zero values: those 4 weights give the
+        # same integer sums (rows 1, 3, 5, 7 of the (ky, kx) weight matrix: up, left, right,
+        # down) at a ninth of the im2col, on half the positions.
+        self.context = None
+        if checkerboard:
+            convs = [Conv(tensors, f"{n}.from_context", LATENT_LIMIT).rescaled(e) for n, e in zip(names, self.hidden_exps)]
+            self.context = [(np.ascontiguousarray(c.matrix[[1, 3, 5, 7]]), c.bias, c.grid) for c in convs]
 
     def features(self, anchors: np.ndarray) -> list[np.ndarray]:
         """Each head's feature part, floored onto its hidden grid and clamped."""
@@ -131,14 +137,28 @@ class SplitPrior:
         v += features[g]
         return v
 
-    def head_output(self, g: int, hidden_sum: np.ndarray, context: np.ndarray | None = None) -> NetOutput:
-        """The head's output from ``head_sum``, plus the context part if ``context`` is given
-        (``hidden_sum`` is left as it was: the black half reuses it)."""
-        if context is None:
-            h = hidden_sum.copy()
-        else:
-            h = hidden_sum + activation(self.from_context[g](latent_input(context)), self.hidden_exps[g], -PART_LIMIT, PART_LIMIT)
-        return self.out[g](np.clip(h, 0, ACT_LIMIT, out=h))
+    def white_output(self, g: int, hidden_sum: np.ndarray, white: np.ndarray) -> NetOutput:
+        """The head's output at the white positions (``white``: a mask), (N, 2)."""
+        h = hidden_sum[white]  # a copy: ``hidden_sum`` stays for the black half
+        return self._output(g, np.clip(h, 0, ACT_LIMIT, out=h))
+
+    def black_output(self, g: int, hidden_sum: np.ndarray, known: np.ndarray, white: np.ndarray) -> NetOutput:
+        """The head's output at the black positions, with the context part of ``known``
+        (the channel's white half, zero on the black positions), (N, 2)."""
+        black = ~white
+        padded = np.pad(latent_input(known[..., 0]), 1)
+        neighbours = np.stack([padded[:-2, 1:-1][black], padded[1:-1, :-2][black],
+                               padded[1:-1, 2:][black], padded[2:, 1:-1][black]], axis=1)  # up, left, right, down
+        taps, bias, grid = self.context[g]
+        acc = neighbours @ taps
+        acc += bias
+        h = hidden_sum[black]
+        h += activation(NetOutput(acc, grid), self.hidden_exps[g], -PART_LIMIT, PART_LIMIT)
+        return self._output(g, np.clip(h, 0, ACT_LIMIT, out=h))
+
+    def _output(self, g: int, hidden: np.ndarray) -> NetOutput:
+        out = self.out[g](hidden[:, None, :])  # the 1x1 output conv on (N, 1, hidden)
+        return NetOutput(out.acc[:, 0, :], out.grid)
 
 
 class Nets:

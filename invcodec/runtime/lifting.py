@@ -27,12 +27,14 @@ NUMERIC_FORMATS = {"fixed64": fixed64.Nets, "int8": int8.Nets}
 @dataclass
 class Laplace:
     """Snapped prior parameters of one band: mean on the 1/16 grid, index into grid.SCALES.
-    ``hidden_sum``: a checkerboard head's hidden layer before the context part (the black
-    half's parameters reuse it)."""
+    With checkerboard context, the parameters of one half (``half``: 0 white, 1 black) as
+    (N, 1), and the head's hidden layer before its ReLU (``hidden_sum``, (H, W, hidden)),
+    which the black half reuses and which gives the band's shape."""
 
     mean: np.ndarray
     scale_index: np.ndarray
     hidden_sum: np.ndarray | None = None
+    half: int | None = None
 
 
 @lru_cache(maxsize=16)
@@ -62,11 +64,15 @@ def unsqueeze(y: np.ndarray) -> np.ndarray:
     return y.reshape(h, w, 2, 2, c).transpose(0, 2, 1, 3, 4).reshape(2 * h, 2 * w, c)
 
 
-def _params(out, base) -> Laplace:
-    """A prior head's output (mean x 64, log2 scale) snapped to the coder's grids."""
+def _snapped(out, base) -> tuple[np.ndarray, np.ndarray]:
+    """A prior head's output (mean x 64, log2 scale) snapped to the coder's grids: (mean, scale index)."""
     mean = base + out.rounded(grid.MEAN_FRAC_BITS + LATENT_INPUT_SHIFT, slice(0, 1)) * 2.0**-grid.MEAN_FRAC_BITS
     index = out.rounded(grid.SCALE_FRAC_BITS, slice(1, 2)) - grid.LOG2_SCALE_MIN * grid.SCALE_STEPS_PER_OCTAVE
-    return Laplace(mean, np.clip(index, 0, grid.N_SCALES - 1).astype(np.int64))
+    return mean, np.clip(index, 0, grid.N_SCALES - 1).astype(np.int64)
+
+
+def _params(out, base) -> Laplace:
+    return Laplace(*_snapped(out, base))
 
 
 class LiftingFlow:
@@ -143,26 +149,31 @@ class LiftingFlow:
         latents = np.concatenate([anchors, *previous[:g]], axis=2)
         if not self.checkerboard:
             return _params(prior.head(features, g, latents), 0.0)
+        # only the white half's parameters are computed here: the black half gets its own
         hidden_sum = prior.head_sum(features, g, latents)
-        params = _params(prior.head_output(g, hidden_sum), 0.0)
-        params.hidden_sum = hidden_sum
-        return params
+        white = white_positions(*hidden_sum.shape[:2])
+        return Laplace(*_snapped(prior.white_output(g, hidden_sum, white), 0.0), hidden_sum, 0)
 
     # -- checkerboard context (``walk``) ------------------------------------------------
     def context_params(self, level: int, first: Laplace, known: np.ndarray, g: int) -> Laplace:
-        """Channel g's parameters given its white half (``known``, zero on the black half)."""
-        return _params(self._priors[level].head_output(g, first.hidden_sum, known), 0.0)
+        """Channel g's black half's parameters given its white half (``known``, zero on the black half)."""
+        white = white_positions(*known.shape[:2])
+        out = self._priors[level].black_output(g, first.hidden_sum, known, white)
+        return Laplace(*_snapped(out, 0.0), first.hidden_sum, 1)
 
     def half(self, t, which: int):
-        """The white (0) or black (1) positions of a band's values or parameters, as (N, 1)."""
+        """The white (0) or black (1) positions of a band's values, as (N, 1); parameters
+        come as one half already (``detail_params``, ``context_params``)."""
         if isinstance(t, Laplace):
-            return Laplace(self.half(t.mean, which), self.half(t.scale_index, which))
+            if t.half != which:
+                raise ValueError(f"parameters of half {t.half} asked for half {which}")
+            return t
         white = white_positions(*t.shape[:2])
         return t[white if which == 0 else ~white]
 
     def merge(self, white: np.ndarray, black: np.ndarray | None, params: Laplace) -> np.ndarray:
-        """A band (of ``params``' shape) from its halves; None: zeros there."""
-        out = np.zeros(params.mean.shape[:2] + (1,))
+        """A band (of the shape of ``params.hidden_sum``) from its halves; None: zeros there."""
+        out = np.zeros(params.hidden_sum.shape[:2] + (1,))
         mask = white_positions(*out.shape[:2])
         out[mask] = white
         if black is not None:

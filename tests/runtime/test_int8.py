@@ -220,9 +220,11 @@ def checkerboard_pair(tmp_path_factory) -> Pair:
 
 @pytest.mark.parametrize("level", LEVELS)
 @pytest.mark.parametrize("g", [0, 4, DETAILS - 1])
-def test_black_half_prior_parameters_are_identical(checkerboard_pair: Pair, level: int, g: int) -> None:
-    """A checkerboard head's parameters given the channel's white half (its context part in
-    play): the same snapped values on both sides, and not the white half's parameters."""
+def test_checkerboard_halves_prior_parameters_are_identical(checkerboard_pair: Pair, level: int, g: int) -> None:
+    """A checkerboard head's parameters for the white half, and for the black half given the
+    white one (its context part in play, which the runtime evaluates with the 4 taps that
+    meet white positions): the same snapped values on both sides, and the black half's
+    not those the head gives without the context."""
     pair = checkerboard_pair
     anchors_t, details_t = pair.analysed[0][level]
     anchors_r, details_r = pair.runtime_analysed[0][0][level]
@@ -233,14 +235,20 @@ def test_black_half_prior_parameters_are_identical(checkerboard_pair: Pair, leve
         features_t = pair.torch_model.level_features(level, anchors_t, None)
         first_t = pair.torch_model.detail_params(level, features_t, anchors_t, [details_t[:, i : i + 1] for i in range(g)], g)
         known_t = details_t[:, g : g + 1] * white_t
-        mean_t, index_t = _snap(pair.torch_model.context_params(level, first_t, known_t, g))
-    features_r = pair.runtime.flow.level_features(level, anchors_r, None)
-    first_r = pair.runtime.flow.detail_params(level, features_r, anchors_r, [details_r[..., i : i + 1] for i in range(g)], g)
-    known_r = pair.runtime.flow.merge(pair.runtime.flow.half(details_r[..., g : g + 1], 0), None, first_r)
-    assert np.array_equal(_hwc(known_t, 0), known_r)
-    p_r = pair.runtime.flow.context_params(level, first_r, known_r, g)
-    assert np.array_equal(_hwc(mean_t, 0), p_r.mean)
-    assert np.array_equal(_hwc(index_t, 0), p_r.scale_index)
+        black_t = pair.torch_model.context_params(level, first_t, known_t, g)
+    flow = pair.runtime.flow
+    features_r = flow.level_features(level, anchors_r, None)
+    first_r = flow.detail_params(level, features_r, anchors_r, [details_r[..., i : i + 1] for i in range(g)], g)
+    for p_t, p_r, mask in ((first_t, first_r, white_r), (black_t, None, ~white_r)):
+        if p_r is None:
+            known_r = flow.merge(flow.half(details_r[..., g : g + 1], 0), None, first_r)
+            assert np.array_equal(_hwc(known_t, 0), known_r)
+            p_r = flow.context_params(level, first_r, known_r, g)
+        mean_t, index_t = _snap(p_t)
+        assert p_r.mean.shape == p_r.scale_index.shape == (int(mask.sum()), 1)
+        assert np.array_equal(_hwc(mean_t, 0)[mask], p_r.mean)
+        assert np.array_equal(_hwc(index_t, 0)[mask], p_r.scale_index)
+    without_context = _snap(first_t)
     black = ~white_r
-    assert not np.array_equal(p_r.mean[black], first_r.mean[black]) or not np.array_equal(
-        p_r.scale_index[black], first_r.scale_index[black])
+    assert not (np.array_equal(_hwc(without_context[0], 0)[black], p_r.mean)
+                and np.array_equal(_hwc(without_context[1], 0)[black], p_r.scale_index))
