@@ -347,7 +347,7 @@ _threads = click.option("-t", "--threads", type=click.IntRange(1, 64), default=N
 @click.option("-q", "--quality", type=click.IntRange(1, 100), default=None,
               help="Lossy, 1 (smallest) .. 100 (finest); without it the file is lossless.")
 @click.option("-m", "--model", default=None,
-              help="Shipped model name or path to a .safetensors model [default: photo-v3, with -q photo-lossy-v3].")
+              help="Shipped model name or path to a .safetensors model [default: photo-v3, with -q photo-lossy-v4].")
 @click.option("--flow-only", is_flag=True,
               help="Code every tile with the model (no classic path for synthetic content): to measure the model.")
 @_force

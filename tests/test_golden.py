@@ -10,7 +10,9 @@ bundled), JOINED alpha, photo-v2's int8 flow, an ICC profile, a lossy file.
 and scale offsets in every flow stream) for both numeric formats, lossless and lossy;
 ``tests/golden/format-3-models-v3`` files of the models added after it (photo-v3, and
 photo-lossy-v2, the first int8 lossy model); ``tests/golden/format-3-rdoq`` lossy files
-written with RDOQ (the manifest records the weight) by the model added with it."""
+written with RDOQ (the manifest records the weight) by the model added with it;
+``tests/golden/format-3-checkerboard`` those of photo-lossy-v4, the first model with
+checkerboard context (each detail channel coded in two halves)."""
 
 from __future__ import annotations
 
