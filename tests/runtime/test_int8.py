@@ -101,17 +101,23 @@ def _snap(p: PriorParams) -> tuple[np.ndarray, np.ndarray]:
     return mean, index.clamp(0, grid.N_SCALES - 1)
 
 
-@pytest.fixture(scope="module")
-def pair(tmp_path_factory) -> Pair:
-    model = make_tiny_model(config=TINY_INT8_CONFIG).double()
-    folder = tmp_path_factory.mktemp("int8")
-    runtime = coding_model(model, folder, "tiny-int8")
-    tensors = model_file.read(folder / "tiny-int8.safetensors")[1]
-    images = [smooth_image(32, 40, seed=3), np.random.default_rng(4).integers(0, 256, (32, 40, 3), dtype=np.uint8)]
+def _pair(tmp_path_factory, config, name: str, images: list[np.ndarray]) -> Pair:
+    """A tiny model of ``config`` in float64 torch and as the runtime loads its file, and
+    ``images`` analysed by both."""
+    model = make_tiny_model(config=config).double()
+    folder = tmp_path_factory.mktemp(name)
+    runtime = coding_model(model, folder, name)
+    tensors = model_file.read(folder / f"{name}.safetensors")[1]
     x = torch.from_numpy(np.stack(images).transpose(0, 3, 1, 2)).double()
     with torch.no_grad():
         analysed = model.analyze(x)
     return Pair(model, runtime, tensors, x, analysed, [runtime.flow.analyze(im.astype(np.float64)) for im in images])
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory) -> Pair:
+    images = [smooth_image(32, 40, seed=3), np.random.default_rng(4).integers(0, 256, (32, 40, 3), dtype=np.uint8)]
+    return _pair(tmp_path_factory, TINY_INT8_CONFIG, "tiny-int8", images)
 
 
 def test_model_id_of_the_torch_model_is_the_files(pair: Pair) -> None:
@@ -207,15 +213,7 @@ def test_top_prior_parameters_are_identical(pair: Pair, image: int, colour: int)
 
 @pytest.fixture(scope="module")
 def checkerboard_pair(tmp_path_factory) -> Pair:
-    model = make_tiny_model(config=TINY_CHECKERBOARD_CONFIG).double()
-    folder = tmp_path_factory.mktemp("int8-checkerboard")
-    runtime = coding_model(model, folder, "tiny-checkerboard")
-    tensors = model_file.read(folder / "tiny-checkerboard.safetensors")[1]
-    image = smooth_image(32, 40, seed=5)
-    x = torch.from_numpy(image.transpose(2, 0, 1)[None]).double()
-    with torch.no_grad():
-        analysed = model.analyze(x)
-    return Pair(model, runtime, tensors, x, analysed, [runtime.flow.analyze(image.astype(np.float64))])
+    return _pair(tmp_path_factory, TINY_CHECKERBOARD_CONFIG, "tiny-checkerboard", [smooth_image(32, 40, seed=5)])
 
 
 @pytest.mark.parametrize("level", LEVELS)
