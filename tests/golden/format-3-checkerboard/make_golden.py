@@ -4,7 +4,7 @@ and MANIFEST.json (which records each file's RDO weight, so the re-encode test u
 same quantizer).
 
 A record of where the files came from, like ``../format-3-rdoq/make_golden.py``, whose
-``write`` (that of ``../format-3-adaptive-prior``) it runs with other cases (the test suite
+``write`` (the adaptive-prior writer with RDOQ) it runs with other cases (the test suite
 does not run it). In a clean checkout:
 
     python tests/golden/format-3-checkerboard/make_golden.py
@@ -21,10 +21,10 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-_spec = importlib.util.spec_from_file_location("golden_adaptive", HERE.parent / "format-3-adaptive-prior" / "make_golden.py")
-adaptive = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(adaptive)
-v010 = adaptive.v010
+_spec = importlib.util.spec_from_file_location("golden_rdoq", HERE.parent / "format-3-rdoq" / "make_golden.py")
+rdoq = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(rdoq)
+v010 = rdoq.v010
 
 
 def cases() -> list[tuple]:
@@ -36,10 +36,7 @@ def cases() -> list[tuple]:
 
 
 def main() -> None:
-    from invcodec import codec
-
-    adaptive.format3.RDO_WEIGHT = codec.RDO_WEIGHT  # written with RDOQ, recorded in the manifest
-    adaptive.write(HERE, cases)
+    rdoq.write(HERE, cases)
 
 
 if __name__ == "__main__":

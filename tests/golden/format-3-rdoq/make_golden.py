@@ -34,11 +34,16 @@ def cases() -> list[tuple]:
     ]
 
 
-def main() -> None:
+def write(folder: Path, flow_cases) -> None:
+    """The adaptive-prior writer with the encoder's RDOQ (its weight recorded in the manifest)."""
     from invcodec import codec
 
-    adaptive.format3.RDO_WEIGHT = codec.RDO_WEIGHT  # written with RDOQ, recorded in the manifest
-    adaptive.write(HERE, cases)
+    adaptive.format3.RDO_WEIGHT = codec.RDO_WEIGHT
+    adaptive.write(folder, flow_cases)
+
+
+def main() -> None:
+    write(HERE, cases)
 
 
 if __name__ == "__main__":
