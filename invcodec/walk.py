@@ -51,17 +51,17 @@ def band_count(levels: int) -> int:
     return COLOURS + DETAILS * levels
 
 
-def _checkerboard(model: Any) -> bool:
+def _checkerboard(model: Walkable | Checkerboard | None) -> bool:
     return bool(getattr(model, "checkerboard", False))
 
 
-def chunk_bands(model: Any) -> list[int]:
+def chunk_bands(model: Walkable | Checkerboard) -> list[int]:
     """The band each coded chunk belongs to, in decoding order."""
     details = range(COLOURS, band_count(model.level_count))
     return list(range(COLOURS)) + [b for b in details for _ in range(2 if _checkerboard(model) else 1)]
 
 
-def walk(model: Walkable, batch: int, height: int, width: int, band: BandFn, rate: Any = None,
+def walk(model: Walkable | Checkerboard, batch: int, height: int, width: int, band: BandFn, rate: Any = None,
          known_inputs: Sequence[Any] | None = None) -> Any:
     """Visit every band in decoding order and run the flow backwards: the reconstructed
     image for padded sides (height, width multiples of ``model.block_size``).
@@ -94,7 +94,7 @@ def walk(model: Walkable, batch: int, height: int, width: int, band: BandFn, rat
 
 
 def bands_in_order(per_level: Sequence[tuple[Any, Any]], top: Any, channel: Callable[[Any, int], Any],
-                   model: Any = None) -> list[Any]:
+                   model: Walkable | Checkerboard | None = None) -> list[Any]:
     """An analysed image's latents as chunks in decoding order (bands; with ``model``'s
     checkerboard, each detail band as its two halves); ``channel(t, i)`` takes channel i
     of t in the caller's layout."""
