@@ -85,6 +85,7 @@ class LiftingFlow:
         self.block_size = 2**self.level_count
         self.rate_conditioned = bool(config.get("rate_conditioned", False))
         self.checkerboard = bool(config.get("checkerboard", False))
+        self.top_position = bool(config.get("top_position", False))
         rc = self.rate_conditioned
         self._order = [_anchor_order(i) for i in range(self.level_count)]
         self._predict = [nets.coupling(f"levels.{i}.flow.2.net") for i in range(self.level_count)]
@@ -135,7 +136,11 @@ class LiftingFlow:
 
     def top_params(self, context: np.ndarray, colour: int, rate: int | None) -> Laplace:
         """``rate``: the global quantizer step index (lossy files), seen by rate-conditioned priors."""
-        inputs = context[..., :colour] if colour > 0 else np.zeros_like(context[..., :1])
+        if self.top_position:  # a plane of ones first (in latent units): the padding shows the borders
+            ones = np.full(context.shape[:2] + (1,), 2.0**LATENT_INPUT_SHIFT)
+            inputs = np.concatenate([ones, context[..., :colour]], axis=2)
+        else:
+            inputs = context[..., :colour] if colour > 0 else np.zeros_like(context[..., :1])
         base = context[..., colour - 1 : colour] if colour > 0 else 0.0
         return _params(self._top[colour](inputs, rate), base)
 

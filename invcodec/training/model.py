@@ -45,11 +45,15 @@ class ModelConfig:
     head: str = "joint"
     # Checkerboard context inside each detail channel (``walk``; int8 split heads only).
     checkerboard: bool = False
+    # The coarsest anchors' prior also reads a plane of ones: its zero padding tells the
+    # heads where the borders are, so an aligned-face model can learn a layout (where the
+    # face, hair and background are) instead of one distribution for every position.
+    top_position: bool = False
 
     def to_json(self) -> str:
         fields = dataclasses.asdict(self)
         # Fields at their 0.1.0 default are left out, so the 0.1.0 models' ids stay what they were.
-        for name, default in (("rate_conditioned", False), ("numeric", "fixed64"), ("head", "joint"), ("checkerboard", False)):
+        for name, default in (("rate_conditioned", False), ("numeric", "fixed64"), ("head", "joint"), ("checkerboard", False), ("top_position", False)):
             if fields[name] == default:
                 del fields[name]
         return json.dumps(fields, sort_keys=True)
@@ -105,7 +109,7 @@ class IntegerFlowModel(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.levels = nn.ModuleList(Level(cfg, i) for i in range(cfg.levels))
-        self.top = TopPrior(COLOURS, cfg.top_hidden, cfg.rate_conditioned, cfg.numeric)
+        self.top = TopPrior(COLOURS, cfg.top_hidden, cfg.rate_conditioned, cfg.numeric, cfg.top_position)
 
     @property
     def block_size(self) -> int:

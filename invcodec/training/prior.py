@@ -119,24 +119,40 @@ class ConditionalPrior(nn.Module):
         return total
 
 
+def top_inputs(c: int, position: bool) -> int:
+    """Input channels of the top prior's head for colour c: the colours before it, the
+    ones plane with ``position``, and a zero plane for colour 0 without it (0.1.0)."""
+    return c + 1 if position else max(c, 1)
+
+
+def top_inputs_of(x: torch.Tensor, c: int, position: bool) -> torch.Tensor:
+    """What the top prior's head for colour c reads of the coarsest anchors x (NCHW)."""
+    if position:
+        return torch.cat([torch.full_like(x[:, :1], 2.0**LATENT_INPUT_SHIFT), x[:, :c]], dim=1)
+    return x[:, :c] if c > 0 else torch.zeros_like(x[:, :1])
+
+
 class TopPrior(nn.Module):
     """p(coarsest anchors): colour by colour, each colour predicted from the previous ones
-    (its mean starts from the previous colour's value)."""
+    (its mean starts from the previous colour's value). With ``position``, every head also
+    reads a plane of ones, first: through the convs' zero padding it sees the borders."""
 
-    def __init__(self, colours: int, hidden: int, rate_conditioned: bool = False, numeric: str = "fixed64"):
+    def __init__(self, colours: int, hidden: int, rate_conditioned: bool = False, numeric: str = "fixed64",
+                 position: bool = False):
         super().__init__()
         self.rate_conditioned = rate_conditioned
+        self.position = position
         self.int8 = numeric == "int8"
         if self.int8 and rate_conditioned:
             raise ValueError("int8 priors have no rate input (yet)")
         make = _int8_top_head if self.int8 else _head
-        self.heads = nn.ModuleList(make(max(c, 1) + rate_conditioned, hidden) for c in range(colours))
+        self.heads = nn.ModuleList(make(top_inputs(c, position) + rate_conditioned, hidden) for c in range(colours))
         with torch.no_grad():  # start colour 0 at mid-grey
             out = self.heads[0].out.conv if self.int8 else self.heads[0].out
             out.bias[0] = 128.0 * 2.0**-LATENT_INPUT_SHIFT
 
     def channel_params(self, x: torch.Tensor, c: int, rate: torch.Tensor | float | None = None) -> PriorParams:
-        inputs = x[:, :c] if c > 0 else torch.zeros_like(x[:, :1])
+        inputs = top_inputs_of(x, c, self.position)
         base = x[:, c - 1 : c] if c > 0 else 0.0
         if self.int8:
             return PriorParams.from_output(self.heads[c](nets_int8.latent_input(inputs)), base)

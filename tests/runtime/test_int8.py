@@ -7,6 +7,7 @@ scored. Here the torch side runs in float64, where its int8 arithmetic is exact 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -200,9 +201,24 @@ def test_detail_prior_parameters_are_identical(pair: Pair, image: int, level: in
     assert len(np.unique(p_r.mean)) > 1 and len(np.unique(p_r.scale_index)) > 1  # the head is in play
 
 
+@pytest.fixture(scope="module")
+def top_position_pair(tmp_path_factory) -> Pair:
+    return _pair(tmp_path_factory, dataclasses.replace(TINY_INT8_CONFIG, top_position=True), "tiny-top-position",
+                 [smooth_image(32, 40, seed=6)])
+
+
+@pytest.mark.parametrize("colour", range(COLOURS))
+def test_top_position_prior_parameters_are_identical(top_position_pair: Pair, colour: int) -> None:
+    _assert_top_params_identical(top_position_pair, 0, colour)
+
+
 @pytest.mark.parametrize("image", range(len(IMAGES)), ids=IMAGES)
 @pytest.mark.parametrize("colour", range(COLOURS))
 def test_top_prior_parameters_are_identical(pair: Pair, image: int, colour: int) -> None:
+    _assert_top_params_identical(pair, image, colour)
+
+
+def _assert_top_params_identical(pair: Pair, image: int, colour: int) -> None:
     top_t, top_r = pair.analysed[1], pair.runtime_analysed[image][1]
     with torch.no_grad():
         mean_t, index_t = _snap(pair.torch_model.top_params(top_t, colour, None))

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
 
+from invcodec.codec import compress_samples, decompress_samples
 from invcodec.entropy import grid
 from invcodec.runtime import lifting
 from invcodec.runtime.lifting import squeeze, unsqueeze
@@ -190,3 +193,29 @@ def test_a_rate_conditioned_prior_sees_the_rate(tmp_path) -> None:
 def test_unknown_numeric_format_is_refused() -> None:
     with pytest.raises(ValueError, match="numeric"):
         lifting.LiftingFlow({"levels": 1, "numeric": "int4"}, {})
+
+
+@pytest.mark.parametrize("numeric", sorted(CONFIGS))
+def test_a_top_position_prior_knows_the_borders(tmp_path, numeric: str) -> None:
+    """With ``top_position`` the coarsest anchors' first colour is predicted from a plane
+    of ones, whose zero padding differs at the borders: on a flat image the corners' and
+    the centre's parameters differ (without it, one distribution everywhere); files
+    round-trip."""
+    flat = np.full((32, 32, 3), 128.0)
+    params = {}
+    for position in (False, True):
+        config = dataclasses.replace(CONFIGS[numeric], top_position=position)
+        model = coding_model(make_tiny_model(config=config, noise=0.5), tmp_path, f"{numeric}-{position}")
+        assert model.flow.top_position == position
+        top = model.flow.analyze(flat)[1]
+        assert top.shape == (8, 8, 3)
+        params[position] = model.flow.top_params(top, 0, None)
+        image = smooth_image(32, 48, seed=2)
+        data, _ = compress_samples(image, model, classic=False)
+        assert np.array_equal(decompress_samples(data, model), image)
+    assert len(np.unique(params[False].mean)) == len(np.unique(params[False].scale_index)) == 1
+    with_position = params[True]
+    corner, centre = (0, 0), (4, 4)
+    assert (with_position.mean[corner], with_position.scale_index[corner]) != (with_position.mean[centre], with_position.scale_index[centre])
+    interior = slice(1, 7)  # the 3x3 window sees no padding there: one distribution again
+    assert len(np.unique(with_position.mean[interior, interior])) == 1
