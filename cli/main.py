@@ -498,17 +498,21 @@ def sample(model: str | None, count: int, size: int, temperature: float, seed: i
 @_model_option
 @click.option("--steps", type=click.IntRange(2, 64), default=8, show_default=True, help="Frames, both ends included.")
 @click.option("--size", type=click.IntRange(16, 1024), default=64, show_default=True, help="Both images are centre-cropped and resized to this square.")
+@click.option("--space", type=click.Choice(["prior", "latents"]), default="prior", show_default=True,
+              help="prior: mix the prior's standardised residuals (finer levels follow the mixed coarser ones); "
+                   "latents: mix the latents linearly (close to a cross-fade).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path, allow_dash=True), required=True,
               help="Strip image (.png), '-' for stdout.")
 @_force
 @_expected_failures
-def interpolate(first: Path, second: Path, model: str | None, steps: int, size: int, output: Path, force: bool) -> None:
-    """Interpolate two images in latent space (every level) and write the strip."""
+def interpolate(first: Path, second: Path, model: str | None, steps: int, size: int, space: str, output: Path,
+                force: bool) -> None:
+    """Interpolate two images in the model's latent space and write the strip."""
     _check_free(output, force)
     net = _torch_model(model)
     from invcodec.training import latent_space
 
-    frames = latent_space.interpolate(net, _square_image(first, size), _square_image(second, size), steps)
+    frames = latent_space.interpolate(net, _square_image(first, size), _square_image(second, size), steps, space)
     buf = io.BytesIO()
     latent_space.grid(frames, columns=steps).save(buf, "PNG")
     _write(output, buf.getvalue(), force)

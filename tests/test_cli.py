@@ -196,6 +196,11 @@ def test_sample_interpolate_score(photo, tmp_path) -> None:
     assert Image.open(tmp_path / "s.png").size == (2 * 32 + 2, 2 * 32 + 2)
     r = invcodec("interpolate", str(photo), str(photo), "--steps", "3", "--size", "32", "-o", str(tmp_path / "i.png"))
     assert r.returncode == 0, r.stderr
+    assert Image.open(tmp_path / "i.png").size == (3 * 32 + 2 * 2, 32)
+    r = invcodec("interpolate", str(photo), str(photo), "--space", "latents", "--size", "32", "-o", str(tmp_path / "j.png"))
+    assert r.returncode == 0, r.stderr
+    r = invcodec("interpolate", str(photo), str(photo), "--space", "pixels", "-o", str(tmp_path / "k.png"))
+    assert r.returncode != 0 and "pixels" in r.stderr and not (tmp_path / "k.png").exists()
     noise = tmp_path / "noise.png"
     Image.fromarray(np.random.default_rng(0).integers(0, 256, (40, 56, 3), dtype=np.uint8)).save(noise)
     r = invcodec("score", str(noise), str(photo), "--json")
