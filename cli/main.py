@@ -561,7 +561,7 @@ def train(args: tuple[str, ...]) -> None:
 BENCHMARKS = {  # command name -> module of invcodec_benchmarks
     "big-image": "big_image", "bpd": "bpd", "cli-roundtrip": "cli_roundtrip", "continuity": "continuity",
     "conv-speed": "conv_speed",
-    "fuzz": "fuzz", "hostile": "hostile", "lossless": "lossless", "lossy-tuning": "lossy_tuning", "rd": "rd",
+    "fuzz": "fuzz", "hostile": "hostile", "interpolation": "interpolation", "lossless": "lossless", "lossy-tuning": "lossy_tuning", "rd": "rd",
     "restore": "restore", "startup": "import_time", "synthetic": "synthetic",
 }
 
@@ -580,6 +580,7 @@ def bench(name: str, args: tuple[str, ...]) -> None:
     lossy-tuning   dead zone / reconstruction offset of the lossy encoder
     bpd            bits per dim: model NLL vs real stream and file bits
     continuity     local Lipschitz constants of decoder and encoder (Jacobians, differences)
+    interpolation  middle frames of interpolations: distance to the cross-fade, sharpness
     fuzz           mutation fuzzing of the decoder
     hostile        unusual and hostile inputs through the command line, each judged
     big-image      peak memory and time on a 25 MP photo

@@ -143,6 +143,25 @@ def test_bpd_on_a_tiny_npz(tmp_path) -> None:
     _machine_is_new_schema(out["machine"], 1)
 
 
+def test_interpolation_benchmark_on_two_pairs(tmp_path) -> None:
+    from invcodec_benchmarks import interpolation
+
+    folder = tmp_path / "faces"
+    folder.mkdir()
+    for i in range(4):
+        Image.fromarray(smooth_image(40, 48, 3, seed=i)[:, :: 1 if i % 2 else -1]).save(folder / f"{i}.png")
+    with one_thread():
+        interpolation.main(["--model", "photo-v1", "--folder", str(folder), "--square", "32", "--pairs", "2",
+                            "--out", str(tmp_path / "r.json")])
+    out = json.loads((tmp_path / "r.json").read_text())
+    assert out["benchmark"] == "interpolation" and out["pairs"] == 2 and set(out["spaces"]) == {"prior", "latents"}
+    latents, prior = out["spaces"]["latents"], out["spaces"]["prior"]
+    assert latents["rms_to_cross_fade"] < prior["rms_to_cross_fade"]  # the linear latent mix is nearly a cross-fade
+    assert 0 < out["cross_fade_sharpness_vs_ends"] < 1 and 0 < out["ends_bpd"] < 8
+    with pytest.raises(SystemExit, match="fewer than 3 pairs"):
+        interpolation.main(["--model", "photo-v1", "--folder", str(folder), "--square", "32", "--pairs", "3"])
+
+
 def test_unknown_model_is_one_line(tmp_path, capsys) -> None:
     with pytest.raises(SystemExit) as e:
         lossless.main([str(tmp_path), "--model", "no-such-model", "--out", str(tmp_path / "out")])
