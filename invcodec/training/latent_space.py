@@ -52,9 +52,8 @@ INTERPOLATION_SPACES = ("prior", "latents")
 @torch.no_grad()
 def interpolate(model: IntegerFlowModel, a: np.ndarray, b: np.ndarray, steps: int, space: str = "prior") -> np.ndarray:
     """(steps, H, W, 3) uint8: a -> b. ``space`` "prior": the standardised residuals mixed
-    with weights (cos, sin)(pi t / 2), which keep their spread (a linear mix would halve
-    it mid-way: blurrier, lower-temperature frames); "latents": the latents mixed
-    linearly at every level. Either way the end frames are exactly a and b."""
+    band by band, keeping their spread (``_mix_keeping_norm``); "latents": the latents
+    mixed linearly at every level. Either way the end frames are exactly a and b."""
     if a.shape != b.shape or a.shape[0] % model.block_size or a.shape[1] % model.block_size:
         raise ValueError(f"images must have the same size, a multiple of {model.block_size}")
     if space not in INTERPOLATION_SPACES:
@@ -68,17 +67,27 @@ def interpolate(model: IntegerFlowModel, a: np.ndarray, b: np.ndarray, steps: in
         x = model.synthesize([mix(d) for _, d in per_level], mix(top))
     else:
         residuals = standardised_residuals(model, batch)
-        angle = t * (math.pi / 2)
-        wa, wb = torch.cos(angle), torch.sin(angle)
-        wa[-1], wb[-1] = 0.0, 1.0  # cos(pi / 2) is 6e-17 in floating point: make the end exact
+        w = t.reshape(-1, 1, 1, 1)
 
         def band(i: int, p: PriorParams) -> torch.Tensor:
-            e = residuals[i]
-            mixed = wa.reshape((-1,) + (1,) * (e.dim() - 1)) * e[0:1] + wb.reshape((-1,) + (1,) * (e.dim() - 1)) * e[1:2]
-            return torch.floor(p.mean + torch.exp2(p.log2_scale) * mixed + 0.5).clamp(ans.SYMBOL_MIN, ans.SYMBOL_MAX)
+            return torch.floor(p.mean + torch.exp2(p.log2_scale) * _mix_keeping_norm(residuals[i], w) + 0.5).clamp(
+                ans.SYMBOL_MIN, ans.SYMBOL_MAX)
 
         x = walk(model, steps, *a.shape[:2], band)
     return x.clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).numpy()
+
+
+def _mix_keeping_norm(e: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """(1 - w) e[0] + w e[1], rescaled per frame to the norm (1 - w) |e[0]| + w |e[1]|: a
+    linear mix of two unrelated noise bands has a smaller spread than either (blurrier,
+    lower-temperature frames), while bands that agree keep theirs. The end frames are
+    the ends, exactly."""
+    mixed = (1 - w) * e[0:1] + w * e[1:2]
+    norm = lambda v: v.flatten(1).norm(dim=1).reshape(-1, *(1,) * (v.dim() - 1))  # noqa: E731
+    target = (1 - w) * norm(e[0:1]) + w * norm(e[1:2])
+    scale = torch.where(norm(mixed) > 0, target / norm(mixed).clamp(min=1e-12), torch.ones_like(target))
+    scale[0], scale[-1] = 1.0, 1.0
+    return mixed * scale
 
 
 def standardised_residuals(model: IntegerFlowModel, batch: torch.Tensor) -> list[torch.Tensor]:

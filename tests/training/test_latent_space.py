@@ -64,7 +64,7 @@ def test_prior_space_interpolation_is_not_a_cross_fade(photo) -> None:
     cross_fade = (a.astype(float) + b) / 2
     distance = {space: np.abs(latent_space.interpolate(photo, a, b, 3, space)[1] - cross_fade).mean()
                 for space in latent_space.INTERPOLATION_SPACES}
-    assert distance["latents"] < 5 < 3 * distance["latents"] < distance["prior"]  # measured: 3.7 and 17.3
+    assert distance["latents"] < 5 < 3 * distance["latents"] < distance["prior"]  # measured: 3.7 and 12.1
     with pytest.raises(ValueError, match="space"):
         latent_space.interpolate(photo, a, b, 3, "pixels")
 
