@@ -59,15 +59,13 @@ def interpolate(model: IntegerFlowModel, a: np.ndarray, b: np.ndarray, steps: in
     if space not in INTERPOLATION_SPACES:
         raise ValueError(f"space must be one of {INTERPOLATION_SPACES}")
     batch = torch.from_numpy(np.stack([a, b]).transpose(0, 3, 1, 2).astype(np.float32))
-    t = torch.linspace(0.0, 1.0, steps)
+    w = torch.linspace(0.0, 1.0, steps).reshape(-1, 1, 1, 1)  # each frame's weight of b
     if space == "latents":
         per_level, top = model.analyze(batch)
-        w = t.reshape(-1, 1, 1, 1)
         mix = lambda z: torch.floor((1 - w) * z[0:1] + w * z[1:2] + 0.5)  # noqa: E731
         x = model.synthesize([mix(d) for _, d in per_level], mix(top))
     else:
         residuals = standardised_residuals(model, batch)
-        w = t.reshape(-1, 1, 1, 1)
 
         def band(i: int, p: PriorParams) -> torch.Tensor:
             return torch.floor(p.mean + torch.exp2(p.log2_scale) * _mix_keeping_norm(residuals[i], w) + 0.5).clamp(
