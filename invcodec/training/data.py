@@ -57,7 +57,8 @@ def _resize(image: np.ndarray, width: int, height: int) -> np.ndarray:
 
 
 class RandomCrops:
-    """Batches of random crops with flips, and a fraction turned grey (R=G=B) so that the
+    """Batches of random crops with flips (left-right, and upside down unless
+    ``vertical_flips`` is off), and a fraction turned grey (R=G=B) so that the
     model learns to code greyscale images, which the codec stores as three equal planes.
     A fraction (``flat_fraction``) gets a flat area, as letterboxed photos, screenshots and
     product shots on a plain background have: photos alone never show exactly constant
@@ -66,7 +67,8 @@ class RandomCrops:
     (see the ``downscale`` function)."""
 
     def __init__(self, images: list[np.ndarray], crop: int, seed: int, grey_fraction: float = 0.1,
-                 flat_fraction: float = 0.0, downscale: tuple[float, float] | None = None):
+                 flat_fraction: float = 0.0, downscale: tuple[float, float] | None = None,
+                 vertical_flips: bool = True):
         self.images = [im for im in images if min(im.shape[:2]) >= crop]
         if not self.images:
             raise ValueError(f"no image is at least {crop}x{crop}")
@@ -74,6 +76,7 @@ class RandomCrops:
         self.grey_fraction = grey_fraction
         self.flat_fraction = flat_fraction
         self.downscale = downscale
+        self.vertical_flips = vertical_flips  # off for aligned faces: an upside-down face is no face
         self.rng = np.random.default_rng(seed)
 
     def _region(self, im: np.ndarray) -> np.ndarray:
@@ -109,7 +112,7 @@ class RandomCrops:
             patch = self._region(self.images[self.rng.integers(len(self.images))])
             if self.rng.random() < 0.5:
                 patch = patch[:, ::-1]
-            if self.rng.random() < 0.5:
+            if self.vertical_flips and self.rng.random() < 0.5:  # (no draw without them)
                 patch = patch[::-1]
             if self.rng.random() < self.grey_fraction:
                 grey = np.asarray(Image.fromarray(np.ascontiguousarray(patch)).convert("L"))

@@ -80,6 +80,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--time-limit", type=float, default=0, help="stop (and save) after this many seconds")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     p.add_argument("--grey-fraction", type=float, default=0.1, help="share of crops turned grey")
+    p.add_argument("--flips", choices=["both", "horizontal"], default="both",
+                   help="mirror crops left-right and upside down (photos), or left-right only (upright faces)")
     p.add_argument("--flat-fraction", type=float, default=0.0,
                    help="share of crops with a flat area (a band or a rectangle of one colour)")
     p.add_argument("--keep-grids", action="store_true",
@@ -248,7 +250,8 @@ def main(argv: list[str] | None = None) -> None:
             val_images = load_folder(args.val or args.data, names=val_names, square_size=args.square)
     crops = RandomCrops(train_images, args.crop, seed=args.seed * 1000 + rank + 7919 * start_step,
                         grey_fraction=args.grey_fraction, flat_fraction=args.flat_fraction,
-                        downscale=tuple(args.downscale) if args.downscale else None)
+                        downscale=tuple(args.downscale) if args.downscale else None,
+                        vertical_flips=args.flips == "both")
     if args.downscale and val_images is not None:
         val_images = [downscale(im, sum(args.downscale) / 2) for im in val_images]
     if args.init and ckpt is None and model.cfg.numeric == "int8" and not args.keep_grids:  # set the activation grids once

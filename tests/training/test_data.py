@@ -44,6 +44,20 @@ def test_random_crops_are_windows_of_the_images() -> None:
         RandomCrops([image[:10]], 16, seed=0)
 
 
+def test_without_vertical_flips_crops_stay_upright() -> None:
+    """Faces (--flips horizontal): whole-image crops are the image or its mirror image,
+    never upside down; with both flips, upside-down crops occur."""
+    image = np.random.default_rng(1).integers(0, 256, (16, 16, 3), dtype=np.uint8)
+    upside_down = {image[::-1].tobytes(), image[::-1, ::-1].tobytes()}
+
+    def crops(vertical: bool) -> list[bytes]:
+        batch = RandomCrops([image], 16, seed=0, grey_fraction=0.0, vertical_flips=vertical).batch(32)
+        return [c.transpose(1, 2, 0).tobytes() for c in batch]
+    upright = crops(False)
+    assert set(upright) == {image.tobytes(), image[:, ::-1].tobytes()}
+    assert upside_down & set(crops(True))
+
+
 def test_grey_fraction_makes_equal_planes() -> None:
     rng = np.random.default_rng(0)
     crops = RandomCrops([rng.integers(0, 256, (40, 50, 3), dtype=np.uint8)], 16, seed=0, grey_fraction=1.0)
