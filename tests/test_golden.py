@@ -12,7 +12,9 @@ and scale offsets in every flow stream) for both numeric formats, lossless and l
 photo-lossy-v2, the first int8 lossy model); ``tests/golden/format-3-rdoq`` lossy files
 written with RDOQ (the manifest records the weight) by the model added with it;
 ``tests/golden/format-3-checkerboard`` those of photo-lossy-v4, the first model with
-checkerboard context (each detail channel coded in two halves)."""
+checkerboard context (each detail channel coded in two halves);
+``tests/golden/format-3-top-position`` those of faces-v2, the first model whose top
+prior sees the tile's borders."""
 
 from __future__ import annotations
 
