@@ -82,8 +82,8 @@ def _mix_keeping_norm(e: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
     the ends, exactly."""
     mixed = (1 - w) * e[0:1] + w * e[1:2]
     norm = lambda v: v.flatten(1).norm(dim=1).reshape(-1, *(1,) * (v.dim() - 1))  # noqa: E731
-    target = (1 - w) * norm(e[0:1]) + w * norm(e[1:2])
-    scale = torch.where(norm(mixed) > 0, target / norm(mixed).clamp(min=1e-12), torch.ones_like(target))
+    target, spread = (1 - w) * norm(e[0:1]) + w * norm(e[1:2]), norm(mixed)
+    scale = torch.where(spread > 0, target / spread.clamp(min=1e-12), torch.ones_like(target))
     scale[0], scale[-1] = 1.0, 1.0
     return mixed * scale
 
