@@ -1,12 +1,15 @@
-"""Tune lossy mode's encoder choices (RDOQ weight, dead zone, reconstruction offset) on held-out photos.
+"""Tune lossy mode's encoder choices (RDOQ weight, dead zone, reconstruction offset, step tunings) on held-out photos.
 
     invcodec bench lossy-tuning ../shared/data/photos-dev --limit 12
 
 For each quantizer (RDOQ with each --rdo-weights, and dead-zone rounding with each
 --deadzones) and each reconstruction offset, codes centre crops at several qualities and
 reports the BD-rate against plain rounding (no dead zone, offset 0): the lowest is what
-``invcodec.codec`` uses. Tuned on photos-dev, never on Kodak (the test set). Each crop
-is one tile through ``LossyTileCoder``, on one thread."""
+``invcodec.codec`` uses. --level-shifts "32,8" ... instead tries step-index shifts per
+level (finest first, 1/16 octaves; ``quantizer.TUNINGS``) with the codec's own quantizer
+and reports their BD-rates in PSNR and in MS-SSIM against no shift. Tuned on photos-dev,
+never on Kodak (the test set). Each crop is one tile through ``LossyTileCoder``, on one
+thread."""
 
 from __future__ import annotations
 
@@ -18,13 +21,14 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
+from invcodec import quantizer
 from invcodec.codec import lossy_settings, psnr
 from invcodec.registry import DEFAULT_LOSSY_MODEL, get_model
 from invcodec.runtime.model_file import CodingModel
 from invcodec.tile_coder import LossyTileCoder
 from invcodec.training.data import centre_crops, load_folder
 
-from .bd_rate import bd_rate
+from .bd_rate import bd_rate, msssim_db
 from .report import check_model, emit
 
 
@@ -46,6 +50,49 @@ def curve(model: CodingModel, crops: np.ndarray, qualities: list[int], deadzone:
     return bpp, quality
 
 
+def shifted_curve(model: CodingModel, crops: np.ndarray, qualities: list[int],
+                  shifts: tuple[int, ...]) -> dict[str, list[float]]:
+    """bpp, PSNR and MS-SSIM at each quality with the codec's quantizer, steps shifted per level."""
+    from .rd import ms_ssim  # (torch, for MS-SSIM: only this mode needs it)
+
+    out: dict[str, list[float]] = {"bpp": [], "psnr": [], "ms_ssim": []}
+    for q in qualities:
+        settings = lossy_settings(model, q)
+        steps = tuple(quantizer.step_indices(q, model.lossy_band_offsets, shifts))
+        coder = LossyTileCoder(model, dataclasses.replace(settings, steps=steps))
+        bits, psnrs, ssims = 0, [], []
+        for crop in crops:
+            pixels = np.ascontiguousarray(crop.transpose(1, 2, 0))
+            tile = coder.encode(pixels)
+            bits += 8 * len(tile.payload)
+            psnrs.append(psnr(pixels, tile.decoded))
+            ssims.append(ms_ssim(pixels, tile.decoded))
+        out["bpp"].append(bits / (len(crops) * crops.shape[2] * crops.shape[3]))
+        out["psnr"].append(float(np.mean(psnrs)))
+        out["ms_ssim"].append(float(np.mean(ssims)))
+    return out
+
+
+def level_shift_rows(model: CodingModel, crops: np.ndarray, qualities: list[int],
+                     candidates: list[tuple[int, ...]]) -> list[dict]:
+    ref = shifted_curve(model, crops, qualities, ())
+    rows = []
+    for shifts in tqdm(candidates):
+        c = ref if shifts == () else shifted_curve(model, crops, qualities, shifts)
+        rows.append({"level_shifts": list(shifts), **c,
+                     "bd_rate_psnr_vs_none": bd_rate(ref["bpp"], ref["psnr"], c["bpp"], c["psnr"]),
+                     "bd_rate_ms_ssim_vs_none": bd_rate(ref["bpp"], msssim_db(ref["ms_ssim"]), c["bpp"],
+                                                        msssim_db(c["ms_ssim"]))})
+    return rows
+
+
+def _shifts(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: step-index shifts per level, finest first, e.g. 32,8") from None
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="invcodec bench lossy-tuning", description=__doc__.splitlines()[0])
     p.add_argument("folder", type=Path)
@@ -57,11 +104,23 @@ def main(argv: list[str] | None = None) -> None:
                    help="RDOQ's bits per squared step (each tried with dead zone 0)")
     p.add_argument("--deadzones", type=float, nargs="+", default=[0.0, 0.1, 0.2, 0.3])
     p.add_argument("--offsets", type=int, nargs="+", default=[0, 16, 32, 48])
+    p.add_argument("--level-shifts", type=_shifts, nargs="+", default=None, metavar="SHIFTS",
+                   help="instead: step-index shifts per level to try, finest first (e.g. 32,8 24,8), "
+                        "scored in PSNR and MS-SSIM")
+    p.add_argument("--first", type=int, default=0, help="skip the folder's first N images (a second sample)")
     p.add_argument("--out", type=Path, default=None)
     args = p.parse_args(argv)
     check_model(p.prog, args.model)
     model = get_model(args.model)
-    crops = centre_crops(load_folder(args.folder)[: args.limit], args.crop)
+    crops = centre_crops(load_folder(args.folder)[args.first : args.first + args.limit], args.crop)
+    if args.level_shifts:
+        with threadpool_limits(limits=1):
+            rows = level_shift_rows(model, crops, args.qualities, [()] + args.level_shifts)
+        best = min(rows, key=lambda r: r["bd_rate_ms_ssim_vs_none"])
+        emit("lossy_tuning", {"folder": str(args.folder), "images": len(crops), "first": args.first, "crop": args.crop,
+                              "model": model.name, "qualities": args.qualities, "level_shift_rows": rows,
+                              "best_for_ms_ssim": best}, args.out, coding_threads=1)
+        return
     with threadpool_limits(limits=1):
         ref = curve(model, crops, args.qualities, 0.0, 0)
         rows = []

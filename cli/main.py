@@ -156,7 +156,7 @@ def _output_bytes(samples, fmt: str, output: Path, icc_profile: bytes | None) ->
 
 
 def compress_one(input: Path, output: Path, model: str | None, force: bool, quality: int | None = None,
-                 threads: int | None = None, flow_only: bool = False) -> str:
+                 threads: int | None = None, flow_only: bool = False, tune: str = "psnr") -> str:
     from invcodec import pixels
     from invcodec.codec import compress_samples
     from invcodec.registry import DEFAULT_LOSSY_MODEL, get_model
@@ -172,7 +172,7 @@ def compress_one(input: Path, output: Path, model: str | None, force: bool, qual
     if quality is not None and model is None:
         model = DEFAULT_LOSSY_MODEL
     data, stats = compress_samples(samples, get_model(model), progress=sys.stderr.isatty(), quality=quality, threads=threads,
-                                   icc_profile=pixels.icc_profile(image), classic=not flow_only)
+                                   icc_profile=pixels.icc_profile(image), classic=not flow_only, tune=tune)
     seconds = time.perf_counter() - start
     _write(output, data, force)
     h, w, c = samples.shape
@@ -348,20 +348,25 @@ _threads = click.option("-t", "--threads", type=click.IntRange(1, 64), default=N
               help="Lossy, 1 (smallest) .. 100 (finest); without it the file is lossless.")
 @click.option("-m", "--model", default=None,
               help="Shipped model name or path to a .safetensors model [default: photo-v3, with -q photo-lossy-v4].")
+@click.option("--tune", type=click.Choice(["psnr", "ms-ssim"]), default="psnr", show_default=True,
+              help="With -q: choose the steps for PSNR, or for MS-SSIM (coarser on the finest details).")
 @click.option("--flow-only", is_flag=True,
               help="Code every tile with the model (no classic path for synthetic content): to measure the model.")
 @_force
 @_workers
 @_threads
 def compress(inputs: tuple[Path, ...], output: str | None, stdout: bool, quality: int | None, model: str | None,
-             flow_only: bool, force: bool, workers: int, threads: int | None) -> None:
+             tune: str, flow_only: bool, force: bool, workers: int, threads: int | None) -> None:
     """Compress 8-bit images (grey, RGB, with or without alpha) to .inv: losslessly,
     or lossy with -q (alpha stays exact).
 
     INPUTS are image files, folders (every image in them) or '-' for stdin. Each FILE
     is written to FILE with .inv unless -o says otherwise. A file that fails is reported
     and skipped; the exit status is 1 if any failed."""
-    job = functools.partial(compress_one, quality=quality, threads=_threads_per_file(threads, workers), flow_only=flow_only)
+    if tune != "psnr" and quality is None:
+        raise CodecError("--tune is for lossy files: give -q too")
+    job = functools.partial(compress_one, quality=quality, threads=_threads_per_file(threads, workers), flow_only=flow_only,
+                            tune=tune)
     from invcodec.pixels import IMAGE_SUFFIXES
 
     _run_batch(job, _jobs(inputs, _to_stdout(output, stdout), ".inv", IMAGE_SUFFIXES), model, force, workers)

@@ -74,13 +74,15 @@ def _pixel_crc(samples: np.ndarray) -> int:
     return zlib.crc32(np.ascontiguousarray(samples).tobytes())
 
 
-def lossy_settings(model: CodingModel, quality: int) -> LossySettings:
+def lossy_settings(model: CodingModel, quality: int, tune: str = "psnr") -> LossySettings:
     """The encoder's settings for ``model`` at ``quality``: RDOQ with RDO_WEIGHT, or, when
-    that is 0 (files written before RDOQ), dead-zone rounding."""
+    that is 0 (files written before RDOQ), dead-zone rounding; steps as ``tune``
+    (``quantizer.TUNINGS``) wants them."""
     offsets = model.lossy_band_offsets
     if offsets is None:
         raise ValueError("this model was not trained for lossy mode (its file has no lossy_band_offsets)")
-    steps = tuple(quantizer.step_indices(quality, offsets))
+    check_tune(tune, quality)
+    steps = tuple(quantizer.step_indices(quality, offsets, quantizer.TUNINGS[tune]))
     deadzone = DEADZONE if model.lossy_deadzone is None else model.lossy_deadzone
     return LossySettings(steps, RECON_OFFSET, quantizer.global_step_index(quality), deadzone, RDO_WEIGHT)
 
@@ -210,6 +212,7 @@ def compress_samples(
     icc_profile: bytes | None = None,
     classic: bool = True,
     adaptive_prior: bool = True,
+    tune: str = "psnr",
 ) -> tuple[bytes, CompressStats]:
     """(H, W, C) uint8 samples, C in 1..4 -> .inv bytes and what it cost.
 
@@ -227,25 +230,28 @@ def compress_samples(
     raw), to measure the model itself. ``adaptive_prior``: flow streams carry per-band
     mean and scale offsets (``entropy.adapt``); False writes them as files before that
     flag did, to measure what the offsets give and to check that old streams are
-    reproduced. ``model`` is a loaded model, or a name or path as ``compress`` takes."""
+    reproduced. ``tune``: what lossy steps are chosen for, "psnr" (the model's own) or
+    "ms-ssim" (``quantizer.TUNINGS``); the file holds the steps, so any decoder reads it.
+    ``model`` is a loaded model, or a name or path as ``compress`` takes."""
     quality = check_quality(quality)
+    check_tune(tune, quality)
     if not isinstance(samples, np.ndarray) or samples.dtype != np.uint8 or samples.ndim != 3:
         raise TypeError("samples must be a uint8 numpy array of shape (height, width, channels)")
     model = _model(model) or (default_model() if quality is None else default_lossy_model())
     first = _compress_tiled(samples, model, DEFAULT_TILE_SIZE if tile_size is None else tile_size, progress, quality,
-                            threads, icc_profile, classic, adaptive_prior)
+                            threads, icc_profile, classic, adaptive_prior, tune)
     photo_like = first[1].flow_bytes or 8 * len(first[0]) >= samples.size  # flow streams, or >= 1 bit per sample
     if tile_size is not None or quality is not None or not photo_like or flat_share(samples) < FLAT_SHARE:
         return first  # (graphics the classic path codes in well under a bit per sample gain nothing from small tiles)
     second = _compress_tiled(samples, model, FLAT_TILE_SIZE, progress, quality, threads, icc_profile, classic,
-                             adaptive_prior)
+                             adaptive_prior, tune)
     return min(first, second, key=lambda result: len(result[0]))
 
 
 def _compress_tiled(samples: np.ndarray, model: CodingModel, tile_size: int, progress: bool, quality: int | None,
                     threads: int | None, icc_profile: bytes | None, classic: bool,
-                    adaptive_prior: bool) -> tuple[bytes, CompressStats]:
-    lossy = None if quality is None else lossy_settings(model, quality)
+                    adaptive_prior: bool, tune: str) -> tuple[bytes, CompressStats]:
+    lossy = None if quality is None else lossy_settings(model, quality, tune)
     h, w, c = samples.shape
     container.validate_geometry(w, h, c, tile_size)
     header = Header(w, h, c, tile_size, model.model_id, 0, icc_profile=icc_profile or None,
@@ -323,9 +329,18 @@ def check_quality(quality: object) -> int | None:
     return int(quality)
 
 
+def check_tune(tune: object, quality: int | None) -> None:
+    """``tune`` must name a tuning (``quantizer.TUNINGS``), and one other than "psnr" needs
+    lossy mode: a lossless file has no steps to tune."""
+    if not isinstance(tune, str) or tune not in quantizer.TUNINGS:
+        raise ValueError(f"tune must be one of {', '.join(quantizer.TUNINGS)}, got {tune!r}")
+    if quality is None and tune != "psnr":
+        raise ValueError(f"tune {tune!r} is for lossy files: give a quality too")
+
+
 def compress(
     image: Image.Image | np.ndarray | str | os.PathLike, model: CodingModel | str | None = None, tile_size: int | None = None,
-    quality: int | None = None, threads: int | None = None, classic: bool = True,
+    quality: int | None = None, threads: int | None = None, classic: bool = True, tune: str = "psnr",
 ) -> bytes:
     """Compress an image to the bytes of a .inv file: lossless, or lossy at ``quality``
     1..100. ``image`` is a PIL image (L, LA, RGB, RGBA; bilevel, palette and colour-keyed
@@ -333,9 +348,10 @@ def compress(
     if it has several frames). ``model``: a shipped model's name ("photo-v1"), a model
     file's path, or a loaded model; None: the default for the mode. Its ICC profile is
     kept; an EXIF orientation is not (the pixels are stored unrotated): a ``UserWarning``
-    says so. ``classic=False`` codes every plane through the model (see
-    ``compress_samples``)."""
+    says so. ``classic=False`` codes every plane through the model; ``tune="ms-ssim"``
+    chooses lossy steps for MS-SSIM rather than PSNR (see ``compress_samples``)."""
     quality = check_quality(quality)
+    check_tune(tune, quality)
     model = _model(model)  # before the image is read: an unknown name fails first
     image = pixels.as_image(image, "compress")
     samples = pixels.to_samples(image)
@@ -343,7 +359,7 @@ def compress(
     if lost:
         warnings.warn(f"invcodec does not keep {' or '.join(lost)}", UserWarning, stacklevel=2)
     return compress_samples(samples, model, tile_size, quality=quality, threads=threads,
-                            icc_profile=pixels.icc_profile(image), classic=classic)[0]
+                            icc_profile=pixels.icc_profile(image), classic=classic, tune=tune)[0]
 
 
 def decompress(data: bytes | str | os.PathLike, model: CodingModel | str | None = None, threads: int | None = None) -> Image.Image:

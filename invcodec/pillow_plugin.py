@@ -1,6 +1,6 @@
 """Pillow plugin: after ``import invcodec``, ``Image.open("x.inv")`` decodes .inv files
-and ``image.save("x.inv")`` writes them (lossless; ``quality=1..100`` for lossy,
-``model=NAME_OR_PATH`` for another model)."""
+and ``image.save("x.inv")`` writes them (lossless; ``quality=1..100`` for lossy, with
+``tune="ms-ssim"`` for steps chosen for MS-SSIM; ``model=NAME_OR_PATH`` for another model)."""
 
 from __future__ import annotations
 
@@ -54,7 +54,8 @@ def _save(image: Image.Image, fp, filename) -> None:
 
     options = image.encoderinfo
     model = options.get("model")
-    fp.write(compress(image, get_model(model) if model else None, quality=options.get("quality")))
+    fp.write(compress(image, get_model(model) if model else None, quality=options.get("quality"),
+                      tune=options.get("tune", "psnr")))
 
 
 def register() -> None:

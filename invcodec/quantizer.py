@@ -9,14 +9,15 @@ between machines.
 
 The file stores the step indices (like a JPEG quantization table), so the decoder needs no
 flags; the encoder derives them from the quality and the model's per-band offsets:
-``index_b = max(0, global(quality) + offset_b)``."""
+``index_b = max(0, global(quality) + offset_b)``, plus the tuning's shift for the band's
+level (``TUNINGS``: encoder only, since the file holds the steps it chose)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from .entropy import grid
-from .walk import band_count  # noqa: F401  (re-exported: the quantizer has a step per band)
+from .walk import COLOURS, DETAILS, band_count
 
 STEPS_PER_OCTAVE = grid.SCALE_STEPS_PER_OCTAVE  # 16
 MAX_LOG2_STEP = 8.5  # quality 1
@@ -39,9 +40,30 @@ def global_step_index(quality: int) -> int:
     return (round(MAX_LOG2_STEP * STEPS_PER_OCTAVE) * (100 - quality) + 49) // 99
 
 
-def step_indices(quality: int, offsets: list[int]) -> list[int]:
+# What the encoder's steps are tuned for: step-index shifts (1/16 octaves) per level,
+# finest level first, added to the model's band offsets (which training fitted to bits +
+# MSE). MS-SSIM weighs the finest details far less than MSE does: coarser steps there,
+# 2 octaves on the finest level and half an octave on the next, were tuned on photos-dev
+# (benchmarks/lossy_tuning.py --level-shifts): -19 % BD-rate (MS-SSIM) on 8 crops, -17 %
+# on 8 others, for +15 % / +12 % in PSNR terms (photo-lossy-v4;
+# results/ms-ssim-tuning-photo-lossy-v4{,-check}.json).
+TUNINGS: dict[str, tuple[int, ...]] = {"psnr": (), "ms-ssim": (32, 8)}
+
+
+def band_levels(levels: int) -> list[int]:
+    """Each band's level in decoding order (0 finest; the coarsest anchors count as ``levels``)."""
+    return [levels] * COLOURS + [level for level in reversed(range(levels)) for _ in range(DETAILS)]
+
+
+def step_indices(quality: int, offsets: list[int], level_shifts: tuple[int, ...] = ()) -> list[int]:
+    """Each band's step index at ``quality``: ``level_shifts[l]`` is added to the bands of
+    level l (finest first; levels beyond the tuple get none)."""
     g = global_step_index(quality)
-    return [min(MAX_STEP_INDEX, max(0, g + o)) for o in offsets]
+    levels = (len(offsets) - COLOURS) // DETAILS
+    if len(offsets) != band_count(levels):
+        raise ValueError(f"{len(offsets)} band offsets is no whole number of levels")
+    shifts = [level_shifts[l] if l < len(level_shifts) else 0 for l in band_levels(levels)]
+    return [min(MAX_STEP_INDEX, max(0, g + o + s)) for o, s in zip(offsets, shifts)]
 
 
 def residual_scale_index(scale_index: np.ndarray, step_index: int) -> np.ndarray:

@@ -52,6 +52,9 @@ def test_codec_names_are_the_loaded_models(tmp_path) -> None:
     samples = smooth_image(40, 24, 3)
     decoded = codec.decode(codec.encode(samples, 30))
     assert decoded.shape == samples.shape and not np.array_equal(decoded, samples)
+    tuned = invcodec_lossy_codec(path, [30], tune="ms-ssim")
+    assert tuned.name == "invcodec (tiny-lossy, tune ms-ssim)"
+    assert tuned.encode(samples, 30) != codec.encode(samples, 30)  # the tuning reaches the encoder
 
 
 def test_markdown_reads_old_and_new_reports() -> None:
@@ -183,6 +186,35 @@ def test_lossy_tuning_on_two_crops(tmp_path) -> None:
     assert plain["bd_rate_vs_plain"] == pytest.approx(0.0, abs=1e-9)
     assert plain["bpp"] == sorted(plain["bpp"]) and plain["bpp"][0] > 0  # higher quality, more bits
     assert out["best"]["bd_rate_vs_plain"] <= 0
+
+
+def test_lossy_tuning_scores_level_shifts_in_psnr_and_ms_ssim(tmp_path) -> None:
+    from invcodec_benchmarks import lossy_tuning
+
+    for i in range(2):  # MS-SSIM's 5 scales need sides above 160 px
+        Image.fromarray(smooth_image(176, 176, 3, seed=i)).save(tmp_path / f"{i}.png")
+    out_path = tmp_path / "t.json"
+    lossy_tuning.main([str(tmp_path), "--model", "photo-lossy-v4", "--crop", "176", "--first", "1", "--qualities", "20",
+                       "40", "60", "80", "--level-shifts", "32,8", "--out", str(out_path)])
+    out = json.loads(out_path.read_text())
+    assert out["images"] == 1 and out["first"] == 1  # the second image only
+    none, shifted = out["level_shift_rows"]
+    assert (none["level_shifts"], shifted["level_shifts"]) == ([], [32, 8])
+    assert none["bd_rate_psnr_vs_none"] == pytest.approx(0.0, abs=1e-9) == none["bd_rate_ms_ssim_vs_none"]
+    assert all(a < b for a, b in zip(shifted["bpp"], none["bpp"]))  # coarser finest levels: fewer bits at every quality
+    assert all(0 < v <= 1 for v in shifted["ms_ssim"]) and isinstance(shifted["bd_rate_ms_ssim_vs_none"], float)
+    with pytest.raises(SystemExit):
+        lossy_tuning.main([str(tmp_path), "--level-shifts", "fine"])
+
+
+def test_rd_runs_each_model_with_each_tune(tmp_path) -> None:
+    Image.fromarray(smooth_image(168, 176, 3, seed=0)).save(tmp_path / "0.png")
+    out = rd.run(tmp_path, limit=None, models=["photo-lossy-v4"], qualities=[40], jobs=1, only_invcodec=True, threads=1,
+                 tunes=["psnr", "ms-ssim"])
+    names = ["invcodec (photo-lossy-v4)", "invcodec (photo-lossy-v4, tune ms-ssim)"]
+    assert list(out["bd_rate"]["tests"]) == names and out["settings"]["tunes"] == ["psnr", "ms-ssim"]
+    plain, tuned = (out["codecs"][n]["curve"] for n in names)
+    assert tuned["bpp"][0] < plain["bpp"][0] and tuned["psnr"][0] < plain["psnr"][0]
 
 
 @pytest.mark.slow

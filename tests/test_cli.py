@@ -137,6 +137,19 @@ def test_corrupted_inv_gives_one_line_and_no_output(photo, tmp_path) -> None:
     assert r.returncode != 0 and "not an invcodec file" in r.stderr
 
 
+def test_tune_ms_ssim_writes_a_smaller_lossy_file_and_needs_a_quality(photo, tmp_path) -> None:
+    files = {}
+    for tune in ("psnr", "ms-ssim"):
+        files[tune] = tmp_path / f"{tune}.inv"
+        r = invcodec("compress", str(photo), "-q", "40", "--tune", tune, "-o", str(files[tune]))
+        assert r.returncode == 0, r.stderr
+        assert invcodec("decompress", str(files[tune]), "-o", str(tmp_path / f"{tune}.png")).returncode == 0
+    assert files["ms-ssim"].stat().st_size < files["psnr"].stat().st_size
+    r = invcodec("compress", str(photo), "--tune", "ms-ssim", "-o", str(tmp_path / "lossless.inv"))
+    assert r.returncode == 1 and r.stderr.strip() == "invcodec: error: --tune is for lossy files: give -q too"
+    assert not (tmp_path / "lossless.inv").exists()
+
+
 def test_lossy_output_format_is_refused(photo, tmp_path) -> None:
     assert invcodec("compress", str(photo), *MODEL).returncode == 0
     r = invcodec("decompress", str(tmp_path / "photo.inv"), "-o", str(tmp_path / "x.jpg"))

@@ -116,6 +116,23 @@ def test_a_model_file_may_name_its_own_dead_zone(tmp_path, monkeypatch) -> None:
             model_file.load(tmp_path / "bad.safetensors")
 
 
+def test_ms_ssim_tuning_coarsens_the_finest_levels_and_any_decoder_reads_it(lossy_model) -> None:
+    """The tuning is the encoder's choice of steps; the file holds them, so decoding needs
+    nothing new (the same decoder, no flag) and gets the pixels the encoder reported."""
+    samples = smooth_image(64, 48, seed=14)
+    tuned, stats = compress_samples(samples, lossy_model, quality=40, tune="ms-ssim")
+    plain, plain_stats = compress_samples(samples, lossy_model, quality=40)
+    steps = container.unpack(tuned)[0].quantizer.steps
+    assert steps == tuple(quantizer.step_indices(40, lossy_model.lossy_band_offsets, quantizer.TUNINGS["ms-ssim"]))
+    assert steps != container.unpack(plain)[0].quantizer.steps
+    assert stats.psnr == psnr(samples, decompress_samples(tuned, lossy_model))
+    assert len(tuned) < len(plain) and stats.psnr < plain_stats.psnr  # coarser finest details: fewer bits, less PSNR
+    with pytest.raises(ValueError, match="tune"):
+        compress_samples(samples, lossy_model, quality=40, tune="ssim")
+    with pytest.raises(ValueError, match="lossy"):
+        compress_samples(samples, lossy_model, tune="ms-ssim")  # lossless files have no steps
+
+
 def test_bad_quality_or_a_model_without_lossy_training_are_clear_errors(lossy_model, tiny_coding_models) -> None:
     samples = smooth_image(16, 16, seed=11)
     for q in (0, 101):

@@ -103,3 +103,7 @@ def test_image_save_writes_inv(tmp_path, photo_v1) -> None:
         assert im.format_description.startswith("invcodec image (lossy")
     with pytest.raises(ValueError, match="quality"):
         Image.fromarray(samples[..., :3]).save(tmp_path / "z.inv", model="photo-lossy-v1", quality=500)
+    Image.fromarray(samples[..., :3]).save(tmp_path / "t.inv", model="photo-lossy-v1", quality=50, tune="ms-ssim")
+    assert (tmp_path / "t.inv").read_bytes() != (tmp_path / "y.inv").read_bytes()  # the tuning reaches the encoder
+    with pytest.raises(ValueError, match="tune"):
+        Image.fromarray(samples[..., :3]).save(tmp_path / "u.inv", model="photo-lossy-v1", quality=50, tune="ssim")

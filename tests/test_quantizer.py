@@ -24,6 +24,22 @@ def test_step_indices_are_clamped_to_the_table() -> None:
     assert quantizer.step_value(quantizer.MAX_STEP_INDEX) == grid.SCALES[-1]  # 1024, the table's end
 
 
+def test_level_shifts_move_each_levels_bands_only() -> None:
+    """Bands come in decoding order (the coarsest anchors, then levels coarse to fine):
+    a shift for level l reaches exactly that level's 9 detail bands."""
+    levels = 3
+    assert quantizer.band_levels(levels) == [3] * 3 + [2] * 9 + [1] * 9 + [0] * 9
+    offsets = list(range(-15, 15))  # 3 + 9 * 3 bands
+    plain = quantizer.step_indices(40, offsets)
+    shifted = quantizer.step_indices(40, offsets, (32, 8))
+    assert [a - b for a, b in zip(shifted, plain)] == [0] * 12 + [8] * 9 + [32] * 9
+    assert quantizer.step_indices(40, offsets, ()) == plain
+    assert quantizer.step_indices(1, offsets, (400,))[-1] == quantizer.MAX_STEP_INDEX  # still clamped
+    with pytest.raises(ValueError, match="levels"):
+        quantizer.step_indices(40, offsets[:-1])
+    assert quantizer.TUNINGS["psnr"] == ()  # PSNR: the model's own offsets, as files before tunings
+
+
 def test_residual_scale_is_an_exact_index_shift() -> None:
     idx = np.array([100, 10, 224])
     shifted = quantizer.residual_scale_index(idx, 32)
