@@ -103,6 +103,9 @@ FLOW_ONLY = {"photo-v2_rgb_64x48", "photo-v2_grey_64x48", "photo-v2_rgb_48x40_ic
 # (RDO weight 0) for the sets written before RDOQ existed; a set written since sets it to
 # the codec's RDO_WEIGHT. Recorded per lossy file in the manifest (no field: 0).
 RDO_WEIGHT = 0.0
+# Lossy files written with a step tuning other than "psnr" (``quantizer.TUNINGS``), by
+# stem: a set written since tunings exist may name some; recorded in the manifest.
+TUNES: dict[str, str] = {}
 
 
 def checkout() -> str:
@@ -131,7 +134,7 @@ def main() -> None:
         model = registry.get_model(model_name)
         icc = ICC if stem.endswith("_icc") else None
         data, stats = codec.compress_samples(samples, model, tile_size=tile, quality=quality, threads=1, icc_profile=icc,
-                                             classic=stem not in FLOW_ONLY)
+                                             classic=stem not in FLOW_ONLY, **({"tune": TUNES[stem]} if stem in TUNES else {}))
         inv_path, png_path = args.out / f"{stem}.inv", args.out / f"{stem}.png"
         inv_path.write_bytes(data)
         assert data[8] == container.FORMAT_VERSION == 3, stem
@@ -165,6 +168,7 @@ def main() -> None:
             "source_sha256": v010.sha256(np.ascontiguousarray(samples).tobytes()),
             "psnr_db": None if quality is None else round(float(stats.psnr), 3),
             **({"rdo_weight": RDO_WEIGHT} if quality is not None and RDO_WEIGHT else {}),
+            **({"tune": TUNES[stem]} if stem in TUNES else {}),
             "streams": kinds,
             "covers": what,
         })
