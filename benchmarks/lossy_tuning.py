@@ -32,21 +32,29 @@ from .bd_rate import bd_rate, msssim_db
 from .report import check_model, emit
 
 
+def _code_crops(model: CodingModel, settings, crops: np.ndarray, metrics: dict) -> tuple[float, dict[str, float]]:
+    """Every crop as one tile: bpp over all of them, and each of ``metrics`` (name ->
+    fn(source, decoded)) averaged."""
+    coder = LossyTileCoder(model, settings)
+    bits, scores = 0, {name: [] for name in metrics}
+    for crop in crops:
+        pixels = np.ascontiguousarray(crop.transpose(1, 2, 0))
+        tile = coder.encode(pixels)
+        bits += 8 * len(tile.payload)
+        for name, fn in metrics.items():
+            scores[name].append(fn(pixels, tile.decoded))
+    return bits / (len(crops) * crops.shape[2] * crops.shape[3]), {k: float(np.mean(v)) for k, v in scores.items()}
+
+
 def curve(model: CodingModel, crops: np.ndarray, qualities: list[int], deadzone: float,
           offset: int, rdo_weight: float = 0.0) -> tuple[list[float], list[float]]:
     bpp, quality = [], []
     for q in qualities:
         settings = dataclasses.replace(lossy_settings(model, q), deadzone=deadzone, recon_offset=offset,
                                        rdo_weight=rdo_weight)
-        coder = LossyTileCoder(model, settings)
-        bits, psnrs = 0, []
-        for crop in crops:
-            pixels = np.ascontiguousarray(crop.transpose(1, 2, 0))
-            tile = coder.encode(pixels)
-            bits += 8 * len(tile.payload)
-            psnrs.append(psnr(pixels, tile.decoded))
-        bpp.append(bits / (len(crops) * crops.shape[2] * crops.shape[3]))
-        quality.append(float(np.mean(psnrs)))
+        rate, scores = _code_crops(model, settings, crops, {"psnr": psnr})
+        bpp.append(rate)
+        quality.append(scores["psnr"])
     return bpp, quality
 
 
@@ -57,19 +65,12 @@ def shifted_curve(model: CodingModel, crops: np.ndarray, qualities: list[int],
 
     out: dict[str, list[float]] = {"bpp": [], "psnr": [], "ms_ssim": []}
     for q in qualities:
-        settings = lossy_settings(model, q)
         steps = tuple(quantizer.step_indices(q, model.lossy_band_offsets, shifts))
-        coder = LossyTileCoder(model, dataclasses.replace(settings, steps=steps))
-        bits, psnrs, ssims = 0, [], []
-        for crop in crops:
-            pixels = np.ascontiguousarray(crop.transpose(1, 2, 0))
-            tile = coder.encode(pixels)
-            bits += 8 * len(tile.payload)
-            psnrs.append(psnr(pixels, tile.decoded))
-            ssims.append(ms_ssim(pixels, tile.decoded))
-        out["bpp"].append(bits / (len(crops) * crops.shape[2] * crops.shape[3]))
-        out["psnr"].append(float(np.mean(psnrs)))
-        out["ms_ssim"].append(float(np.mean(ssims)))
+        rate, scores = _code_crops(model, dataclasses.replace(lossy_settings(model, q), steps=steps), crops,
+                                   {"psnr": psnr, "ms_ssim": ms_ssim})
+        out["bpp"].append(rate)
+        for name, value in scores.items():
+            out[name].append(value)
     return out
 
 

@@ -28,6 +28,7 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
+from invcodec import quantizer
 from invcodec.codec import psnr
 from invcodec.pixels import IMAGE_SUFFIXES
 from invcodec.registry import DEFAULT_LOSSY_MODEL, get_model
@@ -236,7 +237,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--model", action="append", default=None,
                    help=f"lossy model name or model file; repeat to compare several [default: {DEFAULT_LOSSY_MODEL}]")
     p.add_argument("--qualities", type=int, nargs="+", default=None, help="invcodec qualities")
-    p.add_argument("--tune", action="append", choices=["psnr", "ms-ssim"], default=None,
+    p.add_argument("--tune", action="append", choices=list(quantizer.TUNINGS), default=None,
                    help="invcodec's step tuning; repeat to run each model with several [default: psnr]")
     p.add_argument("-j", "--jobs", type=int, default=1, help="images measured in parallel (worker processes)")
     p.add_argument("--threads", type=int, default=1, help="invcodec's threads per image (tiles in parallel)")
