@@ -15,6 +15,7 @@ import numpy as np
 
 from . import quantizer
 from .entropy import ans
+from .runtime import autoregressive
 from .runtime.model_file import CodingModel
 from .walk import bands_in_order, chunk_bands, walk
 
@@ -137,7 +138,44 @@ class LossyTileCoder:
         return _to_pixels(x_hat, height, width)
 
 
-def coder_for(model: CodingModel, lossy: LossySettings | None, adaptive: bool) -> LosslessTileCoder | LossyTileCoder:
+class AutoregressiveTileCoder:
+    """Lossless tiles of an autoregressive model (``runtime.autoregressive``): the colour
+    transform's planes, each sample under the prior its decoded neighbours give, in the
+    decoder's wavefront order. No per-band corrections: every sample has its own prior."""
+
+    def __init__(self, model: CodingModel):
+        self.model = model.flow
+
+    def encode(self, pixels: np.ndarray) -> EncodedTile:
+        h, w = pixels.shape[:2]
+        planes = autoregressive.forward_colour(pixels)
+        order = autoregressive.encode_order(h, w)
+        enc = ans.LatentEncoder()
+        for plane in range(autoregressive.PLANES):
+            mean, scale_index = self.model.encode_params(planes, plane)
+            enc.push(planes[plane].reshape(-1)[order], mean[order], scale_index[order])
+        return EncodedTile(enc.finish(), pixels)
+
+    def decode(self, payload: bytes, height: int, width: int) -> np.ndarray:
+        dec = ans.LatentDecoder(payload)
+        planes = self.model.decode_planes(dec.pull, height, width)
+        if not dec.exhausted():
+            raise ValueError("ANS stream has data left over after the last sample")
+        out = autoregressive.inverse_colour(planes)
+        if out.size and (out.min() < 0 or out.max() > 255):
+            raise ValueError("decoded pixels out of the 8-bit range")
+        return out.astype(np.uint8)
+
+
+TileCoder = LosslessTileCoder | LossyTileCoder | AutoregressiveTileCoder
+
+
+def coder_for(model: CodingModel, lossy: LossySettings | None, adaptive: bool) -> TileCoder:
     """``adaptive``: each band's prior is corrected by offsets in the stream (the file's
-    adaptive-prior flag: every file written since 0.2.0's format 3 gained it)."""
+    adaptive-prior flag: every file written since 0.2.0's format 3 gained it; it means
+    nothing to an autoregressive model, whose samples each have their own prior)."""
+    if isinstance(model.flow, autoregressive.AutoregressiveModel):
+        if lossy is not None:
+            raise ValueError(f"{model.name} codes lossless only (an autoregressive model)")
+        return AutoregressiveTileCoder(model)
     return LosslessTileCoder(model, adaptive) if lossy is None else LossyTileCoder(model, lossy, adaptive)

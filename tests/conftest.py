@@ -11,6 +11,8 @@ from threadpoolctl import threadpool_limits
 
 from invcodec.runtime import model_file
 from invcodec.runtime.model_file import CodingModel
+from invcodec.runtime.autoregressive import PLANES, feature_count
+from invcodec.training import autoregressive as ar_training
 from invcodec.training import nets_int8
 from invcodec.training.model import IntegerFlowModel, ModelConfig
 from invcodec.training.weights import save_model
@@ -40,6 +42,22 @@ def coding_model(model: IntegerFlowModel, folder: Path, name: str = "tiny") -> C
     """The runtime's exact model of a torch model, through a model file as in real use."""
     path = folder / f"{name}.safetensors"
     save_model(model, path, {"name": name})
+    return model_file.load(path)
+
+
+def tiny_autoregressive_model(folder: Path, seed: int = 0, hidden: int = 8, name: str = "tiny-ar") -> CodingModel:
+    """A small autoregressive model, random weights around a sensible prior (mean the
+    reference, scale about 4) so that it beats raw storage on smooth images, through a
+    model file as in real use."""
+    torch.manual_seed(seed)
+    nets = [ar_training.PlaneNet(feature_count(p), hidden) for p in range(PLANES)]
+    with torch.no_grad():
+        for net in nets:
+            net.l3.weight.mul_(0.2)
+            net.l3.bias.copy_(torch.tensor([0.0, float(np.log(4.0)) - 1]))
+            net.skip.weight.mul_(0.1)
+    path = folder / f"{name}.safetensors"
+    ar_training.export(nets, path, name, hidden, {"test": True})
     return model_file.load(path)
 
 
@@ -80,8 +98,8 @@ def single_thread():
 def tiny_coding_models(tmp_path_factory) -> dict[str, CodingModel]:
     """The tiny models as the runtime codes with them, built once per session and shared
     (coding never changes a CodingModel): "fixed64", "int8", "checkerboard" (int8 with
-    checkerboard context) and "lossy" (the tiny lossy, rate-conditioned fixed64 model,
-    with its quantizer offsets)."""
+    checkerboard context), "lossy" (the tiny lossy, rate-conditioned fixed64 model,
+    with its quantizer offsets) and "autoregressive" (``tiny_autoregressive_model``)."""
     folder = tmp_path_factory.mktemp("tiny-models")
     with one_thread():
         return {
@@ -89,6 +107,7 @@ def tiny_coding_models(tmp_path_factory) -> dict[str, CodingModel]:
             "int8": coding_model(make_tiny_model(config=TINY_INT8_CONFIG), folder, "tiny-int8"),
             "checkerboard": coding_model(make_tiny_model(config=TINY_CHECKERBOARD_CONFIG), folder, "tiny-checkerboard"),
             "lossy": coding_model(make_tiny_lossy_model(), folder, "tiny-lossy"),
+            "autoregressive": tiny_autoregressive_model(folder),
         }
 
 

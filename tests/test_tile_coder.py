@@ -197,3 +197,52 @@ def test_pad_to_block_replicates_the_edges() -> None:
     assert np.array_equal(padded[:5, 7], pixels[:, 6])
     assert pad_to_block(padded, 4) is not padded and np.array_equal(pad_to_block(padded, 4), padded)
     assert tile_coder.pad_to_block(np.zeros((16, 16, 3), np.uint8), 16).shape == (16, 16, 3)
+
+
+@pytest.mark.parametrize("name", sorted(AWKWARD))
+def test_autoregressive_round_trip(tiny_coding_models, name: str) -> None:
+    model, pixels = tiny_coding_models["autoregressive"], AWKWARD[name]
+    coder = coder_for(model, None, adaptive=True)
+    assert isinstance(coder, tile_coder.AutoregressiveTileCoder)
+    tile = coder.encode(pixels)
+    out = coder.decode(tile.payload, *pixels.shape[:2])
+    assert out.dtype == np.uint8 and np.array_equal(out, pixels)
+
+
+def test_autoregressive_size_is_the_models_code_length(tiny_coding_models) -> None:
+    from invcodec.runtime import autoregressive as ar
+
+    model, pixels = tiny_coding_models["autoregressive"], smooth_image(48, 64, seed=5)
+    planes = ar.forward_colour(pixels)
+    bits = 0.0
+    for p in range(ar.PLANES):
+        mean, index = model.flow.encode_params(planes, p)
+        bits += float(grid.laplace_bits(planes[p].reshape(-1), mean, grid.SCALES[index]).sum())
+    size = 8 * len(coder_for(model, None, True).encode(pixels).payload)
+    assert abs(size - bits) <= 0.01 * bits + 64
+
+
+def test_autoregressive_models_refuse_lossy_coding(tiny_coding_models, lossy_model) -> None:
+    with pytest.raises(ValueError, match="lossless only"):
+        coder_for(tiny_coding_models["autoregressive"], _settings(lossy_model, 50), adaptive=True)
+
+
+def test_autoregressive_corrupted_stream_is_an_error_or_other_pixels(tiny_coding_models) -> None:
+    """A damaged stream never crashes or hangs: it raises ValueError or decodes to other
+    pixels (the file's CRC turns those into an error)."""
+    model, pixels = tiny_coding_models["autoregressive"], smooth_image(24, 20, seed=9)
+    coder = coder_for(model, None, True)
+    payload = coder.encode(pixels).payload
+    rng = np.random.default_rng(0)
+    outcomes = set()
+    for _ in range(40):
+        damaged = bytearray(payload)
+        damaged[rng.integers(len(damaged))] ^= 1 << int(rng.integers(8))
+        try:
+            out = coder.decode(bytes(damaged), 24, 20)
+            outcomes.add("pixels" if not np.array_equal(out, pixels) else "same")
+        except ValueError:
+            outcomes.add("error")
+    assert "error" in outcomes
+    with pytest.raises(ValueError):
+        coder.decode(payload[:-4], 24, 20)

@@ -21,12 +21,13 @@ from typing import Any
 import numpy as np
 from safetensors import safe_open
 
+from .autoregressive import AutoregressiveModel
 from .lifting import LiftingFlow
 
 MODEL_ID_BYTES = 16
 FILE_FORMAT = "invcodec-model"
 TRAINING_PREFIX = "train."
-ARCHITECTURES = {"lifting": LiftingFlow}  # a new architecture: one module and one line here
+ARCHITECTURES = {"lifting": LiftingFlow, "autoregressive": AutoregressiveModel}  # a new architecture: one module and one line here
 
 
 @dataclass

@@ -1,0 +1,205 @@
+"""Train the autoregressive architecture's plane nets (``runtime.autoregressive``) and export them.
+
+The nets see exactly the runtime's features (``plane_features``, computed once for a set
+of random photo crops), so training needs no second definition of the context. Each
+plane's net is trained on its own (they share nothing) under the discretised Laplace
+code length, then rounded to the runtime's fixed point, which the validation measures:
+exact code lengths of held-out photos, as the codec would spend them.
+
+Resumable: a plane's finished net (and, every ``--ckpt-every`` steps, the one in
+training with its optimizer) is saved in the run folder; a rerun with the same folder
+continues where it stopped.
+
+    python -m invcodec.training.autoregressive --data ../shared/data/photos-train \\
+        --val ../shared/data/photos-dev --out runs/photo-v4 --export invcodec/weights/photo-v4.safetensors
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from safetensors.numpy import save_file
+from torch import nn
+
+from ..entropy import grid
+from ..runtime import autoregressive as ar
+from ..runtime.model_file import FILE_FORMAT, load
+from .data import IMAGE_SUFFIXES
+
+NAMES = ("w1", "b1", "w2", "b2", "w3", "b3", "skip", "skip_bias")
+
+
+class PlaneNet(nn.Module):
+    """The float twin of ``runtime.autoregressive.PlaneNet``."""
+
+    def __init__(self, features: int, hidden: int):
+        super().__init__()
+        self.l1, self.l2, self.l3 = nn.Linear(features, hidden), nn.Linear(hidden, hidden), nn.Linear(hidden, 2)
+        self.skip = nn.Linear(features, 1)
+
+    def forward(self, f: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """features -> (mean offset from the reference, ln scale)."""
+        z = torch.relu(self.l2(torch.relu(self.l1(f / ar.INPUT_SCALE))))
+        out = self.l3(z)
+        return ar.MEAN_GAIN * out[:, 0] + self.skip(f)[:, 0], out[:, 1] + ar.SCALE_BIAS
+
+    def tensors(self, prefix: str) -> dict[str, np.ndarray]:
+        values = [self.l1.weight, self.l1.bias, self.l2.weight, self.l2.bias, self.l3.weight, self.l3.bias,
+                  self.skip.weight[0], self.skip.bias]
+        return {f"{prefix}.{n}": v.detach().float().numpy().copy() for n, v in zip(NAMES, values)}
+
+
+def laplace_bits(x: torch.Tensor, mean: torch.Tensor, log_scale: torch.Tensor) -> torch.Tensor:
+    """-log2 P(x) of integers under a Laplace quantized to unit bins, scale clamped to the grid's range."""
+    lo, hi = grid.LOG2_SCALE_MIN * np.log(2), grid.LOG2_SCALE_MAX * np.log(2)
+    scale = torch.exp(torch.clamp(log_scale, lo, hi))
+
+    def cdf(v: torch.Tensor) -> torch.Tensor:
+        z = (v - mean) / scale
+        return torch.where(z < 0, 0.5 * torch.exp(torch.clamp(z, max=0)), 1 - 0.5 * torch.exp(-torch.clamp(z, min=0)))
+
+    p = cdf(x + 0.5) - cdf(x - 0.5)
+    return -torch.log2(torch.clamp(p, min=2.0**grid.MIN_LOG2_PROBABILITY))
+
+
+def image_files(folder: Path) -> list[Path]:
+    return sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def load_rgb(path: Path) -> np.ndarray:
+    with Image.open(path) as im:
+        return np.asarray(im.convert("RGB"))
+
+
+def sample_crops(files: list[Path], crops_per_image: int, crop: int, downscale: tuple[float, float],
+                 grey: float, rng: np.random.Generator) -> list[np.ndarray]:
+    """Random crops, each from the photo shrunk by a factor in ``downscale`` (box filter:
+    blurs away the JPEG history of most training photos, as photo-v3's data does), some grey."""
+    out = []
+    for path in files:
+        with Image.open(path) as im:
+            im = im.convert("RGB")
+            s = rng.uniform(*downscale)
+            im = im.resize((max(crop, round(im.width * s)), max(crop, round(im.height * s))), Image.BOX)
+            a = np.asarray(im)
+        for _ in range(crops_per_image):
+            y, x = rng.integers(0, a.shape[0] - crop + 1), rng.integers(0, a.shape[1] - crop + 1)
+            c = a[y : y + crop, x : x + crop]
+            if rng.random() < grey:
+                c = np.repeat(np.asarray(Image.fromarray(c).convert("L"))[..., None], 3, axis=2)
+            out.append(c[:, ::-1] if rng.random() < 0.5 else c)
+    return out
+
+
+def dataset(crops: list[np.ndarray], plane: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(features, reference, target) of every sample of one plane of the crops."""
+    parts = []
+    for c in crops:
+        planes = ar.forward_colour(c)
+        f, ref = ar.plane_features(planes, plane)
+        parts.append((f, ref, planes[plane].ravel()))
+    return tuple(torch.from_numpy(np.concatenate(p).astype(np.float32)) for p in zip(*parts))
+
+
+def exact_bits(model_path: Path, images: list[np.ndarray]) -> float:
+    """Bits per sub-pixel of the exported (fixed-point) model on whole images: its code length."""
+    flow = load(model_path).flow
+    bits = samples = 0.0
+    for img in images:
+        planes = ar.forward_colour(img)
+        for p in range(ar.PLANES):
+            mean, index = flow.encode_params(planes, p)
+            bits += grid.laplace_bits(planes[p].ravel(), mean, grid.SCALES[index]).sum()
+        samples += img.size
+    return bits / samples
+
+
+def train_plane(plane: int, data, args, run: Path) -> PlaneNet:
+    done = run / f"plane{plane}.pt"
+    net = PlaneNet(ar.feature_count(plane), args.hidden)
+    if done.exists():
+        net.load_state_dict(torch.load(done))
+        return net
+    opt = torch.optim.Adam(net.parameters(), args.lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, args.steps)
+    partial, step = run / f"plane{plane}-partial.pt", 0
+    if partial.exists():
+        state = torch.load(partial)
+        net.load_state_dict(state["net"]), opt.load_state_dict(state["opt"]), sched.load_state_dict(state["sched"])
+        step = state["step"]
+    f, ref, x = data
+    gen = torch.Generator().manual_seed(args.seed * 1000 + plane * 100 + step)
+    t0, avg = time.time(), None
+    while step < args.steps:
+        idx = torch.randint(0, x.numel(), (args.batch,), generator=gen)
+        mean, log_scale = net(f[idx])
+        loss = laplace_bits(x[idx], ref[idx] + mean, log_scale).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        step += 1
+        avg = loss.item() if avg is None else 0.99 * avg + 0.01 * loss.item()
+        if step % args.ckpt_every == 0 or step == args.steps:
+            torch.save({"net": net.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(), "step": step},
+                       partial)
+            print(f"plane {plane} step {step} bits {avg:.4f} ({time.time() - t0:.0f} s)", flush=True)
+    torch.save(net.state_dict(), done)
+    return net
+
+
+def export(nets: list[PlaneNet], path: Path, name: str, hidden: int, card: dict) -> None:
+    config = {"architecture": "autoregressive", "numeric": "fixed-point-float64", "hidden": hidden}
+    tensors = {}
+    for p, net in enumerate(nets):
+        tensors.update(net.tensors(f"plane{p}"))
+    meta = {"format": FILE_FORMAT, "config": json.dumps(config, sort_keys=True), "name": name,
+            "training": json.dumps(card, sort_keys=True)}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file(tensors, str(path), metadata=meta)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data", type=Path, required=True)
+    ap.add_argument("--val", type=Path, required=True)
+    ap.add_argument("--out", type=Path, required=True, help="run folder (resumable)")
+    ap.add_argument("--export", type=Path, required=True, help="the model file to write")
+    ap.add_argument("--name", default=None)
+    ap.add_argument("--hidden", type=int, default=32)
+    ap.add_argument("--steps", type=int, default=40000, help="per plane")
+    ap.add_argument("--batch", type=int, default=4096, help="samples per step")
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--crop", type=int, default=64)
+    ap.add_argument("--crops-per-image", type=int, default=8)
+    ap.add_argument("--downscale", type=float, nargs=2, default=(0.5, 0.8))
+    ap.add_argument("--grey", type=float, default=0.1)
+    ap.add_argument("--val-images", type=int, default=10, help="first N photos of --val, centre 256x256")
+    ap.add_argument("--ckpt-every", type=int, default=2000)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+    torch.manual_seed(args.seed)
+    args.out.mkdir(parents=True, exist_ok=True)
+    t0 = time.time()
+    crops = sample_crops(image_files(args.data), args.crops_per_image, args.crop, tuple(args.downscale), args.grey,
+                         np.random.default_rng(args.seed))
+    nets = [train_plane(p, dataset(crops, p), args, args.out) for p in range(ar.PLANES)]
+    val = []
+    for path in image_files(args.val)[: args.val_images]:
+        a = load_rgb(path)
+        y, x = max(0, (a.shape[0] - 256) // 2), max(0, (a.shape[1] - 256) // 2)
+        val.append(a[y : y + 256, x : x + 256])
+    card = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
+    export(nets, args.export, args.name or args.export.stem, args.hidden, card)
+    print(json.dumps({"model": str(args.export), "val_bpsp_exact": round(exact_bits(args.export, val), 4),
+                      "wall_s_this_run": round(time.time() - t0)}), flush=True)
+
+
+if __name__ == "__main__":
+    main()

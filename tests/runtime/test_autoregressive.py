@@ -1,0 +1,113 @@
+"""The autoregressive architecture: colour transform, wavefront order, exact fixed-point nets."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from invcodec.entropy import grid
+from invcodec.runtime import autoregressive as ar
+from invcodec.runtime import model_file
+from invcodec.training import autoregressive as ar_training
+
+from ..conftest import smooth_image
+
+
+@pytest.fixture(scope="module")
+def model(tiny_coding_models):
+    return tiny_coding_models["autoregressive"]
+
+
+def test_colour_transform_is_lossless_and_in_range() -> None:
+    rng = np.random.default_rng(0)
+    rgb = np.concatenate([rng.integers(0, 256, (4096, 3)), np.array(np.meshgrid(*[[0, 1, 254, 255]] * 3)).reshape(3, -1).T])
+    planes = ar.forward_colour(rgb[:, None, :])
+    assert np.array_equal(ar.inverse_colour(planes)[:, 0], rgb)
+    for plane, (lo, hi) in zip(planes, ar.RANGES):
+        assert lo <= plane.min() and plane.max() <= hi
+    grey = np.repeat(rgb[:, :1, None], 3, axis=2)
+    assert not ar.forward_colour(grey)[1:].any()  # grey images leave the chroma planes all zero
+
+
+@pytest.mark.parametrize("h, w", [(1, 1), (1, 9), (9, 1), (7, 12), (12, 7)])
+def test_wavefronts_cover_the_tile_once_and_see_only_decoded_neighbours(h: int, w: int) -> None:
+    fronts = ar.wavefronts(h, w)
+    seen = np.full((h, w), -1)
+    for t, (r, c) in enumerate(fronts):
+        assert (seen[r, c] == -1).all()
+        seen[r, c] = t
+    assert (seen >= 0).all()
+    for r in range(h):
+        for c in range(w):
+            for dy, dx in ar.CAUSAL:
+                if 0 <= r - dy < h and 0 <= c - dx < w:
+                    assert seen[r - dy, c - dx] < seen[r, c]
+    assert np.array_equal(np.sort(ar.encode_order(h, w)), np.arange(h * w))
+
+
+def test_causal_context_is_causal(model) -> None:
+    """Changing a sample (or anything after it in raster order) never changes its own or
+    an earlier sample's parameters; a later plane's parameters may depend on earlier planes."""
+    planes = ar.forward_colour(smooth_image(10, 11, seed=3))
+    before = [model.flow.encode_params(planes, p) for p in range(3)]
+    changed = planes.copy()
+    changed[1, 4, 5] += 7
+    after = [model.flow.encode_params(changed, p) for p in range(3)]
+    raster = 4 * 11 + 5
+    assert np.array_equal(before[0][0], after[0][0]) and np.array_equal(before[0][1], after[0][1])
+    for i in range(2):
+        assert np.array_equal(before[1][i][: raster + 1], after[1][i][: raster + 1])
+    assert not all(np.array_equal(before[1][i], after[1][i]) for i in range(2))  # later samples do see it
+
+
+def test_fixed_point_nets_follow_their_float_twins(tmp_path) -> None:
+    """The exact nets give the float nets' parameters to the grids' resolution."""
+    torch.manual_seed(1)
+    nets = [ar_training.PlaneNet(ar.feature_count(p), 16) for p in range(3)]
+    path = tmp_path / "m.safetensors"
+    ar_training.export(nets, path, "m", 16, {})
+    flow = model_file.load(path).flow
+    planes = ar.forward_colour(smooth_image(24, 20, seed=5))
+    for p, net in enumerate(nets):
+        features, ref = ar.plane_features(planes, p)
+        with torch.no_grad():
+            mean, log_scale = net(torch.from_numpy(features).float())
+        want_mean = np.clip(ref + mean.double().numpy(), *ar.RANGES[p])
+        want_index = (log_scale.double().numpy() / np.log(2) - grid.LOG2_SCALE_MIN) * grid.SCALE_STEPS_PER_OCTAVE
+        got_mean, got_index = flow.encode_params(planes, p)
+        assert np.abs(got_mean - want_mean).max() <= 1 / grid.MEAN_STEPS
+        inside = (want_index > 0.5) & (want_index < grid.N_SCALES - 1.5)
+        assert inside.mean() > 0.9 and np.abs(got_index - want_index)[inside].max() <= 0.52
+        assert np.array_equal(got_mean * grid.MEAN_STEPS, np.round(got_mean * grid.MEAN_STEPS))  # on the coder's grid
+
+
+def test_weights_outside_the_exact_range_are_refused(tmp_path) -> None:
+    nets = [ar_training.PlaneNet(ar.feature_count(p), 4) for p in range(3)]
+    with torch.no_grad():
+        nets[2].l2.weight.fill_(1e9)
+    path = tmp_path / "huge.safetensors"
+    ar_training.export(nets, path, "huge", 4, {})
+    with pytest.raises(ValueError, match="exact fixed-point range"):
+        model_file.load(path)
+
+
+def test_decoding_order_gives_the_encoders_parameters(model) -> None:
+    """The decoder, a wavefront at a time, computes exactly the parameters the encoder
+    computed for the whole plane at once (any difference would desynchronise the coder)."""
+    h, w = 37, 29
+    planes = ar.forward_colour(smooth_image(h, w, seed=8))
+    want = [np.stack(model.flow.encode_params(planes, p))[:, ar.encode_order(h, w)] for p in range(3)]
+    symbols = np.concatenate([planes[p].reshape(-1)[ar.encode_order(h, w)] for p in range(3)])
+    pulled = []
+
+    def pull(mean, index):
+        start = sum(m.size for m in pulled)
+        plane, at = divmod(start, h * w)
+        assert np.array_equal(mean, want[plane][0, at : at + mean.size])
+        assert np.array_equal(index, want[plane][1, at : at + mean.size])
+        pulled.append(mean)
+        return symbols[start : start + mean.size]
+
+    assert np.array_equal(model.flow.decode_planes(pull, h, w), planes)
+    assert sum(m.size for m in pulled) == 3 * h * w
