@@ -149,11 +149,11 @@ class AutoregressiveTileCoder:
     def encode(self, pixels: np.ndarray) -> EncodedTile:
         h, w = pixels.shape[:2]
         planes = autoregressive.forward_colour(pixels)
+        params = [self.model.encode_params(planes, plane) for plane in range(autoregressive.PLANES)]
         order = autoregressive.encode_order(h, w)
         enc = ans.LatentEncoder()
-        for plane in range(autoregressive.PLANES):
-            mean, scale_index = self.model.encode_params(planes, plane)
-            enc.push(planes[plane].reshape(-1)[order], mean[order], scale_index[order])
+        enc.push(planes.reshape(-1)[order], np.concatenate([m for m, _ in params])[order],
+                 np.concatenate([i for _, i in params])[order])
         return EncodedTile(enc.finish(), pixels)
 
     def decode(self, payload: bytes, height: int, width: int) -> np.ndarray:

@@ -9,7 +9,10 @@ from coarser levels; this is the spatial context it lacks, at the finest grain.
 
 The decoder needs a sample's neighbours before the sample, but not one by one: no
 neighbour lies on the sample's own anti-diagonal ``2 * row + column`` (``wavefronts``), so
-a wavefront is decoded at once, a few hundred samples per numpy call.
+a wavefront is decoded at once. And the planes go side by side: at step t the decoder
+decodes Y's wavefront t, Co's t - LAG and Cg's t - 2 LAG (``schedule``), since a later
+plane looks at most 3 wavefronts ahead in the earlier ones; one step is a few hundred
+samples of each plane in a handful of numpy calls, the three nets as one batched GEMM.
 
 The nets run in fixed point on float64 (as ``fixed64``): integer weights and inputs, every
 partial sum an integer below 2**53, so GEMM is exact in any order and batch shape, and the
@@ -41,7 +44,8 @@ INPUT_SCALE = 32  # the float nets see features / 32
 MEAN_GAIN = 8  # the float nets' mean output is 8 x their first output (plus the linear skip)
 SCALE_BIAS = 1.0  # the float nets' natural-log scale is their second output + 1
 EXACT = 2.0**53
-CHUNK = 8192  # samples per batch where a whole plane is known
+CHUNK = 8192  # samples per batch where a whole plane is known (the encoder)
+LAG = 4  # wavefronts between planes in the decoder's schedule (EARLIER reaches 3 ahead)
 # ln scale -> steps of the scale grid: 16 / ln 2 as a literal (no libm call, the same table everywhere)
 SCALE_STEPS_PER_NEPER = 23.083120654223414
 
@@ -66,175 +70,194 @@ def inverse_colour(planes: np.ndarray) -> np.ndarray:
     return np.stack([r, g, b], axis=-1)
 
 
-def padded(plane: np.ndarray) -> np.ndarray:
-    """A plane inside a zero border of PAD samples (what every neighbour outside the tile reads)."""
-    return np.pad(plane, PAD)
-
-
 def feature_count(plane: int) -> int:
     return len(CAUSAL) + len(EARLIER) * plane
 
 
-def _reference(west: np.ndarray, north: np.ndarray) -> np.ndarray:
-    return np.floor((west + north) * 0.5)  # (decode_planes inlines it)
+FEATURES = feature_count(PLANES - 1)  # every plane's features padded to the last plane's count
+# Columns of a plane's features: its own CAUSAL neighbours, then EARLIER around the sample in
+# each earlier plane; each group minus its own plane's reference floor((west + north) / 2).
+_GROUP = np.repeat(np.arange(PLANES), [len(CAUSAL)] + [len(EARLIER)] * (PLANES - 1))
+_WEST = np.array([0] + [len(CAUSAL) + len(EARLIER) * q + 1 for q in range(PLANES - 1)])  # CAUSAL[0], EARLIER[1]
+_NORTH = _WEST + 1  # CAUSAL[1], EARLIER[2]
 
 
-def causal_features(pad: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(features (n, len(CAUSAL)), reference (n,)) at the given samples of a padded plane:
-    the neighbours minus the reference floor((west + north) / 2)."""
-    near = np.stack([pad[rows + PAD - dy, cols + PAD - dx] for dy, dx in CAUSAL], axis=-1)
-    ref = _reference(near[:, 0], near[:, 1])
-    return near - ref[:, None], ref
+def _columns(plane: int, stride: int, plane_size: int) -> np.ndarray:
+    """(FEATURES,) flat offsets, from a sample's place in its padded plane, of what each
+    feature column reads in the stacked padded planes. Columns a plane does not use (groups
+    of planes not before it) read the sample's own place: any finite value will do, their
+    weights are zero."""
+    own = [plane * plane_size - (dy * stride + dx) for dy, dx in CAUSAL]
+    earlier = [q * plane_size - (dy * stride + dx) if q < plane else plane * plane_size
+               for q in range(PLANES - 1) for dy, dx in EARLIER]
+    return np.array(own + earlier)
 
 
-def earlier_features(pads: list[np.ndarray], rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """(n, len(EARLIER) * len(pads)): each earlier plane around the samples, minus its own reference."""
-    parts = []
-    for pad in pads:
-        near = np.stack([pad[rows + PAD - dy, cols + PAD - dx] for dy, dx in EARLIER], axis=-1)
-        parts.append(near - _reference(pad[rows + PAD, cols + PAD - 1], pad[rows + PAD - 1, cols + PAD])[:, None])
-    return np.concatenate(parts, axis=-1) if parts else np.zeros((rows.size, 0))
+def _features(flat: np.ndarray, at: np.ndarray, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(features (..., n, FEATURES), reference (..., n)) of the samples at flat places ``at``
+    (..., n) of the stacked padded planes, through ``columns`` (..., FEATURES)."""
+    near = flat[at[..., None] + columns[..., None, :]]
+    refs = np.floor((near[..., _WEST] + near[..., _NORTH]) * 0.5)
+    near -= refs[..., _GROUP]
+    return near, refs[..., 0]
 
 
 def plane_features(planes: np.ndarray, plane: int) -> tuple[np.ndarray, np.ndarray]:
     """(features (h * w, feature_count(plane)), reference (h * w,)) of every sample of a
-    plane, raster order: the encoder's (and training's) view of what the decoder sees."""
+    plane, raster order: the encoder's (and training's) view of what the decoder sees;
+    outside the tile every plane reads 0."""
     h, w = planes.shape[1:]
-    rows, cols = (a.ravel() for a in np.indices((h, w)))
-    own, ref = causal_features(padded(planes[plane]), rows, cols)
-    other = earlier_features([padded(p) for p in planes[:plane]], rows, cols)
-    return np.concatenate([own, other], axis=-1), ref
+    stacked = np.pad(planes, ((0, 0), (PAD, PAD), (PAD, PAD)))
+    stride, size = w + 2 * PAD, stacked[0].size
+    at = ((np.arange(h)[:, None] + PAD) * stride + np.arange(w) + PAD).reshape(-1)
+    features, ref = _features(stacked.reshape(-1), at, _columns(plane, stride, size))
+    return features[:, : feature_count(plane)], ref
 
 
-def wavefronts(h: int, w: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(rows, columns) of each anti-diagonal 2 * row + column = t, t = 0, 1, ...: a sample's
+def wavefronts(h: int, w: int) -> list[np.ndarray]:
+    """Raster indices of each anti-diagonal 2 * row + column = t, t = 0, 1, ...: a sample's
     CAUSAL neighbours all lie on earlier ones."""
-    rows, cols = np.indices((h, w))
-    t = (2 * rows + cols).ravel()
+    t = (2 * np.arange(h)[:, None] + np.arange(w)).reshape(-1)
     order = np.argsort(t, kind="stable")
     bounds = np.searchsorted(t[order], np.arange(t.max() + 2 if t.size else 1))
-    r, c = rows.ravel()[order], cols.ravel()[order]
-    return [(r[a:b], c[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
+    return [order[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
 
 
-class PlaneNet:
-    """One plane's net in fixed point: features -> (mean, scale index), exact.
+def schedule(h: int, w: int) -> list[list[np.ndarray]]:
+    """The decoder's steps: at step t, plane p's wavefront t - p LAG (raster indices, empty
+    when there is none). A later plane's EARLIER neighbours lie at most 3 wavefronts ahead
+    of its own, all decoded in earlier steps."""
+    fronts = wavefronts(h, w)
+    none = np.zeros(0, dtype=np.int64)
+    return [[fronts[t - p * LAG] if 0 <= t - p * LAG < len(fronts) else none for p in range(PLANES)]
+            for t in range(len(fronts) + (PLANES - 1) * LAG if fronts else 0)]
+
+
+def encode_order(h: int, w: int) -> np.ndarray:
+    """Indices into the (3, h, w) planes, flattened, in the order the decoder decodes them."""
+    parts = [p * h * w + front for step in schedule(h, w) for p, front in enumerate(step)]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+
+def _plane_weights(tensors: dict[str, np.ndarray], plane: int) -> list[np.ndarray]:
+    """One plane's float net -> its fixed-point matrices, padded to FEATURES inputs:
+    [w1 (FEATURES, hidden + 1), b1, w2, b2, w3 (hidden, 2), output bias (2,)].
 
     Float net (training): hidden = relu(W1 f / 32 + b1), hidden2 = relu(W2 hidden + b2),
     (o0, o1) = W3 hidden2 + b3; mean = reference + 8 o0 + skip . f + skip_bias;
-    ln scale = o1 + 1. The first layer carries the skip as one more column; its rows for
-    the earlier planes' features (after the first ``split``) are applied to a whole plane
-    at once (``earlier_part``), the rest a wavefront at a time (``params``)."""
+    ln scale = o1 + 1. The first layer carries the skip as one more column."""
+    prefix = f"plane{plane}"
+    w1, b1 = tensors[f"{prefix}.w1"], tensors[f"{prefix}.b1"]
+    w2, b2 = tensors[f"{prefix}.w2"], tensors[f"{prefix}.b2"]
+    w3, b3 = tensors[f"{prefix}.w3"], tensors[f"{prefix}.b3"]
+    skip, skip_bias = tensors[f"{prefix}.skip"], tensors[f"{prefix}.skip_bias"]
+    n, hidden = feature_count(plane), w1.shape[0]
+    if (w1.shape != (hidden, n) or b1.shape != (hidden,) or w2.shape != (hidden, hidden) or b2.shape != (hidden,)
+            or w3.shape != (2, hidden) or b3.shape != (2,) or skip.shape != (n,) or skip_bias.shape != (1,)):
+        raise ValueError(f"{prefix}: tensor shapes do not fit plane {plane}")
+    first, one = 2.0**FIRST_FRAC_BITS, 2.0**WEIGHT_FRAC_BITS
+    out = one * 2.0**ACT_FRAC_BITS  # output accumulators: 2**-24 of a sixteenth / of a scale step
+    gains = np.array([MEAN_GAIN * grid.MEAN_STEPS, SCALE_STEPS_PER_NEPER])
+    q1 = np.zeros((FEATURES, hidden + 1))  # features (integers) -> 2**-16; last column: the skip, on the output grid
+    q1[:n, :hidden] = np.round(w1.T.astype(np.float64) / INPUT_SCALE * first)
+    q1[:n, hidden] = np.round(skip.astype(np.float64) * grid.MEAN_STEPS * out)
+    b3 = b3.astype(np.float64) * gains
+    qb1 = np.append(np.round(b1.astype(np.float64) * first), np.round((b3[0] + skip_bias.item() * grid.MEAN_STEPS) * out))
+    q2 = np.round(w2.T.astype(np.float64) * one)  # 2**-12 activations -> 2**-24
+    qb2 = np.round(b2.astype(np.float64) * out)
+    q3 = np.round(w3.T.astype(np.float64) * gains * one)
+    qb3 = np.array([0.0, np.round((b3[1] + SCALE_BIAS * SCALE_STEPS_PER_NEPER
+                                   - grid.LOG2_SCALE_MIN * grid.SCALE_STEPS_PER_OCTAVE) * out)])
+    # every accumulator, for any valid input, an integer below 2**53 (else refuse the model)
+    sums = np.abs(q1).sum(0) * FEATURE_LIMIT + np.abs(qb1)
+    bounds = [sums, np.abs(q2).sum(0) * ACT_LIMIT + np.abs(qb2),
+              np.abs(q3).sum(0) * ACT_LIMIT + np.abs(qb3) + [sums[-1], 0]]  # the mean adds the skip column
+    if not all(np.isfinite(b).all() and b.max() < EXACT for b in bounds):
+        raise ValueError(f"{prefix}: weights outside the exact fixed-point range")
+    return [q1, qb1, q2, qb2, q3, qb3]
 
-    def __init__(self, tensors: dict[str, np.ndarray], prefix: str, plane: int):
-        w1, b1 = tensors[f"{prefix}.w1"], tensors[f"{prefix}.b1"]
-        w2, b2 = tensors[f"{prefix}.w2"], tensors[f"{prefix}.b2"]
-        w3, b3 = tensors[f"{prefix}.w3"], tensors[f"{prefix}.b3"]
-        skip, skip_bias = tensors[f"{prefix}.skip"], tensors[f"{prefix}.skip_bias"]
-        n, hidden = feature_count(plane), w1.shape[0]
-        if w1.shape != (hidden, n) or skip.shape != (n,) or w2.shape != (hidden, hidden) or w3.shape != (2, hidden):
-            raise ValueError(f"{prefix}: tensor shapes do not fit plane {plane}")
-        one = 2.0**WEIGHT_FRAC_BITS
-        out = one * 2.0**ACT_FRAC_BITS  # output accumulators: 2**-24 of a sixteenth / of a scale step
-        gains = np.array([MEAN_GAIN * grid.MEAN_STEPS, SCALE_STEPS_PER_NEPER])
-        self.plane, self.split, self.hidden = plane, len(CAUSAL), hidden
-        self.lo, self.hi = RANGES[plane]
-        # first layer, features (integers) -> 2**-16; last column: the skip on the output grid
-        first = 2.0**FIRST_FRAC_BITS
-        self.w1 = np.concatenate([np.round(w1.T.astype(np.float64) / INPUT_SCALE * first),
-                                  np.round(skip.astype(np.float64)[:, None] * grid.MEAN_STEPS * out)], axis=1)
-        b3 = b3.astype(np.float64) * gains
-        self.b1 = np.append(np.round(b1.astype(np.float64) * first),
-                            np.round((b3[0] + skip_bias.item() * grid.MEAN_STEPS) * out))
-        self.w2 = np.round(w2.T.astype(np.float64) * one)  # 2**-12 activations -> 2**-24
-        self.b2 = np.round(b2.astype(np.float64) * out)
-        self.w3 = np.round(w3.T.astype(np.float64) * gains * one)
-        self.scale_bias = np.round(
-            (b3[1] + SCALE_BIAS * SCALE_STEPS_PER_NEPER - grid.LOG2_SCALE_MIN * grid.SCALE_STEPS_PER_OCTAVE) * out)
-        # every accumulator, for any valid input, an integer below 2**53 (else refuse the model)
-        first = np.abs(self.w1).sum(0) * FEATURE_LIMIT + np.abs(self.b1)
-        bounds = [first, np.abs(self.w2).sum(0) * ACT_LIMIT + np.abs(self.b2),
-                  np.abs(self.w3).sum(0) * ACT_LIMIT + [first[-1], abs(self.scale_bias)]]  # the mean adds the skip
-        if not all(np.isfinite(b).all() and b.max() < EXACT for b in bounds):
-            raise ValueError(f"{prefix}: weights outside the exact fixed-point range")
 
-    def earlier_part(self, other: np.ndarray) -> np.ndarray:
-        """First-layer sums (hidden + skip column, biases included) of ``earlier_features``."""
-        return other @ self.w1[self.split :] + self.b1
+class AutoregressiveModel:
+    """The architecture's exact evaluator (``CodingModel.flow`` of such a model): the three
+    planes' nets stacked, so that one GEMM serves a step of all three."""
 
-    def params(self, own: np.ndarray, ref: np.ndarray, first: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(mean (n,) on the 1/16 grid, clipped to the plane's range; scale index (n,) int64)
-        from the own-plane features and ``earlier_part``'s sums for the same samples."""
-        acc = own @ self.w1[: self.split]
-        acc += first
-        a1 = acc[:, : self.hidden]
+    def __init__(self, config: dict, tensors: dict[str, np.ndarray]):
+        self.config = config
+        per_plane = [_plane_weights(tensors, p) for p in range(PLANES)]
+        hidden = {w[0].shape[1] for w in per_plane}
+        if len(hidden) != 1:
+            raise ValueError("the planes' nets differ in width")
+        self.hidden = hidden.pop() - 1
+        self.w1, self.b1, self.w2, self.b2, self.w3, self.b3 = (np.stack(ws) for ws in zip(*per_plane))
+        self.lo = np.array([lo for lo, _ in RANGES], dtype=np.float64)
+        self.hi = np.array([hi for _, hi in RANGES], dtype=np.float64)
+
+    def _params(self, features: np.ndarray, ref: np.ndarray, plane) -> tuple[np.ndarray, np.ndarray]:
+        """(mean on the 1/16 grid, clipped to the plane's range; scale index, int64), each
+        of ``ref``'s shape. ``plane``: an index (features (n, FEATURES)) or a slice of planes
+        (features (planes, n, FEATURES))."""
+        stacked = isinstance(plane, slice)
+        b = (lambda a: a[plane][:, None]) if stacked else (lambda a: a[plane])
+        acc = features @ self.w1[plane]
+        acc += b(self.b1)
+        a1 = acc[..., : self.hidden]
         np.maximum(a1, 0.0, out=a1)
         a1 *= 2.0 ** (ACT_FRAC_BITS - FIRST_FRAC_BITS)  # 2**-16 -> 2**-12
         np.floor(a1, out=a1)
         np.minimum(a1, ACT_LIMIT, out=a1)
-        a2 = a1 @ self.w2
-        a2 += self.b2
+        a2 = a1 @ self.w2[plane]
+        a2 += b(self.b2)
         np.maximum(a2, 0.0, out=a2)
         a2 *= 2.0**-WEIGHT_FRAC_BITS  # 2**-24 -> 2**-12
         np.floor(a2, out=a2)
         np.minimum(a2, ACT_LIMIT, out=a2)
-        out = a2 @ self.w3
-        out[:, 0] += acc[:, self.hidden]
-        out[:, 1] += self.scale_bias
+        out = a2 @ self.w3[plane]
+        out += b(self.b3)
+        out[..., 0] += acc[..., self.hidden]
         out *= 2.0 ** -(WEIGHT_FRAC_BITS + ACT_FRAC_BITS)
         out += 0.5
         np.floor(out, out=out)
-        mean = np.minimum(np.maximum(ref + out[:, 0] * (1.0 / grid.MEAN_STEPS), self.lo), self.hi)
-        index = np.minimum(np.maximum(out[:, 1], 0), grid.N_SCALES - 1).astype(np.int64)
+        lo, hi = (self.lo[plane][:, None], self.hi[plane][:, None]) if stacked else (self.lo[plane], self.hi[plane])
+        mean = np.minimum(np.maximum(ref + out[..., 0] * (1.0 / grid.MEAN_STEPS), lo), hi)
+        index = np.minimum(np.maximum(out[..., 1], 0), grid.N_SCALES - 1).astype(np.int64)
         return mean, index
-
-
-class AutoregressiveModel:
-    """The architecture's exact evaluator (``CodingModel.flow`` of such a model)."""
-
-    def __init__(self, config: dict, tensors: dict[str, np.ndarray]):
-        self.config = config
-        self.nets = [PlaneNet(tensors, f"plane{p}", p) for p in range(PLANES)]
 
     def encode_params(self, planes: np.ndarray, plane: int) -> tuple[np.ndarray, np.ndarray]:
         """Every sample's (mean, scale index) of one plane, raster order, from the whole planes."""
         features, ref = plane_features(planes, plane)
-        net = self.nets[plane]
+        features = np.pad(features, ((0, 0), (0, FEATURES - features.shape[1])))
         means, indices = np.empty(ref.size), np.empty(ref.size, dtype=np.int64)
         for a in range(0, ref.size, CHUNK):  # in cache-sized chunks: 3x faster than the whole plane at once
-            part = features[a : a + CHUNK]
-            means[a : a + CHUNK], indices[a : a + CHUNK] = net.params(
-                part[:, : net.split], ref[a : a + CHUNK], net.earlier_part(part[:, net.split :]))
+            means[a : a + CHUNK], indices[a : a + CHUNK] = self._params(features[a : a + CHUNK], ref[a : a + CHUNK], plane)
         return means, indices
 
     def decode_planes(self, pull, h: int, w: int) -> np.ndarray:
         """(3, h, w) planes from ``pull(mean, scale_index) -> symbols``, called once per
-        plane and wavefront in the order ``encode_order`` gives the encoder."""
-        pads = np.zeros((PLANES, h + 2 * PAD, w + 2 * PAD))
-        fronts = wavefronts(h, w)
-        order = np.concatenate([r * w + c for r, c in fronts]) if h * w else np.zeros(0, dtype=np.int64)
-        bounds = np.cumsum([0] + [r.size for r, _ in fronts])
-        stride = w + 2 * PAD
-        at = (order // w + PAD) * stride + order % w + PAD  # each sample's place in a padded plane, decoding order
-        near = np.array([-(dy * stride + dx) for dy, dx in CAUSAL])
-        rows, cols = order // w, order % w
-        for plane, net in enumerate(self.nets):
-            other = earlier_features(list(pads[:plane]), rows, cols)
-            first = np.concatenate([net.earlier_part(other[a : a + CHUNK]) for a in range(0, max(other.shape[0], 1), CHUNK)])
-            flat = pads[plane].reshape(-1)
-            for a, b in zip(bounds[:-1], bounds[1:]):
-                spots = at[a:b]
-                own = flat[spots[:, None] + near]
-                ref = np.floor((own[:, 0] + own[:, 1]) * 0.5)  # as _reference: west, north
-                own -= ref[:, None]
-                mean, index = net.params(own, ref, first[a:b])
-                flat[spots] = pull(mean, index)
-            if h * w and not self.nets[plane].lo <= flat.min() <= flat.max() <= self.nets[plane].hi:
-                # (a corrupted stream; the nets' exactness bound assumes samples in range)
-                raise ValueError("decoded samples out of their plane's range")
-        return pads[:, PAD:-PAD, PAD:-PAD]
-
-
-def encode_order(h: int, w: int) -> np.ndarray:
-    """Raster indices of a plane's samples in decoding order (wavefront by wavefront)."""
-    return np.concatenate([r * w + c for r, c in wavefronts(h, w)]) if h * w else np.zeros(0, dtype=np.int64)
+        step of ``schedule`` with the step's samples in ``encode_order``."""
+        stacked = np.zeros((PLANES, h + 2 * PAD, w + 2 * PAD))
+        stride, size = w + 2 * PAD, stacked[0].size
+        flat = stacked.reshape(-1)
+        columns = np.stack([_columns(p, stride, size) for p in range(PLANES)])
+        offsets = np.arange(PLANES) * size  # each plane's start in the stacked planes
+        place = lambda raster: (raster // w + PAD) * stride + raster % w + PAD  # noqa: E731
+        for step in schedule(h, w):
+            counts = [front.size for front in step]
+            if not any(counts):
+                continue  # (tiles narrower than LAG wavefronts have steps with nothing to do)
+            first = next(p for p, n in enumerate(counts) if n)
+            last = max(p for p, n in enumerate(counts) if n) + 1
+            width = max(counts)
+            # each plane's samples, padded to the widest with repeats of its first (results dropped)
+            at = np.stack([place(np.resize(step[p], width)) for p in range(first, last)])
+            features, ref = _features(flat, at, columns[first:last])
+            mean, index = self._params(features, ref, slice(first, last))
+            if all(n == width for n in counts[first:last]):
+                flat[(at + offsets[first:last, None]).reshape(-1)] = pull(mean.reshape(-1), index.reshape(-1))
+            else:
+                keep = np.concatenate([np.arange(counts[p]) + (p - first) * width for p in range(first, last)])
+                dest = (at + offsets[first:last, None]).reshape(-1)[keep]
+                flat[dest] = pull(mean.reshape(-1)[keep], index.reshape(-1)[keep])
+        planes = stacked[:, PAD:-PAD, PAD:-PAD]
+        if h * w and ((planes.min(axis=(1, 2)) < self.lo) | (planes.max(axis=(1, 2)) > self.hi)).any():
+            raise ValueError("decoded samples out of their plane's range")  # a corrupted stream
+        return planes

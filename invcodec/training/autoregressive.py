@@ -36,7 +36,7 @@ NAMES = ("w1", "b1", "w2", "b2", "w3", "b3", "skip", "skip_bias")
 
 
 class PlaneNet(nn.Module):
-    """The float twin of ``runtime.autoregressive.PlaneNet``."""
+    """One plane's float net, which ``runtime.autoregressive`` evaluates in fixed point."""
 
     def __init__(self, features: int, hidden: int):
         super().__init__()

@@ -31,19 +31,25 @@ def test_colour_transform_is_lossless_and_in_range() -> None:
 
 
 @pytest.mark.parametrize("h, w", [(1, 1), (1, 9), (9, 1), (7, 12), (12, 7)])
-def test_wavefronts_cover_the_tile_once_and_see_only_decoded_neighbours(h: int, w: int) -> None:
-    fronts = ar.wavefronts(h, w)
-    seen = np.full((h, w), -1)
-    for t, (r, c) in enumerate(fronts):
-        assert (seen[r, c] == -1).all()
-        seen[r, c] = t
-    assert (seen >= 0).all()
-    for r in range(h):
-        for c in range(w):
-            for dy, dx in ar.CAUSAL:
-                if 0 <= r - dy < h and 0 <= c - dx < w:
-                    assert seen[r - dy, c - dx] < seen[r, c]
-    assert np.array_equal(np.sort(ar.encode_order(h, w)), np.arange(h * w))
+def test_the_schedule_decodes_each_sample_once_after_everything_it_reads(h: int, w: int) -> None:
+    """Each sample of each plane is decoded once, at a step after every CAUSAL neighbour of
+    its plane and every EARLIER neighbour in the planes before it."""
+    step_of = np.full((ar.PLANES, h, w), -1)
+    for t, fronts in enumerate(ar.schedule(h, w)):
+        for p, raster in enumerate(fronts):
+            assert (step_of[p].reshape(-1)[raster] == -1).all()
+            step_of[p].reshape(-1)[raster] = t
+    assert (step_of >= 0).all()
+    for p in range(ar.PLANES):
+        for r in range(h):
+            for c in range(w):
+                needs = [(p, dy, dx) for dy, dx in ar.CAUSAL] + [(q, dy, dx) for q in range(p) for dy, dx in ar.EARLIER]
+                for q, dy, dx in needs:
+                    if 0 <= r - dy < h and 0 <= c - dx < w and (q, dy, dx) != (p, 0, 0):
+                        assert step_of[q, r - dy, c - dx] < step_of[p, r, c]
+    order = ar.encode_order(h, w)
+    assert np.array_equal(np.sort(order), np.arange(ar.PLANES * h * w))
+    assert np.array_equal(step_of.reshape(-1)[order], np.sort(step_of.reshape(-1)))  # in the steps' order
 
 
 def test_causal_context_is_causal(model) -> None:
@@ -92,22 +98,24 @@ def test_weights_outside_the_exact_range_are_refused(tmp_path) -> None:
         model_file.load(path)
 
 
-def test_decoding_order_gives_the_encoders_parameters(model) -> None:
-    """The decoder, a wavefront at a time, computes exactly the parameters the encoder
-    computed for the whole plane at once (any difference would desynchronise the coder)."""
-    h, w = 37, 29
+@pytest.mark.parametrize("h, w", [(37, 29), (3, 40), (1, 1), (2, 5)])
+def test_decoding_order_gives_the_encoders_parameters(model, h: int, w: int) -> None:
+    """The decoder, a step at a time, computes exactly the parameters the encoder computed
+    for the whole plane at once (any difference would desynchronise the coder)."""
     planes = ar.forward_colour(smooth_image(h, w, seed=8))
-    want = [np.stack(model.flow.encode_params(planes, p))[:, ar.encode_order(h, w)] for p in range(3)]
-    symbols = np.concatenate([planes[p].reshape(-1)[ar.encode_order(h, w)] for p in range(3)])
-    pulled = []
+    order = ar.encode_order(h, w)
+    params = [model.flow.encode_params(planes, p) for p in range(3)]
+    want_mean = np.concatenate([m for m, _ in params])[order]
+    want_index = np.concatenate([i for _, i in params])[order]
+    symbols = planes.reshape(-1)[order]
+    done = 0
 
     def pull(mean, index):
-        start = sum(m.size for m in pulled)
-        plane, at = divmod(start, h * w)
-        assert np.array_equal(mean, want[plane][0, at : at + mean.size])
-        assert np.array_equal(index, want[plane][1, at : at + mean.size])
-        pulled.append(mean)
-        return symbols[start : start + mean.size]
+        nonlocal done
+        assert np.array_equal(mean, want_mean[done : done + mean.size])
+        assert np.array_equal(index, want_index[done : done + mean.size])
+        done += mean.size
+        return symbols[done - mean.size : done]
 
     assert np.array_equal(model.flow.decode_planes(pull, h, w), planes)
-    assert sum(m.size for m in pulled) == 3 * h * w
+    assert done == 3 * h * w
