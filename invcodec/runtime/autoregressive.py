@@ -102,15 +102,22 @@ def _features(flat: np.ndarray, at: np.ndarray, columns: np.ndarray) -> tuple[np
     return near, refs[..., 0]
 
 
-def plane_features(planes: np.ndarray, plane: int) -> tuple[np.ndarray, np.ndarray]:
-    """(features (h * w, feature_count(plane)), reference (h * w,)) of every sample of a
-    plane, raster order: the encoder's (and training's) view of what the decoder sees;
-    outside the tile every plane reads 0."""
+def _stacked(planes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(the planes stacked with their zero borders, flat; every sample's place in its padded
+    plane, raster order; each plane's feature ``_columns``)."""
     h, w = planes.shape[1:]
     stacked = np.pad(planes, ((0, 0), (PAD, PAD), (PAD, PAD)))
     stride, size = w + 2 * PAD, stacked[0].size
     at = ((np.arange(h)[:, None] + PAD) * stride + np.arange(w) + PAD).reshape(-1)
-    features, ref = _features(stacked.reshape(-1), at, _columns(plane, stride, size))
+    return stacked.reshape(-1), at, np.stack([_columns(p, stride, size) for p in range(PLANES)])
+
+
+def plane_features(planes: np.ndarray, plane: int) -> tuple[np.ndarray, np.ndarray]:
+    """(features (h * w, feature_count(plane)), reference (h * w,)) of every sample of a
+    plane, raster order: what the decoder sees (training's view; the encoder takes them
+    in chunks); outside the tile every plane reads 0."""
+    flat, at, columns = _stacked(planes)
+    features, ref = _features(flat, at, columns[plane])
     return features[:, : feature_count(plane)], ref
 
 
@@ -224,11 +231,11 @@ class AutoregressiveModel:
 
     def encode_params(self, planes: np.ndarray, plane: int) -> tuple[np.ndarray, np.ndarray]:
         """Every sample's (mean, scale index) of one plane, raster order, from the whole planes."""
-        features, ref = plane_features(planes, plane)
-        features = np.pad(features, ((0, 0), (0, FEATURES - features.shape[1])))
-        means, indices = np.empty(ref.size), np.empty(ref.size, dtype=np.int64)
-        for a in range(0, ref.size, CHUNK):  # in cache-sized chunks: 3x faster than the whole plane at once
-            means[a : a + CHUNK], indices[a : a + CHUNK] = self._params(features[a : a + CHUNK], ref[a : a + CHUNK], plane)
+        flat, at, columns = _stacked(planes)
+        means, indices = np.empty(at.size), np.empty(at.size, dtype=np.int64)
+        for a in range(0, at.size, CHUNK):  # in cache-sized chunks: 3x faster than the whole plane at once
+            features, ref = _features(flat, at[a : a + CHUNK], columns[plane])
+            means[a : a + CHUNK], indices[a : a + CHUNK] = self._params(features, ref, plane)
         return means, indices
 
     def decode_planes(self, pull, h: int, w: int) -> np.ndarray:
