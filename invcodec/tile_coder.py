@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import quantizer
-from .entropy import ans
+from .entropy import adapt, ans
 from .runtime import autoregressive
 from .runtime.model_file import CodingModel
 from .walk import bands_in_order, chunk_bands, walk
@@ -141,7 +141,9 @@ class LossyTileCoder:
 class AutoregressiveTileCoder:
     """Lossless tiles of an autoregressive model (``runtime.autoregressive``): the colour
     transform's planes, each sample under the prior its decoded neighbours give, in the
-    decoder's wavefront order. No per-band corrections: every sample has its own prior."""
+    decoder's order. The stream starts with each plane's scale offsets (one per bin of
+    ``entropy.adapt``, all sent: the decoder learns the scales only as it goes), which
+    recalibrate the model to the tile (-0.6 % on photos-dev)."""
 
     def __init__(self, model: CodingModel):
         self.model = model.flow
@@ -149,16 +151,23 @@ class AutoregressiveTileCoder:
     def encode(self, pixels: np.ndarray) -> EncodedTile:
         h, w = pixels.shape[:2]
         planes = autoregressive.forward_colour(pixels)
-        params = [self.model.encode_params(planes, plane) for plane in range(autoregressive.PLANES)]
-        order = autoregressive.encode_order(h, w)
         enc = ans.LatentEncoder()
-        enc.push(planes.reshape(-1)[order], np.concatenate([m for m, _ in params])[order],
-                 np.concatenate([i for _, i in params])[order])
+        means, indices = [], []
+        for plane in range(autoregressive.PLANES):
+            mean, scale_index = self.model.encode_params(planes, plane)
+            offsets = adapt.scale_offsets(planes[plane], mean, scale_index)
+            enc.push(offsets, 0.0, np.full(offsets.size, adapt.OFFSET_SCALE_INDEX))
+            means.append(mean)
+            indices.append(adapt.moved_indices(offsets)[scale_index])
+        order = autoregressive.encode_order(h, w)
+        enc.push(planes.reshape(-1)[order], np.concatenate(means)[order], np.concatenate(indices)[order])
         return EncodedTile(enc.finish(), pixels)
 
     def decode(self, payload: bytes, height: int, width: int) -> np.ndarray:
         dec = ans.LatentDecoder(payload)
-        planes = self.model.decode_planes(dec.pull, height, width)
+        offsets = [dec.pull(0.0, np.full(adapt.BINS, adapt.OFFSET_SCALE_INDEX)) for _ in range(autoregressive.PLANES)]
+        moved = np.stack([adapt.moved_indices(o) for o in offsets])
+        planes = self.model.decode_planes(dec.pull, height, width, moved)
         if not dec.exhausted():
             raise ValueError("ANS stream has data left over after the last sample")
         out = autoregressive.inverse_colour(planes)

@@ -49,10 +49,23 @@ def apply(mean: np.ndarray | float, scale_index: np.ndarray, correction: np.ndar
     """The band's means and scale indices corrected (``correction``: the mean offset in
     1/16, then one scale offset per bin), means on their grid, indices on the scale grid."""
     correction = np.asarray(correction, dtype=np.int64)
-    moved = np.clip(np.arange(grid.N_SCALES) + correction[1:][_BIN_OF_INDEX], 0, grid.N_SCALES - 1)
     if correction[0]:
         mean = np.asarray(mean, dtype=np.float64) + correction[0] / grid.MEAN_STEPS
-    return mean, moved[scale_index]
+    return mean, moved_indices(correction[1:])[scale_index]
+
+
+def moved_indices(scale_offsets: np.ndarray) -> np.ndarray:
+    """(N_SCALES,): where each scale index goes under one offset per bin."""
+    return np.clip(np.arange(grid.N_SCALES) + np.asarray(scale_offsets, dtype=np.int64)[_BIN_OF_INDEX], 0,
+                   grid.N_SCALES - 1)
+
+
+def scale_offsets(symbols: np.ndarray, mean: np.ndarray, scale_index: np.ndarray) -> np.ndarray:
+    """The best scale offset of every bin (BINS,) for the symbols under their means: for a
+    coder that sends them all (one whose decoder cannot count the bins' latents first)."""
+    mean16 = (np.asarray(mean, dtype=np.float64) * grid.MEAN_STEPS).astype(np.int64).reshape(-1)
+    residual = np.asarray(symbols).astype(np.int64).reshape(-1) * grid.MEAN_STEPS - mean16
+    return _scale_offsets(residual, np.asarray(scale_index, dtype=np.int64).reshape(-1), np.ones(BINS, dtype=bool))
 
 
 def choose(symbols: np.ndarray, mean: np.ndarray | float, scale_index: np.ndarray, coded: np.ndarray) -> np.ndarray:

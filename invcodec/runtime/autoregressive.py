@@ -238,9 +238,12 @@ class AutoregressiveModel:
             means[a : a + CHUNK], indices[a : a + CHUNK] = self._params(features, ref, plane)
         return means, indices
 
-    def decode_planes(self, pull, h: int, w: int) -> np.ndarray:
+    def decode_planes(self, pull, h: int, w: int, moved: np.ndarray | None = None) -> np.ndarray:
         """(3, h, w) planes from ``pull(mean, scale_index) -> symbols``, called once per
-        step of ``schedule`` with the step's samples in ``encode_order``."""
+        step of ``schedule`` with the step's samples in ``encode_order``. ``moved``
+        (3, N_SCALES): where each plane's scale indices go before they reach ``pull``
+        (the encoder's recalibration); None: nowhere."""
+        moved = np.tile(np.arange(grid.N_SCALES), (PLANES, 1)) if moved is None else moved
         stacked = np.zeros((PLANES, h + 2 * PAD, w + 2 * PAD))
         stride, size = w + 2 * PAD, stacked[0].size
         flat = stacked.reshape(-1)
@@ -258,6 +261,7 @@ class AutoregressiveModel:
             at = np.stack([place(np.resize(step[p], width)) for p in range(first, last)])
             features, ref = _features(flat, at, columns[first:last])
             mean, index = self._params(features, ref, slice(first, last))
+            index = np.take_along_axis(moved[first:last], index, axis=1)
             if all(n == width for n in counts[first:last]):
                 flat[(at + offsets[first:last, None]).reshape(-1)] = pull(mean.reshape(-1), index.reshape(-1))
             else:

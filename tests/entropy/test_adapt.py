@@ -57,6 +57,23 @@ def test_the_encoder_finds_a_miscalibration_per_bin() -> None:
     assert (offsets[~coded] == 0).all() and abs(correction[0]) <= 1
 
 
+def test_scale_offsets_of_every_bin_keep_the_mean_and_move_indices_on_the_grid() -> None:
+    """For coders that send every bin's offset (the autoregressive one): the same choice
+    as ``choose`` without the mean offset, and the index table it gives."""
+    n = 4000
+    parts = [(40, OCTAVE), (90, -OCTAVE // 2)]
+    index = np.concatenate([np.full(n, i) for i, _ in parts])
+    drawn = [_band(n, np.full(n, i), shift, seed=k) for k, (i, shift) in enumerate(parts)]
+    symbols, mean = np.concatenate([s for s, _ in drawn]), np.concatenate([m for _, m in drawn])
+    offsets = adapt.scale_offsets(symbols.reshape(2, -1), mean, index)  # any shape, flattened alike
+    assert offsets.shape == (adapt.BINS,)
+    for i, shift in parts:
+        assert abs(offsets[adapt.bin_of(np.array([i]))[0]] - shift) <= 2
+    table = adapt.moved_indices(offsets)
+    assert table.shape == (grid.N_SCALES,) and table.min() >= 0 and table.max() <= grid.N_SCALES - 1
+    assert np.array_equal(table[index], adapt.apply(mean, index, np.concatenate([[0], offsets]))[1])
+
+
 def test_the_encoder_finds_a_biased_mean() -> None:
     """Latents 0.4 above the prior's means, with scales it predicts well: a mean offset
     near +6/16 and scale offsets near 0 (a wrong mean would have widened the scales)."""
