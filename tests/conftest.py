@@ -45,16 +45,17 @@ def coding_model(model: IntegerFlowModel, folder: Path, name: str = "tiny") -> C
     return model_file.load(path)
 
 
-def tiny_autoregressive_model(folder: Path, seed: int = 0, hidden: int = 8, name: str = "tiny-ar") -> CodingModel:
+def tiny_autoregressive_model(folder: Path, seed: int = 0, hidden: int = 8, name: str = "tiny-ar",
+                              scale: float = 4.0) -> CodingModel:
     """A small autoregressive model, random weights around a sensible prior (mean the
-    reference, scale about 4) so that it beats raw storage on smooth images, through a
-    model file as in real use."""
+    reference, scale about ``scale``) so that it beats raw storage on smooth images,
+    through a model file as in real use."""
     torch.manual_seed(seed)
     nets = [ar_training.PlaneNet(feature_count(p), hidden) for p in range(PLANES)]
     with torch.no_grad():
         for net in nets:
             net.l3.weight.mul_(0.2)
-            net.l3.bias.copy_(torch.tensor([0.0, float(np.log(4.0)) - 1]))
+            net.l3.bias.copy_(torch.tensor([0.0, float(np.log(scale)) - 1]))
             net.skip.weight.mul_(0.1)
     path = folder / f"{name}.safetensors"
     ar_training.export(nets, path, name, hidden, {"test": True})

@@ -209,14 +209,16 @@ def test_autoregressive_round_trip(tiny_coding_models, name: str) -> None:
     assert out.dtype == np.uint8 and np.array_equal(out, pixels)
 
 
-def test_autoregressive_size_is_the_recalibrated_models_code_length(tiny_coding_models) -> None:
+def test_autoregressive_size_is_the_recalibrated_models_code_length(tmp_path) -> None:
     """The stream is the model's code length after the per-plane scale offsets (chosen by
-    the encoder, sent first), so never much more than the plain model's, here less (the
-    tiny model's scales are off)."""
+    the encoder, sent first): less than the plain model's when its scales are off (here
+    about 4x too wide)."""
     from invcodec.entropy import adapt
     from invcodec.runtime import autoregressive as ar
 
-    model, pixels = tiny_coding_models["autoregressive"], smooth_image(48, 64, seed=5)
+    from .conftest import tiny_autoregressive_model
+
+    model, pixels = tiny_autoregressive_model(tmp_path, scale=16.0), smooth_image(48, 64, seed=5)
     planes = ar.forward_colour(pixels)
     plain = recalibrated = 0.0
     for p in range(ar.PLANES):
@@ -228,7 +230,7 @@ def test_autoregressive_size_is_the_recalibrated_models_code_length(tiny_coding_
         recalibrated += float(grid.laplace_bits(offsets, 0.0, grid.SCALES[adapt.OFFSET_SCALE_INDEX]).sum())
     size = 8 * len(coder_for(model, None, True).encode(pixels).payload)
     assert abs(size - recalibrated) <= 0.01 * recalibrated + 64
-    assert recalibrated < 0.99 * plain
+    assert recalibrated < 0.9 * plain
 
 
 def test_autoregressive_models_refuse_lossy_coding(tiny_coding_models, lossy_model) -> None:

@@ -28,10 +28,11 @@ import numpy as np
 from ..entropy import grid
 
 # (rows up, columns left) of a plane's own neighbours used as context; all on earlier wavefronts (2 * dy + dx > 0)
-CAUSAL = ((0, 1), (1, 0), (1, 1), (1, -1), (0, 2), (2, 0), (2, 1), (2, -1), (1, 2), (2, 2), (2, -2), (0, 3), (3, 0))
+CAUSAL = ((0, 1), (1, 0), (1, 1), (1, -1), (0, 2), (2, 0), (2, 1), (2, -1), (1, 2), (2, 2), (2, -2), (0, 3), (3, 0),
+          (3, 1), (3, -1), (2, -3), (1, 3), (0, 4), (4, 0), (3, 2), (3, -2))
 # positions of each earlier plane around the sample (any direction: those planes are complete)
 EARLIER = ((0, 0), (0, 1), (1, 0), (0, -1), (-1, 0), (1, 1), (-1, -1))
-PAD = 3  # the largest offset in either list
+PAD = 4  # the largest offset in either list
 PLANES = 3
 # the planes' value ranges after YCoCg-R (Y, Co, Cg); means are clipped to them
 RANGES = ((0, 255), (-255, 255), (-255, 255))
