@@ -12,7 +12,7 @@ from .runtime import model_file
 from .runtime.model_file import CodingModel
 
 SHIPPED_DIR = Path(__file__).parent / "weights"
-DEFAULT_MODEL = "photo-v3"
+DEFAULT_MODEL = "photo-v4"
 DEFAULT_LOSSY_MODEL = "photo-lossy-v5"
 
 

@@ -142,6 +142,10 @@ def test_tune_ms_ssim_writes_a_smaller_lossy_file_and_needs_a_quality(photo, tmp
     from invcodec.quantizer import TUNINGS
 
     assert list(next(o for o in compress.params if o.name == "tune").type.choices) == list(TUNINGS)  # the CLI's copy of the names
+    from invcodec.registry import DEFAULT_LOSSY_MODEL, DEFAULT_MODEL
+
+    model_help = next(o for o in compress.params if o.name == "model").help
+    assert f"[default: {DEFAULT_MODEL}, with -q {DEFAULT_LOSSY_MODEL}]" in model_help  # and of the defaults
     files = {}
     for tune in ("psnr", "ms-ssim"):
         files[tune] = tmp_path / f"{tune}.inv"
