@@ -53,6 +53,9 @@ NONE, LEFT, UP, GRADIENT = 0, 1, 2, 3
 PROBE_WORTH = 1.1
 PROBE_BAND, PROBE_EVERY = 32, 4  # the probe codes every 4th band of 32 rows
 SYNTHETIC = 0.5
+# Rendered gradients: nearly every row-filter residual is -1, 0 or 1 (Kodak's tiles: at most 65 %), and LZMA's long
+# matches code them in a quarter of the deflate probe's estimate, so the probe would wrongly stop there.
+SMOOTH = 0.9
 SMALL = 1 << 16  # below this, deflate is tried beside LZMA (cheap, and smaller on tiny data)
 
 
@@ -121,10 +124,15 @@ def encode(planes: np.ndarray, budget: int, synthetic: bool | None = None) -> by
     if synthetic is None:
         h = planes.shape[0]
         bands = (np.arange(h) // PROBE_BAND) % PROBE_EVERY == 0  # a quarter of the rows, in bands
-        probe = len(zlib.compress(filter_rows(planes[bands]), 1)) * h / bands.sum()
-        if probe > PROBE_WORTH * budget:  # fast deflate on a sample: photo tiles stop here (~10 ms a tile)
-            return None
-        synthetic = probe < SYNTHETIC * budget
+        sample = filter_rows(planes[bands])
+        residuals = np.frombuffer(sample, dtype=np.uint8, offset=int(bands.sum()))
+        if residuals.size and np.mean((residuals + np.uint8(1)) <= 2) >= SMOOTH:  # residuals -1, 0, 1 (mod 256)
+            synthetic = True
+        else:
+            probe = len(zlib.compress(sample, 1)) * h / bands.sum()
+            if probe > PROBE_WORTH * budget:  # fast deflate on a sample: photo tiles stop here (~10 ms a tile)
+                return None
+            synthetic = probe < SYNTHETIC * budget
     candidates = [(0, filter_rows(planes))]  # (method flag, data)
     if synthetic:  # clearly synthetic: no row filters at all, green subtracted, or a palette, may do better
         candidates.append((0, _unfiltered(planes)))

@@ -54,6 +54,21 @@ def test_photos_and_noise_are_left_to_the_other_paths() -> None:
     assert classic_coder.encode(noise, budget=noise.size) is None  # not smaller than raw
 
 
+def test_rendered_gradients_are_tried_though_the_deflate_probe_says_no() -> None:
+    """A radial gradient's residuals are all -1, 0 or 1, and LZMA codes it in a fraction of
+    what the deflate probe estimates: the encoder must not stop at the probe there."""
+    yy, xx = np.mgrid[0:200, 0:300].astype(np.float64)
+    t = np.hypot(xx - 150, yy - 100) / np.hypot(150, 100)
+    planes = np.clip(np.stack([255 * t, 80 + 100 * (1 - t), 200 - 150 * t], 2), 0, 255).astype(np.uint8)
+    h = planes.shape[0]
+    bands = (np.arange(h) // classic_coder.PROBE_BAND) % classic_coder.PROBE_EVERY == 0
+    probe = len(zlib.compress(classic_coder.filter_rows(planes[bands]), 1)) * h / bands.sum()
+    budget = int(probe / 2)  # what a good model might spend: the probe alone would give up
+    payload = classic_coder.encode(planes, budget)
+    assert payload is not None and len(payload) < budget
+    assert np.array_equal(classic_coder.decode(payload, *planes.shape), planes)
+
+
 @pytest.mark.parametrize("payload, message", [
     (b"", "unknown method"),
     (b"\x07abc", "unknown method"),
