@@ -222,7 +222,8 @@ def compress_samples(
     a bit per sample), also FLAT_TILE_SIZE, keeping the smaller file. Small tiles let
     flat areas be constant streams; inside a big tile photo-v2's prior spends about a bit
     per flat sample (it never saw exactly flat pixels). Graphics, which the classic path
-    codes in far less, are not coded twice. ``quality`` None is lossless; 1..100 is lossy
+    codes in far less, are not coded twice, nor are images for a model whose flat areas
+    cost nothing inside big tiles (``small_tiles_pay`` False: photo-v4). ``quality`` None is lossless; 1..100 is lossy
     (100 = finest steps). ``threads``: tiles coded in parallel (default
     ``default_threads()``); the bytes do not depend on it. ``icc_profile``: the samples'
     colour profile, stored byte for byte. ``classic``: also try the classic path
@@ -241,7 +242,8 @@ def compress_samples(
     first = _compress_tiled(samples, model, DEFAULT_TILE_SIZE if tile_size is None else tile_size, progress, quality,
                             threads, icc_profile, classic, adaptive_prior, tune)
     photo_like = first[1].flow_bytes or 8 * len(first[0]) >= samples.size  # flow streams, or >= 1 bit per sample
-    if tile_size is not None or quality is not None or not photo_like or flat_share(samples) < FLAT_SHARE:
+    if (tile_size is not None or quality is not None or not photo_like or flat_share(samples) < FLAT_SHARE
+            or not getattr(model.flow, "small_tiles_pay", True)):
         return first  # (graphics the classic path codes in well under a bit per sample gain nothing from small tiles)
     second = _compress_tiled(samples, model, FLAT_TILE_SIZE, progress, quality, threads, icc_profile, classic,
                              adaptive_prior, tune)

@@ -341,6 +341,7 @@ def test_images_with_flat_areas_also_try_small_tiles(photo, monkeypatch) -> None
     assert np.array_equal(decompress_samples(data, photo), boxed)
     for samples, quality, model, classic in ((smooth_image(80, 96), None, photo, False),  # no flat areas
                                              (boxed, 50, get_model("photo-lossy-v1"), True),  # lossy
+                                             (boxed, None, get_model("photo-v4"), False),  # its flat areas are free
                                              (boxed, None, photo, True)):  # classic streams only: flat areas are free
         tried.clear()
         data, _ = compress_samples(samples, model, quality=quality, threads=1, classic=classic)
