@@ -308,7 +308,8 @@ def decode(data: bytes, model: CodingModel | str | None = None, progress: bool =
     if header.quantizer is not None:
         q = header.quantizer
         lossy = LossySettings(q.steps, q.recon_offset, quantizer.global_step_index(q.quality))
-        if model is not None and len(q.steps) != quantizer.band_count(model.flow.level_count):
+        if model is not None and (not hasattr(model.flow, "level_count")  # an autoregressive model: lossless only
+                                  or len(q.steps) != quantizer.band_count(model.flow.level_count)):
             raise InvalidFileError("the file's quantizer does not fit its model")
     per_tile = header.streams_per_tile
     tiles = header.tiles()

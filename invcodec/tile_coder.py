@@ -1,11 +1,13 @@
-"""One 3-plane tile <-> one ANS stream: the lossless and the lossy way of coding latents.
+"""One 3-plane tile <-> one ANS stream: the lossless and the lossy way of coding a lifting
+flow's latents, and the autoregressive model's (lossless) way.
 
-Both walk the one decoding order (``walk``) over the model's exact evaluator and differ
-only in what a band does, as CompressAI's latent codecs do: ``LosslessTileCoder`` codes
-each latent under its prior; ``LossyTileCoder`` codes it as a quantized residual about
-the prior's mean (closed loop: the encoder runs the decoder's walk, so it knows the exact
-pixels the decoder will produce, and the file's checksum is taken over them). The file's
-mode picks the coder (``coder_for``)."""
+The two lifting coders walk the one decoding order (``walk``) over the model's exact
+evaluator and differ only in what a band does, as CompressAI's latent codecs do:
+``LosslessTileCoder`` codes each latent under its prior; ``LossyTileCoder`` codes it as a
+quantized residual about the prior's mean (closed loop: the encoder runs the decoder's
+walk, so it knows the exact pixels the decoder will produce, and the file's checksum is
+taken over them). ``AutoregressiveTileCoder`` follows its architecture's own schedule.
+The model's architecture and the file's mode pick the coder (``coder_for``)."""
 
 from __future__ import annotations
 

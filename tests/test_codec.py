@@ -70,6 +70,16 @@ def test_round_trip_autoregressive_model_many_tiles_and_channels(tiny_coding_mod
         compress_samples(smooth_image(16, 16), model, quality=50)
 
 
+def test_a_lossy_file_naming_a_lossless_only_model_is_invalid(tiny_coding_models) -> None:
+    """A forged lossy header over an autoregressive model's id: one clear error, no crash."""
+    model, lossy = tiny_coding_models["autoregressive"], get_model("photo-lossy-v1")
+    data, _ = compress_samples(smooth_image(32, 32), lossy, quality=50, classic=False)
+    header, streams = container.unpack(data)
+    header.model_id = model.model_id
+    with pytest.raises(InvalidFileError, match="quantizer does not fit"):
+        decompress_samples(container.pack(header, streams), model)
+
+
 def test_flat_noise_and_gray(photo) -> None:
     _round_trip(np.full((20, 30, 3), 77, np.uint8), photo)
     _round_trip(np.random.default_rng(0).integers(0, 256, (24, 40, 3), dtype=np.uint8), photo)
