@@ -4,7 +4,7 @@ In IDF's terms an integer autoregressive flow: the transform is the reversible c
 transform YCoCg-R (integer, exact), and each plane (Y, then Co, then Cg) is coded in
 raster order, every sample under a Laplace whose mean and scale a small net computes from
 that plane's causal neighbours (``CAUSAL``) and from the earlier planes around the same
-position (``EARLIER``, all of it decoded already). The lifting flow only predicts a level
+position (``EARLIER``, decoded before it). The lifting flow only predicts a level
 from coarser levels; this is the spatial context it lacks, at the finest grain.
 
 The decoder needs a sample's neighbours before the sample, but not one by one: no
@@ -17,9 +17,9 @@ samples of each plane in a handful of numpy calls, the three nets as one batched
 The nets run in fixed point on float64 (as ``fixed64``): integer weights and inputs, every
 partial sum an integer below 2**53, so GEMM is exact in any order and batch shape, and the
 encoder (all samples at once) and the decoder (a wavefront at a time) get the same
-parameters bit for bit. Weights and activations on 2**-12 (the first layer's weights on 2**-16;
-activations at most ACT_LIMIT); the mean
-comes out on the coder's 1/16 grid, the scale as an index into ``grid.SCALES``."""
+parameters bit for bit. Weights and activations on 2**-12 (the first layer's weights on
+2**-16; activations at most ACT_LIMIT); the mean comes out on the coder's 1/16 grid, the
+scale as an index into ``grid.SCALES``."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ from ..entropy import grid
 # (rows up, columns left) of a plane's own neighbours used as context; all on earlier wavefronts (2 * dy + dx > 0)
 CAUSAL = ((0, 1), (1, 0), (1, 1), (1, -1), (0, 2), (2, 0), (2, 1), (2, -1), (1, 2), (2, 2), (2, -2), (0, 3), (3, 0),
           (3, 1), (3, -1), (2, -3), (1, 3), (0, 4), (4, 0), (3, 2), (3, -2))
-# positions of each earlier plane around the sample (any direction: those planes are complete)
+# positions of each earlier plane around the sample (any direction: the decoder runs those planes ahead)
 EARLIER = ((0, 0), (0, 1), (1, 0), (0, -1), (-1, 0), (1, 1), (-1, -1))
 PAD = 4  # the largest offset in either list
 PLANES = 3
@@ -40,7 +40,7 @@ WEIGHT_FRAC_BITS = 12
 ACT_FRAC_BITS = 12
 FIRST_FRAC_BITS = 16  # the first layer's weights (features / 32 need the finer grid), so its sums too
 ACT_LIMIT = 2.0**22  # 1024 on the 2**-12 grid
-FEATURE_LIMIT = 512.0  # |neighbour - reference| <= 510 when both lie in a plane's range (the decoder checks)
+FEATURE_LIMIT = 512.0  # |neighbour - reference| <= 510 when both lie in a plane's range (else the stream is rejected)
 INPUT_SCALE = 32  # the float nets see features / 32
 MEAN_GAIN = 8  # the float nets' mean output is 8 x their first output (plus the linear skip)
 SCALE_BIAS = 1.0  # the float nets' natural-log scale is their second output + 1
