@@ -7,7 +7,6 @@ import json
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 from invcodec.codec import compress_samples, decompress_samples
 from invcodec.runtime import autoregressive as ar
@@ -17,15 +16,6 @@ from invcodec.training import autoregressive as ar_training
 from ..conftest import smooth_image
 
 pytestmark = pytest.mark.usefixtures("single_thread")
-
-
-@pytest.fixture
-def folder(tmp_path):
-    data = tmp_path / "data"
-    data.mkdir()
-    for i in range(3):
-        Image.fromarray(smooth_image(48, 40, 3, seed=i)).save(data / f"{i}.png")
-    return data
 
 
 def _train(folder, out, steps: int, capsys) -> dict:

@@ -25,15 +25,6 @@ from ..conftest import TINY_CONFIG, TINY_INT8_CONFIG, make_tiny_model, smooth_im
 pytestmark = pytest.mark.usefixtures("single_thread")
 
 
-@pytest.fixture
-def folder(tmp_path):
-    data = tmp_path / "data"
-    data.mkdir()
-    for i in range(3):
-        Image.fromarray(smooth_image(48, 40, 3, seed=i)).save(data / f"{i}.png")
-    return data
-
-
 def _args(folder, out, steps: int, config=TINY_CONFIG) -> list[str]:
     return ["--data", str(folder), "--val", str(folder), "--out", str(out), "--steps", str(steps), "--batch", "2",
             "--crop", "32", "--val-crop", "32", "--val-every", "2", "--warmup", "1", "--ckpt-every", "2",
