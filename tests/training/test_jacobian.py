@@ -16,7 +16,7 @@ from invcodec.training.train import _Objective, main as train_main
 from invcodec.training.weights import load_model, save_model
 
 from ..conftest import TINY_CONFIG, make_tiny_model, smooth_image
-from .test_train import _args, folder  # noqa: F401 (the fixture)
+from .test_train import _args
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 
