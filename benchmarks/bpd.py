@@ -25,7 +25,6 @@ from tqdm import tqdm
 
 from invcodec import container
 from invcodec.codec import DEFAULT_TILE_SIZE, compress_samples
-from invcodec.entropy import grid
 from invcodec.registry import DEFAULT_MODEL, get_model
 from invcodec.runtime import autoregressive
 from invcodec.training.data import load_folder, read_split
@@ -37,12 +36,7 @@ def _autoregressive_bits(coding, image: np.ndarray) -> float:
     """The exact code length of an image (one tile) under an autoregressive model's own priors."""
     if max(image.shape[:2]) > DEFAULT_TILE_SIZE:
         raise SystemExit("bench bpd: autoregressive models are measured on images of one tile")
-    planes = autoregressive.forward_colour(image if image.shape[2] == 3 else np.repeat(image[..., :1], 3, axis=2))
-    bits = 0.0
-    for plane in range(autoregressive.PLANES):
-        mean, index = coding.flow.encode_params(planes, plane)
-        bits += float(grid.laplace_bits(planes[plane].reshape(-1), mean, grid.SCALES[index]).sum())
-    return bits
+    return coding.flow.code_length(image if image.shape[2] == 3 else np.repeat(image[..., :1], 3, axis=2))
 
 
 def measure(model_name: str | None, images: list[np.ndarray]) -> dict:

@@ -63,9 +63,8 @@ def moved_indices(scale_offsets: np.ndarray) -> np.ndarray:
 def scale_offsets(symbols: np.ndarray, mean: np.ndarray, scale_index: np.ndarray) -> np.ndarray:
     """The best scale offset of every bin (BINS,) for the symbols under their means: for a
     coder that sends them all (one whose decoder cannot count the bins' latents first)."""
-    mean16 = (np.asarray(mean, dtype=np.float64) * grid.MEAN_STEPS).astype(np.int64).reshape(-1)
-    residual = np.asarray(symbols).astype(np.int64).reshape(-1) * grid.MEAN_STEPS - mean16
-    return _scale_offsets(residual, np.asarray(scale_index, dtype=np.int64).reshape(-1), np.ones(BINS, dtype=bool))
+    return _scale_offsets(_residual16(symbols, mean), np.asarray(scale_index, dtype=np.int64).reshape(-1),
+                          np.ones(BINS, dtype=bool))
 
 
 def choose(symbols: np.ndarray, mean: np.ndarray | float, scale_index: np.ndarray, coded: np.ndarray) -> np.ndarray:
@@ -74,11 +73,16 @@ def choose(symbols: np.ndarray, mean: np.ndarray | float, scale_index: np.ndarra
     the one a Laplace fit gives (the scale-weighted median of the residuals); the scale
     offsets are then chosen for it."""
     index = np.asarray(scale_index, dtype=np.int64).reshape(-1)
-    # residuals in 1/16: means are multiples of 1/16, so mean * 16 is an exact integer
-    mean16 = (np.asarray(mean, dtype=np.float64) * grid.MEAN_STEPS).astype(np.int64)
-    residual = (np.asarray(symbols).astype(np.int64) * grid.MEAN_STEPS - mean16).reshape(-1)
+    residual = _residual16(symbols, mean)
     shift = _median_shift(residual, index)
     return np.concatenate([[shift], _scale_offsets(residual - shift if shift else residual, index, coded)])
+
+
+def _residual16(symbols: np.ndarray, mean: np.ndarray | float) -> np.ndarray:
+    """(N,) residuals in 1/16, flattened: means are multiples of 1/16, so mean * 16 is an
+    exact integer (one mean for all, or one per symbol)."""
+    mean16 = (np.asarray(mean, dtype=np.float64) * grid.MEAN_STEPS).astype(np.int64).reshape(-1)
+    return np.asarray(symbols).astype(np.int64).reshape(-1) * grid.MEAN_STEPS - mean16
 
 
 def _median_shift(residual: np.ndarray, index: np.ndarray) -> int:

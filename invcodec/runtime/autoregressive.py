@@ -244,6 +244,16 @@ class AutoregressiveModel:
             means[a : a + CHUNK], indices[a : a + CHUNK] = self._params(features, ref, plane)
         return means, indices
 
+    def code_length(self, rgb: np.ndarray) -> float:
+        """Bits of one tile, (h, w, 3) integers, under the model's own priors (before any
+        recalibration): what training validates and ``bench bpd`` reports."""
+        planes = forward_colour(rgb)
+        bits = 0.0
+        for plane in range(PLANES):
+            mean, index = self.encode_params(planes, plane)
+            bits += float(grid.laplace_bits(planes[plane].reshape(-1), mean, grid.SCALES[index]).sum())
+        return bits
+
     def decode_planes(self, pull, h: int, w: int, moved: np.ndarray | None = None) -> np.ndarray:
         """(3, h, w) planes from ``pull(mean, scale_index) -> symbols``, called once per
         step of ``schedule`` with the step's samples in ``encode_order``. ``moved``

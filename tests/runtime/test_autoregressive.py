@@ -119,3 +119,13 @@ def test_decoding_order_gives_the_encoders_parameters(model, h: int, w: int) -> 
 
     assert np.array_equal(model.flow.decode_planes(pull, h, w), planes)
     assert done == 3 * h * w
+
+
+def test_code_length_is_the_sum_of_every_samples_bits(model) -> None:
+    pixels = smooth_image(20, 30, seed=4)
+    planes = ar.forward_colour(pixels)
+    want = 0.0
+    for p in range(ar.PLANES):
+        mean, index = model.flow.encode_params(planes, p)
+        want += float(grid.laplace_bits(planes[p].reshape(-1), mean, grid.SCALES[index]).sum())
+    assert model.flow.code_length(pixels) == pytest.approx(want, rel=1e-12) and want > 0
