@@ -19,7 +19,7 @@ from . import quantizer
 from .entropy import adapt, ans
 from .runtime import autoregressive
 from .runtime.model_file import CodingModel
-from .walk import bands_in_order, chunk_bands, walk
+from .walk import bands_in_order, chunk_bands, chunk_values, walk
 
 
 @dataclass
@@ -70,8 +70,9 @@ class LosslessTileCoder:
         enc = ans.LatentEncoder(self.adaptive)
 
         def band(i: int, p) -> np.ndarray:
-            enc.push(bands[i], p.mean, p.scale_index)
-            return bands[i]
+            values = chunk_values(bands[i], p)
+            enc.push(values, p.mean, p.scale_index)
+            return values
 
         # the encoder has every level's input already: no need to run the flow backwards
         inputs = [padded] + [anchors for anchors, _ in per_level[:-1]]
@@ -113,9 +114,9 @@ class LossyTileCoder:
         def band(i: int, p) -> np.ndarray:
             scale_index = quantizer.residual_scale_index(p.scale_index, steps[i])
             if s.rdo_weight > 0:
-                q = quantizer.rdo_quantize(bands[i] - p.mean, steps[i], scale_index, s.rdo_weight)
+                q = quantizer.rdo_quantize(chunk_values(bands[i], p) - p.mean, steps[i], scale_index, s.rdo_weight)
             else:
-                q = quantizer.quantize(bands[i] - p.mean, steps[i], s.deadzone)
+                q = quantizer.quantize(chunk_values(bands[i], p) - p.mean, steps[i], s.deadzone)
             q = np.clip(q, ans.SYMBOL_MIN, ans.SYMBOL_MAX)
             enc.push(q, 0.0, scale_index)
             return quantizer.dequantize(p.mean, q, steps[i], s.recon_offset)
@@ -169,7 +170,7 @@ class AutoregressiveTileCoder:
         dec = ans.LatentDecoder(payload)
         offsets = [dec.pull(0.0, np.full(adapt.BINS, adapt.OFFSET_SCALE_INDEX)) for _ in range(autoregressive.PLANES)]
         moved = np.stack([adapt.moved_indices(o) for o in offsets])
-        planes = self.model.decode_planes(dec.pull, height, width, moved)
+        planes = self.model.decode_planes(lambda mean, index, _: dec.pull(mean, index), height, width, moved)
         if not dec.exhausted():
             raise ValueError("ANS stream has data left over after the last sample")
         out = autoregressive.inverse_colour(planes)

@@ -1,6 +1,8 @@
 """The decoding order, owned here and nowhere else.
 
-Bands in order: the coarsest anchors colour by colour, then each level from coarse to
+Bands in order: the coarsest anchors colour by colour (or, for a model with
+``top_autoregressive``, sample by sample in the model's own order, each step one call of
+``band`` per colour: ``chunk_values`` picks its samples), then each level from coarse to
 fine, its 9 detail channels one by one; each band's prior parameters depend only on the
 bands before it. A model with checkerboard context (``model.checkerboard``) codes each
 detail channel as two chunks: its "white" positions ((row + column) even) under the
@@ -37,6 +39,16 @@ class Walkable(Protocol):
     def level_inverse(self, level: int, anchors: Any, details: Any) -> Any: ...
 
 
+class TopContext(Walkable, Protocol):
+    """What a model whose coarsest anchors are coded autoregressively adds
+    (``top_autoregressive`` true): the top band in its own order, ``band`` asked for each
+    step's samples of a colour (params.where: their raster indices in the band)."""
+
+    top_autoregressive: bool
+
+    def top_band(self, band: BandFn, height: int, width: int, rate: Any) -> Any: ...
+
+
 class Checkerboard(Walkable, Protocol):
     """What a model with checkerboard context adds (``checkerboard`` true)."""
 
@@ -55,13 +67,20 @@ def _checkerboard(model: Walkable | Checkerboard | None) -> bool:
     return bool(getattr(model, "checkerboard", False))
 
 
+def chunk_values(chunk: Any, params: Any) -> Any:
+    """The values of a chunk (``bands_in_order``) that ``params`` is for: all of them, or
+    the samples of an autoregressive top band's step (``params.where``)."""
+    where = getattr(params, "where", None)
+    return chunk if where is None else chunk.reshape(-1)[where]
+
+
 def chunk_bands(model: Walkable | Checkerboard) -> list[int]:
     """The band each coded chunk belongs to, in decoding order."""
     details = range(COLOURS, band_count(model.level_count))
     return list(range(COLOURS)) + [b for b in details for _ in range(2 if _checkerboard(model) else 1)]
 
 
-def walk(model: Walkable | Checkerboard, batch: int, height: int, width: int, band: BandFn, rate: Any = None,
+def walk(model: Walkable | Checkerboard | TopContext, batch: int, height: int, width: int, band: BandFn, rate: Any = None,
          known_inputs: Sequence[Any] | None = None) -> Any:
     """Visit every band in decoding order and run the flow backwards: the reconstructed
     image for padded sides (height, width multiples of ``model.block_size``).
@@ -69,11 +88,14 @@ def walk(model: Walkable | Checkerboard, batch: int, height: int, width: int, ba
     ``known_inputs[l]`` (the lossless encoder, which has them all) is the image entering
     level l; it replaces the inverse of level l, which would give the same thing."""
     checkerboard = _checkerboard(model)
-    zeros = model.context_zeros(batch, height // model.block_size, width // model.block_size)
-    colours: list[Any] = []
-    for c in range(COLOURS):
-        colours.append(band(c, model.top_params(model.cat(colours) if colours else zeros, c, rate)))
-    x = model.cat(colours)
+    if getattr(model, "top_autoregressive", False):
+        x = model.top_band(band, height // model.block_size, width // model.block_size, rate)
+    else:
+        zeros = model.context_zeros(batch, height // model.block_size, width // model.block_size)
+        colours: list[Any] = []
+        for c in range(COLOURS):
+            colours.append(band(c, model.top_params(model.cat(colours) if colours else zeros, c, rate)))
+        x = model.cat(colours)
     index = COLOURS
     for level in reversed(range(model.level_count)):
         features = model.level_features(level, x, rate)

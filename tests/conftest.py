@@ -62,6 +62,29 @@ def tiny_autoregressive_model(folder: Path, seed: int = 0, hidden: int = 8, name
     return model_file.load(path)
 
 
+def tiny_top_autoregressive_model(folder: Path, seed: int = 0, hidden: int = 8) -> CodingModel:
+    """The tiny checkerboard model with lossy band offsets, its top band coded
+    autoregressively (``training.top_context``) by random nets around a sensible prior
+    (mean the reference, scale about 4, some weight on the rate input), as in real use."""
+    from invcodec.training import top_context
+    from invcodec.training.rate_distortion import initial_offsets
+
+    base = make_tiny_model(seed, config=TINY_CHECKERBOARD_CONFIG)
+    base.lossy_band_offsets = [round(16 * o) for o in initial_offsets(len(base.levels))]
+    coding_model(base, folder, "tiny-top-base")
+    torch.manual_seed(seed)
+    nets = [ar_training.PlaneNet(feature_count(p), hidden, rate_input=True) for p in range(PLANES)]
+    with torch.no_grad():
+        for net in nets:
+            net.l3.weight.mul_(0.2)
+            net.l3.bias.copy_(torch.tensor([0.0, float(np.log(4.0)) - 1]))
+            net.skip.weight.mul_(0.1)
+            net.w_rate.normal_(0, 0.5)
+    path = folder / "tiny-top-ar.safetensors"
+    top_context.export(folder / "tiny-top-base.safetensors", nets, path, "tiny-top-ar", {"test": True})
+    return model_file.load(path)
+
+
 @pytest.fixture
 def tiny_model(tmp_path_factory) -> CodingModel:
     return coding_model(make_tiny_model(), tmp_path_factory.mktemp("model"))
@@ -100,7 +123,8 @@ def tiny_coding_models(tmp_path_factory) -> dict[str, CodingModel]:
     """The tiny models as the runtime codes with them, built once per session and shared
     (coding never changes a CodingModel): "fixed64", "int8", "checkerboard" (int8 with
     checkerboard context), "lossy" (the tiny lossy, rate-conditioned fixed64 model,
-    with its quantizer offsets) and "autoregressive" (``tiny_autoregressive_model``)."""
+    with its quantizer offsets), "autoregressive" (``tiny_autoregressive_model``) and
+    "top-autoregressive" (``tiny_top_autoregressive_model``)."""
     folder = tmp_path_factory.mktemp("tiny-models")
     with one_thread():
         return {
@@ -109,6 +133,7 @@ def tiny_coding_models(tmp_path_factory) -> dict[str, CodingModel]:
             "checkerboard": coding_model(make_tiny_model(config=TINY_CHECKERBOARD_CONFIG), folder, "tiny-checkerboard"),
             "lossy": coding_model(make_tiny_lossy_model(), folder, "tiny-lossy"),
             "autoregressive": tiny_autoregressive_model(folder),
+            "top-autoregressive": tiny_top_autoregressive_model(folder),
         }
 
 

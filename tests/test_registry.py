@@ -32,7 +32,7 @@ def test_every_shipped_model_has_a_model_card() -> None:
         card = path.with_suffix(".md")
         assert card.exists(), f"{name}: no model card {card.name}"
         text = card.read_text()
-        trainers = ("-m invcodec.training.train", "-m invcodec.training.autoregressive")
+        trainers = ("-m invcodec.training.train", "-m invcodec.training.autoregressive", "-m invcodec.training.top_context")
         assert text.startswith(f"# Model card: {name}\n") and any(t in text for t in trainers), name  # the command that retrains it
 
 

@@ -9,17 +9,18 @@ from invcodec import quantizer, tile_coder
 from invcodec.entropy import ans, grid
 from invcodec.runtime.model_file import CodingModel
 from invcodec.tile_coder import LosslessTileCoder, LossySettings, LossyTileCoder, coder_for, pad_to_block
-from invcodec.walk import bands_in_order, walk
+from invcodec.walk import bands_in_order, chunk_values, walk
 
 from .conftest import smooth_image
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 
 
-@pytest.fixture(params=["fixed64", "int8", "checkerboard", "lossy"])
+@pytest.fixture(params=["fixed64", "int8", "checkerboard", "lossy", "top-autoregressive"])
 def model(request, tiny_coding_models) -> CodingModel:
-    """Each tiny model: fixed64, int8, int8 with checkerboard context, and the
-    rate-conditioned fixed64 one lossy models use."""
+    """Each tiny model: fixed64, int8, int8 with checkerboard context, the
+    rate-conditioned fixed64 one lossy models use, and checkerboard with an
+    autoregressive top band."""
     return tiny_coding_models[request.param]
 
 
@@ -73,8 +74,9 @@ def _model_bits(model: CodingModel, pixels: np.ndarray) -> float:
 
     def band(i: int, p) -> np.ndarray:
         nonlocal total
-        total += float(grid.laplace_bits(bands[i], p.mean, grid.SCALES[p.scale_index]).sum())
-        return bands[i]
+        values = chunk_values(bands[i], p)
+        total += float(grid.laplace_bits(values, p.mean, grid.SCALES[p.scale_index]).sum())
+        return values
 
     walk(model.flow, 1, *padded.shape[:2], band, known_inputs=[padded] + [a for a, _ in per_level[:-1]])
     return total
@@ -158,12 +160,28 @@ def _corruptions(payload: bytes) -> dict[str, bytes]:
 @pytest.mark.parametrize("kind", sorted(_corruptions(b"\1\2\3\4" * 8)))
 @pytest.mark.parametrize("lossy", [False, True], ids=["lossless", "lossy"])
 @pytest.mark.parametrize("adaptive", [False, True], ids=["plain", "adaptive"])
-def test_truncated_or_garbage_streams_raise_value_error(fixed64_model, kind: str, lossy: bool, adaptive: bool) -> None:
+@pytest.mark.parametrize("name", ["fixed64", "top-autoregressive"])
+def test_truncated_or_garbage_streams_raise_value_error(tiny_coding_models, name: str, kind: str, lossy: bool,
+                                                        adaptive: bool) -> None:
+    model = tiny_coding_models[name]
     pixels = smooth_image(32, 32, seed=3)
-    coder = coder_for(fixed64_model, _settings(fixed64_model, 50) if lossy else None, adaptive)
+    coder = coder_for(model, _settings(model, 50) if lossy else None, adaptive)
     payload = coder.encode(pixels).payload
     with pytest.raises(ValueError):
         coder.decode(_corruptions(payload)[kind], 32, 32)
+
+
+def test_an_autoregressive_top_band_sees_the_rate_and_refuses_values_outside_its_range(tiny_coding_models) -> None:
+    flow = tiny_coding_models["top-autoregressive"].flow
+    seen = {}
+    for rate in (None, 40, 120):
+        scales = []
+        flow.top_band(lambda c, p: scales.append(p.scale_index) or np.floor(p.mean + 0.5), 4, 5, rate)
+        seen[rate] = np.concatenate(scales)
+    assert not np.array_equal(seen[40], seen[120]) and not np.array_equal(seen[None], seen[120])
+    assert flow.top_band(lambda c, p: np.full(p.mean.shape, 2303.0), 4, 5, 40).shape == (4, 5, 3)
+    with pytest.raises(ValueError, match="range"):  # a forged stream's value, far outside any photo's
+        flow.top_band(lambda c, p: np.full(p.mean.shape, 2304.0), 4, 5, 40)
 
 
 def test_coder_for_picks_the_mode(fixed64_model) -> None:

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from invcodec import walk as walk_module
-from invcodec.walk import COLOURS, DETAILS, band_count, bands_in_order, chunk_bands, walk
+from invcodec.walk import COLOURS, DETAILS, band_count, bands_in_order, chunk_bands, chunk_values, walk
 
 from .conftest import TINY_CHECKERBOARD_CONFIG, make_tiny_model, smooth_image
 
@@ -155,12 +155,12 @@ def test_bands_in_order_is_the_walks_order() -> None:
 def test_walking_the_analysed_bands_rebuilds_the_image_runtime(tiny_coding_models) -> None:
     """On the real exact flow (numpy, HWC): feeding back the analysed latents as the bands
     gives the image back, so analysis, ``bands_in_order`` and the walk agree."""
-    for name in ("fixed64", "int8", "checkerboard"):
+    for name in ("fixed64", "int8", "checkerboard", "top-autoregressive"):
         model = tiny_coding_models[name]
         x = smooth_image(16, 20, seed=2).astype(np.float64)
         bands = bands_in_order(*model.flow.analyze(x), lambda t, i: t[..., i : i + 1], model.flow)
-        assert np.array_equal(walk(model.flow, 1, 16, 20, lambda i, p: bands[i]), x)
-        wrong = walk(model.flow, 1, 16, 20, lambda i, p: bands[i] + (i == 5))
+        assert np.array_equal(walk(model.flow, 1, 16, 20, lambda i, p: chunk_values(bands[i], p)), x)
+        wrong = walk(model.flow, 1, 16, 20, lambda i, p: chunk_values(bands[i], p) + (i == 5))
         assert not np.array_equal(wrong, x)
 
 

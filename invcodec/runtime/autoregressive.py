@@ -19,7 +19,12 @@ partial sum an integer below 2**53, so GEMM is exact in any order and batch shap
 encoder (all samples at once) and the decoder (a wavefront at a time) get the same
 parameters bit for bit. Weights and activations on 2**-12 (the first layer's weights on
 2**-16; activations at most ACT_LIMIT); the mean comes out on the coder's 1/16 grid, the
-scale as an index into ``grid.SCALES``."""
+scale as an index into ``grid.SCALES``.
+
+The lifting flow's coarsest anchors use the same machinery (``lifting``, a model's
+``top_autoregressive``): three planes, nets under another tensor prefix, wider value
+ranges, and a rate input (the lossy quantizer's global step index, which the first layer
+adds to its bias: its neighbours are only as exact as that step lets them be)."""
 
 from __future__ import annotations
 
@@ -45,6 +50,7 @@ INPUT_SCALE = 32  # the float nets see features / 32
 MEAN_GAIN = 8  # the float nets' mean output is 8 x their first output (plus the linear skip)
 SCALE_BIAS = 1.0  # the float nets' natural-log scale is their second output + 1
 EXACT = 2.0**53
+RATE_SCALE = 64  # the float nets see the rate input (a quantizer step index, 16 per octave) / 64
 CHUNK = 8192  # samples per batch where a whole plane is known (the encoder)
 LAG = 4  # wavefronts between planes in the decoder's schedule (EARLIER reaches 3 ahead)
 # ln scale -> steps of the scale grid: 16 / ln 2 as a literal (no libm call, the same table everywhere)
@@ -147,14 +153,16 @@ def encode_order(h: int, w: int) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
 
-def _plane_weights(tensors: dict[str, np.ndarray], plane: int) -> list[np.ndarray]:
+def _plane_weights(tensors: dict[str, np.ndarray], prefix: str, plane: int, feature_limit: float,
+                   max_rate: int) -> list[np.ndarray]:
     """One plane's float net -> its fixed-point matrices, padded to FEATURES inputs:
-    [w1 (FEATURES, hidden + 1), b1, w2, b2, w3 (hidden, 2), output bias (2,)].
+    [w1 (FEATURES, hidden + 1), b1, w2, b2, w3 (hidden, 2), output bias (2,), rate row (hidden + 1,)].
 
-    Float net (training): hidden = relu(W1 f / 32 + b1), hidden2 = relu(W2 hidden + b2),
-    (o0, o1) = W3 hidden2 + b3; mean = reference + 8 o0 + skip . f + skip_bias;
-    ln scale = o1 + 1. The first layer carries the skip as one more column."""
-    prefix = f"plane{plane}"
+    Float net (training): hidden = relu(W1 f / 32 + w_rate rate / RATE_SCALE + b1),
+    hidden2 = relu(W2 hidden + b2), (o0, o1) = W3 hidden2 + b3; mean = reference + 8 o0 +
+    skip . f + skip_bias; ln scale = o1 + 1. The first layer carries the skip as one more
+    column; ``w_rate`` is optional (absent: no rate input)."""
+    prefix = f"{prefix}plane{plane}"
     w1, b1 = tensors[f"{prefix}.w1"], tensors[f"{prefix}.b1"]
     w2, b2 = tensors[f"{prefix}.w2"], tensors[f"{prefix}.b2"]
     w3, b3 = tensors[f"{prefix}.w3"], tensors[f"{prefix}.b3"]
@@ -176,43 +184,58 @@ def _plane_weights(tensors: dict[str, np.ndarray], plane: int) -> list[np.ndarra
     q3 = np.round(w3.T.astype(np.float64) * gains * one)
     qb3 = np.array([0.0, np.round((b3[1] + SCALE_BIAS * SCALE_STEPS_PER_NEPER
                                    - grid.LOG2_SCALE_MIN * grid.SCALE_STEPS_PER_OCTAVE) * out)])
+    q_rate = np.zeros(hidden + 1)
+    if f"{prefix}.w_rate" in tensors:
+        w_rate = tensors[f"{prefix}.w_rate"]
+        if w_rate.shape != (hidden,):
+            raise ValueError(f"{prefix}: tensor shapes do not fit plane {plane}")
+        q_rate[:hidden] = np.round(w_rate.astype(np.float64) / RATE_SCALE * first)
     # every accumulator, for any valid input, an integer below 2**53 (else refuse the model)
-    sums = np.abs(q1).sum(0) * FEATURE_LIMIT + np.abs(qb1)
+    sums = np.abs(q1).sum(0) * feature_limit + np.abs(qb1) + np.abs(q_rate) * max_rate
     bounds = [sums, np.abs(q2).sum(0) * ACT_LIMIT + np.abs(qb2),
               np.abs(q3).sum(0) * ACT_LIMIT + np.abs(qb3) + [sums[-1], 0]]  # the mean adds the skip column
     if not all(np.isfinite(b).all() and b.max() < EXACT for b in bounds):
         raise ValueError(f"{prefix}: weights outside the exact fixed-point range")
-    return [q1, qb1, q2, qb2, q3, qb3]
+    return [q1, qb1, q2, qb2, q3, qb3, q_rate]
 
 
 class AutoregressiveModel:
     """The architecture's exact evaluator (``CodingModel.flow`` of such a model): the three
-    planes' nets stacked, so that one GEMM serves a step of all three."""
+    planes' nets stacked, so that one GEMM serves a step of all three. ``prefix``,
+    ``ranges``, ``feature_limit`` and ``max_rate`` are for other planes than YCoCg pixels
+    (the lifting flow's coarsest anchors): ``feature_limit`` bounds |neighbour - reference|
+    for values in ``ranges`` (|hi - lo| or more), ``max_rate`` the rate input."""
 
     # Flat areas cost it next to nothing inside big tiles (it predicts them from their
     # neighbours): the codec need not try small tiles for them (letterboxed photos in
     # 64-pixel tiles: +2 %).
     small_tiles_pay = False
 
-    def __init__(self, config: dict, tensors: dict[str, np.ndarray]):
+    def __init__(self, config: dict, tensors: dict[str, np.ndarray], prefix: str = "",
+                 ranges: tuple[tuple[int, int], ...] = RANGES, feature_limit: float = FEATURE_LIMIT, max_rate: int = 0):
         self.config = config
-        per_plane = [_plane_weights(tensors, p) for p in range(PLANES)]
+        per_plane = [_plane_weights(tensors, prefix, p, feature_limit, max_rate) for p in range(PLANES)]
         hidden = {w[0].shape[1] for w in per_plane}
         if len(hidden) != 1:
             raise ValueError("the planes' nets differ in width")
         self.hidden = hidden.pop() - 1
-        self.w1, self.b1, self.w2, self.b2, self.w3, self.b3 = (np.stack(ws) for ws in zip(*per_plane))
-        self.lo = np.array([lo for lo, _ in RANGES], dtype=np.float64)
-        self.hi = np.array([hi for _, hi in RANGES], dtype=np.float64)
+        self.w1, self.b1, self.w2, self.b2, self.w3, self.b3, self.w_rate = (np.stack(ws) for ws in zip(*per_plane))
+        self.max_rate = max_rate
+        self.lo = np.array([lo for lo, _ in ranges], dtype=np.float64)
+        self.hi = np.array([hi for _, hi in ranges], dtype=np.float64)
 
-    def _params(self, features: np.ndarray, ref: np.ndarray, plane) -> tuple[np.ndarray, np.ndarray]:
+    def _params(self, features: np.ndarray, ref: np.ndarray, plane, rate: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """(mean on the 1/16 grid, clipped to the plane's range; scale index, int64), each
         of ``ref``'s shape. ``plane``: an index (features (n, FEATURES)) or a slice of planes
-        (features (planes, n, FEATURES))."""
+        (features (planes, n, FEATURES)). ``rate``: the rate input, 0..max_rate."""
         stacked = isinstance(plane, slice)
         b = (lambda a: a[plane][:, None]) if stacked else (lambda a: a[plane])
         acc = features @ self.w1[plane]
         acc += b(self.b1)
+        if rate:
+            if not 0 < rate <= self.max_rate:
+                raise ValueError(f"rate input {rate} outside 0..{self.max_rate}")
+            acc += b(self.w_rate) * rate
         a1 = acc[..., : self.hidden]
         np.maximum(a1, 0.0, out=a1)
         a1 *= 2.0 ** (ACT_FRAC_BITS - FIRST_FRAC_BITS)  # 2**-16 -> 2**-12
@@ -235,13 +258,13 @@ class AutoregressiveModel:
         index = np.minimum(np.maximum(out[..., 1], 0), grid.N_SCALES - 1).astype(np.int64)
         return mean, index
 
-    def encode_params(self, planes: np.ndarray, plane: int) -> tuple[np.ndarray, np.ndarray]:
+    def encode_params(self, planes: np.ndarray, plane: int, rate: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """Every sample's (mean, scale index) of one plane, raster order, from the whole planes."""
         flat, at, columns = _stacked(planes)
         means, indices = np.empty(at.size), np.empty(at.size, dtype=np.int64)
         for a in range(0, at.size, CHUNK):  # in cache-sized chunks: 3x faster than the whole plane at once
             features, ref = _features(flat, at[a : a + CHUNK], columns[plane])
-            means[a : a + CHUNK], indices[a : a + CHUNK] = self._params(features, ref, plane)
+            means[a : a + CHUNK], indices[a : a + CHUNK] = self._params(features, ref, plane, rate)
         return means, indices
 
     def code_length(self, rgb: np.ndarray) -> float:
@@ -254,9 +277,10 @@ class AutoregressiveModel:
             bits += float(grid.laplace_bits(planes[plane].reshape(-1), mean, grid.SCALES[index]).sum())
         return bits
 
-    def decode_planes(self, pull, h: int, w: int, moved: np.ndarray | None = None) -> np.ndarray:
-        """(3, h, w) planes from ``pull(mean, scale_index) -> symbols``, called once per
-        step of ``schedule`` with the step's samples in ``encode_order``. ``moved``
+    def decode_planes(self, pull, h: int, w: int, moved: np.ndarray | None = None, rate: int = 0) -> np.ndarray:
+        """(3, h, w) planes from ``pull(mean, scale_index, parts) -> values``, called once
+        per step of ``schedule`` with the step's samples in ``encode_order``; ``parts``
+        says whose they are: (plane, raster indices) in that order. ``moved``
         (3, N_SCALES): where each plane's scale indices go before they reach ``pull``
         (the encoder's recalibration); None: nowhere."""
         moved = np.tile(np.arange(grid.N_SCALES), (PLANES, 1)) if moved is None else moved
@@ -276,14 +300,15 @@ class AutoregressiveModel:
             # each plane's samples, padded to the widest with repeats of its first (results dropped)
             at = np.stack([place(np.resize(step[p], width)) for p in range(first, last)])
             features, ref = _features(flat, at, columns[first:last])
-            mean, index = self._params(features, ref, slice(first, last))
+            mean, index = self._params(features, ref, slice(first, last), rate)
             index = np.take_along_axis(moved[first:last], index, axis=1)
+            parts = [(p, step[p]) for p in range(first, last) if counts[p]]
             if all(n == width for n in counts[first:last]):
-                flat[(at + offsets[first:last, None]).reshape(-1)] = pull(mean.reshape(-1), index.reshape(-1))
+                flat[(at + offsets[first:last, None]).reshape(-1)] = pull(mean.reshape(-1), index.reshape(-1), parts)
             else:
                 keep = np.concatenate([np.arange(counts[p]) + (p - first) * width for p in range(first, last)])
                 dest = (at + offsets[first:last, None]).reshape(-1)[keep]
-                flat[dest] = pull(mean.reshape(-1)[keep], index.reshape(-1)[keep])
+                flat[dest] = pull(mean.reshape(-1)[keep], index.reshape(-1)[keep], parts)
         planes = stacked[:, PAD:-PAD, PAD:-PAD]
         if h * w and ((planes.min(axis=(1, 2)) < self.lo) | (planes.max(axis=(1, 2)) > self.hi)).any():
             raise ValueError("decoded samples out of their plane's range")  # a corrupted stream

@@ -5,7 +5,12 @@ couplings (predict the 9 detail channels from the 3 anchor channels, then update
 anchors from the details) -> factor out the details; the anchors are the next, coarser
 image. The nets (couplings, prior trunk and heads) come from the model's numeric format
 (``fixed64`` or ``int8``); everything else is integer arithmetic on float64 arrays.
-Images are channels-last (H, W, C), one tile at a time."""
+Images are channels-last (H, W, C), one tile at a time.
+
+With ``top_autoregressive`` the coarsest anchors are not coded colour by colour under
+one small net, but sample by sample under the autoregressive architecture's machinery
+(``autoregressive``: each sample's prior from its decoded neighbours, wavefront by
+wavefront), with the lossy quantizer's global step as a rate input."""
 
 from __future__ import annotations
 
@@ -17,11 +22,19 @@ import numpy as np
 
 from ..entropy import grid
 from ..walk import COLOURS, DETAILS
+from .. import quantizer
 from . import fixed64, int8
+from .autoregressive import AutoregressiveModel
 
 MAX_CORRECTION = 128.0  # bound of a coupling's learned shift (latents stay in the coder's range)
 LATENT_INPUT_SHIFT = 6  # nets see latents / 64: their outputs x 64 are in latent units
 NUMERIC_FORMATS = {"fixed64": fixed64.Nets, "int8": int8.Nets}
+# The coarsest anchors' values with top_autoregressive: a photo's stay within about
+# -300..400 (four levels of local means plus the couplings' bounded shifts, at most
+# -900..1160), and a lossy decoder's within a step (<= 1024) of them; a stream that
+# decodes outside is rejected.
+TOP_RANGE = (-2048, 2303)
+TOP_PREFIX = "top_ar."
 
 
 @dataclass
@@ -35,6 +48,7 @@ class Laplace:
     scale_index: np.ndarray
     hidden_sum: np.ndarray | None = None
     half: int | None = None
+    where: np.ndarray | None = None  # an autoregressive top band's step: the raster indices it covers
 
 
 @lru_cache(maxsize=16)
@@ -91,7 +105,12 @@ class LiftingFlow:
         self._predict = [nets.coupling(f"levels.{i}.flow.2.net") for i in range(self.level_count)]
         self._update = [nets.coupling(f"levels.{i}.flow.3.net") for i in range(self.level_count)]
         self._priors = [nets.prior(f"levels.{i}.prior", DETAILS, rc, self.checkerboard) for i in range(self.level_count)]
-        self._top = [nets.top_head(f"top.heads.{c}", rc) for c in range(COLOURS)]
+        self.top_autoregressive = bool(config.get("top_autoregressive", False))
+        if self.top_autoregressive:
+            self._top_ar = AutoregressiveModel(config, tensors, TOP_PREFIX, (TOP_RANGE,) * COLOURS,
+                                               TOP_RANGE[1] - TOP_RANGE[0] + 1, quantizer.global_step_index(1))
+        else:
+            self._top = [nets.top_head(f"top.heads.{c}", rc) for c in range(COLOURS)]
 
     # -- the flow ---------------------------------------------------------------------
     def _learned_shift(self, net, source: np.ndarray) -> np.ndarray:
@@ -143,6 +162,21 @@ class LiftingFlow:
             inputs = context[..., :colour] if colour > 0 else np.zeros_like(context[..., :1])
         base = context[..., colour - 1 : colour] if colour > 0 else 0.0
         return _params(self._top[colour](inputs, rate), base)
+
+    def top_band(self, band, height: int, width: int, rate: int | None) -> np.ndarray:
+        """The coarsest anchors (height, width, 3) of a ``top_autoregressive`` model:
+        ``band(colour, params)`` is asked for each step's samples of a colour (``params.where``
+        says which), in the decoding order of ``autoregressive.schedule``."""
+
+        def pull(mean: np.ndarray, index: np.ndarray, parts) -> np.ndarray:
+            out, a = [], 0
+            for colour, where in parts:
+                n = where.size
+                out.append(np.reshape(band(colour, Laplace(mean[a : a + n], index[a : a + n], where=where)), -1))
+                a += n
+            return np.concatenate(out)
+
+        return self._top_ar.decode_planes(pull, height, width, rate=rate or 0).transpose(1, 2, 0)
 
     def level_features(self, level: int, anchors: np.ndarray, rate: int | None):
         """What the level's heads read from the anchors (the format decides what that is)."""

@@ -36,27 +36,36 @@ NAMES = ("w1", "b1", "w2", "b2", "w3", "b3", "skip", "skip_bias")
 
 
 class PlaneNet(nn.Module):
-    """One plane's float net, which ``runtime.autoregressive`` evaluates in fixed point."""
+    """One plane's float net, which ``runtime.autoregressive`` evaluates in fixed point;
+    with ``rate_input``, the first layer also reads a rate (``runtime.autoregressive``'s
+    ``w_rate``)."""
 
-    def __init__(self, features: int, hidden: int):
+    def __init__(self, features: int, hidden: int, rate_input: bool = False):
         super().__init__()
         self.l1, self.l2, self.l3 = nn.Linear(features, hidden), nn.Linear(hidden, hidden), nn.Linear(hidden, 2)
         self.skip = nn.Linear(features, 1)
+        self.w_rate = nn.Parameter(torch.zeros(hidden)) if rate_input else None
 
-    def forward(self, f: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """features -> (mean offset from the reference, ln scale)."""
-        z = torch.relu(self.l2(torch.relu(self.l1(f / ar.INPUT_SCALE))))
-        out = self.l3(z)
+    def forward(self, f: torch.Tensor, rate: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """features (and rates, with ``rate_input``) -> (mean offset from the reference, ln scale)."""
+        h = self.l1(f / ar.INPUT_SCALE)
+        if self.w_rate is not None:
+            h = h + (rate[:, None] / ar.RATE_SCALE) * self.w_rate
+        out = self.l3(torch.relu(self.l2(torch.relu(h))))
         return ar.MEAN_GAIN * out[:, 0] + self.skip(f)[:, 0], out[:, 1] + ar.SCALE_BIAS
 
     def tensors(self, prefix: str) -> dict[str, np.ndarray]:
-        values = [self.l1.weight, self.l1.bias, self.l2.weight, self.l2.bias, self.l3.weight, self.l3.bias,
-                  self.skip.weight[0], self.skip.bias]
-        return {f"{prefix}.{n}": v.detach().float().numpy().copy() for n, v in zip(NAMES, values)}
+        names, values = list(NAMES), [self.l1.weight, self.l1.bias, self.l2.weight, self.l2.bias, self.l3.weight,
+                                      self.l3.bias, self.skip.weight[0], self.skip.bias]
+        if self.w_rate is not None:
+            names.append("w_rate"), values.append(self.w_rate)
+        return {f"{prefix}.{n}": v.detach().float().numpy().copy() for n, v in zip(names, values)}
 
 
-def laplace_bits(x: torch.Tensor, mean: torch.Tensor, log_scale: torch.Tensor) -> torch.Tensor:
-    """-log2 P(x) of integers under a Laplace quantized to unit bins, scale clamped to the grid's range."""
+def laplace_bits(x: torch.Tensor, mean: torch.Tensor, log_scale: torch.Tensor,
+                 width: torch.Tensor | float = 1.0) -> torch.Tensor:
+    """-log2 P(x) under a Laplace quantized to bins of ``width`` about x (1: integers; a
+    quantizer step: a lossy residual, the usual uniform-noise proxy), scale clamped to the grid's range."""
     lo, hi = grid.LOG2_SCALE_MIN * np.log(2), grid.LOG2_SCALE_MAX * np.log(2)
     scale = torch.exp(torch.clamp(log_scale, lo, hi))
 
@@ -64,7 +73,7 @@ def laplace_bits(x: torch.Tensor, mean: torch.Tensor, log_scale: torch.Tensor) -
         z = (v - mean) / scale
         return torch.where(z < 0, 0.5 * torch.exp(torch.clamp(z, max=0)), 1 - 0.5 * torch.exp(-torch.clamp(z, min=0)))
 
-    p = cdf(x + 0.5) - cdf(x - 0.5)
+    p = cdf(x + 0.5 * width) - cdf(x - 0.5 * width)
     return -torch.log2(torch.clamp(p, min=2.0**grid.MIN_LOG2_PROBABILITY))
 
 
@@ -114,25 +123,38 @@ def exact_bits(model_path: Path, images: list[np.ndarray]) -> float:
 
 
 def train_plane(plane: int, data, args, run: Path) -> PlaneNet:
-    done = run / f"plane{plane}.pt"
-    net = PlaneNet(ar.feature_count(plane), args.hidden)
+    f, ref, x = data
+
+    def batch(gen: torch.Generator):
+        idx = torch.randint(0, x.numel(), (args.batch,), generator=gen)
+        return f[idx], None, ref[idx], x[idx], 1.0
+
+    return train_net(PlaneNet(ar.feature_count(plane), args.hidden), f"plane{plane}", batch, args, run,
+                     args.seed * 1000 + plane * 100)
+
+
+def train_net(net: PlaneNet, name: str, batch, args, run: Path, seed: int) -> PlaneNet:
+    """Train ``net`` under the discretised Laplace code length on ``batch(generator) ->
+    (features, rates or None, reference, target, bin width)``, for ``args.steps`` steps
+    (cosine learning rate); resumable from ``run``/``name``*.pt (the batches' generator is
+    seeded with ``seed`` + the step it starts at)."""
+    done = run / f"{name}.pt"
     if done.exists():
         net.load_state_dict(torch.load(done))
         return net
     opt = torch.optim.Adam(net.parameters(), args.lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, args.steps)
-    partial, step = run / f"plane{plane}-partial.pt", 0
+    partial, step = run / f"{name}-partial.pt", 0
     if partial.exists():
         state = torch.load(partial)
         net.load_state_dict(state["net"]), opt.load_state_dict(state["opt"]), sched.load_state_dict(state["sched"])
         step = state["step"]
-    f, ref, x = data
-    gen = torch.Generator().manual_seed(args.seed * 1000 + plane * 100 + step)
+    gen = torch.Generator().manual_seed(seed + step)
     t0, avg = time.time(), None
     while step < args.steps:
-        idx = torch.randint(0, x.numel(), (args.batch,), generator=gen)
-        mean, log_scale = net(f[idx])
-        loss = laplace_bits(x[idx], ref[idx] + mean, log_scale).mean()
+        f, rate, ref, x, width = batch(gen)
+        mean, log_scale = net(f, rate)
+        loss = laplace_bits(x, ref + mean, log_scale, width).mean()
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -142,7 +164,7 @@ def train_plane(plane: int, data, args, run: Path) -> PlaneNet:
         if step % args.ckpt_every == 0 or step == args.steps:
             torch.save({"net": net.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(), "step": step},
                        partial)
-            print(f"plane {plane} step {step} bits {avg:.4f} ({time.time() - t0:.0f} s)", flush=True)
+            print(f"{name} step {step} bits {avg:.4f} ({time.time() - t0:.0f} s)", flush=True)
     torch.save(net.state_dict(), done)
     return net
 

@@ -110,8 +110,10 @@ def test_decoding_order_gives_the_encoders_parameters(model, h: int, w: int) -> 
     symbols = planes.reshape(-1)[order]
     done = 0
 
-    def pull(mean, index):
+    def pull(mean, index, parts):
         nonlocal done
+        covered = np.concatenate([p * h * w + raster for p, raster in parts])
+        assert np.array_equal(covered, order[done : done + mean.size])  # ``parts`` says whose samples they are
         assert np.array_equal(mean, want_mean[done : done + mean.size])
         assert np.array_equal(index, want_index[done : done + mean.size])
         done += mean.size
@@ -129,3 +131,61 @@ def test_code_length_is_the_sum_of_every_samples_bits(model) -> None:
         mean, index = model.flow.encode_params(planes, p)
         want += float(grid.laplace_bits(planes[p].reshape(-1), mean, grid.SCALES[index]).sum())
     assert model.flow.code_length(pixels) == pytest.approx(want, rel=1e-12) and want > 0
+
+
+def _rate_model(tmp_path, w_rate: float = 0.5):
+    """Plane nets with a rate input, under another prefix and wider ranges (as the lifting
+    flow's top band uses them)."""
+    from invcodec.runtime.lifting import TOP_PREFIX, TOP_RANGE
+
+    torch.manual_seed(2)
+    nets = [ar_training.PlaneNet(ar.feature_count(p), 8, rate_input=True) for p in range(3)]
+    with torch.no_grad():
+        for net in nets:
+            net.w_rate.normal_(0, w_rate)
+    tensors = {}
+    for p, net in enumerate(nets):
+        tensors.update(net.tensors(f"{TOP_PREFIX}plane{p}"))
+    make = lambda: ar.AutoregressiveModel({}, tensors, TOP_PREFIX, (TOP_RANGE,) * 3, TOP_RANGE[1] - TOP_RANGE[0] + 1, 136)  # noqa: E731
+    return nets, make
+
+
+def test_the_rate_input_moves_the_parameters_exactly_as_in_float(tmp_path) -> None:
+    nets, make = _rate_model(tmp_path)
+    model = make()
+    planes = ar.forward_colour(smooth_image(12, 10, seed=6)) * 1.5 - 100  # beyond the pixel planes' ranges
+    for p, net in enumerate(nets):
+        features, ref = ar.plane_features(planes, p)
+        got = [model.encode_params(planes, p, rate) for rate in (0, 50, 136)]
+        assert not np.array_equal(got[0][1], got[2][1])  # the rate reaches the scales
+        for (mean, index), rate in zip(got, (0, 50, 136)):
+            with torch.no_grad():
+                m, log_scale = net(torch.from_numpy(features).float(), torch.full((ref.size,), float(rate)))
+            assert np.abs(mean - (ref + m.double().numpy())).max() <= 1 / grid.MEAN_STEPS
+            want_index = (log_scale.double().numpy() / np.log(2) - grid.LOG2_SCALE_MIN) * grid.SCALE_STEPS_PER_OCTAVE
+            inside = (want_index > 0.5) & (want_index < grid.N_SCALES - 1.5)
+            assert inside.mean() > 0.9 and np.abs(index - want_index)[inside].max() <= 0.52
+    with pytest.raises(ValueError, match="rate input"):
+        model.encode_params(planes, 0, 137)
+
+
+def test_the_decoder_with_a_rate_gives_the_encoders_parameters(tmp_path) -> None:
+    model = _rate_model(tmp_path)[1]()
+    h, w = 9, 13
+    planes = ar.forward_colour(smooth_image(h, w, seed=9)) * 2.0
+    order = ar.encode_order(h, w)
+    want = [np.concatenate(x)[order] for x in zip(*[model.encode_params(planes, p, 77) for p in range(3)])]
+    done = 0
+
+    def pull(mean, index, parts):
+        nonlocal done
+        assert np.array_equal(mean, want[0][done : done + mean.size]) and np.array_equal(index, want[1][done : done + mean.size])
+        done += mean.size
+        return planes.reshape(-1)[order][done - mean.size : done]
+
+    assert np.array_equal(model.decode_planes(pull, h, w, rate=77), planes) and done == 3 * h * w
+
+
+def test_rate_weights_outside_the_exact_range_are_refused(tmp_path) -> None:
+    with pytest.raises(ValueError, match="exact fixed-point range"):
+        _rate_model(tmp_path, w_rate=1e12)[1]()
