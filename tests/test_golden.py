@@ -16,7 +16,9 @@ checkerboard context (each detail channel coded in two halves);
 ``tests/golden/format-3-top-position`` those of faces-v2, the first model whose top
 prior sees the tile's borders; ``tests/golden/format-3-faces-v3`` those of faces-v3;
 ``tests/golden/format-3-lossy-v5`` those of photo-lossy-v5, one tuned for MS-SSIM;
-``tests/golden/format-3-autoregressive`` those of photo-v4, the first autoregressive model."""
+``tests/golden/format-3-autoregressive`` those of photo-v4, the first autoregressive model;
+``tests/golden/format-3-top-autoregressive`` those of photo-lossy-v6, the first lifting
+model whose coarsest anchors are coded autoregressively."""
 
 from __future__ import annotations
 
