@@ -113,7 +113,10 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
     check_model(p.prog, args.model)
     model = get_model(args.model)
-    crops = centre_crops(load_folder(args.folder)[args.first : args.first + args.limit], args.crop)
+    try:
+        crops = centre_crops(load_folder(args.folder)[args.first : args.first + args.limit], args.crop)
+    except ValueError as e:  # no image large enough for --crop: one line, not a traceback
+        p.error(str(e))
     if args.level_shifts:
         with threadpool_limits(limits=1):
             rows = level_shift_rows(model, crops, args.qualities, [()] + args.level_shifts)

@@ -171,6 +171,17 @@ def test_unknown_model_is_one_line(tmp_path, capsys) -> None:
     assert "unknown model 'no-such-model'" in str(e.value.code) and "\n" not in str(e.value.code)
 
 
+def test_lossy_tuning_with_no_image_large_enough_is_one_line(tmp_path, capsys) -> None:
+    from invcodec_benchmarks import lossy_tuning
+
+    Image.fromarray(smooth_image(40, 48, 3, seed=0)).save(tmp_path / "0.png")
+    with pytest.raises(SystemExit) as e:
+        lossy_tuning.main([str(tmp_path), "--model", "photo-lossy-v1", "--crop", "64"])
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].endswith("no validation image is at least 64x64") and "Traceback" not in "\n".join(err)
+
+
 def test_lossy_tuning_on_two_crops(tmp_path) -> None:
     from invcodec_benchmarks import lossy_tuning
 
