@@ -94,8 +94,10 @@ def rdo_quantize(residual: np.ndarray, step_index: int, scale_index: np.ndarray,
     if choice.any():
         m, hi = magnitude[choice], nearest[choice]
         scale = grid.SCALES[np.broadcast_to(scale_index, residual.shape)[choice]]
-        cost_hi = grid.laplace_bits(hi, 0.0, scale) + weight * (m - hi) ** 2
-        cost_lo = grid.laplace_bits(hi - 1, 0.0, scale) + weight * (m - hi + 1) ** 2
+        # both levels' bits in one call: small chunks (an autoregressive top band's steps) pay per call
+        bits = grid.laplace_bits(np.concatenate([hi, hi - 1]), 0.0, np.concatenate([scale, scale]))
+        cost_hi = bits[: hi.size] + weight * (m - hi) ** 2
+        cost_lo = bits[hi.size :] + weight * (m - hi + 1) ** 2
         symbols[choice] = np.sign(residual[choice]) * np.where(cost_lo < cost_hi, hi - 1, hi)
     return symbols
 
