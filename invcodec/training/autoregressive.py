@@ -116,6 +116,30 @@ def dataset(crops: list[np.ndarray], plane: int) -> tuple[torch.Tensor, torch.Te
     return tuple(torch.from_numpy(np.concatenate(p).astype(np.float32)) for p in zip(*parts))
 
 
+def validation_images(folder: Path, count: int, size: int) -> list[np.ndarray]:
+    """The first ``count`` photos of ``folder``, each its centre crop of at most size x size."""
+    out = []
+    for path in image_files(folder)[:count]:
+        a = load_rgb(path)
+        y, x = max(0, (a.shape[0] - size) // 2), max(0, (a.shape[1] - size) // 2)
+        out.append(a[y : y + size, x : x + size])
+    return out
+
+
+def common_arguments(ap: argparse.ArgumentParser, steps: int, ckpt_every: int) -> None:
+    """The options this trainer shares with ``top_context``'s."""
+    ap.add_argument("--data", type=Path, required=True)
+    ap.add_argument("--val", type=Path, required=True)
+    ap.add_argument("--out", type=Path, required=True, help="run folder (resumable)")
+    ap.add_argument("--export", type=Path, required=True, help="the model file to write")
+    ap.add_argument("--name", default=None)
+    ap.add_argument("--hidden", type=int, default=32)
+    ap.add_argument("--steps", type=int, default=steps, help="per plane")
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--ckpt-every", type=int, default=ckpt_every)
+    ap.add_argument("--seed", type=int, default=0)
+
+
 def exact_bits(model_path: Path, images: list[np.ndarray]) -> float:
     """Bits per sub-pixel of the exported (fixed-point) model on whole images: its code length."""
     flow = load(model_path).flow
@@ -182,22 +206,13 @@ def export(nets: list[PlaneNet], path: Path, name: str, hidden: int, card: dict)
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data", type=Path, required=True)
-    ap.add_argument("--val", type=Path, required=True)
-    ap.add_argument("--out", type=Path, required=True, help="run folder (resumable)")
-    ap.add_argument("--export", type=Path, required=True, help="the model file to write")
-    ap.add_argument("--name", default=None)
-    ap.add_argument("--hidden", type=int, default=32)
-    ap.add_argument("--steps", type=int, default=40000, help="per plane")
+    common_arguments(ap, steps=40000, ckpt_every=2000)
     ap.add_argument("--batch", type=int, default=4096, help="samples per step")
-    ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--crop", type=int, default=64)
     ap.add_argument("--crops-per-image", type=int, default=8)
     ap.add_argument("--downscale", type=float, nargs=2, default=(0.5, 0.8))
     ap.add_argument("--grey", type=float, default=0.1)
     ap.add_argument("--val-images", type=int, default=10, help="first N photos of --val, centre 256x256")
-    ap.add_argument("--ckpt-every", type=int, default=2000)
-    ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
     torch.manual_seed(args.seed)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -205,11 +220,7 @@ def main(argv: list[str] | None = None) -> None:
     crops = sample_crops(image_files(args.data), args.crops_per_image, args.crop, tuple(args.downscale), args.grey,
                          np.random.default_rng(args.seed))
     nets = [train_plane(p, dataset(crops, p), args, args.out) for p in range(ar.PLANES)]
-    val = []
-    for path in image_files(args.val)[: args.val_images]:
-        a = load_rgb(path)
-        y, x = max(0, (a.shape[0] - 256) // 2), max(0, (a.shape[1] - 256) // 2)
-        val.append(a[y : y + 256, x : x + 256])
+    val = validation_images(args.val, args.val_images, 256)
     card = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
     export(nets, args.export, args.name or args.export.stem, args.hidden, card)
     print(json.dumps({"model": str(args.export), "val_bpsp_exact": round(exact_bits(args.export, val), 4),

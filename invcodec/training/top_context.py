@@ -41,7 +41,7 @@ from ..runtime import autoregressive as ar
 from ..runtime.lifting import TOP_PREFIX
 from ..runtime.model_file import TRAINING_PREFIX, load, read
 from ..tile_coder import LossyTileCoder, pad_to_block
-from .autoregressive import PlaneNet, image_files, load_rgb, train_net
+from .autoregressive import PlaneNet, common_arguments, image_files, load_rgb, train_net, validation_images
 
 TILE = 512  # the codec's tile size
 MAX_RATE = quantizer.global_step_index(1)
@@ -125,18 +125,9 @@ def validate(paths: list[Path], images: list[np.ndarray]) -> list[dict]:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--base", type=Path, required=True, help="the lifting model (with lossy band offsets) to extend")
-    ap.add_argument("--data", type=Path, required=True)
-    ap.add_argument("--val", type=Path, required=True)
-    ap.add_argument("--out", type=Path, required=True, help="run folder (resumable)")
-    ap.add_argument("--export", type=Path, required=True, help="the model file to write")
-    ap.add_argument("--name", default=None)
-    ap.add_argument("--hidden", type=int, default=32)
-    ap.add_argument("--steps", type=int, default=20000, help="per plane")
+    common_arguments(ap, steps=20000, ckpt_every=1000)
     ap.add_argument("--tiles", type=int, default=16, help="top bands per step")
-    ap.add_argument("--lr", type=float, default=2e-3)
-    ap.add_argument("--val-images", type=int, default=12, help="first N photos of --val, centre 512x512")
-    ap.add_argument("--ckpt-every", type=int, default=1000)
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--val-images", type=int, default=12, help="first N photos of --val, centre crops of at most 512x512")
     args = ap.parse_args(argv)
     torch.manual_seed(args.seed)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -151,11 +142,7 @@ def main(argv: list[str] | None = None) -> None:
             for p in range(ar.PLANES)]
     card = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
     export(args.base, nets, args.export, args.name or args.export.stem, card)
-    val = []
-    for path in image_files(args.val)[: args.val_images]:
-        a = load_rgb(path)
-        y, x = max(0, (a.shape[0] - TILE) // 2), max(0, (a.shape[1] - TILE) // 2)
-        val.append(a[y : y + TILE, x : x + TILE])
+    val = validation_images(args.val, args.val_images, TILE)
     print(json.dumps({"model": str(args.export), "validation": validate([args.export, args.base], val),
                       "wall_s_this_run": round(time.time() - t0)}), flush=True)
 
