@@ -20,9 +20,9 @@ from typing import Sequence
 
 import numpy as np
 
+from .. import quantizer
 from ..entropy import grid
 from ..walk import COLOURS, DETAILS
-from .. import quantizer
 from . import fixed64, int8
 from .autoregressive import AutoregressiveModel
 
