@@ -113,10 +113,11 @@ class LossyTileCoder:
 
         def band(i: int, p) -> np.ndarray:
             scale_index = quantizer.residual_scale_index(p.scale_index, steps[i])
+            residual = chunk_values(bands[i], p) - p.mean
             if s.rdo_weight > 0:
-                q = quantizer.rdo_quantize(chunk_values(bands[i], p) - p.mean, steps[i], scale_index, s.rdo_weight)
+                q = quantizer.rdo_quantize(residual, steps[i], scale_index, s.rdo_weight)
             else:
-                q = quantizer.quantize(chunk_values(bands[i], p) - p.mean, steps[i], s.deadzone)
+                q = quantizer.quantize(residual, steps[i], s.deadzone)
             q = np.clip(q, ans.SYMBOL_MIN, ans.SYMBOL_MAX)
             enc.push(q, 0.0, scale_index)
             return quantizer.dequantize(p.mean, q, steps[i], s.recon_offset)
