@@ -104,12 +104,15 @@ def export(base: Path, nets: list[PlaneNet], path: Path, name: str, card: dict) 
 
 def validate(paths: list[Path], images: list[np.ndarray]) -> list[dict]:
     """Per quality and model: stream bytes per pixel (bits) and PSNR over ``images``, coded
-    tile by tile exactly as the codec does."""
+    tile by tile exactly as the codec does. Each model under its name, or under its path
+    where the names clash (a base trained under the name its extension will ship as)."""
     rows = []
     models = [load(p) for p in paths]
+    names = [m.name for m in models]
+    keys = [name if names.count(name) == 1 else str(path) for name, path in zip(names, paths)]
     for q in VAL_QUALITIES:
         row = {"quality": q}
-        for model in models:
+        for model, key in zip(models, keys):
             coder = LossyTileCoder(model, lossy_settings(model, q))
             bits = sq = pixels = 0
             for img in images:
@@ -117,7 +120,7 @@ def validate(paths: list[Path], images: list[np.ndarray]) -> list[dict]:
                 bits += 8 * len(tile.payload)
                 sq += np.sum((tile.decoded.astype(np.float64) - img) ** 2)
                 pixels += img.shape[0] * img.shape[1]
-            row[model.name] = {"bpp": round(bits / pixels, 4), "psnr": round(10 * np.log10(255**2 / (sq / (3 * pixels))), 3)}
+            row[key] = {"bpp": round(bits / pixels, 4), "psnr": round(10 * np.log10(255**2 / (sq / (3 * pixels))), 3)}
         rows.append(row)
     return rows
 

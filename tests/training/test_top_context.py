@@ -57,6 +57,19 @@ def test_the_export_codes_and_validation_compares_it_with_the_base(base, folder,
         assert np.array_equal(out, image) if quality is None else out.shape == image.shape
 
 
+def test_validation_keys_models_of_one_name_by_their_paths(base, folder, tmp_path) -> None:
+    """A base trained under the name its extension ships as: both rows kept, not one overwritten."""
+    images = top_context.validation_images(folder, 1, top_context.TILE)
+    rows = top_context.validate([base, base], images)
+    assert all(set(r) == {"quality", str(base)} for r in rows)  # the same file twice: one key, by path
+    other = tmp_path / "copy" / "base.safetensors"
+    other.parent.mkdir()
+    other.write_bytes(base.read_bytes())
+    rows = top_context.validate([base, other], images)
+    assert all(set(r) == {"quality", str(base), str(other)} for r in rows)
+    assert all(r[str(base)] == r[str(other)] for r in rows)
+
+
 def test_a_rerun_resumes_instead_of_starting_again(base, folder, tmp_path, capsys) -> None:
     out = tmp_path / "run"
     _train(base, folder, out, 10, capsys)
