@@ -13,7 +13,7 @@ from .runtime.model_file import CodingModel
 
 SHIPPED_DIR = Path(__file__).parent / "weights"
 DEFAULT_MODEL = "photo-v4"
-DEFAULT_LOSSY_MODEL = "photo-lossy-v6"
+DEFAULT_LOSSY_MODEL = "photo-lossy-v7"
 
 
 def shipped_models() -> dict[str, Path]:
