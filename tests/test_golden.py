@@ -18,7 +18,8 @@ prior sees the tile's borders; ``tests/golden/format-3-faces-v3`` those of faces
 ``tests/golden/format-3-lossy-v5`` those of photo-lossy-v5, one tuned for MS-SSIM;
 ``tests/golden/format-3-autoregressive`` those of photo-v4, the first autoregressive model;
 ``tests/golden/format-3-top-autoregressive`` those of photo-lossy-v6, the first lifting
-model whose coarsest anchors are coded autoregressively."""
+model whose coarsest anchors are coded autoregressively; ``tests/golden/format-3-lossy-v7``
+those of photo-lossy-v7."""
 
 from __future__ import annotations
 
