@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from invcodec.codec import default_threads
+from invcodec.tiling import default_threads
 from invcodec.registry import DEFAULT_MODEL, get_model
 from invcodec.restore.degrade import hole_mask
 

@@ -24,7 +24,8 @@ import numpy as np
 from tqdm import tqdm
 
 from invcodec import container
-from invcodec.codec import DEFAULT_TILE_SIZE, compress_samples
+from invcodec.codec import compress_samples
+from invcodec.options import DEFAULT_TILE_SIZE
 from invcodec.registry import DEFAULT_MODEL, get_model
 from invcodec.runtime import autoregressive
 from invcodec.training.data import load_folder, read_split

@@ -22,17 +22,19 @@ from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from invcodec import quantizer
-from invcodec.codec import lossy_settings, psnr
+from invcodec.codec import lossy_settings
+from invcodec.metrics import psnr
+from invcodec.quantizer import EncoderChoices
 from invcodec.registry import DEFAULT_LOSSY_MODEL, get_model
 from invcodec.runtime.model_file import CodingModel
-from invcodec.tile_coder import LossyTileCoder
+from invcodec.tile_coder import LossyParams, LossyTileCoder
 from invcodec.training.data import centre_crops, load_folder
 
 from .bd_rate import bd_rate, msssim_db
 from .report import check_model, emit
 
 
-def _code_crops(model: CodingModel, settings, crops: np.ndarray, metrics: dict) -> tuple[float, dict[str, float]]:
+def _code_crops(model: CodingModel, settings: LossyParams, crops: np.ndarray, metrics: dict) -> tuple[float, dict[str, float]]:
     """Every crop as one tile: bpp over all of them, and each of ``metrics`` (name ->
     fn(source, decoded)) averaged."""
     coder = LossyTileCoder(model, settings)
@@ -50,8 +52,8 @@ def curve(model: CodingModel, crops: np.ndarray, qualities: list[int], deadzone:
           offset: int, rdo_weight: float = 0.0) -> tuple[list[float], list[float]]:
     bpp, quality = [], []
     for q in qualities:
-        settings = dataclasses.replace(lossy_settings(model, q), deadzone=deadzone, recon_offset=offset,
-                                       rdo_weight=rdo_weight)
+        lossy = lossy_settings(model, q)
+        settings = LossyParams(dataclasses.replace(lossy.quantizer, recon_offset=offset), EncoderChoices(deadzone, rdo_weight))
         rate, scores = _code_crops(model, settings, crops, {"psnr": psnr})
         bpp.append(rate)
         quality.append(scores["psnr"])
@@ -66,8 +68,9 @@ def shifted_curve(model: CodingModel, crops: np.ndarray, qualities: list[int],
     out: dict[str, list[float]] = {"bpp": [], "psnr": [], "ms_ssim": []}
     for q in qualities:
         steps = tuple(quantizer.step_indices(q, model.lossy_band_offsets, shifts))
-        rate, scores = _code_crops(model, dataclasses.replace(lossy_settings(model, q), steps=steps), crops,
-                                   {"psnr": psnr, "ms_ssim": ms_ssim})
+        lossy = lossy_settings(model, q)
+        rate, scores = _code_crops(model, dataclasses.replace(lossy, quantizer=dataclasses.replace(lossy.quantizer, steps=steps)),
+                                   crops, {"psnr": psnr, "ms_ssim": ms_ssim})
         out["bpp"].append(rate)
         for name, value in scores.items():
             out[name].append(value)

@@ -29,7 +29,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from invcodec import quantizer
-from invcodec.codec import psnr
+from invcodec.metrics import psnr
 from invcodec.pixels import IMAGE_SUFFIXES
 from invcodec.registry import DEFAULT_LOSSY_MODEL, get_model
 

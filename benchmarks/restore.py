@@ -31,7 +31,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):  # b
 import numpy as np  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 
-from invcodec.codec import psnr  # noqa: E402
+from invcodec.metrics import psnr  # noqa: E402
 from invcodec.pixels import IMAGE_SUFFIXES  # noqa: E402
 from invcodec.restore import degrade  # noqa: E402
 

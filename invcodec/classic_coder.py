@@ -40,21 +40,18 @@ BUNDLED = 0x20  # with PALETTE: 2, 4 or 8 indices per byte (at most 16, 4 or 2 c
 SUBTRACT_GREEN = 0x40  # without PALETTE, 3-4 planes: planes 0 and 2 hold R - G and B - G (WebP's transform of that name)
 _FLAGS = PALETTE | BUNDLED | SUBTRACT_GREEN
 _LZMA_FILTERS = [{"id": lzma.FILTER_LZMA2, "dict_size": 1 << 20}]  # all the decoder needs: LZMA2 chunks carry lc/lp/pb
-# The encoder's settings, measured on tiles. Photo-like residuals: preset 6 (lc 3, pb 2; preset 9 and lc 0 gain
-# nothing and lc 0 loses 2 %). Synthetic tiles: no literal context, no position bits (a pixel is 1 or 3 bytes, not
-# 2^pb) and the slowest match finder: 13 % smaller on the synthetic set, and fast on such data. Same stream format.
+# The encoder's settings (record: results/encoder-choices.md). Synthetic tiles: no literal context, no position bits
+# (a pixel is 1 or 3 bytes, not 2^pb) and the slowest match finder, fast on such data. Same stream format.
 _LZMA_PHOTO = [{"id": lzma.FILTER_LZMA2, "preset": 6, "dict_size": 1 << 20}]
 _LZMA_SYNTHETIC = [{"id": lzma.FILTER_LZMA2, "preset": 9 | lzma.PRESET_EXTREME, "dict_size": 1 << 20, "lc": 0, "pb": 0}]
 NONE, LEFT, UP, GRADIENT = 0, 1, 2, 3
-# Encoder choices (measured on Kodak tiles and the synthetic set): LZMA comes out ~10 %
-# below deflate level 1 on photo tiles (and 0.9-1.3x the flow's size), so a tile whose
-# fast deflate probe is 10 % over the budget is left alone; well under the budget it is
-# synthetic, and the slower variants are worth trying.
+# LZMA codes photo tiles a little below a fast deflate probe, so a tile whose probe is 10 % over
+# the budget is left alone; well under the budget it is synthetic, and the slower variants are worth trying.
 PROBE_WORTH = 1.1
 PROBE_BAND, PROBE_EVERY = 32, 4  # the probe codes every 4th band of 32 rows
 SYNTHETIC = 0.5
-# Rendered gradients: nearly every row-filter residual is -1, 0 or 1 (Kodak's tiles: at most 65 %), and LZMA's long
-# matches code them in a quarter of the deflate probe's estimate, so the probe would wrongly stop there.
+# Rendered gradients: nearly every row-filter residual is -1, 0 or 1 (photos: far fewer), and LZMA's long matches
+# code them far below the deflate probe's estimate, so the probe would wrongly stop there.
 SMOOTH = 0.9
 SMALL = 1 << 16  # below this, deflate is tried beside LZMA (cheap, and smaller on tiny data)
 
@@ -130,20 +127,20 @@ def encode(planes: np.ndarray, budget: int, synthetic: bool | None = None) -> by
             synthetic = True
         else:
             probe = len(zlib.compress(sample, 1)) * h / bands.sum()
-            if probe > PROBE_WORTH * budget:  # fast deflate on a sample: photo tiles stop here (~10 ms a tile)
+            if probe > PROBE_WORTH * budget:  # fast deflate on a sample: photo tiles stop here, cheaply
                 return None
             synthetic = probe < SYNTHETIC * budget
     candidates = [(0, filter_rows(planes))]  # (method flag, data)
     if synthetic:  # clearly synthetic: no row filters at all, green subtracted, or a palette, may do better
         candidates.append((0, _unfiltered(planes)))
-        if planes.shape[2] >= 3:  # grey-ish UI and text: R - G and B - G are mostly 0 (UI mock-up: -13 %)
+        if planes.shape[2] >= 3:  # grey-ish UI and text: R - G and B - G are mostly 0
             minus_green = subtract_green(planes)
             candidates += [(SUBTRACT_GREEN, filter_rows(minus_green)), (SUBTRACT_GREEN, _unfiltered(minus_green))]
         palette = _palette(planes)
         if palette is not None:  # few colours (pixel art, UI, scans): code the indices; the table travels with them
             table, indices = palette
             head = bytes([len(table) - 1]) + table.tobytes()
-            if len(table) <= 16:  # several indices per byte: LZ sees 2-8 pixels per symbol (1-bit scans: -28 %)
+            if len(table) <= 16:  # several indices per byte: LZ sees 2-8 pixels per symbol
                 flag, indices = PALETTE | BUNDLED, bundle(indices[:, :, 0], _index_bits(len(table)))[:, :, None]
             elif planes.shape[2] > 1:
                 flag = PALETTE

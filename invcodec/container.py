@@ -17,6 +17,7 @@ from enum import IntEnum, IntFlag
 from typing import BinaryIO
 
 from .errors import InvalidFileError
+from .walk import COLOURS, DETAILS, band_count
 
 MAGIC = b"\x89INV\r\n\x1a\n"
 FORMAT_VERSION = 3  # what the encoder writes
@@ -54,18 +55,28 @@ class Mode(IntEnum):
     LOSSY = 1  # adds the quantizer block after the fixed header
 
 
-MAX_LOSSY_BANDS = 3 + 9 * 8  # an 8-level flow; bounds the block before anything is read from it
+MAX_LOSSY_LEVELS = 8  # the deepest flow a lossy file may name; bounds the block before anything is read from it
+MAX_LOSSY_BANDS = band_count(MAX_LOSSY_LEVELS)
 _QUANT = struct.Struct("<BBB")  # quality, reconstruction offset (1/256 step), band count
 
 
 @dataclass(frozen=True)
 class Quantizer:
-    """What the lossy decoder needs to dequantize: a step index per band (decoding order)
-    and the reconstruction offset; the quality is recorded for information."""
+    """What a lossy file records, all the decoder needs to dequantize: the quality (the
+    decoder derives the model's rate input, ``global_step``, from it), the reconstruction
+    offset (1/256 steps towards the mean) and a step index per band in decoding order.
+    What only the encoder chooses is ``quantizer.EncoderChoices``."""
 
     quality: int
     recon_offset: int
     steps: tuple[int, ...]
+
+    @property
+    def global_step(self) -> int:
+        """The quality's step index: the rate input of the model's priors."""
+        from .quantizer import global_step_index  # here, not above: reading a lossless header needs no numpy
+
+        return global_step_index(self.quality)
 
 
 class StreamKind(IntEnum):
@@ -84,14 +95,17 @@ class Header:
     tile_size: int
     model_id: bytes  # empty when read from a version-3 file without flow streams
     pixel_crc32: int
-    mode: Mode = Mode.LOSSLESS
-    quantizer: Quantizer | None = None  # lossy mode only
+    quantizer: Quantizer | None = None  # lossy files only: what the mode is
     bit_depth: int = 8
     version: int = FORMAT_VERSION  # as read; ``pack`` always writes FORMAT_VERSION
     icc_profile: bytes | None = None  # kept from the input, handed to the decoded image
     # flow streams carry mean and scale offsets (``entropy.adapt``): every file written since the
     # flag exists; False in older files. ``pack`` writes the flag only with flow streams.
     adaptive_prior: bool = False
+
+    @property
+    def mode(self) -> Mode:
+        return Mode.LOSSLESS if self.quantizer is None else Mode.LOSSY
 
     @property
     def colour_planes(self) -> int:
@@ -145,7 +159,7 @@ def _unpack_quantizer(data: bytes, offset: int) -> tuple[Quantizer, int]:
     quality, recon_offset, n = _QUANT.unpack_from(data, offset)
     if not 1 <= quality <= 100:
         raise InvalidFileError(f"invalid lossy quality {quality}")
-    if not 3 <= n <= MAX_LOSSY_BANDS or (n - 3) % 9:
+    if not COLOURS <= n <= MAX_LOSSY_BANDS or (n - COLOURS) % DETAILS:
         raise InvalidFileError(f"invalid quantizer band count {n}")
     end = offset + _QUANT.size + n
     if len(data) < end:
@@ -213,8 +227,6 @@ def _varint(value: int) -> bytes:
 
 def pack(header: Header, streams: list[Stream]) -> bytes:
     """A version-3 file: header, stream table, header CRC, payloads."""
-    if (header.mode == Mode.LOSSY) != (header.quantizer is not None):
-        raise ValueError("a lossy header needs a quantizer, a lossless one must not have one")
     flow = any(s.kind == StreamKind.FLOW for s in streams)
     if flow and len(header.model_id) != MODEL_ID_BYTES:
         raise ValueError(f"a file with flow streams needs a {MODEL_ID_BYTES}-byte model id")
@@ -314,8 +326,8 @@ def _parse_v3(src: _Source) -> tuple[Header, list[tuple[StreamKind, int]], bytes
         if length > _max_packed(MAX_ICC_BYTES):
             raise InvalidFileError(f"metadata entry of {length} bytes is too large")
         packed_icc = _unpack_metadata(entry + src.take(length), 0)[0]
-    header = Header(width, height, channels, tile, model_id, crc, Mode(flags & Flags.LOSSY), quant,
-                    version=FORMAT_VERSION, adaptive_prior=bool(flags & Flags.ADAPTIVE_PRIOR))
+    header = Header(width, height, channels, tile, model_id, crc, quant, version=FORMAT_VERSION,
+                    adaptive_prior=bool(flags & Flags.ADAPTIVE_PRIOR))
     entries = [(src.u8(), src.varint()) for _ in range(header.tile_count * header.streams_per_tile)]
     end = src.pos
     (stored_crc,) = _U32.unpack(src.take(_U32.size))
@@ -344,7 +356,7 @@ def _parse_v1(data: bytes) -> tuple[Header, list[tuple[StreamKind, int]], int]:
     if bit_depth != 8:
         raise InvalidFileError(f"unsupported bit depth {bit_depth}")
     validate_geometry(width, height, channels, tile)
-    header = Header(width, height, channels, tile, model_id, crc, Mode(mode), quant, bit_depth, version)
+    header = Header(width, height, channels, tile, model_id, crc, quant, bit_depth, version)
     expected = header.tile_count * header.streams_per_tile
     if n_streams != expected:
         raise InvalidFileError(f"stream count {n_streams} does not match the geometry (expected {expected})")

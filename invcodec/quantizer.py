@@ -14,6 +14,8 @@ level (``TUNINGS``: encoder only, since the file holds the steps it chose)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .entropy import grid
@@ -34,19 +36,15 @@ def step_value(index: int) -> float:
 
 
 def global_step_index(quality: int) -> int:
-    """Quality 100 -> step 1 (index 0), quality 1 -> step 2**8.5, log-linear in between."""
-    if not 1 <= quality <= 100:
-        raise ValueError(f"quality must be in 1..100, got {quality}")
+    """Quality 100 -> step 1 (index 0), quality 1 -> step 2**8.5, log-linear in between.
+    ``quality`` is one checked already (``options.check_quality``, or the file's header)."""
     return (round(MAX_LOG2_STEP * STEPS_PER_OCTAVE) * (100 - quality) + 49) // 99
 
 
 # What the encoder's steps are tuned for: step-index shifts (1/16 octaves) per level,
 # finest level first, added to the model's band offsets (which training fitted to bits +
-# MSE). MS-SSIM weighs the finest details far less than MSE does: coarser steps there,
-# 2 octaves on the finest level and half an octave on the next, were tuned on photos-dev
-# (benchmarks/lossy_tuning.py --level-shifts): -19 % BD-rate (MS-SSIM) on 8 crops, -17 %
-# on 8 others, for +15 % / +12 % in PSNR terms (photo-lossy-v4;
-# results/ms-ssim-tuning-photo-lossy-v4{,-check}.json).
+# MSE). MS-SSIM weighs the finest details far less than MSE does, so its steps are coarser
+# there (tuned by benchmarks/lossy_tuning.py --level-shifts; record: results/encoder-choices.md).
 TUNINGS: dict[str, tuple[int, ...]] = {"psnr": (), "ms-ssim": (32, 8)}
 
 
@@ -100,6 +98,22 @@ def rdo_quantize(residual: np.ndarray, step_index: int, scale_index: np.ndarray,
         cost_lo = bits[hi.size :] + weight * (m - hi + 1) ** 2
         symbols[choice] = np.sign(residual[choice]) * np.where(cost_lo < cost_hi, hi - 1, hi)
     return symbols
+
+
+@dataclass(frozen=True)
+class EncoderChoices:
+    """How the lossy encoder rounds, which the file does not record (any decoder reads
+    the result): RDOQ when ``rdo_weight`` > 0, else rounding with the zero bin widened by
+    ``deadzone`` steps. The defaults are plain rounding."""
+
+    deadzone: float = 0.0
+    rdo_weight: float = 0.0
+
+    def quantize(self, residual: np.ndarray, step_index: int, scale_index: np.ndarray) -> np.ndarray:
+        """Residual -> integer symbol, ``scale_index`` being the one it is coded with."""
+        if self.rdo_weight > 0:
+            return rdo_quantize(residual, step_index, scale_index, self.rdo_weight)
+        return quantize(residual, step_index, self.deadzone)
 
 
 def dequantize(mean: np.ndarray, symbols: np.ndarray, step_index: int, recon_offset: int) -> np.ndarray:

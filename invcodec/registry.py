@@ -12,6 +12,8 @@ from .runtime import model_file
 from .runtime.model_file import CodingModel
 
 SHIPPED_DIR = Path(__file__).parent / "weights"
+# The default model per mode; everything else asks ``default_model_name`` (the CLI's help
+# spells them out, tests/test_cli.py checks it agrees).
 DEFAULT_MODEL = "photo-v4"
 DEFAULT_LOSSY_MODEL = "photo-lossy-v7"
 
@@ -43,12 +45,9 @@ def get_model(name_or_path: str | None = None) -> CodingModel:
     raise ValueError(f"unknown model {name!r} (shipped: {', '.join(shipped) or 'none'})")
 
 
-def default_model() -> CodingModel:
-    return get_model(DEFAULT_MODEL)
-
-
-def default_lossy_model() -> CodingModel:
-    return get_model(DEFAULT_LOSSY_MODEL)
+def default_model_name(lossy: bool) -> str:
+    """The shipped model a file is coded with when none is named."""
+    return DEFAULT_LOSSY_MODEL if lossy else DEFAULT_MODEL
 
 
 @lru_cache(maxsize=1)

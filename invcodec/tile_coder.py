@@ -16,10 +16,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import quantizer
+from .container import Quantizer
 from .entropy import adapt, ans
+from .quantizer import EncoderChoices
 from .runtime import autoregressive
 from .runtime.model_file import CodingModel
-from .walk import bands_in_order, chunk_bands, chunk_values, walk
+from .walk import band_count, bands_in_order, chunk_bands, chunk_values, walk
 
 
 @dataclass
@@ -29,12 +31,12 @@ class EncodedTile:
 
 
 @dataclass(frozen=True)
-class LossySettings:
-    steps: tuple[int, ...]  # step index per band, decoding order (stored in the file)
-    recon_offset: int  # dequantization pull towards the mean, in 1/256 steps (stored in the file)
-    global_step: int = 0  # the quality's step index (from the quality stored in the file)
-    deadzone: float = 0.0  # encoder only: the zero bin's widening when rdo_weight is 0
-    rdo_weight: float = 0.0  # encoder only: > 0 quantizes by RDOQ (``quantizer.rdo_quantize``)
+class LossyParams:
+    """A lossy tile's parameters: what the file records and, for the encoder, how it rounds
+    (the decoder's default: plain rounding, which it never uses)."""
+
+    quantizer: Quantizer
+    choices: EncoderChoices = EncoderChoices()
 
 
 def pad_to_block(pixels: np.ndarray, block: int) -> np.ndarray:
@@ -94,17 +96,17 @@ class LosslessTileCoder:
 
 
 class LossyTileCoder:
-    def __init__(self, model: CodingModel, settings: LossySettings, adaptive: bool = True):
-        levels = model.flow.level_count
-        if len(settings.steps) != quantizer.band_count(levels):
-            raise ValueError(f"{len(settings.steps)} quantizer steps for a model with {quantizer.band_count(levels)} bands")
+    """``lossy.quantizer`` must fit the model (``lossy_band_count``): the caller checks it
+    once per file."""
+
+    def __init__(self, model: CodingModel, lossy: LossyParams, adaptive: bool = True):
         self.flow = model.flow
-        self.settings = settings
+        self.lossy = lossy
         self.adaptive = adaptive
-        self.chunk_steps = [settings.steps[b] for b in chunk_bands(model.flow)]  # a step per band, not per chunk
+        self.chunk_steps = [lossy.quantizer.steps[b] for b in chunk_bands(model.flow)]  # a step per band, not per chunk
 
     def encode(self, pixels: np.ndarray) -> EncodedTile:
-        s = self.settings
+        q, choices = self.lossy.quantizer, self.lossy.choices
         h, w = pixels.shape[:2]
         padded = pad_to_block(pixels, self.flow.block_size).astype(np.float64)
         bands = bands_in_order(*self.flow.analyze(padded), _channel, self.flow)
@@ -114,29 +116,25 @@ class LossyTileCoder:
         def band(i: int, p) -> np.ndarray:
             scale_index = quantizer.residual_scale_index(p.scale_index, steps[i])
             residual = chunk_values(bands[i], p) - p.mean
-            if s.rdo_weight > 0:
-                q = quantizer.rdo_quantize(residual, steps[i], scale_index, s.rdo_weight)
-            else:
-                q = quantizer.quantize(residual, steps[i], s.deadzone)
-            q = np.clip(q, ans.SYMBOL_MIN, ans.SYMBOL_MAX)
-            enc.push(q, 0.0, scale_index)
-            return quantizer.dequantize(p.mean, q, steps[i], s.recon_offset)
+            symbols = np.clip(choices.quantize(residual, steps[i], scale_index), ans.SYMBOL_MIN, ans.SYMBOL_MAX)
+            enc.push(symbols, 0.0, scale_index)
+            return quantizer.dequantize(p.mean, symbols, steps[i], q.recon_offset)
 
-        x_hat = walk(self.flow, 1, *padded.shape[:2], band, rate=s.global_step)
+        x_hat = walk(self.flow, 1, *padded.shape[:2], band, rate=q.global_step)
         return EncodedTile(enc.finish(), _to_pixels(x_hat, h, w))
 
     def decode(self, payload: bytes, height: int, width: int) -> np.ndarray:
-        s = self.settings
+        q = self.lossy.quantizer
         block = self.flow.block_size
         dec = ans.LatentDecoder(payload, self.adaptive)
 
         steps = self.chunk_steps
 
         def band(i: int, p) -> np.ndarray:
-            q = dec.pull(0.0, quantizer.residual_scale_index(p.scale_index, steps[i]))
-            return quantizer.dequantize(p.mean, q, steps[i], s.recon_offset)
+            symbols = dec.pull(0.0, quantizer.residual_scale_index(p.scale_index, steps[i]))
+            return quantizer.dequantize(p.mean, symbols, steps[i], q.recon_offset)
 
-        x_hat = walk(self.flow, 1, height + (-height % block), width + (-width % block), band, rate=s.global_step)
+        x_hat = walk(self.flow, 1, height + (-height % block), width + (-width % block), band, rate=q.global_step)
         if not dec.exhausted():
             raise ValueError("ANS stream has data left over after the last latent")
         return _to_pixels(x_hat, height, width)
@@ -147,7 +145,7 @@ class AutoregressiveTileCoder:
     transform's planes, each sample under the prior its decoded neighbours give, in the
     decoder's order. The stream starts with each plane's scale offsets (one per bin of
     ``entropy.adapt``, all sent: the decoder learns the scales only as it goes), which
-    recalibrate the model to the tile (-0.6 % on photos-dev)."""
+    recalibrate the model to the tile (record: results/encoder-choices.md)."""
 
     def __init__(self, model: CodingModel):
         self.model = model.flow
@@ -183,7 +181,13 @@ class AutoregressiveTileCoder:
 TileCoder = LosslessTileCoder | LossyTileCoder | AutoregressiveTileCoder
 
 
-def coder_for(model: CodingModel, lossy: LossySettings | None, adaptive: bool) -> TileCoder:
+def lossy_band_count(model: CodingModel) -> int | None:
+    """How many quantizer steps a lossy stream of ``model`` has (a step per band); None: the
+    model codes lossless only (an autoregressive model)."""
+    return band_count(model.flow.level_count) if hasattr(model.flow, "level_count") else None
+
+
+def coder_for(model: CodingModel, lossy: LossyParams | None, adaptive: bool) -> TileCoder:
     """``adaptive``: each band's prior is corrected by offsets in the stream (the file's
     adaptive-prior flag: every file written since 0.2.0's format 3 gained it; it means
     nothing to an autoregressive model, whose samples each have their own prior)."""

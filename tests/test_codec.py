@@ -213,7 +213,7 @@ def test_decompress_rejects_garbage() -> None:
 
 
 def test_geometry_is_validated_before_coding(photo) -> None:
-    with pytest.raises(InvalidFileError, match="tile"):
+    with pytest.raises(ValueError, match="tile size"):
         compress_samples(smooth_image(8, 8), photo, tile_size=17)
     with pytest.raises(InvalidFileError, match="channel"):
         compress_samples(np.zeros((4, 4, 5), np.uint8), photo)
@@ -318,7 +318,7 @@ def test_container_read_takes_no_more_than_the_header_declares(photo) -> None:
 
 
 def test_flat_share_counts_one_colour_blocks() -> None:
-    from invcodec.codec import flat_share
+    from invcodec.flat_tiles import flat_share
 
     image = smooth_image(64, 64)
     assert flat_share(image) == 0.0
@@ -332,12 +332,14 @@ def test_images_with_flat_areas_also_try_small_tiles(photo, monkeypatch) -> None
     sample, so the encoder also tries FLAT_TILE_SIZE and keeps the smaller file; a photo
     without flat areas is coded once, in DEFAULT_TILE_SIZE tiles; lossy files too."""
     from invcodec import codec
+    from invcodec.flat_tiles import FLAT_TILE_SIZE
+    from invcodec.options import DEFAULT_TILE_SIZE
 
     tried = []
     real = codec._compress_tiled
 
-    def spy(samples, model, tile_size, *args):
-        result = real(samples, model, tile_size, *args)
+    def spy(samples, model, tile_size, options):
+        result = real(samples, model, tile_size, options)
         tried.append((tile_size, len(result[0])))
         return result
 
@@ -345,7 +347,7 @@ def test_images_with_flat_areas_also_try_small_tiles(photo, monkeypatch) -> None
     boxed = np.zeros((192, 192, 3), np.uint8)
     boxed[64:128, 40:150] = smooth_image(64, 110)
     data, _ = compress_samples(boxed, photo, threads=1, classic=False)  # flow streams: flat areas cost bits
-    assert [t for t, _ in tried] == [codec.DEFAULT_TILE_SIZE, codec.FLAT_TILE_SIZE]
+    assert [t for t, _ in tried] == [DEFAULT_TILE_SIZE, FLAT_TILE_SIZE]
     assert len(data) == min(n for _, n in tried)
     assert container.unpack_header(data)[0].tile_size == min(tried, key=lambda t: t[1])[0]
     assert np.array_equal(decompress_samples(data, photo), boxed)
@@ -355,13 +357,13 @@ def test_images_with_flat_areas_also_try_small_tiles(photo, monkeypatch) -> None
                                              (boxed, None, photo, True)):  # classic streams only: flat areas are free
         tried.clear()
         data, _ = compress_samples(samples, model, quality=quality, threads=1, classic=classic)
-        assert [t for t, _ in tried] == [codec.DEFAULT_TILE_SIZE]
+        assert [t for t, _ in tried] == [DEFAULT_TILE_SIZE]
     assert all(s.kind != StreamKind.FLOW for s in container.unpack(data)[1])
     noisy = np.zeros_like(boxed)  # no flow stream, but over a bit per sample: photo-like enough to try
     noisy[64:128, 40:150] = np.random.default_rng(1).integers(0, 256, (64, 110, 3), dtype=np.uint8)
     tried.clear()
     data, _ = compress_samples(noisy, photo, threads=1)
-    assert [t for t, _ in tried] == [codec.DEFAULT_TILE_SIZE, codec.FLAT_TILE_SIZE] and 8 * tried[0][1] >= noisy.size
+    assert [t for t, _ in tried] == [DEFAULT_TILE_SIZE, FLAT_TILE_SIZE] and 8 * tried[0][1] >= noisy.size
     tried.clear()
     compress_samples(boxed, photo, tile_size=32, threads=1)  # a tile size given is the tile size used
     assert [t for t, _ in tried] == [32]

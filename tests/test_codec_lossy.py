@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from invcodec import codec, container, quantizer
-from invcodec.codec import DEADZONE, RDO_WEIGHT, RECON_OFFSET, compress_samples, decompress_samples, lossy_settings, psnr
+from invcodec.codec import DEADZONE, RDO_WEIGHT, RECON_OFFSET, compress_samples, decompress_samples, lossy_settings
 from invcodec.container import Mode, StreamKind
 from invcodec.errors import InvalidFileError
+from invcodec.metrics import psnr
 from invcodec.registry import get_model
 from invcodec.runtime import model_file
 from invcodec.tile_coder import LossyTileCoder
@@ -78,9 +79,11 @@ def test_tiles_are_coded_independently(lossy_model) -> None:
 
 def test_settings_come_from_the_quality_and_the_models_offsets(lossy_model) -> None:
     s = lossy_settings(lossy_model, 30)
-    assert s.steps == tuple(quantizer.step_indices(30, lossy_model.lossy_band_offsets))
-    assert (s.recon_offset, s.global_step, s.deadzone, s.rdo_weight) == \
-        (RECON_OFFSET, quantizer.global_step_index(30), DEADZONE, RDO_WEIGHT)
+    assert s.quantizer == container.Quantizer(30, RECON_OFFSET, tuple(quantizer.step_indices(30, lossy_model.lossy_band_offsets)))
+    assert (s.quantizer.global_step, s.choices) == (quantizer.global_step_index(30), quantizer.EncoderChoices(DEADZONE, RDO_WEIGHT))
+    broken = dataclasses.replace(lossy_model, lossy_band_offsets=lossy_model.lossy_band_offsets[:-9])  # a level short
+    with pytest.raises(ValueError, match="do not fit"):
+        lossy_settings(broken, 30)
 
 
 def test_rdoq_is_the_default_and_decodes_to_what_the_encoder_said(lossy_model, monkeypatch) -> None:
@@ -105,7 +108,7 @@ def test_a_model_file_may_name_its_own_dead_zone(tmp_path, monkeypatch) -> None:
     model = make_tiny_lossy_model()
     save_model(model, tmp_path / "own.safetensors", {"name": "own", "lossy_deadzone": "0.4"})
     own = model_file.load(tmp_path / "own.safetensors")
-    assert own.lossy_deadzone == 0.4 and lossy_settings(own, 30).deadzone == 0.4
+    assert own.lossy_deadzone == 0.4 and lossy_settings(own, 30).choices.deadzone == 0.4
     samples = smooth_image(32, 32, seed=12)
     data, stats = compress_samples(samples, own, quality=30)
     plain, _ = compress_samples(samples, dataclasses.replace(own, lossy_deadzone=None), quality=30)

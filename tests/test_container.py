@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 from invcodec import container
 from invcodec.container import Header, Stream, StreamKind
 from invcodec.errors import InvalidFileError
+from invcodec.quantizer import global_step_index
+from invcodec.walk import band_count
 
 
 GOLDEN_V1 = Path(__file__).parent / "golden" / "v0.1.0"
@@ -197,7 +199,7 @@ def test_any_single_byte_change_is_detected_or_harmless(position: int, value: in
 
 def _lossy(quality: int = 40, steps: tuple[int, ...] = (0, 1, 2) + (30,) * 9) -> bytes:
     header = Header(width=40, height=20, channels=3, tile_size=32, model_id=bytes(16), pixel_crc32=1,
-                    mode=container.Mode.LOSSY, quantizer=container.Quantizer(quality, 51, steps))
+                    quantizer=container.Quantizer(quality, 51, steps))
     return container.pack(header, [Stream(StreamKind.FLOW, b"\1\2\3\4"), Stream(StreamKind.RAW, b"\0" * 8)])
 
 
@@ -223,11 +225,18 @@ def test_invalid_quantizer_block_is_rejected(field, value) -> None:
         container.unpack(_with_fixed_crc(data, table_end))
 
 
-def test_lossless_header_cannot_carry_a_quantizer() -> None:
-    header = Header(width=4, height=4, channels=3, tile_size=32, model_id=bytes(16), pixel_crc32=1,
-                    quantizer=container.Quantizer(50, 0, (0,) * 12))
-    with pytest.raises(ValueError):
-        container.pack(header, [Stream(StreamKind.RAW, b"\0" * 48)])
+def test_the_mode_is_whether_the_header_has_a_quantizer() -> None:
+    """One representation of lossy mode: the quantizer; a header cannot say otherwise."""
+    quantizer = container.Quantizer(50, 0, (0,) * 12)
+    header = Header(width=4, height=4, channels=3, tile_size=32, model_id=bytes(16), pixel_crc32=1, quantizer=quantizer)
+    assert header.mode == container.Mode.LOSSY
+    assert container.unpack(container.pack(header, [Stream(StreamKind.RAW, b"\0" * 48)]))[0].mode == container.Mode.LOSSY
+    assert Header(width=4, height=4, channels=3, tile_size=32, model_id=b"", pixel_crc32=1).mode == container.Mode.LOSSLESS
+    assert quantizer.global_step == global_step_index(50)  # the decoder's rate input, from the recorded quality
+
+
+def test_the_band_limit_is_walks_band_layout() -> None:
+    assert container.MAX_LOSSY_BANDS == band_count(container.MAX_LOSSY_LEVELS) == 3 + 9 * 8
 
 
 def test_read_stops_where_the_header_says_the_file_ends() -> None:

@@ -12,9 +12,6 @@ def test_quality_maps_log_linearly_onto_step_indices() -> None:
     assert quantizer.global_step_index(1) == round(quantizer.MAX_LOG2_STEP * 16)
     indices = [quantizer.global_step_index(q) for q in range(1, 101)]
     assert indices == sorted(indices, reverse=True) and len(set(indices)) == 100  # every quality its own step
-    for bad in (0, 101):
-        with pytest.raises(ValueError):
-            quantizer.global_step_index(bad)
 
 
 def test_step_indices_are_clamped_to_the_table() -> None:
@@ -96,3 +93,15 @@ def test_rdoq_never_rounds_away_and_is_plain_rounding_when_distortion_dominates(
 
 def test_band_count_is_the_walks() -> None:
     assert quantizer.band_count(4) == 3 + 9 * 4
+
+
+def test_encoder_choices_round_by_rdoq_or_with_a_dead_zone() -> None:
+    """RDOQ when its weight is positive, else rounding with the dead zone; plain rounding by default."""
+    residual = np.array([-2.6, -0.7, 0.0, 0.55, 0.7, 1.4, 3.3])
+    scale_index = np.full(residual.shape, 64)
+    assert np.array_equal(quantizer.EncoderChoices().quantize(residual, 0, scale_index), np.round(residual))
+    assert np.array_equal(quantizer.EncoderChoices(deadzone=0.3).quantize(residual, 0, scale_index),
+                          quantizer.quantize(residual, 0, 0.3))
+    assert quantizer.EncoderChoices(deadzone=0.3).quantize(residual, 0, scale_index)[3] == 0  # 0.55 falls in the dead zone
+    rdoq = quantizer.EncoderChoices(deadzone=0.3, rdo_weight=10.0).quantize(residual, 0, scale_index)
+    assert np.array_equal(rdoq, quantizer.rdo_quantize(residual, 0, scale_index, 10.0))

@@ -21,7 +21,8 @@ def test_shipped_models_are_found_by_name_and_by_id() -> None:
         assert model.name == name
         assert registry.get_model(name) is model  # loaded once
         assert registry.model_by_id(model.model_id) is model
-    assert registry.default_lossy_model() is registry.get_model(registry.DEFAULT_LOSSY_MODEL)
+    assert registry.get_model(registry.default_model_name(lossy=True)).lossy_band_offsets is not None  # it codes lossy
+    assert registry.default_model_name(lossy=False) == registry.DEFAULT_MODEL != registry.DEFAULT_LOSSY_MODEL
     assert registry.get_model("photo-lossy-v1").lossy_band_offsets is not None
     assert registry.get_model("photo-v1").lossy_band_offsets is None
 

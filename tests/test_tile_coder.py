@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from invcodec import quantizer, tile_coder
+from invcodec.container import Quantizer
 from invcodec.entropy import ans, grid
 from invcodec.runtime.model_file import CodingModel
-from invcodec.tile_coder import LosslessTileCoder, LossySettings, LossyTileCoder, coder_for, pad_to_block
+from invcodec.quantizer import EncoderChoices
+from invcodec.tile_coder import LosslessTileCoder, LossyParams, LossyTileCoder, coder_for, lossy_band_count, pad_to_block
 from invcodec.walk import bands_in_order, chunk_values, walk
 
 from .conftest import smooth_image
@@ -34,11 +38,11 @@ def lossy_model(tiny_coding_models) -> CodingModel:
     return tiny_coding_models["lossy"]
 
 
-def _settings(model: CodingModel, quality: int, recon_offset: int = 0, deadzone: float = 0.0) -> LossySettings:
+def _settings(model: CodingModel, quality: int, recon_offset: int = 0, deadzone: float = 0.0) -> LossyParams:
     levels = model.flow.level_count
     offsets = [-16 * levels] * 3 + [0] * (quantizer.band_count(levels) - 3)
     steps = tuple(quantizer.step_indices(quality, offsets))
-    return LossySettings(steps, recon_offset, quantizer.global_step_index(quality), deadzone)
+    return LossyParams(Quantizer(quality, recon_offset, steps), EncoderChoices(deadzone))
 
 
 def _psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -129,19 +133,20 @@ def test_lower_quality_fewer_bits_more_error(model: CodingModel) -> None:
 
 def test_the_rate_reaches_a_rate_conditioned_prior(lossy_model) -> None:
     """The global step is coded in the file (as the quality) and the prior sees it: the
-    same steps with another global step give another stream."""
+    same steps with another quality give another stream."""
     pixels = smooth_image(32, 32, seed=7)
     settings = _settings(lossy_model, 50)
-    other = LossySettings(settings.steps, settings.recon_offset, settings.global_step + 40)
+    other = LossyParams(dataclasses.replace(settings.quantizer, quality=20))
+    assert other.quantizer.global_step > settings.quantizer.global_step
     a, b = LossyTileCoder(lossy_model, settings).encode(pixels), LossyTileCoder(lossy_model, other).encode(pixels)
     assert a.payload != b.payload
     assert np.array_equal(LossyTileCoder(lossy_model, other).decode(b.payload, 32, 32), b.decoded)
 
 
-def test_wrong_band_count_is_refused(fixed64_model) -> None:
-    settings = _settings(fixed64_model, 50)
-    with pytest.raises(ValueError, match="bands"):
-        LossyTileCoder(fixed64_model, LossySettings(settings.steps[:-1], 0))
+def test_lossy_band_count_is_a_step_per_band_or_none_for_lossless_only_models(fixed64_model, tiny_coding_models) -> None:
+    assert lossy_band_count(fixed64_model) == quantizer.band_count(fixed64_model.flow.level_count)
+    assert len(_settings(fixed64_model, 50).quantizer.steps) == lossy_band_count(fixed64_model)
+    assert lossy_band_count(tiny_coding_models["autoregressive"]) is None
 
 
 def _corruptions(payload: bytes) -> dict[str, bytes]:

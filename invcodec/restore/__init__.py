@@ -20,7 +20,7 @@ from PIL import Image
 from threadpoolctl import threadpool_limits
 
 from .. import pixels
-from ..codec import default_threads
+from ..tiling import default_threads
 from .ensemble import PASSES, ensembled
 from .hole_fill import prefilled
 from .jpeg_quality import quality_of

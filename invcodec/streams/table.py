@@ -1,0 +1,73 @@
+"""The one table of stream owners, and the tile-level choice the encoder and the decoder
+make through it: per tile, the colour planes and, apart, the alpha plane each get the
+smallest candidate of the plane owners in ``ENCODE_ORDER`` (a later one only when
+strictly smaller; a conclusive one ends the search), then a tile with alpha may be one
+JOINED stream of all its channels when that is smaller still."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..container import Stream, StreamKind
+from .base import StreamContext, StreamOwner
+from .classic import ClassicStream
+from .constant import ConstantStream
+from .joined import JoinedStream
+from .model import ModelStream
+from .raw import RawStream
+
+_JOINED = JoinedStream()
+OWNERS: dict[StreamKind, StreamOwner] = {
+    StreamKind.CONSTANT: ConstantStream(),
+    StreamKind.RAW: RawStream(),
+    StreamKind.FLOW: ModelStream(),
+    StreamKind.CLASSIC: ClassicStream(),
+    StreamKind.JOINED: _JOINED,
+}
+# the plane owners in the order the encoder tries them (JOINED codes whole tiles)
+ENCODE_ORDER = (StreamKind.CONSTANT, StreamKind.RAW, StreamKind.FLOW, StreamKind.CLASSIC)
+
+
+@dataclass
+class EncodedPlanes:
+    stream: Stream
+    decoded: np.ndarray  # the planes as the decoder will produce them
+
+
+def encode_planes(planes: np.ndarray, context: StreamContext) -> EncodedPlanes:
+    """(h, w, 1 or 3) uint8 -> the smallest stream the owners offer."""
+    best = None
+    for kind in ENCODE_ORDER:
+        owner = OWNERS[kind]
+        candidate = owner.encode(planes, context, None if best is None else len(best.stream.payload))
+        if candidate is not None and (best is None or len(candidate.payload) < len(best.stream.payload)):
+            best = EncodedPlanes(Stream(kind, candidate.payload), candidate.decoded)
+            if owner.conclusive:
+                break
+    return best
+
+
+def encode_tile(region: np.ndarray, colour: int, context: StreamContext) -> list[EncodedPlanes]:
+    """A tile's streams: colour, then alpha if there is any (always lossless)."""
+    parts = [encode_planes(region[:, :, :colour], context)]
+    if region.shape[2] == colour:
+        return parts
+    parts.append(encode_planes(region[:, :, colour:], context.lossless()))
+    if all(p.stream.kind == _JOINED.joins for p in parts):
+        candidate = _JOINED.encode(region, context, sum(len(p.stream.payload) for p in parts))
+        if candidate is not None:
+            return [EncodedPlanes(Stream(_JOINED.joins, candidate.payload), region[:, :, :colour]),
+                    EncodedPlanes(Stream(StreamKind.JOINED, b""), region[:, :, colour:])]
+    return parts
+
+
+def decode_tile(streams: list[Stream], height: int, width: int, colour: int, context: StreamContext) -> np.ndarray:
+    """A tile's streams (colour, then alpha if any) -> its (height, width, channels) samples."""
+    if len(streams) == 2 and streams[1].kind == StreamKind.JOINED:  # the colour slot holds every channel
+        return _JOINED.decode(streams[0].payload, height, width, colour + 1, context)
+    planes = [OWNERS[streams[0].kind].decode(streams[0].payload, height, width, colour, context)]
+    if len(streams) == 2:
+        planes.append(OWNERS[streams[1].kind].decode(streams[1].payload, height, width, 1, context.lossless()))
+    return np.concatenate(planes, axis=2) if len(planes) == 2 else planes[0]

@@ -1,0 +1,44 @@
+"""Tiles coded in parallel: the thread pool and its default size."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable
+
+from threadpoolctl import threadpool_limits
+from tqdm import tqdm
+
+MAX_DEFAULT_THREADS = 4
+
+
+def default_threads() -> int:
+    """One per available core, at most MAX_DEFAULT_THREADS."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(cores, MAX_DEFAULT_THREADS))
+
+
+def map_tiles(fn: Callable, jobs: list, threads: int | None, progress: bool) -> list:
+    """``fn`` over the tiles' jobs in order, on up to ``threads`` threads (numpy's BLAS
+    and ufuncs release the GIL), each BLAS call on one thread: tiles in parallel pay,
+    threads inside one small GEMM do not, and they collapse when the machine is busy."""
+    threads = min(threads or default_threads(), len(jobs)) or 1
+    bar = tqdm(total=len(jobs), disable=not progress or len(jobs) < 2, unit="tile", leave=False)
+    with threadpool_limits(limits=1), bar:
+        if threads == 1:
+            results = []
+            for job in jobs:
+                results.append(fn(*job))
+                bar.update()
+            return results
+        with ThreadPoolExecutor(threads) as pool:
+            futures = [pool.submit(fn, *job) for job in jobs]
+            try:
+                for future in futures:
+                    future.result()
+                    bar.update()
+            except BaseException:  # Ctrl-C or a failed tile: do not code the tiles still queued
+                for f in futures:
+                    f.cancel()
+                raise
+            return [f.result() for f in futures]
