@@ -29,7 +29,7 @@ from .container import Header, Quantizer, StreamKind
 from .errors import InvalidFileError
 from .flat_tiles import FLAT_TILE_SIZE, worth_small_tiles
 from .metrics import psnr
-from .options import DEFAULT_TILE_SIZE, CodingOptions
+from .options import DEFAULT_TILE_SIZE, CodingOptions, check_threads
 from .quantizer import EncoderChoices
 from .registry import default_model_name, get_model, model_by_id
 from .runtime.model_file import CodingModel
@@ -161,6 +161,7 @@ def decode(data: bytes, model: CodingModel | str | None = None, progress: bool =
            threads: int | None = None) -> tuple[np.ndarray, Header]:
     """.inv bytes -> (samples, header): for callers that also want what the header keeps
     (the ICC profile), without parsing it twice."""
+    threads = check_threads(threads)
     model = _model(model)
     header, streams = container.unpack(data)
     if any(s.kind == StreamKind.FLOW for s in streams):

@@ -317,16 +317,6 @@ def test_container_read_takes_no_more_than_the_header_declares(photo) -> None:
 
 
 
-def test_flat_share_counts_one_colour_blocks() -> None:
-    from invcodec.flat_tiles import flat_share
-
-    image = smooth_image(64, 64)
-    assert flat_share(image) == 0.0
-    image[:16] = 7  # the top row of 16-pixel blocks: 4 of 16
-    assert flat_share(image) == 0.25 and flat_share(image, 64) == 0.0
-    assert flat_share(image[:10, :10]) == 0.0  # no whole block
-
-
 def test_images_with_flat_areas_also_try_small_tiles(photo, monkeypatch) -> None:
     """A letterboxed photo: flat bars inside big tiles cost the flow about a bit per
     sample, so the encoder also tries FLAT_TILE_SIZE and keeps the smaller file; a photo

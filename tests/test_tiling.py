@@ -1,0 +1,35 @@
+"""Tiles in parallel: results in order, whatever the thread count."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from invcodec.tiling import MAX_DEFAULT_THREADS, default_threads, map_tiles
+
+
+def test_default_threads_is_one_per_core_within_bounds() -> None:
+    assert 1 <= default_threads() <= MAX_DEFAULT_THREADS
+
+
+@pytest.mark.parametrize("threads", [None, 1, 3, 16])
+def test_results_come_back_in_the_jobs_order(threads) -> None:
+    jobs = [(i, i * i) for i in range(20)]
+    assert map_tiles(lambda a, b: a + b, jobs, threads, progress=False) == [a + b for a, b in jobs]
+    assert map_tiles(lambda a: a, [], threads, progress=False) == []
+
+
+def test_a_failed_tile_raises_and_the_queued_ones_are_not_coded() -> None:
+    coded, lock = [], threading.Lock()
+
+    def tile(i: int) -> int:
+        if i == 0:
+            raise ValueError("tile 0 is bad")
+        with lock:
+            coded.append(i)
+        return i
+
+    with pytest.raises(ValueError, match="tile 0"):
+        map_tiles(tile, [(i,) for i in range(200)], 2, progress=False)
+    assert len(coded) < 199
