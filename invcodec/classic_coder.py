@@ -22,8 +22,7 @@ plane-interleaved, uint8, mod 256). With a palette (at most 256 colours: pixel a
 icons; on one plane only when bundled), the compressed bytes are: colours - 1 (one
 byte), the colour table (colours x n bytes, sorted), then the filter and residual bytes
 of the one-plane index image, whose rows are first bundled (``bundle``: 8, 4 or 2
-indices per byte for at most 2, 4 or 16 colours; a 1-bit scan shrinks by ~28 %) when
-the bundle flag is set."""
+indices per byte for at most 2, 4 or 16 colours) when the bundle flag is set."""
 
 from __future__ import annotations
 

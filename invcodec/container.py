@@ -80,6 +80,8 @@ class Quantizer:
 
 
 class StreamKind(IntEnum):
+    """The format's stream kinds; each one's coding is its owner's in ``invcodec.streams``."""
+
     FLOW = 0  # ANS-coded latents of the integer flow (3 planes; 1 plane is stored as 3 equal ones)
     RAW = 1  # the planes' bytes, row-major, plane-interleaved
     CONSTANT = 2  # one byte per plane: every pixel has this value (one plane only before 0.2.0)
