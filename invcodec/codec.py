@@ -68,8 +68,9 @@ def lossy_settings(model: CodingModel, quality: int, tune: str = "psnr") -> Loss
     offsets = model.lossy_band_offsets
     if offsets is None:
         raise ValueError("this model was not trained for lossy mode (its file has no lossy_band_offsets)")
-    if len(offsets) != lossy_band_count(model):  # the one check that the quantizer fits the model, when encoding
-        raise ValueError(f"the model's {len(offsets)} lossy band offsets do not fit its {lossy_band_count(model)} bands")
+    bands = lossy_band_count(model)
+    if len(offsets) != bands:  # the one check that the quantizer fits the model, when encoding
+        raise ValueError(f"the model's {len(offsets)} lossy band offsets do not fit its {bands} bands")
     steps = tuple(quantizer.step_indices(quality, offsets, quantizer.TUNINGS[tune]))
     deadzone = DEADZONE if model.lossy_deadzone is None else model.lossy_deadzone
     return LossyParams(Quantizer(quality, RECON_OFFSET, steps), EncoderChoices(deadzone, RDO_WEIGHT))
