@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import numbers
 import os
-import warnings
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -358,13 +357,10 @@ def compress(
     quality = check_quality(quality)
     check_tune(tune, quality)
     model = _model(model)  # before the image is read: an unknown name fails first
-    image = pixels.as_image(image, "compress")
-    samples = pixels.to_samples(image)
-    lost = pixels.not_kept(image)
-    if lost:
-        warnings.warn(f"invcodec does not keep {' or '.join(lost)}", UserWarning, stacklevel=2)
-    return compress_samples(samples, model, tile_size, quality=quality, threads=threads,
-                            icc_profile=pixels.icc_profile(image), classic=classic, tune=tune)[0]
+    taken = pixels.intake(image, "compress")
+    pixels.warn_not_kept(taken.not_kept, stacklevel=2)
+    return compress_samples(taken.samples, model, tile_size, quality=quality, threads=threads,
+                            icc_profile=taken.icc_profile, classic=classic, tune=tune)[0]
 
 
 def decompress(data: bytes | str | os.PathLike, model: CodingModel | str | None = None, threads: int | None = None) -> Image.Image:
