@@ -1,11 +1,19 @@
-"""Which files a command works on, and where each one's output goes."""
+"""A batch: which files a command works on, where each one's output goes, and the runner
+that works through them (in worker processes with -j), reports each as it finishes and
+carries on past failures."""
 
 from __future__ import annotations
 
 import os
+import signal
+import sys
 from pathlib import Path
+from typing import Callable
 
-STDIO = Path("-")
+import click
+
+from .errors import EXIT_INTERRUPTED, CodecError, describe_failure
+from .io import STDIO, named
 
 
 def parse_output(raw: str | None) -> Path | None:
@@ -68,3 +76,92 @@ def check_distinct(jobs: list[tuple[Path, Path]]) -> None:
         if k in inputs:
             raise ValueError(f"{out} is an input: writing it would replace the image it is made from")
         seen[k] = inp
+
+
+def output_or_stdout(output: str | None, stdout: bool) -> str | None:
+    """-c is -o - (gzip's spelling); both at once is a contradiction, not a preference."""
+    if stdout and output not in (None, "-"):
+        raise CodecError(f"-c writes to stdout and -o to {output}: give one of them")
+    return "-" if stdout else output
+
+
+def plan_jobs(inputs: tuple[Path, ...], output: str | None, suffix: str, folder_suffixes: set[str]) -> list[tuple[Path, Path]]:
+    """(input, output) of every file; refused before anything is written when two inputs
+    would share an output or an output is an input."""
+    try:
+        files = expand_inputs(inputs, folder_suffixes)
+        out = parse_output(output)
+        jobs = [(f, output_for(f, out, suffix, len(files))) for f in files]
+        check_distinct(jobs)
+        return jobs
+    except ValueError as e:
+        raise CodecError(str(e)) from None
+
+
+def threads_per_file(threads: int | None, workers: int) -> int | None:
+    """Worker processes already use the cores: then one thread each unless asked."""
+    return threads if threads is not None else (1 if workers > 1 else None)
+
+
+def _safe_call(fn: Callable[..., str], input: Path, *args) -> tuple[Path, bool, str]:
+    """Run one job; expected failures come back as messages naming the file (also from
+    worker processes)."""
+    try:
+        return input, True, fn(input, *args)
+    except Exception as exc:  # noqa: BLE001 - classified right here
+        message = describe_failure(exc)
+        if message is None:
+            raise
+        return input, False, named(input, message)
+
+
+def _call_packed(args: tuple) -> tuple[Path, bool, str]:
+    return _safe_call(*args)
+
+
+def _worker_init() -> None:
+    """Worker processes leave Ctrl-C to the parent, which terminates them: SIGTERM then
+    unwinds the job (its temporary file is removed) and exits without a traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def stop(signum, frame):
+        raise SystemExit(EXIT_INTERRUPTED)
+
+    signal.signal(signal.SIGTERM, stop)
+
+
+def run_batch(fn: Callable[..., str], jobs: list[tuple[Path, Path]], model: str | None, force: bool, workers: int) -> None:
+    """Run every job, report each as it finishes, carry on past failures, exit 1 if any failed."""
+    to_stdout = any(out == STDIO for _, out in jobs)
+    report = (lambda line: click.echo(line, err=True)) if to_stdout else click.echo
+    args = [(fn, inp, out, model, force) for inp, out in jobs]
+    failures = []
+
+    def show(result: tuple[Path, bool, str]) -> None:
+        inp, ok, message = result
+        if ok:
+            report(message)
+        else:
+            failures.append(inp)
+            click.echo(f"invcodec: error: {message}", err=True)
+
+    if workers > 1 and len(jobs) > 1:
+        import multiprocessing
+
+        pool = multiprocessing.Pool(min(workers, len(jobs)), initializer=_worker_init)
+        try:
+            for result in pool.imap_unordered(_call_packed, args):
+                show(result)
+            pool.close()
+        except BaseException:  # Ctrl-C or a bug: stop the others (their temporary files go too)
+            pool.terminate()
+            raise
+        finally:
+            pool.join()
+    else:
+        for a in args:
+            show(_safe_call(*a))
+    if failures:
+        if len(jobs) > 1:
+            click.echo(f"invcodec: {len(failures)} of {len(jobs)} files failed: {', '.join(map(str, failures))}", err=True)
+        sys.exit(1)

@@ -5,14 +5,16 @@ written whole or not at all)."""
 from __future__ import annotations
 
 import functools
-import io
 import sys
 import time
 from pathlib import Path
 
 import click
 
-from .batch import STDIO
+from .batch import output_or_stdout, plan_jobs, run_batch, threads_per_file
+from .errors import CodecError
+from .io import check_free, encode_image, named, output_format, read_image, write
+from .options import force_option, inputs_argument, output_option, stdout_option, threads_option, workers_option
 
 SUFFIXES = {"denoise": "-denoised.png", "jpeg": "-dejpeg.png", "inpaint": "-inpainted.png"}
 
@@ -35,18 +37,9 @@ def restore_one(input: Path, output: Path, model: str | None, force: bool, task:
     from invcodec import pixels, restore
     from invcodec.restore.network import load
 
-    from .main import LOSSLESS_OUTPUTS, CodecError, _check_free, _named, _output_bytes, _read_stdin_image, _write
-
-    fmt = "PNG" if output == STDIO else LOSSLESS_OUTPUTS.get(output.suffix.lower())
-    if fmt is None:
-        raise CodecError(f"{output}: choose a lossless output format ({', '.join(LOSSLESS_OUTPUTS)}); "
-                         "a JPEG output would bring the artefacts back")
-    _check_free(output, force)
-    source = io.BytesIO(_read_stdin_image()) if input == STDIO else str(input)
-    image = pixels.open_image(source, name="stdin" if input == STDIO else str(input))
-    lost = pixels.not_kept(image)
-    if lost:
-        click.echo(f"invcodec: warning: {_named(input, 'not kept: ' + ' and '.join(lost))}", err=True)
+    fmt = output_format(output, "a JPEG output would bring the artefacts back")
+    check_free(output, force)
+    image = read_image(input).image
     net = load(model) if model else None
     progress = sys.stderr.isatty()
     start = time.perf_counter()
@@ -57,7 +50,7 @@ def restore_one(input: Path, output: Path, model: str | None, force: bool, task:
             what = f"sigma {result.level:.1f}" + (" (estimated)" if result.note else "")
         elif task == "jpeg":
             if level is None and restore.jpeg_quality(image) is None:
-                raise CodecError(f"{_named(input, 'not a JPEG file')}: give --quality, the quality it was saved with")
+                raise CodecError(f"{named(input, 'not a JPEG file')}: give --quality, the quality it was saved with")
             result = restore.dejpeg(image, None if level is None else int(level), model=net, threads=threads,
                                     progress=progress, passes=passes)
             what = f"quality {result.level:.0f}" + ("" if level is not None else " (from its tables)")
@@ -69,10 +62,10 @@ def restore_one(input: Path, output: Path, model: str | None, force: bool, task:
                                      progress=progress, passes=passes)
             what = result.note
     except ValueError as e:  # a level out of range, a mask of another size, a model for another task
-        raise CodecError(_named(input, str(e))) from None
+        raise CodecError(named(input, str(e))) from None
     seconds = time.perf_counter() - start
     samples = pixels.to_samples(result.image)
-    _write(output, _output_bytes(samples, fmt, output, pixels.icc_profile(result.image)), force)
+    write(output, encode_image(samples, fmt, output, pixels.icc_profile(result.image)), force)
     h, w, c = samples.shape
     passes_note = f", {passes} passes" if passes > 1 else ""
     return f"{input} -> {output}: {w}x{h}x{c}, {what}{passes_note}, {seconds:.2f} s"
@@ -91,21 +84,17 @@ def _passes(task: str):
 
 def _command(task: str, level_option, extra=None):
     """One restore subcommand: inputs, -o/-c, the level option, -m, -f, -j, -t."""
-    from .main import _force, _inputs, _output, _stdout, _threads, _workers
-
     def run(inputs, output, stdout, model, force, workers, threads, passes, level=None, mask=None):
         from invcodec.pixels import IMAGE_SUFFIXES
 
-        from .main import _jobs, _run_batch, _threads_per_file, _to_stdout
-
-        jobs = _jobs(inputs, _to_stdout(output, stdout), SUFFIXES[task], IMAGE_SUFFIXES)
+        jobs = plan_jobs(inputs, output_or_stdout(output, stdout), SUFFIXES[task], IMAGE_SUFFIXES)
         job = functools.partial(restore_one, task=task, level=level, mask=mask,
-                                threads=_threads_per_file(threads, workers), passes=passes)
-        _run_batch(job, jobs, model, force, workers)
+                                threads=threads_per_file(threads, workers), passes=passes)
+        run_batch(job, jobs, model, force, workers)
 
-    decorators = [_inputs, _output, _stdout, level_option,
+    decorators = [inputs_argument, output_option, stdout_option, level_option,
                   click.option("-m", "--model", default=None, help=f"A {task} model file [default: the shipped {task} model]."),
-                  _force, _workers, _threads, _passes(task)] + ([extra] if extra else [])
+                  force_option, workers_option, threads_option, _passes(task)] + ([extra] if extra else [])
     for d in reversed(decorators):
         run = d(run)
     return run

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import warnings
 import zlib
 from dataclasses import dataclass
 
@@ -201,12 +200,9 @@ def compress(
     chooses lossy steps for MS-SSIM rather than PSNR (see ``compress_samples``)."""
     options = CodingOptions.checked(quality=quality, tune=tune, tile_size=tile_size, threads=threads, classic=classic)
     model = _model(model)  # before the image is read: an unknown name fails first
-    image = pixels.as_image(image, "compress")
-    samples = pixels.to_samples(image)
-    lost = pixels.not_kept(image)
-    if lost:
-        warnings.warn(f"invcodec does not keep {' or '.join(lost)}", UserWarning, stacklevel=2)
-    return _compress(samples, model, dataclasses.replace(options, icc_profile=pixels.icc_profile(image) or None))[0]
+    taken = pixels.intake(image, "compress")
+    pixels.warn_not_kept(taken.not_kept, stacklevel=2)
+    return _compress(taken.samples, model, dataclasses.replace(options, icc_profile=taken.icc_profile or None))[0]
 
 
 def decompress(data: bytes | str | os.PathLike, model: CodingModel | str | None = None, threads: int | None = None) -> Image.Image:

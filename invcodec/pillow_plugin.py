@@ -7,6 +7,7 @@ from __future__ import annotations
 from PIL import Image, ImageFile
 
 from . import container
+from .errors import UnsupportedImageError
 
 
 def _accept(prefix: bytes) -> bool:
@@ -49,16 +50,27 @@ class InvImageFile(ImageFile.ImageFile):
 
 
 def _save(image: Image.Image, fp, filename) -> None:
-    from .codec import compress
-    from .registry import get_model
+    """As ``compress``; as for Pillow's other formats, ``icc_profile=`` replaces the image's
+    own profile, and ``exif=``, which a .inv file cannot keep, is warned about."""
+    from . import pixels
+    from .codec import compress_samples
 
     options = image.encoderinfo
-    model = options.get("model")
-    fp.write(compress(image, get_model(model) if model else None, quality=options.get("quality"),
-                      tune=options.get("tune", "psnr")))
+    taken = pixels.intake(image, "save")
+    pixels.warn_not_kept(taken.not_kept + (["the EXIF data given as exif="] if options.get("exif") else []), stacklevel=3)
+    fp.write(compress_samples(taken.samples, options.get("model") or None, quality=options.get("quality"),
+                              icc_profile=options.get("icc_profile", taken.icc_profile), tune=options.get("tune", "psnr"))[0])
+
+
+def _save_all(image: Image.Image, fp, filename) -> None:
+    """``save_all=True``: a .inv file holds one image, so more frames are refused, not dropped."""
+    if image.encoderinfo.get("append_images"):
+        raise UnsupportedImageError("invcodec stores one image: append_images would be dropped; save each image apart")
+    _save(image, fp, filename)
 
 
 def register() -> None:
     Image.register_open(InvImageFile.format, InvImageFile, _accept)
     Image.register_save(InvImageFile.format, _save)
+    Image.register_save_all(InvImageFile.format, _save_all)
     Image.register_extension(InvImageFile.format, ".inv")

@@ -1,11 +1,13 @@
 """Input images -> the exact 8-bit samples the codec stores, and back to PIL images.
 
-Stored exactly: L (grey), LA, RGB, RGBA, 8 bits per sample. Converted losslessly on the
-way in: "1" (bilevel) -> L, "P" (palette) -> RGB or RGBA (decodes as that mode). Refused:
-16-bit and float images, CMYK and other colour spaces (no exact 8-bit RGB form).
-A transparency colour key (PNG tRNS on a grey or RGB image) becomes an exact alpha
-channel: L -> LA, RGB -> RGBA. Files with several frames (animated GIF/PNG/WebP,
-multi-page TIFF) are refused by ``open_image``: keeping frame 1 would drop the others.
+``intake`` is how every caller (the API, the command line, the Pillow plugin) takes an
+image in. Stored exactly: L (grey), LA, RGB, RGBA, 8 bits per sample. Converted losslessly
+on the way in: "1" (bilevel) -> L, "P" (palette) -> RGB, or RGBA when the palette carries
+alpha or a transparency entry (decodes as that mode). Refused: 16-bit and float images,
+CMYK and other colour spaces (no exact 8-bit RGB form). A transparency colour key (PNG
+tRNS on a grey or RGB image) becomes an exact alpha channel: L -> LA, RGB -> RGBA. Images
+with several frames (animated GIF/PNG/WebP, multi-page TIFF), as files or as opened PIL
+images, are refused: keeping frame 1 would drop the others.
 
 Kept beside the samples: the ICC profile (``icc_profile``), byte for byte. Not stored:
 EXIF data, its orientation included (the samples are stored as the file holds them,
@@ -15,6 +17,8 @@ unrotated), XMP, comments, and a PNG's gamma / chromaticities without a profile;
 from __future__ import annotations
 
 import os
+import warnings
+from dataclasses import dataclass
 from typing import BinaryIO
 
 import numpy as np
@@ -39,6 +43,12 @@ def _is_high_bit_depth(image: Image.Image) -> bool:
     return False
 
 
+def _palette_has_alpha(image: Image.Image) -> bool:
+    """A transparency entry, or a palette of RGBA colours (a TGA's 32-bit colour map, what
+    ``Image.quantize()`` makes of an RGBA image)."""
+    return "transparency" in image.info or (image.palette is not None and image.palette.mode.endswith("A"))
+
+
 def to_samples(image: Image.Image) -> np.ndarray:
     """(H, W, C) uint8 samples of ``image`` (C = 1..4), exactly as stored."""
     if _is_high_bit_depth(image) or image.mode.startswith(("I", "F")):
@@ -49,7 +59,7 @@ def to_samples(image: Image.Image) -> np.ndarray:
     elif image.mode == "1":
         image = image.convert("L")
     elif image.mode == "P":
-        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+        image = image.convert("RGBA" if _palette_has_alpha(image) else "RGB")
     elif image.mode == "PA":
         image = image.convert("RGBA")
     if image.mode not in _STORED_MODES:
@@ -87,8 +97,12 @@ def not_kept(image: Image.Image) -> list[str]:
     return lost
 
 
-def frame_count(image: Image.Image) -> int:
-    return int(getattr(image, "n_frames", 1) or 1)
+def _check_one_frame(image: Image.Image, name: str) -> None:
+    frames = int(getattr(image, "n_frames", 1) or 1)
+    if frames > 1:
+        raise UnsupportedImageError(
+            f"{name} has {frames} frames (animated or multi-page); invcodec stores one image and would drop "
+            f"{frames - 1} of them: extract the frame you want first")
 
 
 def from_samples(samples: np.ndarray) -> Image.Image:
@@ -107,11 +121,7 @@ def open_image(source: str | BinaryIO, name: str | None = None) -> Image.Image:
         if _is_high_bit_depth(image):
             raise UnsupportedImageError(f"{name}: images with more than 8 bits per sample are not supported")
         image.load()
-        frames = frame_count(image)
-        if frames > 1:
-            raise UnsupportedImageError(
-                f"{name} has {frames} frames (animated or multi-page); invcodec stores one image and would drop "
-                f"{frames - 1} of them: extract the frame you want first")
+        _check_one_frame(image, name)
     except (FileNotFoundError, IsADirectoryError, PermissionError):
         raise
     except MemoryError:
@@ -124,9 +134,10 @@ def open_image(source: str | BinaryIO, name: str | None = None) -> Image.Image:
 
 
 def as_image(image: object, caller: str) -> Image.Image:
-    """A PIL image as given; a path is opened (one frame only); a uint8 numpy array
-    (H, W) or (H, W, C), C in 1..4, is taken as L, LA, RGB or RGBA samples."""
+    """A PIL image as given; a path is opened; either must have one frame. A uint8 numpy
+    array (H, W) or (H, W, C), C in 1..4, is taken as L, LA, RGB or RGBA samples."""
     if isinstance(image, Image.Image):
+        _check_one_frame(image, f"the image given to {caller}")
         return image
     if isinstance(image, (str, os.PathLike)):
         return open_image(os.fspath(image))
@@ -137,3 +148,28 @@ def as_image(image: object, caller: str) -> Image.Image:
                 f"a numpy image must be uint8 of shape (H, W) or (H, W, 1..4); got {image.dtype} {image.shape}")
         return from_samples(np.ascontiguousarray(arr))
     raise TypeError(f"{caller} takes a PIL image, a uint8 numpy array or a file path, not {type(image).__name__}")
+
+
+@dataclass(frozen=True)
+class Intake:
+    """An input image as the codec takes it in."""
+
+    image: Image.Image  # as opened (a JPEG's quantization tables, say, stay readable)
+    samples: np.ndarray  # (H, W, C) uint8, exactly what is stored
+    icc_profile: bytes | None  # stored beside the samples, byte for byte
+    not_kept: list[str]  # what of the image is not stored (``not_kept``): for the caller to say
+
+
+def intake(source: object, caller: str) -> Intake:
+    """Open (a path), check and convert ``source`` (see ``as_image``) exactly as the codec
+    stores it. Raises ``UnsupportedImageError`` with one line for what cannot be stored
+    exactly: several frames, more than 8 bits per sample, other colour spaces."""
+    image = as_image(source, caller)
+    return Intake(image, to_samples(image), icc_profile(image), not_kept(image))
+
+
+def warn_not_kept(lost: list[str], stacklevel: int = 1) -> None:
+    """Tell the API's caller, as a ``UserWarning``, what of its image a .inv file will not
+    keep (``not_kept``); ``stacklevel`` as ``warnings.warn`` counts it from the caller."""
+    if lost:
+        warnings.warn(f"invcodec does not keep {' or '.join(lost)}", UserWarning, stacklevel=stacklevel + 1)

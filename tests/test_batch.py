@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from invcodec.pixels import IMAGE_SUFFIXES
-from invcodec_cli.batch import STDIO, expand_inputs, output_for
+from invcodec_cli.batch import expand_inputs, output_for
+from invcodec_cli.io import STDIO
 
 
 def test_expand_folders_and_files(tmp_path) -> None:

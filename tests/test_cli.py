@@ -138,7 +138,7 @@ def test_corrupted_inv_gives_one_line_and_no_output(photo, tmp_path) -> None:
 
 
 def test_tune_ms_ssim_writes_a_smaller_lossy_file_and_needs_a_quality(photo, tmp_path) -> None:
-    from cli.main import compress
+    from invcodec_cli.codec_commands import compress
     from invcodec.quantizer import TUNINGS
 
     assert list(next(o for o in compress.params if o.name == "tune").type.choices) == list(TUNINGS)  # the CLI's copy of the names
@@ -234,7 +234,7 @@ def test_sample_interpolate_score(photo, tmp_path) -> None:
 
 
 def test_bench_dispatches_to_the_benchmarks(tmp_path) -> None:
-    from invcodec_cli.main import BENCHMARKS
+    from invcodec_cli.bench import BENCHMARKS
 
     r = invcodec("bench", "fuzz", "--model", "photo-v1", "--cases", "10", "--out", str(tmp_path / "f.json"))
     assert r.returncode == 0, r.stderr
@@ -373,7 +373,7 @@ def one_error_line(stderr: str, *words: str) -> bool:
 def test_every_lossless_output_format_is_exact_or_refused(tmp_path, channels) -> None:
     """Every format decompress offers, every channel count: the file reads back with the
     same mode and samples, or it is refused in one line and not written."""
-    from invcodec_cli.main import LOSSLESS_OUTPUTS
+    from invcodec_cli.io import LOSSLESS_OUTPUTS
 
     samples = np.random.default_rng(channels).integers(0, 256, (9, 13, channels), dtype=np.uint8)
     if channels in (2, 4):
@@ -574,3 +574,38 @@ def test_compress_help_names_the_registrys_default_models() -> None:
 
     help_text = "".join(invcodec("compress", "--help").stdout.split())  # click wraps lines, even inside names
     assert f"[default:{DEFAULT_MODEL},with-q{DEFAULT_LOSSY_MODEL}]" in help_text
+
+
+def test_the_command_line_starts_without_numpy_or_torch() -> None:
+    """`invcodec --help` and `info` start fast: numpy, PIL, torch and the codec load inside the commands."""
+    code = ("import sys, invcodec_cli.main; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('numpy', 'torch', 'PIL', 'invcodec')))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.strip() == "[]", r.stdout + r.stderr
+
+
+def test_the_cli_modules_import_each_other_without_a_cycle() -> None:
+    """Every import inside the package, at any depth in a module, goes one way."""
+    import ast
+    import graphlib
+
+    folder = Path(__file__).resolve().parents[1] / "cli"
+    graph = {}
+    for path in folder.glob("*.py"):
+        tree = ast.parse(path.read_text())
+        graph[path.stem] = {(node.module or alias.name).split(".")[0] for node in ast.walk(tree)
+                            if isinstance(node, ast.ImportFrom) and node.level == 1 for alias in node.names}
+    assert {"main", "restore", "io", "batch"} <= set(graph) and graph["restore"] >= {"io", "batch"}
+    graphlib.TopologicalSorter(graph).prepare()  # raises CycleError on a cycle
+    assert not any("main" in imported for imported in graph.values())  # main only registers the commands
+
+
+def test_a_palette_with_alpha_keeps_it_through_the_command_line(tmp_path) -> None:
+    """Issue 40: a TGA with a 32-bit colour map was stored as RGB, its alpha dropped without a word."""
+    rgba = np.random.default_rng(3).integers(0, 256, (10, 12, 4), dtype=np.uint8)
+    quantized = Image.fromarray(rgba, "RGBA").quantize()
+    quantized.save(tmp_path / "map.tga")
+    assert run_in_process("compress", str(tmp_path / "map.tga"), *MODEL).exit_code == 0
+    assert run_in_process("decompress", str(tmp_path / "map.inv"), "-o", str(tmp_path / "back.png")).exit_code == 0
+    with Image.open(tmp_path / "back.png") as back:
+        assert back.mode == "RGBA" and np.array_equal(np.asarray(back), np.asarray(quantized.convert("RGBA")))

@@ -107,3 +107,48 @@ def test_image_save_writes_inv(tmp_path, photo_v1) -> None:
     assert (tmp_path / "t.inv").read_bytes() != (tmp_path / "y.inv").read_bytes()  # the tuning reaches the encoder
     with pytest.raises(ValueError, match="tune"):
         Image.fromarray(samples[..., :3]).save(tmp_path / "u.inv", model="photo-lossy-v1", quality=50, tune="ssim")
+
+
+def test_save_all_writes_one_frame_and_refuses_more(tmp_path) -> None:
+    """Issue 40: save_all=True raised KeyError; frames beyond the first must be refused, not dropped."""
+    samples = smooth_image(16, 16, 3)
+    Image.fromarray(samples).save(tmp_path / "one.inv", save_all=True, model="photo-v1")
+    with Image.open(tmp_path / "one.inv") as im:
+        assert np.array_equal(np.asarray(im), samples)
+    frames = [Image.new("RGB", (8, 8), (i, 2 * i, 3 * i)) for i in range(3)]
+    frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:])
+    with Image.open(tmp_path / "anim.gif") as anim:
+        for options in ({}, {"save_all": True}):
+            with pytest.raises(invcodec.UnsupportedImageError, match="has 3 frames"):
+                anim.save(tmp_path / "anim.inv", model="photo-v1", **options)
+    with pytest.raises(invcodec.UnsupportedImageError, match="append_images"):
+        frames[0].save(tmp_path / "more.inv", append_images=frames[1:], model="photo-v1")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["anim.gif", "one.inv"]  # nothing half written
+
+
+def test_save_keeps_a_palettes_alpha(tmp_path) -> None:
+    rgba = Image.fromarray(smooth_image(12, 10, 4), "RGBA").quantize()  # a palette of RGBA colours
+    rgba.save(tmp_path / "p.inv", model="photo-v1")
+    with Image.open(tmp_path / "p.inv") as im:
+        assert im.mode == "RGBA" and np.array_equal(np.asarray(im), np.asarray(rgba.convert("RGBA")))
+
+
+def test_save_keeps_an_icc_profile_given_to_it_and_warns_about_exif(tmp_path) -> None:
+    """Issue 40: save() dropped icc_profile= and exif= silently."""
+    import warnings
+
+    from PIL import ImageCms
+
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    image = Image.fromarray(smooth_image(8, 8, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        image.save(tmp_path / "icc.inv", model="photo-v1", icc_profile=icc)
+    with Image.open(tmp_path / "icc.inv") as im:
+        assert im.info["icc_profile"] == icc
+    exif = Image.Exif()
+    exif[0x010F] = "camera"
+    with pytest.warns(UserWarning, match="exif="):
+        image.save(tmp_path / "exif.inv", model="photo-v1", exif=exif)
+    with Image.open(tmp_path / "exif.inv") as im:
+        assert np.array_equal(np.asarray(im), smooth_image(8, 8, 3)) and "icc_profile" not in im.info

@@ -126,3 +126,50 @@ def test_any_error_pillow_raises_on_a_hostile_file_is_one_unsupported_image_erro
         monkeypatch.setattr("PIL.ImageFile.ImageFile.load", broken)
         with pytest.raises(UnsupportedImageError, match="cannot read .*x.png as an image"):
             pixels.open_image(str(tmp_path / "x.png"))
+
+
+def test_intake_takes_a_path_an_opened_image_and_an_array_alike(tmp_path) -> None:
+    from PIL import ImageCms
+
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    rgb = np.arange(4 * 5 * 3, dtype=np.uint8).reshape(4, 5, 3)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(rgb).save(tmp_path / "x.png", icc_profile=icc, exif=exif)
+    from_path = pixels.intake(tmp_path / "x.png", "test")
+    from_image = pixels.intake(Image.open(tmp_path / "x.png"), "test")
+    for taken in (from_path, from_image):
+        assert np.array_equal(taken.samples, rgb) and taken.icc_profile == icc
+        assert len(taken.not_kept) == 1 and "orientation (6" in taken.not_kept[0]
+    from_array = pixels.intake(rgb[:, :, 0], "test")  # (H, W): grey
+    assert from_array.samples.shape == (4, 5, 1) and from_array.icc_profile is None and from_array.not_kept == []
+    with pytest.raises(TypeError, match="test takes a PIL image"):
+        pixels.intake([[1, 2]], "test")
+
+
+def test_a_palette_that_carries_alpha_keeps_it(tmp_path) -> None:
+    """Issue 40: a palette of RGBA colours with no transparency entry lost its alpha."""
+    rgba = np.random.default_rng(0).integers(0, 256, (6, 7, 4), dtype=np.uint8)
+    quantized = Image.fromarray(rgba, "RGBA").quantize()  # palette mode RGBA, no "transparency"
+    assert quantized.mode == "P" and "transparency" not in quantized.info
+    expected = np.asarray(quantized.convert("RGBA"))
+    assert len(np.unique(expected[..., 3])) > 1  # the palette's alpha is not all opaque
+    assert np.array_equal(pixels.intake(quantized, "test").samples, expected)
+    quantized.save(tmp_path / "map32.tga")  # a TGA with a 32-bit colour map
+    assert np.array_equal(pixels.intake(tmp_path / "map32.tga", "test").samples, expected)
+    opaque = Image.fromarray(rgba[..., :3]).quantize()  # an RGB palette stays RGB
+    assert pixels.intake(opaque, "test").samples.shape == (6, 7, 3)
+
+
+def test_several_frames_are_refused_as_a_file_and_as_an_opened_image(tmp_path) -> None:
+    """Issue 40: the API kept frame 1 of an opened animated image that the CLI refused."""
+    frames = [Image.new("RGB", (8, 8), (i, 2 * i, 3 * i)) for i in range(3)]
+    frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:])
+    with pytest.raises(UnsupportedImageError, match="anim.gif has 3 frames"):
+        pixels.intake(tmp_path / "anim.gif", "test")
+    with Image.open(tmp_path / "anim.gif") as opened:
+        opened.seek(1)
+        with pytest.raises(UnsupportedImageError, match="the image given to test has 3 frames"):
+            pixels.intake(opened, "test")
+        one = opened.copy()  # one frame taken out: accepted
+    assert pixels.intake(one, "test").samples.shape == (8, 8, 3)

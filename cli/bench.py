@@ -1,0 +1,45 @@
+"""`invcodec bench NAME`: the benchmarks of the installed ``invcodec_benchmarks`` package,
+each with its own command line."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+BENCHMARKS = {  # command name -> module of invcodec_benchmarks
+    "big-image": "big_image", "bpd": "bpd", "cli-roundtrip": "cli_roundtrip", "continuity": "continuity",
+    "conv-speed": "conv_speed",
+    "fuzz": "fuzz", "hostile": "hostile", "interpolation": "interpolation", "lossless": "lossless", "lossy-tuning": "lossy_tuning", "rd": "rd",
+    "restore": "restore", "startup": "import_time", "synthetic": "synthetic",
+}
+
+
+@click.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False,
+                                "help_option_names": ["-h", "--help"]})
+@click.argument("name", type=click.Choice(list(BENCHMARKS)))
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def bench(name: str, args: tuple[str, ...]) -> None:
+    """Run a benchmark (options after NAME go to it; `invcodec bench NAME --help`).
+
+    \b
+    lossless       invcodec vs PNG, WebP, JPEG2000, JPEG-XL on an image folder
+    rd             lossy: invcodec qualities vs JPEG, WebP, AVIF, JPEG-XL; BD-rates
+    restore        denoise / JPEG / inpaint: PSNR, SSIM, seconds vs BM3D, NL-means, OpenCV
+    lossy-tuning   dead zone / reconstruction offset of the lossy encoder
+    bpd            bits per dim: model NLL vs real stream and file bits
+    continuity     local Lipschitz constants of decoder and encoder (Jacobians, differences)
+    interpolation  middle frames of interpolations: distance to the cross-fade, sharpness
+    fuzz           mutation fuzzing of the decoder
+    hostile        unusual and hostile inputs through the command line, each judged
+    big-image      peak memory and time on a 25 MP photo
+    cli-roundtrip  bit-exact round trip of a folder through the invcodec command
+    conv-speed     the runtime's exact convolution vs torch's, one thread (GMAC/s)
+    startup        import / info / --help time; proof that coding imports no torch
+    synthetic      screenshots, charts, flat graphics: invcodec vs PNG, WebP, JPEG-XL
+    """
+    # imported only when run: the benchmarks load numpy, torch and the other codecs
+    module = importlib.import_module(f"invcodec_benchmarks.{BENCHMARKS[name]}")
+    status = module.main(list(args))
+    sys.exit(status or 0)

@@ -1,0 +1,150 @@
+"""The codec commands: compress, decompress and info. They never import torch."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from .batch import output_or_stdout, plan_jobs, run_batch, threads_per_file
+from .errors import CodecError, expected_failures
+from .io import check_free, encode_image, named, output_format, read_image, read_inv, write
+from .options import force_option, inputs_argument, output_option, stdout_option, threads_option, workers_option
+
+
+def compress_one(input: Path, output: Path, model: str | None, force: bool, quality: int | None = None,
+                 threads: int | None = None, flow_only: bool = False, tune: str = "psnr") -> str:
+    from invcodec.codec import compress_samples
+
+    check_free(output, force)
+    taken = read_image(input)
+    start = time.perf_counter()
+    data, stats = compress_samples(taken.samples, model, progress=sys.stderr.isatty(), quality=quality,
+                                   threads=threads, icc_profile=taken.icc_profile, classic=not flow_only, tune=tune)
+    seconds = time.perf_counter() - start
+    write(output, data, force)
+    h, w, c = taken.samples.shape
+    line = f"{input} -> {output}: {w}x{h}x{c}, {len(data)} bytes, {stats.bits_per_sub_pixel:.3f} bits/sub-pixel, {seconds:.2f} s"
+    if quality is not None:
+        line += f", quality {quality}: {8 * len(data) / (h * w):.3f} bpp, PSNR {stats.psnr:.2f} dB"
+    return line
+
+
+def decompress_one(input: Path, output: Path, model: str | None, force: bool, threads: int | None = None,
+                   default_output: bool = False) -> str:
+    from invcodec.codec import decode
+    from invcodec.registry import get_model
+
+    fmt = output_format(output)
+    # The default name is the source image's: say so, rather than suggest --force blindly.
+    check_free(output, force, f"it may be the image {input.name} was made from; decode to another name with -o, "
+                              "or replace it with --force" if default_output else "use --force to overwrite")
+    data = read_inv(input)
+    start = time.perf_counter()
+    samples, header = decode(data, get_model(model) if model else None, progress=sys.stderr.isatty(), threads=threads)
+    seconds = time.perf_counter() - start
+    write(output, encode_image(samples, fmt, output, header.icc_profile), force)
+    h, w, c = samples.shape
+    return f"{input} -> {output}: {w}x{h}x{c}, {8 * len(data) / samples.size:.3f} bits/sub-pixel, {seconds:.2f} s"
+
+
+@click.command()
+@inputs_argument
+@output_option
+@stdout_option
+@click.option("-q", "--quality", type=click.IntRange(1, 100), default=None,
+              help="Lossy, 1 (smallest) .. 100 (finest); without it the file is lossless.")
+# (invcodec.registry's DEFAULT_MODEL and DEFAULT_LOSSY_MODEL, spelled out for the same reason as --tune's names)
+@click.option("-m", "--model", default=None,
+              help="Shipped model name or path to a .safetensors model [default: photo-v4, with -q photo-lossy-v7].")
+# (invcodec.quantizer.TUNINGS's names, spelled out: the CLI imports no numpy before a command runs)
+@click.option("--tune", type=click.Choice(["psnr", "ms-ssim"]), default="psnr", show_default=True,
+              help="With -q: choose the steps for PSNR, or for MS-SSIM (coarser on the finest details).")
+@click.option("--flow-only", is_flag=True,
+              help="Code every tile with the model (no classic path for synthetic content): to measure the model.")
+@force_option
+@workers_option
+@threads_option
+def compress(inputs: tuple[Path, ...], output: str | None, stdout: bool, quality: int | None, model: str | None,
+             tune: str, flow_only: bool, force: bool, workers: int, threads: int | None) -> None:
+    """Compress 8-bit images (grey, RGB, with or without alpha) to .inv: losslessly,
+    or lossy with -q (alpha stays exact).
+
+    INPUTS are image files, folders (every image in them) or '-' for stdin. Each FILE
+    is written to FILE with .inv unless -o says otherwise. A file that fails is reported
+    and skipped; the exit status is 1 if any failed."""
+    if tune != "psnr" and quality is None:
+        raise CodecError("--tune is for lossy files: give -q too")
+    job = functools.partial(compress_one, quality=quality, threads=threads_per_file(threads, workers), flow_only=flow_only,
+                            tune=tune)
+    from invcodec.pixels import IMAGE_SUFFIXES
+
+    run_batch(job, plan_jobs(inputs, output_or_stdout(output, stdout), ".inv", IMAGE_SUFFIXES), model, force, workers)
+
+
+@click.command()
+@inputs_argument
+@output_option
+@stdout_option
+@click.option("-m", "--model", default=None, help="Model file, if the .inv was written with one that is not shipped.")
+@force_option
+@workers_option
+@threads_option
+def decompress(inputs: tuple[Path, ...], output: str | None, stdout: bool, model: str | None, force: bool, workers: int,
+               threads: int | None) -> None:
+    """Decode .inv files (lossless or lossy: the file says which) to lossless images
+    (PNG, or BMP/TIFF/WebP by -o's extension).
+
+    INPUTS are .inv files, folders (every .inv in them) or '-' for stdin."""
+    output = output_or_stdout(output, stdout)
+    job = functools.partial(decompress_one, threads=threads_per_file(threads, workers), default_output=output is None)
+    run_batch(job, plan_jobs(inputs, output, ".png", {".inv"}), model, force, workers)
+
+
+@click.command()
+@click.argument("input", type=click.Path(dir_okay=False, path_type=Path, allow_dash=True))
+@click.option("--json", "as_json", is_flag=True, help="Print the header as JSON.")
+@expected_failures
+def info(input: Path, as_json: bool) -> None:
+    """Show what a .inv file holds (header and streams)."""
+    from invcodec import container
+
+    try:
+        data = read_inv(input)
+        header, table, _ = container.unpack_header(data)
+    except container.InvalidFileError as e:
+        raise CodecError(named(input, str(e))) from None
+    fields = {
+        "file": str(input),
+        "bytes": len(data),
+        "format_version": header.version,
+        "mode": header.mode.name.lower(),
+        **({"quality": header.quantizer.quality} if header.quantizer else {}),
+        "width": header.width,
+        "height": header.height,
+        "channels": header.channels,
+        "bit_depth": header.bit_depth,
+        "tile_size": header.tile_size,
+        "model_id": header.model_id.hex() or None,  # format 3 stores none without flow streams
+        **({"adaptive_prior": header.adaptive_prior} if header.model_id else {}),
+        "pixel_crc32": f"{header.pixel_crc32:08x}",
+        **({"icc_profile_bytes": len(header.icc_profile)} if header.icc_profile else {}),
+        "bits_per_sub_pixel": round(8 * len(data) / (header.width * header.height * header.channels), 4),
+        "streams": [{"kind": kind.name.lower(), "bytes": length} for kind, length in table],
+    }
+    if as_json:
+        click.echo(json.dumps(fields, indent=2))
+        return
+    for key, value in fields.items():
+        if key == "model_id" and value is None:
+            value = "none (no flow streams: decodes without a model)"
+        if key == "streams":
+            kinds: dict[str, int] = {}
+            for s in value:
+                kinds[s["kind"]] = kinds.get(s["kind"], 0) + 1
+            value = f"{len(value)} (" + ", ".join(f"{n} {k}" for k, n in kinds.items()) + ")"
+        click.echo(f"{key:>18}: {value}")

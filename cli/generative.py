@@ -1,0 +1,129 @@
+"""The generative commands: the flow as a model of images (sample, interpolate, score).
+They load the training-side (torch) model."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import click
+
+from .batch import expand_inputs
+from .errors import CodecError, describe_failure, expected_failures, one_line
+from .io import STDIO, check_free, write
+from .options import force_option
+
+MAX_SAMPLE_PIXELS = 1 << 26  # sample: n * size * size (64 MP, about 1 GB of working memory)
+
+_model_option = click.option("-m", "--model", default="photo-v1", show_default=True,
+                             help="Shipped model name (photo-v1, faces-v1, ...) or a .safetensors path.")
+
+
+def _torch_model(name: str):
+    """The training-side (torch) model, for the generative commands. Every way this can
+    fail (no torch, unknown name, a file that is not a usable model) is one line."""
+    try:
+        from invcodec.training.weights import load_model, shipped_path
+    except ImportError as e:  # torch is an extra: pip install "invcodec[torch]"
+        raise CodecError(f"this command needs torch ({e}); install it with: pip install 'invcodec[torch]'") from None
+    path = shipped_path(name)  # ValueError (one line) for an unknown name
+    try:
+        return load_model(path)
+    except (ValueError, OSError) as e:
+        raise CodecError(one_line(describe_failure(e) or str(e))) from None
+    except Exception as e:  # noqa: BLE001 - safetensors' and torch's errors for a file that is no usable model
+        raise CodecError(f"{path}: cannot load the model ({one_line(f'{type(e).__name__}: {e}')})") from None
+
+
+def _square_image(path: Path, size: int):
+    import numpy as np
+
+    from invcodec import pixels
+    from invcodec.training.data import square
+
+    image = pixels.open_image(str(path))
+    return np.asarray(square(image.convert("RGB"), size))
+
+
+@click.command()
+@_model_option
+@click.option("-n", "count", type=click.IntRange(1, 1024), default=16, show_default=True, help="Number of images.")
+@click.option("--size", type=click.IntRange(16, 1024), default=64, show_default=True, help="Side in pixels (a multiple of the model's block size).")
+@click.option("-t", "--temperature", type=click.FloatRange(0.0, 2.0), default=0.8, show_default=True, help="Scales the prior's spread.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same images.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path, allow_dash=True), required=True,
+              help="Grid image (.png), '-' for stdout.")
+@force_option
+@expected_failures
+def sample(model: str | None, count: int, size: int, temperature: float, seed: int, output: Path, force: bool) -> None:
+    """Draw new images from the model's prior ("false memories") into a grid."""
+    if count * size * size > MAX_SAMPLE_PIXELS:
+        raise CodecError(f"{count} samples of {size}x{size} is {count * size * size / 1e6:.0f} MP; at most "
+                         f"{MAX_SAMPLE_PIXELS / 1e6:.0f} MP in one grid (fewer -n or a smaller --size)")
+    check_free(output, force)
+    net = _torch_model(model)
+    from invcodec.training import latent_space
+
+    images = latent_space.sample(net, count, size, temperature, seed)
+    buf = io.BytesIO()
+    latent_space.grid(images).save(buf, "PNG")
+    write(output, buf.getvalue(), force)
+    click.echo(f"{count} samples of {size}x{size} (temperature {temperature}, seed {seed}) -> {output}", err=output == STDIO)
+
+
+@click.command()
+@click.argument("first", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("second", type=click.Path(dir_okay=False, path_type=Path))
+@_model_option
+@click.option("--steps", type=click.IntRange(2, 64), default=8, show_default=True, help="Frames, both ends included.")
+@click.option("--size", type=click.IntRange(16, 1024), default=64, show_default=True, help="Both images are centre-cropped and resized to this square.")
+@click.option("--space", type=click.Choice(["prior", "latents"]), default="prior", show_default=True,
+              help="prior: mix the prior's standardised residuals (finer levels follow the mixed coarser ones); "
+                   "latents: mix the latents linearly (close to a cross-fade).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path, allow_dash=True), required=True,
+              help="Strip image (.png), '-' for stdout.")
+@force_option
+@expected_failures
+def interpolate(first: Path, second: Path, model: str | None, steps: int, size: int, space: str, output: Path,
+                force: bool) -> None:
+    """Interpolate two images in the model's latent space and write the strip."""
+    check_free(output, force)
+    net = _torch_model(model)
+    from invcodec.training import latent_space
+
+    frames = latent_space.interpolate(net, _square_image(first, size), _square_image(second, size), steps, space)
+    buf = io.BytesIO()
+    latent_space.grid(frames, columns=steps).save(buf, "PNG")
+    write(output, buf.getvalue(), force)
+    click.echo(f"{steps} frames {first} -> {second} ({size}x{size}) -> {output}", err=output == STDIO)
+
+
+@click.command()
+@click.argument("images", nargs=-1, required=True, type=click.Path(path_type=Path))
+@_model_option
+@click.option("--size", type=click.IntRange(16, 4096), default=None, help="Centre-crop and resize to this square first (use 64 for faces-v1).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@expected_failures
+def score(images: tuple[Path, ...], model: str | None, size: int | None, as_json: bool) -> None:
+    """Bits per dimension of each image under the model (its negative log-likelihood):
+    lower is more typical. Sorted from most to least typical. Folders are expanded."""
+    import numpy as np
+
+    from invcodec import pixels
+
+    net = _torch_model(model)
+    from invcodec.training import latent_space
+
+    results = []
+    from invcodec.pixels import IMAGE_SUFFIXES
+
+    for path in expand_inputs(images, IMAGE_SUFFIXES):
+        arr = _square_image(path, size) if size else np.asarray(pixels.open_image(str(path)).convert("RGB"))
+        results.append({"image": str(path), "bits_per_dim": round(latent_space.bits_per_dim(net, arr), 4)})
+    results.sort(key=lambda r: r["bits_per_dim"])
+    if as_json:
+        click.echo(json.dumps(results, indent=2))
+    else:
+        for r in results:
+            click.echo(f"{r['bits_per_dim']:8.4f}  {r['image']}")

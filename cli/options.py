@@ -1,0 +1,18 @@
+"""The options every file command shares (compress, decompress, restore ...), so that they
+read and behave the same in each."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+inputs_argument = click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path, allow_dash=True))
+output_option = click.option("-o", "--output", type=click.Path(allow_dash=True),
+                             help="Output file ('-' for stdout), or an existing folder when there are several inputs.")
+stdout_option = click.option("-c", "--stdout", is_flag=True, help="Write to stdout (the same as -o -).")
+force_option = click.option("-f", "--force", is_flag=True, help="Overwrite outputs that exist.")
+workers_option = click.option("-j", "--jobs", "workers", type=click.IntRange(1, 64), default=1, show_default=True,
+                              help="Files processed in parallel (worker processes).")
+threads_option = click.option("-t", "--threads", type=click.IntRange(1, 64), default=None,
+                              help="Threads per file, tiles in parallel [default: one per core, at most 4; 1 with -j].")
