@@ -137,7 +137,7 @@ def _anchors(markdown: str) -> set[str]:
 
 
 def _relative_links(markdown: str) -> list[str]:
-    prose = re.sub(r"`[^`\n]*`", "", re.sub(r"^```.*?^```", "", markdown, flags=re.S | re.M))
+    prose = re.sub(r"`[^`]*`", "", re.sub(r"^```.*?^```", "", markdown, flags=re.S | re.M))
     return [t for t in re.findall(r"\]\(([^)\s]+)\)", prose) if not re.match(r"[a-z]+:", t)]
 
 
