@@ -5,6 +5,7 @@ import json
 import re
 import shlex
 import shutil
+from collections.abc import Iterator
 from importlib.metadata import entry_points
 from pathlib import Path
 
@@ -127,7 +128,7 @@ def test_readme_opens_with_the_setup_that_ci_runs() -> None:
     assert commands == ['pip install -e ".[test]"', "python -m pytest -q"]
 
 
-def _anchors(markdown: str) -> set[str]:
+def _anchors(markdown: str) -> Iterator[str]:
     """GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens, repeats numbered."""
     seen: dict[str, int] = {}
     for heading in re.findall(r"^#{1,6} (.+)$", re.sub(r"^```.*?^```", "", markdown, flags=re.S | re.M), re.M):
@@ -161,7 +162,7 @@ def test_link_checker_sees_broken_links_and_anchors() -> None:
         "lossless-kodak-24-images-768512", "a", "a-1"}
 
 
-def _invocations(markdown: str):
+def _invocations(markdown: str) -> Iterator[tuple[str, list[str]]]:
     """Each `invcodec ...` command in the sh blocks, as its arguments."""
     for block in _fenced(markdown, "sh"):
         for line in block.replace("\\\n", " ").splitlines():
