@@ -1,10 +1,11 @@
-"""Regenerate the README's result tables from the benchmark JSON in results/.
+"""Regenerate the result tables of README.md and docs/ from the benchmark JSON in results/.
 
-    python -m invcodec_benchmarks.readme            # rewrite README.md in place
-    python -m invcodec_benchmarks.readme --check    # exit 1 if README.md is out of date
+    python -m invcodec_benchmarks.readme            # rewrite the tables in place
+    python -m invcodec_benchmarks.readme --check    # exit 1 if a table is out of date, missing or misplaced
 
-Each generated block sits between ``<!-- generated:NAME -->`` and ``<!-- /generated:NAME -->``;
-everything else in the README is prose and is left alone."""
+Each generated block sits between ``<!-- generated:NAME -->`` and ``<!-- /generated:NAME -->``
+in the one file that HOMES names for it; everything else in those files is prose and is
+left alone."""
 
 from __future__ import annotations
 
@@ -17,6 +18,20 @@ from pathlib import Path
 from . import lossless, rd
 
 ROOT = Path(__file__).resolve().parent.parent
+
+HOMES = {  # generated block -> the file (relative to the repository) that holds it
+    "headline": "README.md",
+    "bpd": "docs/RESULTS.md",
+    "lossless": "docs/RESULTS.md",
+    "synthetic": "docs/RESULTS.md",
+    "rd": "docs/RESULTS.md",
+    "restore": "docs/RESULTS.md",
+    "hostile": "docs/RELIABILITY.md",
+}
+MARKER = re.compile(r"^<!-- generated:([\w-]+) -->$", re.M)
+
+HEADLINE_LOSSLESS = {"JPEG-XL lossless (effort 7)": "JPEG-XL e7", "WebP lossless": "WebP", "PNG (optimize)": "PNG"}
+HEADLINE_LOSSY = ("AVIF", "JPEG-XL")  # measured in the run; VTM's curve is the published one
 
 
 def _bpd_table(results: Path) -> str:
@@ -43,6 +58,40 @@ def _hostile_table(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _headline_table(lossless_run: dict, rd_run: dict, restore_run: dict) -> str:
+    """The README's one table: the default models against the codecs and the denoiser people compare with."""
+    codecs = lossless_run["codecs"]
+    ours = min((n for n in codecs if n.startswith("invcodec")), key=lambda n: codecs[n]["mean"]["bpsp"])
+    model = lambda codec: codec.removeprefix("invcodec (").removesuffix(")")  # noqa: E731
+    secs = lambda m: f"{m['encode_s']:.2f} / {m['decode_s']:.2f}"  # noqa: E731
+    lossy = next(iter(rd.bd_tables(rd_run)))  # the run's first model: the default for -q
+    bd = rd.bd_tables(rd_run)[lossy]
+    curve = lambda name: rd_run["codecs"][name]["curve"]  # noqa: E731
+    mean = lambda values: sum(values) / len(values)  # noqa: E731
+    lossy_secs = lambda name: f"{mean(curve(name)['encode_s']):.2f} / {mean(curve(name)['decode_s']):.3f}"  # noqa: E731
+    published = rd_run["published"]["vs"]["VTM"][lossy]["psnr"]
+    denoise = {(s["method"], s["level"]): s for s in restore_run["summary"] if s["task"] == "denoise"}
+    levels = restore_run["levels"]["denoise"]
+    row = lambda method, key, fmt: " / ".join(fmt.format(denoise[method, lv][key]) for lv in levels)  # noqa: E731
+    lines = [f"Kodak, {lossless_run['images']} images, one CPU thread "
+             f"(git {lossless_run['git']} / {rd_run['git']} / {restore_run['git']})", "",
+             "| | invcodec | against |", "|---|---|---|",
+             f"| lossless, bits/sub-pixel | **{codecs[ours]['mean']['bpsp']:.3f}** ({model(ours)}) | "
+             + ", ".join(f"{short} {codecs[n]['mean']['bpsp']:.3f}" for n, short in HEADLINE_LOSSLESS.items()) + " |",
+             f"| lossless, s per image, encode / decode | {secs(codecs[ours]['mean'])} | "
+             + ", ".join(f"{short} {secs(codecs[n]['mean'])}" for n, short in HEADLINE_LOSSLESS.items()) + " |",
+             f"| lossy, BD-rate at equal PSNR (+ = invcodec needs more bits) | {model(lossy)} | "
+             + ", ".join(f"vs {n} {bd[n]['psnr']:+.1f} %" for n in HEADLINE_LOSSY)
+             + f", vs VTM {published:+.1f} % (its published curve) |",
+             f"| lossy, s per image, encode / decode (mean of {len(curve(lossy)['quality'])} qualities) | "
+             f"{lossy_secs(lossy)} | " + ", ".join(f"{n} {lossy_secs(n)}" for n in HEADLINE_LOSSY) + " |",
+             f"| denoise, one pass, PSNR dB at σ {' / '.join(map(str, levels))} | {row('invcodec', 'psnr', '{:.2f}')} | "
+             f"BM3D {row('BM3D', 'psnr', '{:.2f}')} |",
+             f"| denoise, s per image at σ {' / '.join(map(str, levels))} | {row('invcodec', 'seconds', '{:.1f}')} | "
+             f"BM3D {row('BM3D', 'seconds', '{:.1f}')} |"]
+    return "\n".join(lines) + "\n"
+
+
 def blocks(results: Path) -> dict[str, str]:
     out = {"bpd": _bpd_table(results)}
     if (results / "synthetic-lossless.json").exists():
@@ -51,42 +100,69 @@ def blocks(results: Path) -> dict[str, str]:
             + report["markdown"]
     if (results / "hostile.json").exists():
         out["hostile"] = _hostile_table(json.loads((results / "hostile.json").read_text()))
-    restored = results / "kodak-restore" / "results.json"
-    if restored.exists():
+    runs = {}
+    for name, folder in (("restore", "kodak-restore"), ("lossless", "kodak-lossless"), ("rd", "kodak-rd")):
+        path = results / folder / "results.json"
+        if path.exists():
+            runs[name] = json.loads(path.read_text())
+    if "restore" in runs:
         from . import restore
 
-        report = json.loads(restored.read_text())
+        report = runs["restore"]
         out["restore"] = (f"Kodak, {report['images']} images (git {report['git']}; every method on one thread, "
                           f"{report['workers']} images at a time; {report['machine']['cpus']}-core CPU)\n\n"
                           + restore.markdown(report))
-    for name, folder, render in (("lossless", "kodak-lossless", lossless.markdown), ("rd", "kodak-rd", rd.markdown)):
-        path = results / folder / "results.json"
-        if path.exists():
-            out[name] = render(json.loads(path.read_text()))
+    for name, render_run in (("lossless", lossless.markdown), ("rd", rd.markdown)):
+        if name in runs:
+            out[name] = render_run(runs[name])
+    if len(runs) == 3:
+        out["headline"] = _headline_table(runs["lossless"], runs["rd"], runs["restore"])
     return out
 
 
-def render(readme: str, generated: dict[str, str]) -> str:
+def render(text: str, generated: dict[str, str]) -> str:
     for name, body in generated.items():
         pattern = re.compile(rf"(<!-- generated:{name} -->\n).*?(<!-- /generated:{name} -->)", re.S)
-        readme = pattern.sub(lambda m: m.group(1) + body + m.group(2), readme)
-    return readme
+        text = pattern.sub(lambda m: m.group(1) + body + m.group(2), text)
+    return text
+
+
+def misplaced(root: Path) -> list[str]:
+    """Blocks that are missing from their home, or that sit in another file of README.md and docs/."""
+    problems = [f"{home}: no <!-- generated:{name} --> block" for name, home in HOMES.items()
+                if f"<!-- generated:{name} -->" not in (root / home).read_text()]
+    for path in [root / "README.md", *sorted((root / "docs").glob("*.md"))]:
+        relative = path.relative_to(root).as_posix()
+        problems += [f"{relative}: block {name} belongs in {HOMES.get(name, 'no file (unknown block)')}"
+                     for name in MARKER.findall(path.read_text()) if HOMES.get(name) != relative]
+    return problems
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--readme", type=Path, default=ROOT / "README.md")
-    p.add_argument("--results", type=Path, default=ROOT / "results")
-    p.add_argument("--check", action="store_true", help="only report whether the README is up to date")
+    p.add_argument("--root", type=Path, default=ROOT, help="the repository: README.md and docs/ [default: this one]")
+    p.add_argument("--results", type=Path, default=None, help="the benchmark JSON [default: ROOT/results]")
+    p.add_argument("--check", action="store_true", help="only report whether every table is up to date")
     args = p.parse_args(argv)
-    current = args.readme.read_text()
-    updated = render(current, blocks(args.results))
-    if args.check:
-        if updated != current:
-            print(f"{args.readme} is out of date: run python -m invcodec_benchmarks.readme", file=sys.stderr)
-            return 1
-        return 0
-    args.readme.write_text(updated)
+    problems = misplaced(args.root)
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        return 1
+    generated = blocks(args.results or args.root / "results")
+    stale = []
+    for home in sorted(set(HOMES.values())):
+        path = args.root / home
+        current = path.read_text()
+        updated = render(current, {name: body for name, body in generated.items() if HOMES[name] == home})
+        if updated == current:
+            continue
+        if args.check:
+            stale.append(home)
+        else:
+            path.write_text(updated)
+    if stale:
+        print(f"out of date: {', '.join(stale)}: run python -m invcodec_benchmarks.readme", file=sys.stderr)
+        return 1
     return 0
 
 
