@@ -24,7 +24,7 @@ from tqdm import tqdm
 from invcodec import quantizer
 from invcodec.codec import lossy_settings, psnr
 from invcodec.registry import DEFAULT_LOSSY_MODEL, get_model
-from invcodec.runtime.model_file import CodingModel
+from invcodec.model_file import CodingModel
 from invcodec.tile_coder import LossyTileCoder
 from invcodec.training.data import centre_crops, load_folder
 

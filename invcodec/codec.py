@@ -30,7 +30,7 @@ from . import classic_coder, container, pixels, quantizer
 from .container import Header, Mode, Quantizer, Stream, StreamKind
 from .errors import InvalidFileError
 from .registry import default_lossy_model, default_model, get_model, model_by_id
-from .runtime.model_file import CodingModel
+from .model_file import CodingModel
 from .tile_coder import LossySettings, coder_for
 
 DEFAULT_TILE_SIZE = 512
@@ -245,7 +245,7 @@ def compress_samples(
                             threads, icc_profile, classic, adaptive_prior, tune)
     photo_like = first[1].flow_bytes or 8 * len(first[0]) >= samples.size  # flow streams, or >= 1 bit per sample
     if (tile_size is not None or quality is not None or not photo_like or flat_share(samples) < FLAT_SHARE
-            or not getattr(model.flow, "small_tiles_pay", True)):
+            or not model.small_tiles_pay):
         return first  # (graphics the classic path codes in well under a bit per sample gain nothing from small tiles)
     second = _compress_tiled(samples, model, FLAT_TILE_SIZE, progress, quality, threads, icc_profile, classic,
                              adaptive_prior, tune)
@@ -310,8 +310,7 @@ def decode(data: bytes, model: CodingModel | str | None = None, progress: bool =
     if header.quantizer is not None:
         q = header.quantizer
         lossy = LossySettings(q.steps, q.recon_offset, quantizer.global_step_index(q.quality))
-        if model is not None and (not hasattr(model.flow, "level_count")  # an autoregressive model: lossless only
-                                  or len(q.steps) != quantizer.band_count(model.flow.level_count)):
+        if model is not None and len(q.steps) != model.lossy_band_count:  # (None: a model that codes lossless only)
             raise InvalidFileError("the file's quantizer does not fit its model")
     per_tile = header.streams_per_tile
     tiles = header.tiles()

@@ -12,14 +12,17 @@ The model's architecture and the file's mode pick the coder (``coder_for``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import quantizer
 from .entropy import adapt, ans
 from .runtime import autoregressive
-from .runtime.model_file import CodingModel
 from .walk import bands_in_order, chunk_bands, chunk_values, walk
+
+if TYPE_CHECKING:  # (the model file's loader imports the coders through ``architectures``)
+    from .model_file import CodingModel
 
 
 @dataclass
@@ -56,7 +59,7 @@ class LosslessTileCoder:
     as every file written since the flag exists does; False: as older files."""
 
     def __init__(self, model: CodingModel, adaptive: bool = True):
-        self.flow = model.flow
+        self.flow = model.evaluator
         self.adaptive = adaptive
 
     def encode(self, pixels: np.ndarray) -> EncodedTile | None:
@@ -95,13 +98,12 @@ class LosslessTileCoder:
 
 class LossyTileCoder:
     def __init__(self, model: CodingModel, settings: LossySettings, adaptive: bool = True):
-        levels = model.flow.level_count
-        if len(settings.steps) != quantizer.band_count(levels):
-            raise ValueError(f"{len(settings.steps)} quantizer steps for a model with {quantizer.band_count(levels)} bands")
-        self.flow = model.flow
+        if len(settings.steps) != model.lossy_band_count:
+            raise ValueError(f"{len(settings.steps)} quantizer steps for a model with {model.lossy_band_count} bands")
+        self.flow = model.evaluator
         self.settings = settings
         self.adaptive = adaptive
-        self.chunk_steps = [settings.steps[b] for b in chunk_bands(model.flow)]  # a step per band, not per chunk
+        self.chunk_steps = [settings.steps[b] for b in chunk_bands(model.evaluator)]  # a step per band, not per chunk
 
     def encode(self, pixels: np.ndarray) -> EncodedTile:
         s = self.settings
@@ -150,7 +152,7 @@ class AutoregressiveTileCoder:
     recalibrate the model to the tile (-0.6 % on photos-dev)."""
 
     def __init__(self, model: CodingModel):
-        self.model = model.flow
+        self.model = model.evaluator
 
     def encode(self, pixels: np.ndarray) -> EncodedTile:
         h, w = pixels.shape[:2]
@@ -183,12 +185,19 @@ class AutoregressiveTileCoder:
 TileCoder = LosslessTileCoder | LossyTileCoder | AutoregressiveTileCoder
 
 
-def coder_for(model: CodingModel, lossy: LossySettings | None, adaptive: bool) -> TileCoder:
-    """``adaptive``: each band's prior is corrected by offsets in the stream (the file's
-    adaptive-prior flag: every file written since 0.2.0's format 3 gained it; it means
-    nothing to an autoregressive model, whose samples each have their own prior)."""
-    if isinstance(model.flow, autoregressive.AutoregressiveModel):
-        if lossy is not None:
-            raise ValueError(f"{model.name} codes lossless only (an autoregressive model)")
-        return AutoregressiveTileCoder(model)
+def lifting_coder(model: CodingModel, lossy: LossySettings | None, adaptive: bool) -> TileCoder:
+    """A lifting model's coder: ``adaptive``, each band's prior is corrected by offsets in
+    the stream (the file's adaptive-prior flag)."""
     return LosslessTileCoder(model, adaptive) if lossy is None else LossyTileCoder(model, lossy, adaptive)
+
+
+def autoregressive_coder(model: CodingModel, lossy: LossySettings | None, adaptive: bool) -> TileCoder:
+    """An autoregressive model's coder (each sample has its own prior: the adaptive-prior
+    flag means nothing to it)."""
+    if lossy is not None:
+        raise ValueError(f"{model.name} codes lossless only (an autoregressive model)")
+    return AutoregressiveTileCoder(model)
+
+
+def coder_for(model: CodingModel, lossy: LossySettings | None, adaptive: bool) -> TileCoder:
+    return model.architecture.tile_coder(model, lossy, adaptive)
