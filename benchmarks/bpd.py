@@ -11,47 +11,34 @@ stream in format 3, 57 in 0.1.0's format 1; it matters for 32x32 images).
 The NLL comes from the training side (the torch model, ``invcodec[torch]``), the streams
 from the coding runtime, both loaded from the same model file; invcodec codes on one
 thread (small images). An autoregressive model (photo-v4) has no torch twin of its exact
-nets: its "NLL" is the runtime's own code length (one tile per image), and its streams
+nets: its "NLL" is the runtime's own exact code length, and its streams
 always carry their scale offsets, so both stream columns are the same."""
 
 from __future__ import annotations
 
 import argparse
-import functools
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
-from invcodec import container
+from invcodec import container, generative
 from invcodec.codec import compress_samples
-from invcodec.options import DEFAULT_TILE_SIZE
 from invcodec.registry import DEFAULT_MODEL, get_model
-from invcodec.runtime import autoregressive
 from invcodec.training.data import load_folder, read_split
 
 from .report import check_model, emit
-
-
-def _autoregressive_bits(coding, image: np.ndarray) -> float:
-    """The exact code length of an image (one tile) under an autoregressive model's own priors."""
-    if max(image.shape[:2]) > DEFAULT_TILE_SIZE:
-        raise SystemExit("bench bpd: autoregressive models are measured on images of one tile")
-    return coding.flow.code_length(image if image.shape[2] == 3 else np.repeat(image[..., :1], 3, axis=2))
 
 
 def measure(model_name: str | None, images: list[np.ndarray]) -> dict:
     import torch
 
     coding = get_model(model_name)
-    if isinstance(coding.flow, autoregressive.AutoregressiveModel):
-        model_bits = functools.partial(_autoregressive_bits, coding)
-    else:
-        from invcodec.training.latent_space import bits_per_dim
-        from invcodec.training.weights import load_model, shipped_path
+    score = generative.scorer(coding)
 
-        net = load_model(shipped_path(model_name or DEFAULT_MODEL))
-        model_bits = lambda image: bits_per_dim(net, image) * image.size  # noqa: E731
+    def model_bits(image: np.ndarray) -> float:
+        rgb = image if image.shape[2] == 3 else np.repeat(image[..., :1], 3, axis=2)
+        return score(rgb) * rgb.size
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # small images: one thread is fastest and immune to contention
     try:

@@ -208,9 +208,10 @@ def measure_model(name: str, dataset: str, data: Path | None, images: np.ndarray
                   iterations: int, probes: int, bpd_images: int = 0) -> dict:
     from invcodec.training.latent_space import sample
     from invcodec.training.model import IntegerFlowModel
-    from invcodec.training.weights import load_model, shipped_path
+    from invcodec.registry import model_path
+    from invcodec.training.weights import load_model
 
-    path = shipped_path(name)
+    path = model_path(name)
     card = _card(path)
     net = load_model(path).double()
     source = "given images"
@@ -348,14 +349,14 @@ def main(argv: list[str] | None = None) -> None:
         p.error("give -m MODEL (repeatable) or --replot RESULTS_JSON")
     import torch
 
-    from invcodec.training.weights import shipped_path
+    from invcodec.registry import model_path
 
     torch.set_num_threads(1)
     plan = []
     for spec in args.model:
         name, _, dataset = spec.partition(":")
         try:
-            card = _card(shipped_path(name))
+            card = _card(model_path(name))
         except (ValueError, OSError) as e:
             p.error(str(e))
         dataset = dataset or _dataset_of(card.get("name", Path(name).stem))

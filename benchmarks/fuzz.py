@@ -30,7 +30,7 @@ from invcodec import classic_coder, container
 from invcodec.codec import compress_samples, decompress_samples
 from invcodec.errors import InvalidFileError
 from invcodec.registry import DEFAULT_LOSSY_MODEL, DEFAULT_MODEL, get_model, shipped_models
-from invcodec.runtime.model_file import CodingModel
+from invcodec.model_file import CodingModel
 
 from .report import check_model, emit
 

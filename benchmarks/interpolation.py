@@ -36,9 +36,10 @@ def measure(model_name: str, images: list[np.ndarray], pairs: int) -> dict:
     import torch
 
     from invcodec.training import latent_space
-    from invcodec.training.weights import load_model, shipped_path
+    from invcodec.registry import model_path
+    from invcodec.training.weights import load_model
 
-    net = load_model(shipped_path(model_name)).eval()
+    net = load_model(model_path(model_name)).eval()
     torch.set_num_threads(1)
     rows: dict[str, list[tuple[float, float, float]]] = {space: [] for space in latent_space.INTERPOLATION_SPACES}
     ends, cross = [], []

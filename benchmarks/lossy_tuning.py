@@ -26,7 +26,7 @@ from invcodec.codec import lossy_settings
 from invcodec.metrics import psnr
 from invcodec.quantizer import EncoderChoices
 from invcodec.registry import DEFAULT_LOSSY_MODEL, get_model
-from invcodec.runtime.model_file import CodingModel
+from invcodec.model_file import CodingModel
 from invcodec.tile_coder import LossyParams, LossyTileCoder
 from invcodec.training.data import centre_crops, load_folder
 

@@ -31,10 +31,10 @@ from .metrics import psnr
 from .options import DEFAULT_TILE_SIZE, CodingOptions, check_threads
 from .quantizer import EncoderChoices
 from .registry import default_model_name, get_model, model_by_id
-from .runtime.model_file import CodingModel
+from .model_file import CodingModel
 from .streams.base import StreamContext
 from .streams.table import decode_tile, encode_tile
-from .tile_coder import LossyParams, lossy_band_count
+from .tile_coder import LossyParams
 from .tiling import map_tiles
 
 # The lossy encoder's choices, tuned on photos-dev by benchmarks/lossy_tuning.py (record:
@@ -67,7 +67,7 @@ def lossy_settings(model: CodingModel, quality: int, tune: str = "psnr") -> Loss
     offsets = model.lossy_band_offsets
     if offsets is None:
         raise ValueError("this model was not trained for lossy mode (its file has no lossy_band_offsets)")
-    bands = lossy_band_count(model)
+    bands = model.lossy_band_count
     if len(offsets) != bands:  # the one check that the quantizer fits the model, when encoding
         raise ValueError(f"the model's {len(offsets)} lossy band offsets do not fit its {bands} bands")
     steps = tuple(quantizer.step_indices(quality, offsets, quantizer.TUNINGS[tune]))
@@ -171,7 +171,7 @@ def decode(data: bytes, model: CodingModel | str | None = None, progress: bool =
             raise InvalidFileError("the file was written with a different model than the one given")
     # (without flow streams no model is needed: raw and constant tiles decode anywhere)
     lossy = None if header.quantizer is None else LossyParams(header.quantizer)
-    if lossy is not None and model is not None and len(header.quantizer.steps) != lossy_band_count(model):
+    if lossy is not None and model is not None and len(header.quantizer.steps) != model.lossy_band_count:
         raise InvalidFileError("the file's quantizer does not fit its model")
     context = StreamContext(model, lossy, header.adaptive_prior)
     per_tile = header.streams_per_tile

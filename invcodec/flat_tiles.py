@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .runtime.model_file import CodingModel
+from .model_file import CodingModel
 
 FLAT_TILE_SIZE = 64
 FLAT_BLOCK, FLAT_SHARE = 16, 0.10  # a 16-pixel block is flat when it holds one colour; 10 % of them trigger
@@ -24,15 +24,10 @@ def flat_share(samples: np.ndarray, block: int = FLAT_BLOCK) -> float:
     return float((blocks == blocks[:, :1, :, :1]).all(axis=(1, 3, 4)).mean())
 
 
-def small_tiles_pay(model: CodingModel) -> bool:
-    """Whether ``model``'s flat areas cost bits inside big tiles (False: an autoregressive model)."""
-    return getattr(model.flow, "small_tiles_pay", True)
-
-
 def worth_small_tiles(samples: np.ndarray, model: CodingModel, file_bytes: int, flow_bytes: int) -> bool:
     """Whether a lossless file of ``samples`` in big tiles (``file_bytes``, of which
     ``flow_bytes`` in flow streams) is worth coding again in FLAT_TILE_SIZE tiles: it
     looks like a photo (flow streams, or at least a bit per sample; graphics the classic
     path codes in far less gain nothing), has flat areas, and its model pays for them."""
     photo_like = flow_bytes or 8 * file_bytes >= samples.size
-    return bool(photo_like) and flat_share(samples) >= FLAT_SHARE and small_tiles_pay(model)
+    return bool(photo_like) and flat_share(samples) >= FLAT_SHARE and model.small_tiles_pay

@@ -1,26 +1,39 @@
-"""The shipped models, found by name (for compress) or by model id (for decompress).
+"""The shipped models, found by name (for compress) or by model id (for decompress), and
+the one resolver of a model given by name or path.
 
-Models are loaded for coding only (``runtime.model_file``: numpy, no torch) and cached."""
+Models are loaded for coding only (``model_file``: numpy, no torch) and cached."""
 
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
 
+from . import model_file
 from .errors import InvalidFileError
-from .runtime import model_file
-from .runtime.model_file import CodingModel
+from .model_file import CodingModel
 
 SHIPPED_DIR = Path(__file__).parent / "weights"
+RESTORE_DIR = SHIPPED_DIR / "restore"  # restoration nets: their own family, apart from the coding models
 # The default model per mode; everything else asks ``default_model_name`` (the CLI's help
 # spells them out, tests/test_cli.py checks it agrees).
 DEFAULT_MODEL = "photo-v4"
 DEFAULT_LOSSY_MODEL = "photo-lossy-v7"
 
 
-def shipped_models() -> dict[str, Path]:
-    """Name -> path of every model shipped inside the package."""
-    return {p.stem: p for p in sorted(SHIPPED_DIR.glob("*.safetensors"))}
+def shipped_models(folder: Path = SHIPPED_DIR) -> dict[str, Path]:
+    """Name -> path of every model shipped in ``folder``."""
+    return {p.stem: p for p in sorted(folder.glob("*.safetensors"))}
+
+
+def model_path(name_or_path: str, folder: Path = SHIPPED_DIR) -> Path:
+    """A model given as a shipped name (in ``folder``) or a file's path -> its file;
+    ValueError (one line) if it is neither."""
+    shipped = shipped_models(folder)
+    if name_or_path in shipped:
+        return shipped[name_or_path]
+    if Path(name_or_path).is_file():
+        return Path(name_or_path).resolve()
+    raise ValueError(f"unknown model {name_or_path!r} (shipped: {', '.join(shipped) or 'none'})")
 
 
 @lru_cache(maxsize=8)
@@ -29,20 +42,17 @@ def _load(path: str) -> CodingModel:
 
 
 def get_model(name_or_path: str | None = None) -> CodingModel:
-    """A shipped model by name, or a model file by path."""
+    """A shipped model by name, or a model file by path (None: the lossless default)."""
     name = name_or_path or DEFAULT_MODEL
-    shipped = shipped_models()
-    if name in shipped:
-        return _load(str(shipped[name]))
-    if Path(name).is_file():
-        path = str(Path(name).resolve())
-        try:
-            return _load(path)
-        except Exception as e:  # noqa: BLE001 - whatever a file that is not a usable model makes the loader raise
-            message = " ".join(str(e).split())
-            raise ValueError(message if name in message or path in message
-                             else f"{name}: not a usable invcodec model file ({type(e).__name__}: {message})") from None
-    raise ValueError(f"unknown model {name!r} (shipped: {', '.join(shipped) or 'none'})")
+    path = model_path(name)
+    try:
+        return _load(str(path))
+    except Exception as e:  # noqa: BLE001 - whatever a file that is not a usable model makes the loader raise
+        if path.parent == SHIPPED_DIR:
+            raise
+        message = " ".join(str(e).split())
+        raise ValueError(message if name in message or str(path) in message
+                         else f"{name}: not a usable invcodec model file ({type(e).__name__}: {message})") from None
 
 
 def default_model_name(lossy: bool) -> str:

@@ -12,6 +12,7 @@ The model's architecture and the file's mode pick the coder (``coder_for``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -20,8 +21,10 @@ from .container import Quantizer
 from .entropy import adapt, ans
 from .quantizer import EncoderChoices
 from .runtime import autoregressive
-from .runtime.model_file import CodingModel
-from .walk import band_count, bands_in_order, chunk_bands, chunk_values, walk
+from .walk import bands_in_order, chunk_bands, chunk_values, walk
+
+if TYPE_CHECKING:  # (the model file's loader imports the coders through ``architectures``)
+    from .model_file import CodingModel
 
 
 @dataclass
@@ -58,7 +61,7 @@ class LosslessTileCoder:
     as every file written since the flag exists does; False: as older files."""
 
     def __init__(self, model: CodingModel, adaptive: bool = True):
-        self.flow = model.flow
+        self.flow = model.evaluator
         self.adaptive = adaptive
 
     def encode(self, pixels: np.ndarray) -> EncodedTile | None:
@@ -96,14 +99,14 @@ class LosslessTileCoder:
 
 
 class LossyTileCoder:
-    """``lossy.quantizer`` must fit the model (``lossy_band_count``): the caller checks it
+    """``lossy.quantizer`` must fit the model (``CodingModel.lossy_band_count``): the caller checks it
     once per file."""
 
     def __init__(self, model: CodingModel, lossy: LossyParams, adaptive: bool = True):
-        self.flow = model.flow
+        self.flow = model.evaluator
         self.lossy = lossy
         self.adaptive = adaptive
-        self.chunk_steps = [lossy.quantizer.steps[b] for b in chunk_bands(model.flow)]  # a step per band, not per chunk
+        self.chunk_steps = [lossy.quantizer.steps[b] for b in chunk_bands(model.evaluator)]  # a step per band, not per chunk
 
     def encode(self, pixels: np.ndarray) -> EncodedTile:
         q, choices = self.lossy.quantizer, self.lossy.choices
@@ -148,7 +151,7 @@ class AutoregressiveTileCoder:
     recalibrate the model to the tile (record: results/encoder-choices.md)."""
 
     def __init__(self, model: CodingModel):
-        self.model = model.flow
+        self.model = model.evaluator
 
     def encode(self, pixels: np.ndarray) -> EncodedTile:
         h, w = pixels.shape[:2]
@@ -181,18 +184,19 @@ class AutoregressiveTileCoder:
 TileCoder = LosslessTileCoder | LossyTileCoder | AutoregressiveTileCoder
 
 
-def lossy_band_count(model: CodingModel) -> int | None:
-    """How many quantizer steps a lossy stream of ``model`` has (a step per band); None: the
-    model codes lossless only (an autoregressive model)."""
-    return band_count(model.flow.level_count) if hasattr(model.flow, "level_count") else None
+def lifting_coder(model: CodingModel, lossy: LossyParams | None, adaptive: bool) -> TileCoder:
+    """A lifting model's coder: ``adaptive``, each band's prior is corrected by offsets in
+    the stream (the file's adaptive-prior flag)."""
+    return LosslessTileCoder(model, adaptive) if lossy is None else LossyTileCoder(model, lossy, adaptive)
+
+
+def autoregressive_coder(model: CodingModel, lossy: LossyParams | None, adaptive: bool) -> TileCoder:
+    """An autoregressive model's coder (each sample has its own prior: the adaptive-prior
+    flag means nothing to it)."""
+    if lossy is not None:
+        raise ValueError(f"{model.name} codes lossless only (an autoregressive model)")
+    return AutoregressiveTileCoder(model)
 
 
 def coder_for(model: CodingModel, lossy: LossyParams | None, adaptive: bool) -> TileCoder:
-    """``adaptive``: each band's prior is corrected by offsets in the stream (the file's
-    adaptive-prior flag: every file written since 0.2.0's format 3 gained it; it means
-    nothing to an autoregressive model, whose samples each have their own prior)."""
-    if isinstance(model.flow, autoregressive.AutoregressiveModel):
-        if lossy is not None:
-            raise ValueError(f"{model.name} codes lossless only (an autoregressive model)")
-        return AutoregressiveTileCoder(model)
-    return LosslessTileCoder(model, adaptive) if lossy is None else LossyTileCoder(model, lossy, adaptive)
+    return model.architecture.tile_coder(model, lossy, adaptive)

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Protocol, Sequence
 
-COLOURS = 3
+from .spec import COLOURS
+
 DETAILS = 3 * COLOURS
 
 # band(index, prior parameters) -> that band's latents, as the decoder will have them
@@ -30,6 +31,8 @@ BandFn = Callable[[int, Any], Any]
 class Walkable(Protocol):
     level_count: int
     block_size: int
+    checkerboard: bool  # detail channels in two halves (``Checkerboard``)
+    top_autoregressive: bool  # the coarsest anchors sample by sample (``TopContext``)
 
     def context_zeros(self, batch: int, height: int, width: int) -> Any: ...
     def cat(self, parts: Sequence[Any]) -> Any: ...
@@ -44,15 +47,11 @@ class TopContext(Walkable, Protocol):
     (``top_autoregressive`` true): the top band in its own order, ``band`` asked for each
     step's samples of a colour (params.where: their raster indices in the band)."""
 
-    top_autoregressive: bool
-
     def top_band(self, band: BandFn, height: int, width: int, rate: Any) -> Any: ...
 
 
 class Checkerboard(Walkable, Protocol):
     """What a model with checkerboard context adds (``checkerboard`` true)."""
-
-    checkerboard: bool
 
     def context_params(self, level: int, first: Any, known: Any, g: int) -> Any: ...
     def half(self, t: Any, which: int) -> Any: ...
@@ -63,21 +62,16 @@ def band_count(levels: int) -> int:
     return COLOURS + DETAILS * levels
 
 
-def _checkerboard(model: Walkable | Checkerboard | None) -> bool:
-    return bool(getattr(model, "checkerboard", False))
-
-
 def chunk_values(chunk: Any, params: Any) -> Any:
     """The values of a chunk (``bands_in_order``) that ``params`` is for: all of them, or
-    the samples of an autoregressive top band's step (``params.where``)."""
-    where = getattr(params, "where", None)
-    return chunk if where is None else chunk.reshape(-1)[where]
+    the samples of an autoregressive top band's step (``params.where``, else None)."""
+    return chunk if params.where is None else chunk.reshape(-1)[params.where]
 
 
 def chunk_bands(model: Walkable | Checkerboard) -> list[int]:
     """The band each coded chunk belongs to, in decoding order."""
     details = range(COLOURS, band_count(model.level_count))
-    return list(range(COLOURS)) + [b for b in details for _ in range(2 if _checkerboard(model) else 1)]
+    return list(range(COLOURS)) + [b for b in details for _ in range(2 if model.checkerboard else 1)]
 
 
 def walk(model: Walkable | Checkerboard | TopContext, batch: int, height: int, width: int, band: BandFn, rate: Any = None,
@@ -87,8 +81,8 @@ def walk(model: Walkable | Checkerboard | TopContext, batch: int, height: int, w
 
     ``known_inputs[l]`` (the lossless encoder, which has them all) is the image entering
     level l; it replaces the inverse of level l, which would give the same thing."""
-    checkerboard = _checkerboard(model)
-    if getattr(model, "top_autoregressive", False):
+    checkerboard = model.checkerboard
+    if model.top_autoregressive:
         x = model.top_band(band, height // model.block_size, width // model.block_size, rate)
     else:
         zeros = model.context_zeros(batch, height // model.block_size, width // model.block_size)
@@ -124,5 +118,5 @@ def bands_in_order(per_level: Sequence[tuple[Any, Any]], top: Any, channel: Call
     for _, details in reversed(per_level):
         for g in range(DETAILS):
             t = channel(details, g)
-            out += [model.half(t, 0), model.half(t, 1)] if _checkerboard(model) else [t]
+            out += [model.half(t, 0), model.half(t, 1)] if model is not None and model.checkerboard else [t]
     return out

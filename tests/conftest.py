@@ -9,22 +9,23 @@ import pytest
 import torch
 from threadpoolctl import threadpool_limits
 
-from invcodec.runtime import model_file
-from invcodec.runtime.model_file import CodingModel
+from invcodec import model_file
+from invcodec.model_file import CodingModel
 from invcodec.runtime.autoregressive import PLANES, feature_count
 from invcodec.training import autoregressive as ar_training
 from invcodec.training import nets_int8
-from invcodec.training.model import IntegerFlowModel, ModelConfig
+from invcodec.spec import LiftingSpec
+from invcodec.training.model import IntegerFlowModel
 from invcodec.training.weights import save_model
 
-TINY_CONFIG = ModelConfig(levels=2, coupling_hidden=8, prior_hidden=8, prior_blocks=1, prior_features=8, head_hidden=8, top_hidden=4)
+TINY_CONFIG = LiftingSpec(levels=2, coupling_hidden=8, prior_hidden=8, prior_blocks=1, prior_features=8, head_hidden=8, top_hidden=4)
 
 
 TINY_INT8_CONFIG = dataclasses.replace(TINY_CONFIG, numeric="int8", head="split")
 TINY_CHECKERBOARD_CONFIG = dataclasses.replace(TINY_INT8_CONFIG, checkerboard=True)
 
 
-def make_tiny_model(seed: int = 0, noise: float = 0.1, config: ModelConfig = TINY_CONFIG) -> IntegerFlowModel:
+def make_tiny_model(seed: int = 0, noise: float = 0.1, config: LiftingSpec = TINY_CONFIG) -> IntegerFlowModel:
     """A small torch model with random (non-identity) couplings, so every path is exercised;
     an int8 one has its activation grids calibrated on a smooth image."""
     torch.manual_seed(seed)

@@ -274,10 +274,12 @@ def test_continuity_power_iteration_finds_the_jacobians_largest_singular_value()
     spectral norm from below, for the encoder and for one level of the decoder."""
     import torch
 
-    from invcodec.training.weights import load_model, shipped_path
+    from invcodec.registry import model_path
+
+    from invcodec.training.weights import load_model
     from invcodec_benchmarks import continuity
 
-    net = load_model(shipped_path("cifar10-v1")).double()
+    net = load_model(model_path("cifar10-v1")).double()
     side = net.block_size
     image = smooth_image(side, side, 3, seed=4)
     x = torch.from_numpy(image.transpose(2, 0, 1)[None].astype(np.float64))
@@ -338,9 +340,10 @@ def single_thread_test():
 
 
 def net_levels(name: str) -> int:
-    from invcodec.training.weights import load_model, shipped_path
+    from invcodec.registry import model_path
+    from invcodec.training.weights import load_model
 
-    return load_model(shipped_path(name)).level_count
+    return load_model(model_path(name)).level_count
 
 
 def test_conv_speed_agrees_with_torch_on_a_small_image(tmp_path) -> None:

@@ -335,7 +335,7 @@ def test_generative_commands_fail_in_one_line_on_bad_models(tmp_path) -> None:
 
     from invcodec_cli.main import main
 
-    from invcodec.runtime.model_file import FILE_FORMAT
+    from invcodec.model_file import FILE_FORMAT
 
     from .conftest import TINY_CONFIG
 
@@ -498,7 +498,7 @@ def test_memory_error_and_bad_model_files_are_one_line(tmp_path, monkeypatch) ->
     bad_json = tmp_path / "bad.safetensors"
     from safetensors.numpy import save_file
 
-    from invcodec.runtime.model_file import FILE_FORMAT
+    from invcodec.model_file import FILE_FORMAT
 
     save_file({"x": np.zeros(2, np.float32)}, str(bad_json), metadata={"format": FILE_FORMAT, "config": "{not json"})
     for model in (str(bad_json), str(photo)):

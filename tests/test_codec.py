@@ -15,7 +15,7 @@ from invcodec.codec import compress_samples, decompress_samples
 from invcodec.container import StreamKind
 from invcodec.errors import InvalidFileError
 from invcodec.registry import get_model
-from invcodec.runtime.model_file import CodingModel
+from invcodec.model_file import CodingModel
 
 from .conftest import TINY_CONFIG, TINY_INT8_CONFIG, coding_model, make_tiny_model, smooth_image
 

@@ -11,7 +11,7 @@ from invcodec.container import Mode, StreamKind
 from invcodec.errors import InvalidFileError
 from invcodec.metrics import psnr
 from invcodec.registry import get_model
-from invcodec.runtime import model_file
+from invcodec import model_file
 from invcodec.tile_coder import LossyTileCoder
 from invcodec.training.weights import save_model
 
@@ -31,7 +31,7 @@ def test_quality_is_recorded_and_decode_needs_no_flags(lossy_model) -> None:
     header, _ = container.unpack(data)
     assert header.mode == Mode.LOSSY and header.quantizer.quality == 50
     assert header.quantizer.steps == tuple(quantizer.step_indices(50, lossy_model.lossy_band_offsets))
-    assert len(header.quantizer.steps) == 3 + 9 * lossy_model.flow.level_count
+    assert len(header.quantizer.steps) == 3 + 9 * lossy_model.evaluator.level_count
     out = decompress_samples(data, lossy_model)
     assert out.shape == samples.shape and stats.psnr == psnr(samples, out)
     assert 20 < stats.psnr < 60

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from invcodec.flat_tiles import FLAT_SHARE, flat_share, small_tiles_pay, worth_small_tiles
+from invcodec.flat_tiles import FLAT_SHARE, flat_share, worth_small_tiles
 from invcodec.registry import get_model
 
 from .conftest import smooth_image
@@ -20,8 +20,8 @@ def test_flat_share_counts_one_colour_blocks() -> None:
 
 
 def test_small_tiles_pay_for_lifting_models_only(tiny_coding_models) -> None:
-    assert small_tiles_pay(tiny_coding_models["fixed64"])
-    assert not small_tiles_pay(tiny_coding_models["autoregressive"])
+    assert tiny_coding_models["fixed64"].small_tiles_pay
+    assert not tiny_coding_models["autoregressive"].small_tiles_pay
 
 
 @pytest.mark.parametrize("flow_bytes, file_bytes, flat, expected", [

@@ -10,9 +10,9 @@ import pytest
 from invcodec import quantizer, tile_coder
 from invcodec.container import Quantizer
 from invcodec.entropy import ans, grid
-from invcodec.runtime.model_file import CodingModel
+from invcodec.model_file import CodingModel
 from invcodec.quantizer import EncoderChoices
-from invcodec.tile_coder import LosslessTileCoder, LossyParams, LossyTileCoder, coder_for, lossy_band_count, pad_to_block
+from invcodec.tile_coder import LosslessTileCoder, LossyParams, LossyTileCoder, coder_for, pad_to_block
 from invcodec.walk import bands_in_order, chunk_values, walk
 
 from .conftest import smooth_image
@@ -39,7 +39,7 @@ def lossy_model(tiny_coding_models) -> CodingModel:
 
 
 def _settings(model: CodingModel, quality: int, recon_offset: int = 0, deadzone: float = 0.0) -> LossyParams:
-    levels = model.flow.level_count
+    levels = model.evaluator.level_count
     offsets = [-16 * levels] * 3 + [0] * (quantizer.band_count(levels) - 3)
     steps = tuple(quantizer.step_indices(quality, offsets))
     return LossyParams(Quantizer(quality, recon_offset, steps), EncoderChoices(deadzone))
@@ -71,9 +71,9 @@ def test_lossless_round_trip(model: CodingModel, name: str) -> None:
 
 def _model_bits(model: CodingModel, pixels: np.ndarray) -> float:
     """The model's own code length for the tile: sum of -log2 p of every latent under the prior."""
-    padded = pad_to_block(pixels, model.flow.block_size).astype(np.float64)
-    per_level, top = model.flow.analyze(padded)
-    bands = bands_in_order(per_level, top, lambda t, i: t[..., i : i + 1], model.flow)
+    padded = pad_to_block(pixels, model.evaluator.block_size).astype(np.float64)
+    per_level, top = model.evaluator.analyze(padded)
+    bands = bands_in_order(per_level, top, lambda t, i: t[..., i : i + 1], model.evaluator)
     total = 0.0
 
     def band(i: int, p) -> np.ndarray:
@@ -82,7 +82,7 @@ def _model_bits(model: CodingModel, pixels: np.ndarray) -> float:
         total += float(grid.laplace_bits(values, p.mean, grid.SCALES[p.scale_index]).sum())
         return values
 
-    walk(model.flow, 1, *padded.shape[:2], band, known_inputs=[padded] + [a for a, _ in per_level[:-1]])
+    walk(model.evaluator, 1, *padded.shape[:2], band, known_inputs=[padded] + [a for a, _ in per_level[:-1]])
     return total
 
 
@@ -144,9 +144,9 @@ def test_the_rate_reaches_a_rate_conditioned_prior(lossy_model) -> None:
 
 
 def test_lossy_band_count_is_a_step_per_band_or_none_for_lossless_only_models(fixed64_model, tiny_coding_models) -> None:
-    assert lossy_band_count(fixed64_model) == quantizer.band_count(fixed64_model.flow.level_count)
-    assert len(_settings(fixed64_model, 50).quantizer.steps) == lossy_band_count(fixed64_model)
-    assert lossy_band_count(tiny_coding_models["autoregressive"]) is None
+    assert fixed64_model.lossy_band_count == quantizer.band_count(fixed64_model.evaluator.level_count)
+    assert len(_settings(fixed64_model, 50).quantizer.steps) == fixed64_model.lossy_band_count
+    assert tiny_coding_models["autoregressive"].lossy_band_count is None
 
 
 def _corruptions(payload: bytes) -> dict[str, bytes]:
@@ -177,7 +177,7 @@ def test_truncated_or_garbage_streams_raise_value_error(tiny_coding_models, name
 
 
 def test_an_autoregressive_top_band_sees_the_rate_and_refuses_values_outside_its_range(tiny_coding_models) -> None:
-    flow = tiny_coding_models["top-autoregressive"].flow
+    flow = tiny_coding_models["top-autoregressive"].evaluator
     seen = {}
     for rate in (None, 40, 120):
         scales = []
@@ -200,7 +200,7 @@ def test_streams_without_scale_offsets_still_decode(model: CodingModel, lossy: b
     """Files from before the adaptive-prior flag: the plain stream decodes with the plain
     coder to the same pixels, and the two kinds of stream are not interchangeable."""
     # level 0's bands: 64 x 64 latents, enough for a correction (a checkerboard model codes halves: 92 x 92 / 2)
-    side = 182 if model.flow.checkerboard else 128
+    side = 182 if model.evaluator.checkerboard else 128
     pixels = smooth_image(side, side, seed=8)
     settings = _settings(model, 60) if lossy else None
     plain, adaptive = coder_for(model, settings, False), coder_for(model, settings, True)
@@ -245,7 +245,7 @@ def test_autoregressive_size_is_the_recalibrated_models_code_length(tmp_path) ->
     planes = ar.forward_colour(pixels)
     plain = recalibrated = 0.0
     for p in range(ar.PLANES):
-        mean, index = model.flow.encode_params(planes, p)
+        mean, index = model.evaluator.encode_params(planes, p)
         plain += float(grid.laplace_bits(planes[p].reshape(-1), mean, grid.SCALES[index]).sum())
         offsets = adapt.scale_offsets(planes[p], mean, index)
         moved = adapt.moved_indices(offsets)[index]

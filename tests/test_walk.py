@@ -20,6 +20,9 @@ class FakeModel:
     Prior parameters are descriptions of the question asked; ``level_inverse`` upsamples
     the anchors and adds the mean of the details, so every value depends on the bands."""
 
+    checkerboard = False
+    top_autoregressive = False
+
     def __init__(self, levels: int):
         self.level_count = levels
         self.block_size = 2**levels
@@ -158,9 +161,9 @@ def test_walking_the_analysed_bands_rebuilds_the_image_runtime(tiny_coding_model
     for name in ("fixed64", "int8", "checkerboard", "top-autoregressive"):
         model = tiny_coding_models[name]
         x = smooth_image(16, 20, seed=2).astype(np.float64)
-        bands = bands_in_order(*model.flow.analyze(x), lambda t, i: t[..., i : i + 1], model.flow)
-        assert np.array_equal(walk(model.flow, 1, 16, 20, lambda i, p: chunk_values(bands[i], p)), x)
-        wrong = walk(model.flow, 1, 16, 20, lambda i, p: chunk_values(bands[i], p) + (i == 5))
+        bands = bands_in_order(*model.evaluator.analyze(x), lambda t, i: t[..., i : i + 1], model.evaluator)
+        assert np.array_equal(walk(model.evaluator, 1, 16, 20, lambda i, p: chunk_values(bands[i], p)), x)
+        wrong = walk(model.evaluator, 1, 16, 20, lambda i, p: chunk_values(bands[i], p) + (i == 5))
         assert not np.array_equal(wrong, x)
 
 

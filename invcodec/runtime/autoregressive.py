@@ -28,9 +28,12 @@ adds to its bias: its neighbours are only as exact as that step lets them be).""
 
 from __future__ import annotations
 
+from typing import Mapping
+
 import numpy as np
 
 from ..entropy import grid
+from ..spec import AutoregressiveSpec
 
 # (rows up, columns left) of a plane's own neighbours used as context; all on earlier wavefronts (2 * dy + dx > 0)
 CAUSAL = ((0, 1), (1, 0), (1, 1), (1, -1), (0, 2), (2, 0), (2, 1), (2, -1), (1, 2), (2, 2), (2, -2), (0, 3), (3, 0),
@@ -200,20 +203,14 @@ def _plane_weights(tensors: dict[str, np.ndarray], prefix: str, plane: int, feat
 
 
 class AutoregressiveModel:
-    """The architecture's exact evaluator (``CodingModel.flow`` of such a model): the three
+    """The architecture's exact evaluator (``CodingModel.evaluator`` of such a model): the three
     planes' nets stacked, so that one GEMM serves a step of all three. ``prefix``,
     ``ranges``, ``feature_limit`` and ``max_rate`` are for other planes than YCoCg pixels
     (the lifting flow's coarsest anchors): ``feature_limit`` bounds |neighbour - reference|
     for values in ``ranges`` (|hi - lo| or more), ``max_rate`` the rate input."""
 
-    # Flat areas cost it next to nothing inside big tiles (it predicts them from their
-    # neighbours): the codec need not try small tiles for them (letterboxed photos in
-    # 64-pixel tiles: +2 %).
-    small_tiles_pay = False
-
-    def __init__(self, config: dict, tensors: dict[str, np.ndarray], prefix: str = "",
+    def __init__(self, tensors: Mapping[str, np.ndarray], prefix: str = "",
                  ranges: tuple[tuple[int, int], ...] = RANGES, feature_limit: float = FEATURE_LIMIT, max_rate: int = 0):
-        self.config = config
         per_plane = [_plane_weights(tensors, prefix, p, feature_limit, max_rate) for p in range(PLANES)]
         hidden = {w[0].shape[1] for w in per_plane}
         if len(hidden) != 1:
@@ -223,6 +220,14 @@ class AutoregressiveModel:
         self.max_rate = max_rate
         self.lo = np.array([lo for lo, _ in ranges], dtype=np.float64)
         self.hi = np.array([hi for _, hi in ranges], dtype=np.float64)
+
+    @classmethod
+    def from_spec(cls, spec: AutoregressiveSpec, tensors: Mapping[str, np.ndarray]) -> "AutoregressiveModel":
+        """A model file's evaluator (YCoCg pixel planes, no rate input)."""
+        model = cls(tensors)
+        if model.hidden != spec.hidden:
+            raise ValueError(f"the nets are {model.hidden} wide where the config says {spec.hidden}")
+        return model
 
     def _params(self, features: np.ndarray, ref: np.ndarray, plane, rate: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """(mean on the 1/16 grid, clipped to the plane's range; scale index, int64), each

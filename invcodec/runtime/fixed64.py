@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .conv import conv2d, weight_matrix
+from ..spec import LATENT_INPUT_SHIFT
 from .nets import LevelPrior, NetOutput
 
 ACT_FRAC_BITS = 8
@@ -18,7 +19,6 @@ ACC_FRAC_BITS = ACT_FRAC_BITS + WEIGHT_FRAC_BITS
 ACT_LIMIT = 2.0**25
 MAX_WEIGHT = 2.0**16
 MAX_FAN_IN = 2**11
-LATENT_INPUT_SHIFT = 6  # latents enter the nets as v / 64
 _ACC_GRID = -ACC_FRAC_BITS
 
 

@@ -16,18 +16,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
 from .. import quantizer
 from ..entropy import grid
+from ..spec import LATENT_INPUT_SHIFT, LiftingSpec, anchor_order, level_prior, predict_net, top_head, update_net
 from ..walk import COLOURS, DETAILS
 from . import fixed64, int8
 from .autoregressive import AutoregressiveModel
 
 MAX_CORRECTION = 128.0  # bound of a coupling's learned shift (latents stay in the coder's range)
-LATENT_INPUT_SHIFT = 6  # nets see latents / 64: their outputs x 64 are in latent units
 NUMERIC_FORMATS = {"fixed64": fixed64.Nets, "int8": int8.Nets}
 # The coarsest anchors' values with top_autoregressive: a photo's stay within about
 # -300..400 (four levels of local means plus the couplings' bounded shifts, at most
@@ -60,12 +60,6 @@ def white_positions(height: int, width: int) -> np.ndarray:
     return mask
 
 
-def _anchor_order(level: int) -> np.ndarray:
-    """Channel order that puts position (level mod 4) first, as the level's anchor."""
-    positions = [(level + k) % 4 for k in range(4)]
-    return np.array([p * COLOURS + c for p in positions for c in range(COLOURS)])
-
-
 def squeeze(x: np.ndarray) -> np.ndarray:
     """(H, W, C) -> (H/2, W/2, 4C), channel p*C + c = colour c of position p (TL, TR, BL, BR)."""
     h, w, c = x.shape
@@ -90,27 +84,24 @@ def _params(out, base) -> Laplace:
 
 
 class LiftingFlow:
-    def __init__(self, config: dict, tensors: dict[str, np.ndarray]):
-        numeric = config.get("numeric", "fixed64")
-        if numeric not in NUMERIC_FORMATS:
-            raise ValueError(f"unknown numeric format {numeric!r}")
-        nets = NUMERIC_FORMATS[numeric](tensors)
-        self.level_count = int(config["levels"])
-        self.block_size = 2**self.level_count
-        self.rate_conditioned = bool(config.get("rate_conditioned", False))
-        self.checkerboard = bool(config.get("checkerboard", False))
-        self.top_position = bool(config.get("top_position", False))
+    def __init__(self, spec: LiftingSpec, tensors: Mapping[str, np.ndarray]):
+        nets = NUMERIC_FORMATS[spec.numeric](tensors)
+        self.level_count = spec.levels
+        self.block_size = spec.block_size
+        self.rate_conditioned = spec.rate_conditioned
+        self.checkerboard = spec.checkerboard
+        self.top_position = spec.top_position
+        self.top_autoregressive = spec.top_autoregressive
         rc = self.rate_conditioned
-        self._order = [_anchor_order(i) for i in range(self.level_count)]
-        self._predict = [nets.coupling(f"levels.{i}.flow.2.net") for i in range(self.level_count)]
-        self._update = [nets.coupling(f"levels.{i}.flow.3.net") for i in range(self.level_count)]
-        self._priors = [nets.prior(f"levels.{i}.prior", DETAILS, rc, self.checkerboard) for i in range(self.level_count)]
-        self.top_autoregressive = bool(config.get("top_autoregressive", False))
+        self._order = [np.array(anchor_order(i)) for i in range(self.level_count)]
+        self._predict = [nets.coupling(predict_net(i)) for i in range(self.level_count)]
+        self._update = [nets.coupling(update_net(i)) for i in range(self.level_count)]
+        self._priors = [nets.prior(level_prior(i), DETAILS, rc, self.checkerboard) for i in range(self.level_count)]
         if self.top_autoregressive:
-            self._top_ar = AutoregressiveModel(config, tensors, TOP_PREFIX, (TOP_RANGE,) * COLOURS,
+            self._top_ar = AutoregressiveModel(tensors, TOP_PREFIX, (TOP_RANGE,) * COLOURS,
                                                TOP_RANGE[1] - TOP_RANGE[0] + 1, quantizer.global_step_index(1))
         else:
-            self._top = [nets.top_head(f"top.heads.{c}", rc) for c in range(COLOURS)]
+            self._top = [nets.top_head(top_head(c), rc) for c in range(COLOURS)]
 
     # -- the flow ---------------------------------------------------------------------
     def _learned_shift(self, net, source: np.ndarray) -> np.ndarray:

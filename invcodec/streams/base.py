@@ -7,7 +7,7 @@ from typing import ClassVar, Protocol
 
 import numpy as np
 
-from ..runtime.model_file import CodingModel
+from ..model_file import CodingModel
 from ..tile_coder import LossyParams
 
 

@@ -24,12 +24,12 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image
-from safetensors.numpy import save_file
 from torch import nn
 
+from .. import model_file
 from ..entropy import grid
 from ..runtime import autoregressive as ar
-from ..runtime.model_file import FILE_FORMAT, load
+from ..spec import AutoregressiveSpec
 from .data import IMAGE_SUFFIXES
 
 NAMES = ("w1", "b1", "w2", "b2", "w3", "b3", "skip", "skip_bias")
@@ -142,8 +142,8 @@ def common_arguments(ap: argparse.ArgumentParser, steps: int, ckpt_every: int) -
 
 def exact_bits(model_path: Path, images: list[np.ndarray]) -> float:
     """Bits per sub-pixel of the exported (fixed-point) model on whole images: its code length."""
-    flow = load(model_path).flow
-    return sum(flow.code_length(img) for img in images) / sum(img.size for img in images)
+    evaluator = model_file.load(model_path).evaluator
+    return sum(evaluator.code_length(img) for img in images) / sum(img.size for img in images)
 
 
 def train_plane(plane: int, data, args, run: Path) -> PlaneNet:
@@ -193,15 +193,14 @@ def train_net(net: PlaneNet, name: str, batch, args, run: Path, seed: int) -> Pl
     return net
 
 
+def file_tensors(nets: list[PlaneNet], prefix: str = "") -> dict[str, np.ndarray]:
+    """What a model file stores for the planes' nets (the architecture's exporter)."""
+    return {k: v for p, net in enumerate(nets) for k, v in net.tensors(f"{prefix}plane{p}").items()}
+
+
 def export(nets: list[PlaneNet], path: Path, name: str, hidden: int, card: dict) -> None:
-    config = {"architecture": "autoregressive", "numeric": "fixed-point-float64", "hidden": hidden}
-    tensors = {}
-    for p, net in enumerate(nets):
-        tensors.update(net.tensors(f"plane{p}"))
-    meta = {"format": FILE_FORMAT, "config": json.dumps(config, sort_keys=True), "name": name,
-            "training": json.dumps(card, sort_keys=True)}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    save_file(tensors, str(path), metadata=meta)
+    model_file.write(path, AutoregressiveSpec(hidden=hidden), file_tensors(nets),
+                     {"name": name, "training": json.dumps(card, sort_keys=True)})
 
 
 def main(argv: list[str] | None = None) -> None:

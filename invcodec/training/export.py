@@ -13,15 +13,16 @@ from pathlib import Path
 
 import torch
 
-from .model import IntegerFlowModel, ModelConfig
-from ..runtime import model_file
+from .. import model_file
+from ..architectures import parse_spec
+from .model import IntegerFlowModel
 from .rate_distortion import offsets_for_file
 from .weights import save_model
 
 
 def export(run: Path, out: Path, name: str, lossy_deadzone: float | None = None) -> dict[str, str]:
     ckpt = torch.load(run / "checkpoint.pt", map_location="cpu", weights_only=True)
-    model = IntegerFlowModel(ModelConfig.from_json(ckpt["config"]))
+    model = IntegerFlowModel(parse_spec(ckpt["config"]))
     prefix = "model."
     model.load_state_dict({k[len(prefix):]: v for k, v in ckpt["objective"].items() if k.startswith(prefix)})
     card = {"name": name, "steps": str(ckpt["step"]), "train_command_args": json.dumps(ckpt["args"])}

@@ -27,6 +27,13 @@ from .likelihood import PriorParams
 from .model import IntegerFlowModel
 
 
+def load(coding_model) -> IntegerFlowModel:
+    """The torch model of a lifting ``CodingModel`` (what this module's functions take)."""
+    from .weights import load_model
+
+    return load_model(coding_model.source)
+
+
 def _sample_laplace(p: PriorParams, temperature: float, gen: torch.Generator) -> torch.Tensor:
     """Integer draws from the quantized Laplace(mean, temperature * scale)."""
     scale = torch.exp2(p.log2_scale) * temperature

@@ -8,12 +8,14 @@ import math
 import torch
 
 from ..entropy import grid
-from .nets import LATENT_INPUT_SHIFT
+from ..spec import LATENT_INPUT_SHIFT
 
 
 class PriorParams:
     """Per-latent Laplace parameters: mean and log2 scale. ``hidden_sum``: a checkerboard
     head's hidden layer before the context part (the black half's parameters reuse it)."""
+
+    where = None  # every value of its band (``walk.chunk_values``)
 
     def __init__(self, mean: torch.Tensor, log2_scale: torch.Tensor, hidden_sum: torch.Tensor | None = None):
         self.mean = mean

@@ -9,78 +9,22 @@ so lossy training and sampling follow the decoding order."""
 
 from __future__ import annotations
 
-import dataclasses
-import json
-from dataclasses import dataclass
-
 import torch
 from torch import nn
 
-from ..walk import COLOURS
+from ..spec import COLOURS, LiftingSpec, anchor_order
 from .flow import ChannelPermutation, LiftingCoupling, Squeeze
 from .likelihood import PriorParams
 from .prior import ConditionalPrior, TopPrior, white_positions
 
 
-@dataclass(frozen=True)
-class ModelConfig:
-    levels: int = 4
-    coupling_hidden: int = 32
-    coupling_blocks: int = 1
-    prior_hidden: int = 64
-    prior_blocks: int = 2
-    prior_features: int = 32
-    head_hidden: int = 32
-    top_hidden: int = 16
-    # Lossy models: the prior also sees the global quantizer step (coarser context at low
-    # rates makes its predictions less certain). Left out of the JSON when off, so the
-    # lossless models' ids stay what they were.
-    rate_conditioned: bool = False
-    # The numeric format the nets are evaluated in when coding: "fixed64" (release 0.1.0:
-    # 2**-12 weights, float64 arithmetic) or "int8" (int8 weights, 9-bit activations,
-    # exact in float32; trained with quantization in the loop, see ``nets_int8``).
-    numeric: str = "fixed64"
-    # Prior heads: "joint" (one 3x3 conv over features and latents, 0.1.0) or "split"
-    # (1x1 over the features + 3x3 over the latents: a third of the cost).
-    head: str = "joint"
-    # Checkerboard context inside each detail channel (``walk``; int8 split heads only).
-    checkerboard: bool = False
-    # The coarsest anchors' prior also reads a plane of ones: its zero padding tells the
-    # heads where the borders are, so an aligned-face model can learn a layout (where the
-    # face, hair and background are) instead of one distribution for every position.
-    top_position: bool = False
-
-    def to_json(self) -> str:
-        fields = dataclasses.asdict(self)
-        # Fields at their 0.1.0 default are left out, so the 0.1.0 models' ids stay what they were.
-        for name, default in (("rate_conditioned", False), ("numeric", "fixed64"), ("head", "joint"), ("checkerboard", False), ("top_position", False)):
-            if fields[name] == default:
-                del fields[name]
-        return json.dumps(fields, sort_keys=True)
-
-    @staticmethod
-    def from_json(text: str) -> "ModelConfig":
-        fields = {f.name for f in dataclasses.fields(ModelConfig)}
-        values = json.loads(text)
-        unknown = set(values) - fields
-        if unknown:
-            raise ValueError(f"unknown model config fields: {sorted(unknown)}")
-        return ModelConfig(**values)
-
-
-def _anchor_order(level: int) -> list[int]:
-    """Channel order that puts position (level mod 4) first, as the level's anchor."""
-    positions = [(level + k) % 4 for k in range(4)]
-    return [p * COLOURS + c for p in positions for c in range(COLOURS)]
-
-
 class Level(nn.Module):
-    def __init__(self, cfg: ModelConfig, index: int):
+    def __init__(self, cfg: LiftingSpec, index: int):
         super().__init__()
         self.flow = nn.ModuleList(
             [
                 Squeeze(),
-                ChannelPermutation(_anchor_order(index)),
+                ChannelPermutation(anchor_order(index)),
                 LiftingCoupling("predict", COLOURS, cfg.coupling_hidden, cfg.coupling_blocks, cfg.numeric),
                 LiftingCoupling("update", COLOURS, cfg.coupling_hidden, cfg.coupling_blocks, cfg.numeric),
             ]
@@ -105,8 +49,17 @@ class Level(nn.Module):
 
 
 class IntegerFlowModel(nn.Module):
-    def __init__(self, cfg: ModelConfig = ModelConfig()):
+    # the walker's question (``walk``): a top band coded sample by sample is trained apart,
+    # on a frozen base model (``training.top_context``)
+    top_autoregressive = False
+
+    def __init__(self, cfg: LiftingSpec = LiftingSpec()):
         super().__init__()
+        if not isinstance(cfg, LiftingSpec):
+            raise ValueError(f"the lifting flow's torch model takes a lifting spec, not an {cfg.architecture} one")
+        if cfg.top_autoregressive:
+            raise ValueError("a top_autoregressive model's top band is trained apart (python -m invcodec.training.top_context); "
+                             "its torch model is the base model's")
         self.cfg = cfg
         self.levels = nn.ModuleList(Level(cfg, i) for i in range(cfg.levels))
         self.top = TopPrior(COLOURS, cfg.top_hidden, cfg.rate_conditioned, cfg.numeric, cfg.top_position)

@@ -8,7 +8,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-LATENT_INPUT_SHIFT = 6  # latents enter the nets as v / 64; outputs x 64 are in latent units
+from ..spec import LATENT_INPUT_SHIFT
+
 
 
 def _conv(c_in: int, c_out: int, k: int) -> nn.Conv2d:

@@ -14,7 +14,8 @@ from torch import nn
 
 from . import nets_int8
 from .likelihood import PriorParams, laplace_bits
-from .nets import LATENT_INPUT_SHIFT, ConvNet, latent_input
+from ..spec import LATENT_INPUT_SHIFT
+from .nets import ConvNet, latent_input
 
 INITIAL_LOG2_SCALE = 3.0
 RATE_INPUT_DIVISOR = 8.0  # the global log2 step enters a rate-conditioned prior as log2(step) / 8

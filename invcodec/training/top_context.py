@@ -27,21 +27,22 @@ Resumable: the top bands and each plane's net are saved in the run folder.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.numpy import save_file
-
-from .. import quantizer
+from .. import model_file, quantizer
+from ..architectures import parse_spec
 from ..codec import lossy_settings
+from ..model_file import TRAINING_PREFIX, load, read
 from ..runtime import autoregressive as ar
 from ..runtime.lifting import TOP_PREFIX
-from ..runtime.model_file import TRAINING_PREFIX, load, read
 from ..tile_coder import LossyTileCoder, pad_to_block
-from .autoregressive import PlaneNet, common_arguments, image_files, load_rgb, train_net, validation_images
+from .autoregressive import (PlaneNet, common_arguments, file_tensors, image_files, load_rgb, train_net,
+                             validation_images)
 
 TILE = 512  # the codec's tile size
 MAX_RATE = quantizer.global_step_index(1)
@@ -53,7 +54,7 @@ def top_bands(model_path: Path, folder: Path, cache: Path) -> list[np.ndarray]:
     if cache.exists():
         with np.load(cache) as f:
             return [f[k].astype(np.float64) for k in sorted(f.files, key=lambda k: int(k.split("_")[1]))]
-    flow = load(model_path).flow
+    flow = load(model_path).evaluator
     bands = []
     for path in image_files(folder):
         pixels = load_rgb(path)
@@ -92,14 +93,11 @@ def batcher(bands: list[np.ndarray], offsets: list[int], plane: int, tiles: int)
 def export(base: Path, nets: list[PlaneNet], path: Path, name: str, card: dict) -> None:
     """The base model with ``nets`` for its top band in place of its top prior."""
     meta, tensors = read(base)
-    config = json.loads(meta["config"])
-    config["top_autoregressive"] = True
+    extended = dataclasses.replace(parse_spec(meta["config"]), top_autoregressive=True)
     kept = {k: v for k, v in tensors.items() if not k.removeprefix(TRAINING_PREFIX).startswith("top.")}
-    for p, net in enumerate(nets):
-        kept.update(net.tensors(f"{TOP_PREFIX}plane{p}"))
-    meta = {**meta, "config": json.dumps(config, sort_keys=True), "name": name, "training": json.dumps(card, sort_keys=True)}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    save_file(kept, str(path), metadata=meta)
+    card = {**{k: v for k, v in meta.items() if k not in ("format", "config")}, "name": name,
+            "training": json.dumps(card, sort_keys=True)}
+    model_file.write(path, extended, {**kept, **file_tensors(nets, TOP_PREFIX)}, card)
 
 
 def validate(paths: list[Path], images: list[np.ndarray]) -> list[dict]:

@@ -8,6 +8,7 @@ per sub-pixel (bpsp). Rank 0 writes ``checkpoint.pt`` (resumable with ``--resume
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import os
@@ -25,7 +26,8 @@ from .. import quantizer
 from . import nets_int8
 from .int8_init import int8_from_fixed64
 from .jacobian import decoder_gain, latents
-from .model import IntegerFlowModel, ModelConfig
+from ..architectures import parse_spec, spec_from_dict
+from .model import IntegerFlowModel
 from .rate_distortion import RateDistortion
 from .weights import load_model, save_model
 
@@ -73,7 +75,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--crop", type=int, default=128)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--warmup", type=int, default=500)
-    p.add_argument("--config", default="{}", help="ModelConfig overrides as JSON")
+    p.add_argument("--config", default="{}", help="overrides of the model spec (invcodec.spec.LiftingSpec) as JSON")
     p.add_argument("--val-every", type=int, default=1000)
     p.add_argument("--val-crop", type=int, default=256)
     p.add_argument("--ckpt-every", type=int, default=1000)
@@ -150,7 +152,7 @@ def _initialised_from(path: str, overrides: dict) -> IntegerFlowModel:
     left out (a residual block is close to the identity). A fixed64 source becomes an int8
     model through ``int8_from_fixed64``."""
     source = load_model(path)
-    model = IntegerFlowModel(ModelConfig(**{**json.loads(source.cfg.to_json()), **overrides}))
+    model = IntegerFlowModel(spec_from_dict({**dataclasses.asdict(source.cfg), **overrides}))
     if model.cfg.numeric == "int8" and source.cfg.numeric == "fixed64":
         return int8_from_fixed64(source, model).train()
     state = model.state_dict()
@@ -214,10 +216,10 @@ def main(argv: list[str] | None = None) -> None:
     start_step = 0
     if args.resume and ckpt_path.exists():
         ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=True)
-        cfg = ModelConfig.from_json(ckpt["config"])
+        cfg = parse_spec(ckpt["config"])
     else:
         ckpt = None
-        cfg = ModelConfig(**json.loads(args.config))
+        cfg = spec_from_dict(json.loads(args.config))
     if args.init and ckpt is None:
         model = _initialised_from(args.init, json.loads(args.config))
     else:

@@ -5,7 +5,7 @@ grids when it loads them). An int8 model is exported as the integers the runtime
 evaluates (int8 weights, int32 biases, per-channel accumulator exponents, activation
 exponents), plus its float weights under ``train.`` so that training can continue from
 the file. Either way the file's metadata holds the config and the model card, and the
-model id is ``invcodec.runtime.model_file.model_id`` of what is stored."""
+model id is ``invcodec.model_file.model_id`` of what is stored."""
 
 from __future__ import annotations
 
@@ -15,11 +15,12 @@ from pathlib import Path
 import numpy as np
 import torch
 from safetensors import safe_open
-from safetensors.numpy import save_file
 
-from ..runtime.model_file import FILE_FORMAT, TRAINING_PREFIX, model_id as file_model_id
+from .. import model_file
+from ..architectures import parse_spec
+from ..model_file import FILE_FORMAT, TRAINING_PREFIX
 from . import nets_int8
-from .model import IntegerFlowModel, ModelConfig
+from .model import IntegerFlowModel
 
 
 def _float_tensors(model: IntegerFlowModel) -> dict[str, np.ndarray]:
@@ -50,14 +51,14 @@ def file_tensors(model: IntegerFlowModel) -> dict[str, np.ndarray]:
 
 def model_id(model: IntegerFlowModel) -> bytes:
     """The id a file written from ``model`` will have."""
-    return file_model_id(model.cfg.to_json(), file_tensors(model))
+    return model_file.model_id(model.cfg.to_json(), file_tensors(model))
 
 
 def save_model(model: IntegerFlowModel, path: str | Path, card: dict[str, str] | None = None) -> None:
-    metadata = {"format": FILE_FORMAT, "config": model.cfg.to_json(), **(card or {})}
-    if getattr(model, "lossy_band_offsets", None) is not None and "lossy_band_offsets" not in metadata:
-        metadata["lossy_band_offsets"] = json.dumps(model.lossy_band_offsets)
-    save_file(file_tensors(model), str(path), metadata=metadata)
+    card = dict(card or {})
+    if getattr(model, "lossy_band_offsets", None) is not None and "lossy_band_offsets" not in card:
+        card["lossy_band_offsets"] = json.dumps(model.lossy_band_offsets)
+    model_file.write(path, model.cfg, file_tensors(model), card)
 
 
 def load_model(path: str | Path) -> IntegerFlowModel:
@@ -66,7 +67,7 @@ def load_model(path: str | Path) -> IntegerFlowModel:
         meta = f.metadata() or {}
         if meta.get("format") != FILE_FORMAT or "config" not in meta:
             raise ValueError(f"{path} is not an invcodec model file")
-        cfg = ModelConfig.from_json(meta["config"])
+        cfg = parse_spec(meta["config"])
         prefix = TRAINING_PREFIX if cfg.numeric == "int8" else ""
         state = {k[len(prefix):]: f.get_tensor(k) for k in f.keys() if k.startswith(prefix)}
     model = IntegerFlowModel(cfg)
@@ -76,14 +77,3 @@ def load_model(path: str | Path) -> IntegerFlowModel:
     offsets = meta.get("lossy_band_offsets")  # the encoder's default quantizer offsets (lossy models)
     model.lossy_band_offsets = [int(o) for o in json.loads(offsets)] if offsets else None
     return model
-
-
-def shipped_path(name: str) -> Path:
-    from ..registry import shipped_models
-
-    shipped = shipped_models()
-    if name in shipped:
-        return shipped[name]
-    if Path(name).is_file():
-        return Path(name)
-    raise ValueError(f"unknown model {name!r} (shipped: {', '.join(shipped) or 'none'})")

@@ -8,7 +8,7 @@ import torch
 
 from invcodec.entropy import grid
 from invcodec.runtime import autoregressive as ar
-from invcodec.runtime import model_file
+from invcodec import model_file
 from invcodec.training import autoregressive as ar_training
 
 from ..conftest import smooth_image
@@ -56,10 +56,10 @@ def test_causal_context_is_causal(model) -> None:
     """Changing a sample (or anything after it in raster order) never changes its own or
     an earlier sample's parameters; a later plane's parameters may depend on earlier planes."""
     planes = ar.forward_colour(smooth_image(10, 11, seed=3))
-    before = [model.flow.encode_params(planes, p) for p in range(3)]
+    before = [model.evaluator.encode_params(planes, p) for p in range(3)]
     changed = planes.copy()
     changed[1, 4, 5] += 7
-    after = [model.flow.encode_params(changed, p) for p in range(3)]
+    after = [model.evaluator.encode_params(changed, p) for p in range(3)]
     raster = 4 * 11 + 5
     assert np.array_equal(before[0][0], after[0][0]) and np.array_equal(before[0][1], after[0][1])
     for i in range(2):
@@ -73,7 +73,7 @@ def test_fixed_point_nets_follow_their_float_twins(tmp_path) -> None:
     nets = [ar_training.PlaneNet(ar.feature_count(p), 16) for p in range(3)]
     path = tmp_path / "m.safetensors"
     ar_training.export(nets, path, "m", 16, {})
-    flow = model_file.load(path).flow
+    flow = model_file.load(path).evaluator
     planes = ar.forward_colour(smooth_image(24, 20, seed=5))
     for p, net in enumerate(nets):
         features, ref = ar.plane_features(planes, p)
@@ -104,7 +104,7 @@ def test_decoding_order_gives_the_encoders_parameters(model, h: int, w: int) -> 
     for the whole plane at once (any difference would desynchronise the coder)."""
     planes = ar.forward_colour(smooth_image(h, w, seed=8))
     order = ar.encode_order(h, w)
-    params = [model.flow.encode_params(planes, p) for p in range(3)]
+    params = [model.evaluator.encode_params(planes, p) for p in range(3)]
     want_mean = np.concatenate([m for m, _ in params])[order]
     want_index = np.concatenate([i for _, i in params])[order]
     symbols = planes.reshape(-1)[order]
@@ -119,7 +119,7 @@ def test_decoding_order_gives_the_encoders_parameters(model, h: int, w: int) -> 
         done += mean.size
         return symbols[done - mean.size : done]
 
-    assert np.array_equal(model.flow.decode_planes(pull, h, w), planes)
+    assert np.array_equal(model.evaluator.decode_planes(pull, h, w), planes)
     assert done == 3 * h * w
 
 
@@ -128,9 +128,9 @@ def test_code_length_is_the_sum_of_every_samples_bits(model) -> None:
     planes = ar.forward_colour(pixels)
     want = 0.0
     for p in range(ar.PLANES):
-        mean, index = model.flow.encode_params(planes, p)
+        mean, index = model.evaluator.encode_params(planes, p)
         want += float(grid.laplace_bits(planes[p].reshape(-1), mean, grid.SCALES[index]).sum())
-    assert model.flow.code_length(pixels) == pytest.approx(want, rel=1e-12) and want > 0
+    assert model.evaluator.code_length(pixels) == pytest.approx(want, rel=1e-12) and want > 0
 
 
 def _rate_model(tmp_path, w_rate: float = 0.5):
@@ -146,7 +146,7 @@ def _rate_model(tmp_path, w_rate: float = 0.5):
     tensors = {}
     for p, net in enumerate(nets):
         tensors.update(net.tensors(f"{TOP_PREFIX}plane{p}"))
-    make = lambda: ar.AutoregressiveModel({}, tensors, TOP_PREFIX, (TOP_RANGE,) * 3, TOP_RANGE[1] - TOP_RANGE[0] + 1, 136)  # noqa: E731
+    make = lambda: ar.AutoregressiveModel(tensors, TOP_PREFIX, (TOP_RANGE,) * 3, TOP_RANGE[1] - TOP_RANGE[0] + 1, 136)  # noqa: E731
     return nets, make
 
 

@@ -15,8 +15,9 @@ import pytest
 import torch
 
 from invcodec.entropy import grid
-from invcodec.runtime import int8, lifting, model_file
-from invcodec.runtime.model_file import CodingModel
+from invcodec import model_file
+from invcodec.runtime import int8, lifting
+from invcodec.model_file import CodingModel
 from invcodec.runtime.nets import NetOutput
 from invcodec.training import prior
 from invcodec.training.likelihood import PriorParams
@@ -112,7 +113,7 @@ def _pair(tmp_path_factory, config, name: str, images: list[np.ndarray]) -> Pair
     x = torch.from_numpy(np.stack(images).transpose(0, 3, 1, 2)).double()
     with torch.no_grad():
         analysed = model.analyze(x)
-    return Pair(model, runtime, tensors, x, analysed, [runtime.flow.analyze(im.astype(np.float64)) for im in images])
+    return Pair(model, runtime, tensors, x, analysed, [runtime.evaluator.analyze(im.astype(np.float64)) for im in images])
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +124,7 @@ def pair(tmp_path_factory) -> Pair:
 
 def test_model_id_of_the_torch_model_is_the_files(pair: Pair) -> None:
     assert model_id(pair.torch_model) == pair.runtime.model_id
-    assert pair.runtime.numeric == "int8"
+    assert pair.runtime.spec.numeric == "int8"
     assert model_id(make_tiny_model(seed=1, config=TINY_INT8_CONFIG)) != pair.runtime.model_id
 
 
@@ -151,7 +152,7 @@ def _features(pair: Pair, image: int, level: int) -> tuple[torch.Tensor, object]
     anchors_t = pair.analysed[0][level][0]
     with torch.no_grad():
         features_t = pair.torch_model.level_features(level, anchors_t, None)
-    features_r = pair.runtime.flow.level_features(level, pair.runtime_analysed[image][0][level][0], None)
+    features_r = pair.runtime.evaluator.level_features(level, pair.runtime_analysed[image][0][level][0], None)
     return features_t, features_r
 
 
@@ -194,7 +195,7 @@ def test_detail_prior_parameters_are_identical(pair: Pair, image: int, level: in
     with torch.no_grad():
         p_t = pair.torch_model.detail_params(level, features_t, anchors_t, [details_t[:, i : i + 1] for i in range(g)], g)
     mean_t, index_t = _snap(p_t)
-    p_r = pair.runtime.flow.detail_params(level, features_r, anchors_r, [details_r[..., i : i + 1] for i in range(g)], g)
+    p_r = pair.runtime.evaluator.detail_params(level, features_r, anchors_r, [details_r[..., i : i + 1] for i in range(g)], g)
     assert p_r.mean.shape == p_r.scale_index.shape == anchors_r.shape[:2] + (1,)
     assert np.array_equal(_hwc(mean_t, image), p_r.mean)
     assert np.array_equal(_hwc(index_t, image), p_r.scale_index)
@@ -222,7 +223,7 @@ def _assert_top_params_identical(pair: Pair, image: int, colour: int) -> None:
     top_t, top_r = pair.analysed[1], pair.runtime_analysed[image][1]
     with torch.no_grad():
         mean_t, index_t = _snap(pair.torch_model.top_params(top_t, colour, None))
-    p_r = pair.runtime.flow.top_params(top_r, colour, None)
+    p_r = pair.runtime.evaluator.top_params(top_r, colour, None)
     assert np.array_equal(_hwc(mean_t, image), p_r.mean)
     assert np.array_equal(_hwc(index_t, image), p_r.scale_index)
 
@@ -250,7 +251,7 @@ def test_checkerboard_halves_prior_parameters_are_identical(checkerboard_pair: P
         first_t = pair.torch_model.detail_params(level, features_t, anchors_t, [details_t[:, i : i + 1] for i in range(g)], g)
         known_t = details_t[:, g : g + 1] * white_t
         black_t = pair.torch_model.context_params(level, first_t, known_t, g)
-    flow = pair.runtime.flow
+    flow = pair.runtime.evaluator
     features_r = flow.level_features(level, anchors_r, None)
     first_r = flow.detail_params(level, features_r, anchors_r, [details_r[..., i : i + 1] for i in range(g)], g)
     for p_t, p_r, mask in ((first_t, first_r, white_r), (black_t, None, ~white_r)):

@@ -10,7 +10,7 @@ import torch
 
 from invcodec.codec import compress_samples, decompress_samples
 from invcodec.runtime import autoregressive as ar
-from invcodec.runtime import model_file
+from invcodec import model_file
 from invcodec.training import autoregressive as ar_training
 
 from ..conftest import smooth_image

@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from invcodec.training import latent_space
-from invcodec.training.weights import load_model, shipped_path
+from invcodec.registry import model_path
+from invcodec.training.weights import load_model
 from invcodec.walk import walk
 
 from ..conftest import TINY_INT8_CONFIG, make_tiny_model, smooth_image
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.usefixtures("single_thread")
 @pytest.fixture(scope="module")
 def photo():
     """The shipped photo model as a torch model (a trained prior: the tiny models' are random)."""
-    return load_model(shipped_path("photo-v1"))
+    return load_model(model_path("photo-v1"))
 
 
 def test_sampling_is_reproducible_and_seed_dependent() -> None:

@@ -10,7 +10,7 @@ import torch
 
 from invcodec import quantizer
 from invcodec.codec import compress_samples, decompress_samples
-from invcodec.runtime import model_file
+from invcodec import model_file
 from invcodec.runtime.lifting import TOP_PREFIX
 from invcodec.training import top_context
 
@@ -45,7 +45,7 @@ def test_the_export_codes_and_validation_compares_it_with_the_base(base, folder,
     assert all(r[name]["bpp"] > 0 and r[name]["psnr"] > 10 for r in rows for name in ("m", "base"))
     model = model_file.load(tmp_path / "run" / "m.safetensors")
     base_model = model_file.load(base)
-    assert model.config["top_autoregressive"] and model.model_id != base_model.model_id
+    assert model.spec.top_autoregressive and model.model_id != base_model.model_id
     assert model.lossy_band_offsets == base_model.lossy_band_offsets
     meta, tensors = model_file.read(tmp_path / "run" / "m.safetensors")
     assert not any(k.startswith(("top.", "train.top.")) for k in tensors)  # the old top prior is gone

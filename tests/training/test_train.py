@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from invcodec.codec import compress_samples, decompress_samples, psnr
-from invcodec.runtime import model_file
+from invcodec import model_file
 from invcodec.training.export import export
 from invcodec.training.train import main as train_main, parse_args
 from invcodec.training.weights import load_model, save_model
@@ -131,7 +131,7 @@ def test_int8_fine_tuning_from_a_fixed64_model(folder, tmp_path) -> None:
     assert (model.cfg.numeric, model.cfg.head, model.cfg.levels) == ("int8", "split", TINY_CONFIG.levels)
     exps = [int(m.exp) for m in model.modules() if hasattr(m, "exp") and hasattr(m, "calibrating")]
     assert len(set(exps)) > 1  # calibrated per site, not all left at the default
-    assert model_file.load(out / "model.safetensors").numeric == "int8"  # every conv within 2**24
+    assert model_file.load(out / "model.safetensors").spec.numeric == "int8"  # every conv within 2**24
     _codes_exactly(out / "model.safetensors")
 
 
@@ -155,7 +155,7 @@ def test_checkerboard_context_starts_as_the_model_it_extends(folder, tmp_path) -
     trained = load_model(out / "model.safetensors")
     context = [h.from_context.conv.weight for level in trained.levels for h in level.prior.heads]
     assert all(w.abs().sum() > 0 for w in context)
-    assert model_file.load(out / "model.safetensors").flow.checkerboard
+    assert model_file.load(out / "model.safetensors").evaluator.checkerboard
     _codes_exactly(out / "model.safetensors")
 
 

@@ -12,8 +12,9 @@ from safetensors.numpy import save_file as save_numpy
 from safetensors.torch import save_file
 
 from invcodec.registry import shipped_models
-from invcodec.runtime import model_file
-from invcodec.training.weights import file_tensors, int8_tensors, load_model, model_id, save_model, shipped_path
+from invcodec import model_file
+from invcodec.registry import model_path
+from invcodec.training.weights import file_tensors, int8_tensors, load_model, model_id, save_model
 
 from ..conftest import TINY_CONFIG, TINY_INT8_CONFIG, make_tiny_lossy_model, make_tiny_model, smooth_image
 
@@ -54,8 +55,8 @@ def test_the_runtime_reads_the_same_file_and_id(tmp_path, numeric: str) -> None:
     model = make_tiny_model(config=CONFIGS[numeric])
     save_model(model, tmp_path / "m.safetensors", {"name": "tiny"})
     coding = model_file.load(tmp_path / "m.safetensors")
-    assert coding.model_id == model_id(model) and coding.name == "tiny" and coding.numeric == numeric
-    assert coding.config == json.loads(model.cfg.to_json()) and coding.lossy_band_offsets is None
+    assert coding.model_id == model_id(model) and coding.name == "tiny" and coding.spec.numeric == numeric
+    assert coding.spec == model.cfg and coding.lossy_band_offsets is None
 
 
 def test_int8_files_hold_the_integers_and_the_float_weights(tmp_path) -> None:
@@ -86,7 +87,7 @@ def test_lossy_offsets_survive_the_file(tmp_path) -> None:
 
 @pytest.mark.parametrize("name", sorted(SHIPPED_IDS))
 def test_shipped_model_ids_never_change(name: str) -> None:
-    path = shipped_path(name)
+    path = model_path(name)
     assert path == shipped_models()[name]
     assert model_file.load(path).model_id.hex() == SHIPPED_IDS[name]
     assert model_id(load_model(path)).hex() == SHIPPED_IDS[name]
@@ -103,7 +104,7 @@ def test_other_files_are_refused(tmp_path) -> None:
         with pytest.raises(ValueError, match="not an invcodec model"):
             model_file.load(tmp_path / f"{name}.safetensors")
     with pytest.raises(ValueError, match="unknown model"):
-        shipped_path("no-such-model")
+        model_path("no-such-model")
 
 
 def test_files_missing_a_tensor_or_with_an_unknown_architecture_are_refused(tmp_path) -> None:

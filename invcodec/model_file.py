@@ -1,14 +1,14 @@
 """Model files (safetensors, never pickle) -> models ready to code, and their ids.
 
-A file's metadata holds the architecture's config (JSON) and, for lossy models, the
+A file's metadata holds its spec (``config``, JSON, ``spec``) and, for lossy models, the
 encoder's default quantizer offsets and, optionally, the dead zone the encoder should use
-with this model (tuned on held-out photos; encoder only, not in the model id). The model
-id, recorded in every .inv file, is a hash of what coding depends on:
+with this model (encoder only, not in the model id). The model id, recorded in every
+.inv file, is a hash of what coding depends on:
 * fixed64 files (release 0.1.0): SHA-256 over the config and every tensor's name, shape
   and float32 bytes, exactly as 0.1.0 computed it (those files' ids never change);
-* int8 files: SHA-256 over a format tag, the config and every coding tensor's name,
-  dtype, shape and bytes. They also carry the float weights they were exported from,
-  under ``train.`` (for fine-tuning); those do not enter the id."""
+* every other file: SHA-256 over a format tag, the config and every coding tensor's name,
+  dtype, shape and bytes. Files may also carry the float weights they were exported
+  from, under ``train.`` (for fine-tuning); those do not enter the id."""
 
 from __future__ import annotations
 
@@ -20,14 +20,14 @@ from typing import Any
 
 import numpy as np
 from safetensors import safe_open
+from safetensors.numpy import save_file
 
-from .autoregressive import AutoregressiveModel
-from .lifting import LiftingFlow
+from .architectures import ARCHITECTURES, Architecture, parse_spec
+from .spec import ConfigError, Spec
 
 MODEL_ID_BYTES = 16
 FILE_FORMAT = "invcodec-model"
 TRAINING_PREFIX = "train."
-ARCHITECTURES = {"lifting": LiftingFlow, "autoregressive": AutoregressiveModel}  # a new architecture: one module and one line here
 
 
 @dataclass
@@ -36,15 +36,22 @@ class CodingModel:
 
     name: str
     model_id: bytes
-    config: dict
-    flow: Any  # the architecture's exact evaluator (``LiftingFlow``)
+    spec: Spec
+    architecture: Architecture
+    evaluator: Any  # the architecture's exact evaluator (``Architecture.evaluator``)
+    source: Path | None = None  # the file it was loaded from
     lossy_band_offsets: list[int] | None = None
     lossy_deadzone: float | None = None  # None: the codec's default
     metadata: dict = field(default_factory=dict, repr=False)
 
     @property
-    def numeric(self) -> str:
-        return self.config.get("numeric", "fixed64")
+    def lossy_band_count(self) -> int | None:
+        """Bands of the lossy quantizer (one step each); None: the model codes lossless only."""
+        return self.architecture.lossy_bands(self.spec)
+
+    @property
+    def small_tiles_pay(self) -> bool:
+        return self.architecture.small_tiles_pay
 
 
 def model_id(config_json: str, tensors: dict[str, np.ndarray]) -> bytes:
@@ -78,20 +85,32 @@ def read(path: str | Path) -> tuple[dict[str, str], dict[str, np.ndarray]]:
     return meta, tensors
 
 
+def write(path: str | Path, spec: Spec, tensors: dict[str, np.ndarray], card: dict[str, str]) -> None:
+    """A model file of ``spec`` with ``tensors`` (coding tensors, and training ones under
+    TRAINING_PREFIX) and the model card's fields in its metadata."""
+    if {"format", "config"} & set(card):
+        raise ValueError("a model card cannot set the file's format or config")
+    metadata = {"format": FILE_FORMAT, "config": spec.to_json(), **card}
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    save_file(tensors, str(path), metadata=metadata)
+
+
 def load(path: str | Path) -> CodingModel:
     meta, tensors = read(path)
-    config = json.loads(meta["config"])
-    architecture = config.get("architecture", "lifting")
-    if architecture not in ARCHITECTURES:
-        raise ValueError(f"{path}: unknown architecture {architecture!r}")
+    try:
+        spec = parse_spec(meta["config"])
+    except ConfigError as e:
+        raise ValueError(f"{path}: {e}") from None
+    architecture = ARCHITECTURES[spec.architecture]
     coding = {k: v for k, v in tensors.items() if not k.startswith(TRAINING_PREFIX)}
     try:
-        flow = ARCHITECTURES[architecture](config, coding)
+        evaluator = architecture.evaluator(spec, coding)
     except KeyError as e:
         raise ValueError(f"{path}: tensor {e} is missing") from None
     offsets = meta.get("lossy_band_offsets")
     return CodingModel(
-        name=meta.get("name", Path(path).stem), model_id=model_id(meta["config"], tensors), config=config, flow=flow,
+        name=meta.get("name", Path(path).stem), model_id=model_id(meta["config"], tensors), spec=spec,
+        architecture=architecture, evaluator=evaluator, source=Path(path),
         lossy_band_offsets=[int(o) for o in json.loads(offsets)] if offsets else None,
         lossy_deadzone=deadzone(meta.get("lossy_deadzone"), path), metadata=meta,
     )

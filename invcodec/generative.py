@@ -1,0 +1,44 @@
+"""The models as generative models: sample, interpolate, score, with whichever model has
+what the tool needs (its architecture's ``Generative``), or one line that says why not.
+
+A lifting flow (lossless) samples and interpolates in its latent space and scores by its
+likelihood (torch, ``training.latent_space``); an autoregressive model samples pixel by
+pixel and scores by its exact code length (no torch, ``runtime.autoregressive_sampling``)."""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+from typing import Any, Callable
+
+import numpy as np
+
+from .model_file import CodingModel
+
+
+def _implementation(model: CodingModel, tool: str) -> tuple[Any, Any]:
+    """(the module that runs ``tool`` for ``model``, the model as that module takes it)."""
+    support = model.architecture.generative(model.spec)
+    module = support.implementation(tool, model.name)
+    if support.needs_torch and importlib.util.find_spec("torch") is None:
+        raise ValueError(f"{tool} with {model.name} needs torch; install it with: pip install 'invcodec[torch]'")
+    return module, module.load(model)
+
+
+def sample(model: CodingModel, count: int, size: int, temperature: float, seed: int) -> np.ndarray:
+    """``count`` new (size, size, 3) uint8 images drawn from the model's prior."""
+    module, native = _implementation(model, "sample")
+    return module.sample(native, count, size, temperature, seed)
+
+
+def interpolate(model: CodingModel, first: np.ndarray, second: np.ndarray, steps: int, space: str) -> np.ndarray:
+    """``steps`` frames from ``first`` to ``second`` (same-size uint8 RGB images), both included."""
+    module, native = _implementation(model, "interpolate")
+    return module.interpolate(native, first, second, steps, space)
+
+
+def scorer(model: CodingModel) -> Callable[[np.ndarray], float]:
+    """A function of an (H, W, 3) uint8 image: its negative log-likelihood under the model,
+    in bits per sub-pixel (the model loaded once, for many images)."""
+    module, native = _implementation(model, "score")
+    return functools.partial(module.bits_per_dim, native)

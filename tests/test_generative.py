@@ -1,0 +1,54 @@
+import numpy as np
+import pytest
+
+from invcodec import generative
+from invcodec.registry import get_model
+from invcodec.runtime.autoregressive import forward_colour
+
+
+def test_an_autoregressive_model_samples_without_torch_the_same_images_for_a_seed() -> None:
+    model = get_model("photo-v4")
+    first = generative.sample(model, 2, 24, 0.8, seed=3)
+    assert first.shape == (2, 24, 24, 3) and first.dtype == np.uint8
+    assert np.array_equal(first, generative.sample(model, 2, 24, 0.8, seed=3))
+    assert not np.array_equal(first, generative.sample(model, 2, 24, 0.8, seed=4))
+    assert not np.array_equal(first[0], first[1])
+
+
+def test_at_temperature_zero_an_autoregressive_model_draws_its_most_likely_values() -> None:
+    model = get_model("photo-v4")
+    a, b = generative.sample(model, 2, 16, 0.0, seed=0)
+    assert np.array_equal(a, b)  # no randomness left
+    evaluator = model.evaluator
+    planes = forward_colour(a)
+    for p in range(3):
+        mean, _ = evaluator.encode_params(planes, p)
+        assert np.array_equal(planes[p].reshape(-1), np.floor(mean + 0.5))
+
+
+def test_an_autoregressive_score_is_its_exact_code_length() -> None:
+    model = get_model("photo-v4")
+    image = (np.add.outer(np.arange(40), np.arange(30))[..., None] * [1, 2, 3] % 256).astype(np.uint8)
+    score = generative.scorer(model)
+    assert score(image) == pytest.approx(model.evaluator.code_length(image) / image.size, rel=1e-12)
+    noise = np.random.default_rng(0).integers(0, 256, image.shape, dtype=np.uint8)
+    assert score(noise) > 6 > score(image)  # noise is far less likely than a smooth ramp
+
+
+def test_refusals_name_the_model_and_the_reason() -> None:
+    with pytest.raises(ValueError, match="photo-v4 is autoregressive"):
+        generative.interpolate(get_model("photo-v4"), np.zeros((16, 16, 3), np.uint8), np.zeros((16, 16, 3), np.uint8), 3,
+                               "prior")
+    for tool in (lambda m: generative.sample(m, 1, 16, 1.0, 0), generative.scorer):
+        with pytest.raises(ValueError, match="photo-lossy-v7 is a lossy model"):
+            tool(get_model("photo-lossy-v7"))
+
+
+def test_a_lifting_flow_samples_interpolates_and_scores_through_torch() -> None:
+    pytest.importorskip("torch")
+    model = get_model("cifar10-v1")
+    images = generative.sample(model, 2, 16, 0.5, seed=1)
+    assert images.shape == (2, 16, 16, 3) and images.dtype == np.uint8
+    frames = generative.interpolate(model, images[0], images[1], 4, "latents")
+    assert frames.shape == (4, 16, 16, 3) and np.array_equal(frames[0], images[0]) and np.array_equal(frames[-1], images[1])
+    assert 0 < generative.scorer(model)(images[0]) < 8
