@@ -1,5 +1,5 @@
-"""The generative commands: the flow as a model of images (sample, interpolate, score).
-They load the training-side (torch) model."""
+"""The generative commands: the models as models of images (sample, interpolate, score),
+through ``invcodec.generative``: the lifting flows need torch, the autoregressive model not."""
 
 from __future__ import annotations
 
@@ -17,33 +17,31 @@ from .options import force_option
 MAX_SAMPLE_PIXELS = 1 << 26  # sample: n * size * size (64 MP, about 1 GB of working memory)
 
 _model_option = click.option("-m", "--model", default="photo-v1", show_default=True,
-                             help="Shipped model name (photo-v1, faces-v1, ...) or a .safetensors path.")
+                             help="Shipped model name (photo-v1, faces-v3, photo-v4, ...) or a .safetensors path; "
+                                  "lossy models have no density, so none of these tools takes them.")
 
 
-def _torch_model(name: str):
-    """The training-side (torch) model, for the generative commands. Every way this can
-    fail (no torch, unknown name, a file that is not a usable model) is one line."""
+def _model(name: str, tool: str):
+    """The coding model ``name`` (shipped name or path), checked to run ``tool``: every way
+    this can fail (unknown name, a file that is no usable model, a model that cannot do
+    ``tool``, no torch where the model needs it) is one line, before any work."""
+    from invcodec import generative
+    from invcodec.registry import get_model
+
     try:
-        from invcodec.training.weights import load_model, shipped_path
-    except ImportError as e:  # torch is an extra: pip install "invcodec[torch]"
-        raise CodecError(f"this command needs torch ({e}); install it with: pip install 'invcodec[torch]'") from None
-    path = shipped_path(name)  # ValueError (one line) for an unknown name
-    try:
-        return load_model(path)
+        model = get_model(name)
+        generative.check(model, tool)
     except (ValueError, OSError) as e:
         raise CodecError(one_line(describe_failure(e) or str(e))) from None
-    except Exception as e:  # noqa: BLE001 - safetensors' and torch's errors for a file that is no usable model
-        raise CodecError(f"{path}: cannot load the model ({one_line(f'{type(e).__name__}: {e}')})") from None
+    return model
 
 
 def _square_image(path: Path, size: int):
     import numpy as np
 
     from invcodec import pixels
-    from invcodec.training.data import square
 
-    image = pixels.open_image(str(path))
-    return np.asarray(square(image.convert("RGB"), size))
+    return np.asarray(pixels.square(pixels.open_image(str(path)).convert("RGB"), size))
 
 
 @click.command()
@@ -62,12 +60,12 @@ def sample(model: str | None, count: int, size: int, temperature: float, seed: i
         raise CodecError(f"{count} samples of {size}x{size} is {count * size * size / 1e6:.0f} MP; at most "
                          f"{MAX_SAMPLE_PIXELS / 1e6:.0f} MP in one grid (fewer -n or a smaller --size)")
     check_free(output, force)
-    net = _torch_model(model)
-    from invcodec.training import latent_space
+    coding = _model(model, "sample")
+    from invcodec import generative
 
-    images = latent_space.sample(net, count, size, temperature, seed)
+    images = generative.sample(coding, count, size, temperature, seed)
     buf = io.BytesIO()
-    latent_space.grid(images).save(buf, "PNG")
+    generative.image_grid(images).save(buf, "PNG")
     write(output, buf.getvalue(), force)
     click.echo(f"{count} samples of {size}x{size} (temperature {temperature}, seed {seed}) -> {output}", err=output == STDIO)
 
@@ -89,12 +87,12 @@ def interpolate(first: Path, second: Path, model: str | None, steps: int, size: 
                 force: bool) -> None:
     """Interpolate two images in the model's latent space and write the strip."""
     check_free(output, force)
-    net = _torch_model(model)
-    from invcodec.training import latent_space
+    coding = _model(model, "interpolate")
+    from invcodec import generative
 
-    frames = latent_space.interpolate(net, _square_image(first, size), _square_image(second, size), steps, space)
+    frames = generative.interpolate(coding, _square_image(first, size), _square_image(second, size), steps, space)
     buf = io.BytesIO()
-    latent_space.grid(frames, columns=steps).save(buf, "PNG")
+    generative.image_grid(frames, columns=steps).save(buf, "PNG")
     write(output, buf.getvalue(), force)
     click.echo(f"{steps} frames {first} -> {second} ({size}x{size}) -> {output}", err=output == STDIO)
 
@@ -106,21 +104,19 @@ def interpolate(first: Path, second: Path, model: str | None, steps: int, size: 
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @expected_failures
 def score(images: tuple[Path, ...], model: str | None, size: int | None, as_json: bool) -> None:
-    """Bits per dimension of each image under the model (its negative log-likelihood):
-    lower is more typical. Sorted from most to least typical. Folders are expanded."""
+    """Bits per dimension of each image under the model (its negative log-likelihood; an
+    autoregressive model's is its exact code length): lower is more typical. Sorted from most to least typical. Folders are expanded."""
     import numpy as np
 
     from invcodec import pixels
 
-    net = _torch_model(model)
-    from invcodec.training import latent_space
+    from invcodec import generative
 
+    bits_per_dim = generative.scorer(_model(model, "score"))
     results = []
-    from invcodec.pixels import IMAGE_SUFFIXES
-
-    for path in expand_inputs(images, IMAGE_SUFFIXES):
+    for path in expand_inputs(images, pixels.IMAGE_SUFFIXES):
         arr = _square_image(path, size) if size else np.asarray(pixels.open_image(str(path)).convert("RGB"))
-        results.append({"image": str(path), "bits_per_dim": round(latent_space.bits_per_dim(net, arr), 4)})
+        results.append({"image": str(path), "bits_per_dim": round(bits_per_dim(arr), 4)})
     results.sort(key=lambda r: r["bits_per_dim"])
     if as_json:
         click.echo(json.dumps(results, indent=2))

@@ -9,19 +9,26 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import math
 from typing import Any, Callable
 
 import numpy as np
+from PIL import Image
 
 from .model_file import CodingModel
 
 
+def _module(model: CodingModel, tool: str) -> Any:
+    """The module that runs ``tool`` for ``model``; ValueError (one line) if it cannot."""
+    support = model.architecture.generative(model.spec)
+    if support.needs_torch and tool not in support.refused and importlib.util.find_spec("torch") is None:
+        raise ValueError(f"{tool} with {model.name} needs torch; install it with: pip install 'invcodec[torch]'")
+    return support.implementation(tool, model.name)
+
+
 def _implementation(model: CodingModel, tool: str) -> tuple[Any, Any]:
     """(the module that runs ``tool`` for ``model``, the model as that module takes it)."""
-    support = model.architecture.generative(model.spec)
-    module = support.implementation(tool, model.name)
-    if support.needs_torch and importlib.util.find_spec("torch") is None:
-        raise ValueError(f"{tool} with {model.name} needs torch; install it with: pip install 'invcodec[torch]'")
+    module = _module(model, tool)
     return module, module.load(model)
 
 
@@ -37,8 +44,25 @@ def interpolate(model: CodingModel, first: np.ndarray, second: np.ndarray, steps
     return module.interpolate(native, first, second, steps, space)
 
 
+def image_grid(images: np.ndarray, columns: int | None = None, gap: int = 2) -> Image.Image:
+    """Tile (N, H, W, 3) images into one picture, white gaps between them."""
+    n, h, w, _ = images.shape
+    columns = columns or math.ceil(math.sqrt(n))
+    rows = math.ceil(n / columns)
+    canvas = np.full((rows * (h + gap) - gap, columns * (w + gap) - gap, 3), 255, dtype=np.uint8)
+    for i, image in enumerate(images):
+        r, c = divmod(i, columns)
+        canvas[r * (h + gap) : r * (h + gap) + h, c * (w + gap) : c * (w + gap) + w] = image
+    return Image.fromarray(canvas)
+
+
 def scorer(model: CodingModel) -> Callable[[np.ndarray], float]:
     """A function of an (H, W, 3) uint8 image: its negative log-likelihood under the model,
     in bits per sub-pixel (the model loaded once, for many images)."""
     module, native = _implementation(model, "score")
     return functools.partial(module.bits_per_dim, native)
+
+
+def check(model: CodingModel, tool: str) -> None:
+    """ValueError (one line) unless ``model`` can run ``tool``, before any work is done."""
+    _module(model, tool)

@@ -173,3 +173,11 @@ def warn_not_kept(lost: list[str], stacklevel: int = 1) -> None:
     keep (``not_kept``); ``stacklevel`` as ``warnings.warn`` counts it from the caller."""
     if lost:
         warnings.warn(f"invcodec does not keep {' or '.join(lost)}", UserWarning, stacklevel=stacklevel + 1)
+
+
+def square(image: Image.Image, size: int) -> Image.Image:
+    """Centre square crop, resized to size x size (area filter): the face models' input."""
+    w, h = image.size
+    side = min(w, h)
+    left, top = (w - side) // 2, (h - side) // 2
+    return image.crop((left, top, left + side, top + side)).resize((size, size), Image.Resampling.BOX)

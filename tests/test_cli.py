@@ -343,8 +343,8 @@ def test_generative_commands_fail_in_one_line_on_bad_models(tmp_path) -> None:
     garbage.write_bytes(b"this is not a safetensors file")
     wrong = tmp_path / "wrong.safetensors"  # a model file whose tensors do not fit its config
     save_file({"x": np.zeros(2, np.float32)}, str(wrong), metadata={"format": FILE_FORMAT, "config": TINY_CONFIG.to_json()})
-    for model, message in (("no-such-model", "unknown model"), (str(garbage), "cannot load the model"),
-                           (str(wrong), "cannot load the model")):
+    for model, message in (("no-such-model", "unknown model"), (str(garbage), "is not an invcodec model file"),
+                           (str(wrong), "is missing")):
         out = tmp_path / "s.png"
         r = CliRunner().invoke(main, ["sample", "-m", model, "-n", "1", "--size", "32", "-o", str(out)])
         assert r.exit_code == 1 and r.stderr.startswith("invcodec: error:") and message in r.stderr, (model, r.output)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from invcodec.flat_tiles import FLAT_SHARE, flat_share, worth_small_tiles

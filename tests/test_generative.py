@@ -52,3 +52,11 @@ def test_a_lifting_flow_samples_interpolates_and_scores_through_torch() -> None:
     frames = generative.interpolate(model, images[0], images[1], 4, "latents")
     assert frames.shape == (4, 16, 16, 3) and np.array_equal(frames[0], images[0]) and np.array_equal(frames[-1], images[1])
     assert 0 < generative.scorer(model)(images[0]) < 8
+
+
+def test_grid_layout() -> None:
+    images = np.zeros((5, 4, 6, 3), np.uint8)
+    g = generative.image_grid(images, gap=2)
+    assert g.size == (3 * 6 + 2 * 2, 2 * 4 + 2)  # 3 columns, 2 rows
+    pixels = np.asarray(g)
+    assert (pixels[:4, :6] == 0).all() and (pixels[4:6] == 255).all() and (pixels[6:, 6 * 2 + 2 * 2 :] == 255).all()

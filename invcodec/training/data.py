@@ -7,15 +7,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from ..pixels import IMAGE_SUFFIXES
-
-
-def square(image: Image.Image, size: int) -> Image.Image:
-    """Centre square crop, resized to size x size (area filter): the face models' input."""
-    w, h = image.size
-    side = min(w, h)
-    left, top = (w - side) // 2, (h - side) // 2
-    return image.crop((left, top, left + side, top + side)).resize((size, size), Image.Resampling.BOX)
+from ..pixels import IMAGE_SUFFIXES, square
 
 
 def read_split(csv_path: str | Path, split: str) -> set[str]:

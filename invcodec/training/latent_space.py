@@ -15,11 +15,9 @@ the flow is an integer wavelet plus small corrections."""
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import torch
-from PIL import Image
 
 from ..entropy import ans
 from ..walk import bands_in_order, walk
@@ -129,15 +127,3 @@ def bits_per_dim(model: IntegerFlowModel, samples: np.ndarray, tile: int = SCORE
             padded = np.pad(part, ((0, -ph % block), (0, -pw % block), (0, 0)), mode="edge")
             bits += float(model.bits(torch.from_numpy(padded.transpose(2, 0, 1).astype(np.float32))[None])[0])
     return bits / samples.size
-
-
-def grid(images: np.ndarray, columns: int | None = None, gap: int = 2) -> Image.Image:
-    """Tile (N, H, W, 3) images into one picture, white gaps between them."""
-    n, h, w, _ = images.shape
-    columns = columns or math.ceil(math.sqrt(n))
-    rows = math.ceil(n / columns)
-    canvas = np.full((rows * (h + gap) - gap, columns * (w + gap) - gap, 3), 255, dtype=np.uint8)
-    for i, image in enumerate(images):
-        r, c = divmod(i, columns)
-        canvas[r * (h + gap) : r * (h + gap) + h, c * (w + gap) : c * (w + gap) + w] = image
-    return Image.fromarray(canvas)

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from invcodec.training.data import RandomCrops, centre_crops, load_folder, read_split, square
+from invcodec.pixels import square
+from invcodec.training.data import RandomCrops, centre_crops, load_folder, read_split
 
 
 def test_square_crop_is_centred_and_resized() -> None:

@@ -107,11 +107,3 @@ def test_bits_per_dim_works_tile_by_tile(photo, monkeypatch) -> None:
     monkeypatch.setattr(photo, "bits", lambda t: shapes.append(tuple(t.shape[2:])) or bits(t))
     assert latent_space.bits_per_dim(photo, x, tile=16) == pytest.approx(expected, rel=1e-12)
     assert len(shapes) == 9 and max(max(s) for s in shapes) == 16
-
-
-def test_grid_layout() -> None:
-    images = np.zeros((5, 4, 6, 3), np.uint8)
-    g = latent_space.grid(images, gap=2)
-    assert g.size == (3 * 6 + 2 * 2, 2 * 4 + 2)  # 3 columns, 2 rows
-    pixels = np.asarray(g)
-    assert (pixels[:4, :6] == 0).all() and (pixels[4:6] == 255).all() and (pixels[6:, 6 * 2 + 2 * 2 :] == 255).all()
