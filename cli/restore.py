@@ -93,7 +93,7 @@ def _command(task: str, level_option, extra=None):
         run_batch(job, jobs, model, force, workers)
 
     decorators = [inputs_argument, output_option, stdout_option, level_option,
-                  click.option("-m", "--model", default=None, help=f"A {task} model file [default: the shipped {task} model]."),
+                  click.option("-m", "--model", default=None, help=f"A {task} model: a shipped name or a file [default: the shipped {task} model]."),
                   force_option, workers_option, threads_option, _passes(task)] + ([extra] if extra else [])
     for d in reversed(decorators):
         run = d(run)

@@ -16,12 +16,12 @@ from pathlib import Path
 import numpy as np
 from safetensors.numpy import safe_open
 
+from ..registry import RESTORE_DIR, model_path
 from ..runtime.conv import conv2d, weight_matrix
 
 CHANNELS = 48
 SIGMA_UNIT = 50.0
 TASKS = ("denoise", "jpeg", "inpaint")
-WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "restore"  # apart from the coding models
 # The model each task uses by default (v2 of inpainting: trained on the harmonic fill, which v1 never saw).
 SHIPPED = {"denoise": "restore-denoise-v2", "jpeg": "restore-jpeg-v1", "inpaint": "restore-inpaint-v2"}
 
@@ -118,7 +118,9 @@ class RestoreModel:
         return unhaar(unhaar(z)) + np.float32(0.5)
 
 
-def load(path: str | Path) -> RestoreModel:
+def load(name_or_path: str | Path) -> RestoreModel:
+    """A shipped restoration model by name (``restore-denoise-v2``) or a model file by path."""
+    path = model_path(str(name_or_path), RESTORE_DIR)
     with safe_open(str(path), framework="numpy") as f:
         meta = f.metadata() or {}
         tensors = {k: f.get_tensor(k) for k in f.keys()}
@@ -131,4 +133,4 @@ def shipped(task: str) -> RestoreModel:
     """The model shipped for ``task`` (``SHIPPED``)."""
     if task not in TASKS:
         raise ValueError(f"unknown restoration task {task!r} (one of {', '.join(TASKS)})")
-    return load(WEIGHTS / f"{SHIPPED[task]}.safetensors")
+    return load(RESTORE_DIR / f"{SHIPPED[task]}.safetensors")

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from invcodec.registry import RESTORE_DIR
 from invcodec.restore import network
 from invcodec.training.restore_net import RestoreConfig, RestoreNet, haar as torch_haar
 from invcodec.training.restore_train import write_model
@@ -71,10 +72,11 @@ def test_space_to_depth_is_pixel_unshuffle() -> None:
 
 @pytest.mark.parametrize("task", network.TASKS)
 def test_shipped_models_load_and_fit_the_size_limit(task: str) -> None:
-    path = network.WEIGHTS / f"{network.SHIPPED[task]}.safetensors"
+    path = RESTORE_DIR / f"{network.SHIPPED[task]}.safetensors"
     assert path.stat().st_size <= 20 * 2**20
     model = network.shipped(task)
     assert model.task == task and model.parameters > 100_000
+    assert network.load(network.SHIPPED[task]).parameters == model.parameters  # by name, as -m takes it
 
 
 def test_unknown_task_and_foreign_files_are_refused(tmp_path: Path) -> None:
