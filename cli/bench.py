@@ -10,7 +10,7 @@ import click
 
 BENCHMARKS = {  # command name -> module of invcodec_benchmarks
     "big-image": "big_image", "bpd": "bpd", "cli-roundtrip": "cli_roundtrip", "continuity": "continuity",
-    "conv-speed": "conv_speed",
+    "conv-speed": "conv_speed", "file-hashes": "file_hashes",
     "fuzz": "fuzz", "hostile": "hostile", "interpolation": "interpolation", "lossless": "lossless", "lossy-tuning": "lossy_tuning", "rd": "rd",
     "restore": "restore", "startup": "import_time", "synthetic": "synthetic",
 }
@@ -35,6 +35,7 @@ def bench(name: str, args: tuple[str, ...]) -> None:
     hostile        unusual and hostile inputs through the command line, each judged
     big-image      peak memory and time on a 25 MP photo
     cli-roundtrip  bit-exact round trip of a folder through the invcodec command
+    file-hashes    SHA-256 of every file and decoded image: the same bytes across versions
     conv-speed     the runtime's exact convolution vs torch's, one thread (GMAC/s)
     startup        import / info / --help time; proof that coding imports no torch
     synthetic      screenshots, charts, flat graphics: invcodec vs PNG, WebP, JPEG-XL
