@@ -17,6 +17,7 @@ from enum import IntEnum, IntFlag
 from typing import BinaryIO
 
 from .errors import InvalidFileError
+from .spec import MAX_LEVELS
 from .walk import COLOURS, DETAILS, band_count
 
 MAGIC = b"\x89INV\r\n\x1a\n"
@@ -55,8 +56,7 @@ class Mode(IntEnum):
     LOSSY = 1  # adds the quantizer block after the fixed header
 
 
-MAX_LOSSY_LEVELS = 8  # the deepest flow a lossy file may name; bounds the block before anything is read from it
-MAX_LOSSY_BANDS = band_count(MAX_LOSSY_LEVELS)
+MAX_LOSSY_BANDS = band_count(MAX_LEVELS)  # bounds the quantizer block before anything is read from it
 _QUANT = struct.Struct("<BBB")  # quality, reconstruction offset (1/256 step), band count
 
 

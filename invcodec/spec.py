@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from typing import ClassVar, Mapping, Union
 
 DEFAULT_ARCHITECTURE = "lifting"  # configs of release 0.1.0 name none
-# sizes are bounded before anything is built from them (levels: the container's bound on lossy bands)
-INT_RANGES = {"levels": (1, 8)}
+MAX_LEVELS = 8  # the deepest lifting flow: bounds a model before it is built and a lossy file's band count
+# sizes are bounded before anything is built from them
+INT_RANGES = {"levels": (1, MAX_LEVELS)}
 DEFAULT_INT_RANGE = (0, 4096)
 
 

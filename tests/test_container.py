@@ -13,6 +13,7 @@ from invcodec import container
 from invcodec.container import Header, Stream, StreamKind
 from invcodec.errors import InvalidFileError
 from invcodec.quantizer import global_step_index
+from invcodec.spec import MAX_LEVELS
 from invcodec.walk import band_count
 
 
@@ -236,7 +237,7 @@ def test_the_mode_is_whether_the_header_has_a_quantizer() -> None:
 
 
 def test_the_band_limit_is_walks_band_layout() -> None:
-    assert container.MAX_LOSSY_BANDS == band_count(container.MAX_LOSSY_LEVELS) == 3 + 9 * 8
+    assert container.MAX_LOSSY_BANDS == band_count(MAX_LEVELS) == 3 + 9 * 8
 
 
 def test_read_stops_where_the_header_says_the_file_ends() -> None:
