@@ -18,6 +18,10 @@ FIXTURE_MODELS = Path(__file__).parent / "fixtures" / "models"
 HAVE_TORCH = importlib.util.find_spec("torch") is not None
 
 
+def pytest_report_header(config) -> str:
+    return "torch: installed" if HAVE_TORCH else "torch: not installed: tests/training and the tests marked torch are skipped"
+
+
 def pytest_collection_modifyitems(config, items) -> None:
     """Tests marked ``torch`` skip where torch is not installed (a codec user's install)."""
     if HAVE_TORCH:

@@ -5,11 +5,12 @@ from pathlib import Path
 
 from invcodec_benchmarks import readme
 
-RESULTS = Path(readme.__file__).resolve().parent.parent / "results"
+REPO = Path(__file__).resolve().parents[1]  # the checkout (not the installed package)
+RESULTS = REPO / "results"
 
 
 def test_readme_tables_match_the_results_json() -> None:
-    assert readme.main(["--check"]) == 0
+    assert readme.main(["--check", "--readme", str(REPO / "README.md"), "--results", str(RESULTS)]) == 0
 
 
 def test_generated_blocks_replace_only_their_markers() -> None:

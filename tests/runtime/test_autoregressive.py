@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from invcodec.entropy import grid
 from invcodec.runtime import autoregressive as ar
 from invcodec.runtime import model_file
-from invcodec.training import autoregressive as ar_training
 
-from ..conftest import smooth_image
+from ..conftest import HAVE_TORCH, smooth_image
+
+if HAVE_TORCH:  # the float twins, for the tests marked torch
+    import torch
+
+    from invcodec.training import autoregressive as ar_training
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +70,7 @@ def test_causal_context_is_causal(model) -> None:
     assert not all(np.array_equal(before[1][i], after[1][i]) for i in range(2))  # later samples do see it
 
 
+@pytest.mark.torch
 def test_fixed_point_nets_follow_their_float_twins(tmp_path) -> None:
     """The exact nets give the float nets' parameters to the grids' resolution."""
     torch.manual_seed(1)
@@ -88,6 +92,7 @@ def test_fixed_point_nets_follow_their_float_twins(tmp_path) -> None:
         assert np.array_equal(got_mean * grid.MEAN_STEPS, np.round(got_mean * grid.MEAN_STEPS))  # on the coder's grid
 
 
+@pytest.mark.torch
 def test_weights_outside_the_exact_range_are_refused(tmp_path) -> None:
     nets = [ar_training.PlaneNet(ar.feature_count(p), 4) for p in range(3)]
     with torch.no_grad():
@@ -150,6 +155,7 @@ def _rate_model(tmp_path, w_rate: float = 0.5):
     return nets, make
 
 
+@pytest.mark.torch
 def test_the_rate_input_moves_the_parameters_exactly_as_in_float(tmp_path) -> None:
     nets, make = _rate_model(tmp_path)
     model = make()
@@ -169,6 +175,7 @@ def test_the_rate_input_moves_the_parameters_exactly_as_in_float(tmp_path) -> No
         model.encode_params(planes, 0, 137)
 
 
+@pytest.mark.torch
 def test_the_decoder_with_a_rate_gives_the_encoders_parameters(tmp_path) -> None:
     model = _rate_model(tmp_path)[1]()
     h, w = 9, 13
@@ -186,6 +193,7 @@ def test_the_decoder_with_a_rate_gives_the_encoders_parameters(tmp_path) -> None
     assert np.array_equal(model.decode_planes(pull, h, w, rate=77), planes) and done == 3 * h * w
 
 
+@pytest.mark.torch
 def test_rate_weights_outside_the_exact_range_are_refused(tmp_path) -> None:
     with pytest.raises(ValueError, match="exact fixed-point range"):
         _rate_model(tmp_path, w_rate=1e12)[1]()

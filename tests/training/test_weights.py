@@ -15,7 +15,8 @@ from invcodec.registry import shipped_models
 from invcodec.runtime import model_file
 from invcodec.training.weights import file_tensors, int8_tensors, load_model, model_id, save_model, shipped_path
 
-from ..conftest import TINY_CONFIG, TINY_INT8_CONFIG, make_tiny_lossy_model, make_tiny_model, smooth_image
+from ..conftest import smooth_image
+from ..fixtures.make_models import TINY_CONFIG, TINY_INT8_CONFIG, make_tiny_lossy_model, make_tiny_model
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 
