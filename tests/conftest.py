@@ -28,7 +28,7 @@ def pytest_collection_modifyitems(config, items) -> None:
         return
     skip = pytest.mark.skip(reason="needs torch (pip install .[torch])")
     for item in items:
-        if "torch" in item.keywords:
+        if item.get_closest_marker("torch"):
             item.add_marker(skip)
 
 
@@ -50,11 +50,6 @@ def load_tiny_model(stem: str) -> CodingModel:
 @pytest.fixture
 def tiny_model() -> CodingModel:
     return load_tiny_model("tiny")
-
-
-@pytest.fixture
-def tiny_int8_model() -> CodingModel:
-    return load_tiny_model("tiny-int8")
 
 
 @contextlib.contextmanager

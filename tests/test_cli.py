@@ -137,7 +137,7 @@ def test_corrupted_inv_gives_one_line_and_no_output(photo, tmp_path) -> None:
 
 
 def test_tune_ms_ssim_writes_a_smaller_lossy_file_and_needs_a_quality(photo, tmp_path) -> None:
-    from cli.main import compress
+    from invcodec_cli.main import compress
     from invcodec.quantizer import TUNINGS
 
     assert list(next(o for o in compress.params if o.name == "tune").type.choices) == list(TUNINGS)  # the CLI's copy of the names

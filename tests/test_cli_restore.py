@@ -62,7 +62,7 @@ def test_passes_option(tmp_path) -> None:
 
 
 def test_the_cli_offers_the_libraries_passes() -> None:
-    from cli.restore import PASSES as offered
+    from invcodec_cli.restore import PASSES as offered
     from invcodec.restore import PASSES
 
     assert offered == PASSES
