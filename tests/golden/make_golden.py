@@ -22,20 +22,20 @@ import os
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # light on a shared machine; coding is exact anyway
 
-import argparse  # noqa: E402
-import dataclasses  # noqa: E402
-import hashlib  # noqa: E402
-import json  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Callable  # noqa: E402
+import argparse
+import dataclasses
+import hashlib
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Callable
 
-import numpy as np  # noqa: E402
-from PIL import Image  # noqa: E402
+import numpy as np
+from PIL import Image
 
-from .images import bilevel, grey, grey_constant_alpha, icon, letterboxed, palette_image, rgb, rgb_with_noise_tile, rgba, stripes  # noqa: E402
+from .images import bilevel, grey, grey_constant_alpha, icon, letterboxed, palette_image, rgb, rgb_with_noise_tile, rgba, stripes
 
 GOLDEN = Path(__file__).resolve().parent
 REPO = GOLDEN.parents[1]
