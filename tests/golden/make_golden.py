@@ -18,14 +18,11 @@ file quietly ends up all raw."""
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("OMP_NUM_THREADS", "1")  # light on a shared machine; coding is exact anyway
-
 import argparse
 import dataclasses
 import hashlib
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -34,6 +31,7 @@ from typing import Callable
 
 import numpy as np
 from PIL import Image
+from threadpoolctl import threadpool_limits
 
 from .images import bilevel, grey, grey_constant_alpha, icon, letterboxed, palette_image, rgb, rgb_with_noise_tile, rgba, stripes
 
@@ -371,7 +369,8 @@ def write_with_commit(name: str, commit: str, out: Path) -> None:
         generator.mkdir(parents=True)
         for module in ("__init__.py", "images.py", "make_golden.py"):
             (generator / module).write_bytes((GOLDEN / module).read_bytes())
-        env = os.environ | {"PYTHONPATH": str(generator.parent)}  # the working folder, first on the path, holds the old invcodec
+        # the working folder (``code``), first on the path, holds the old invcodec
+        env = os.environ | {"PYTHONPATH": str(generator.parent), "OMP_NUM_THREADS": "1"}
         subprocess.run([sys.executable, "-m", "golden_generator.make_golden", name, "--out", str(out), "--commit", commit],
                        env=env, cwd=code, check=True)
 
@@ -401,15 +400,16 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [s for s in args.sets if s not in SETS]
     if unknown:
         ap.error(f"unknown set {unknown[0]!r} (sets: {', '.join(SETS)})")
-    if args.check:
-        return check(args.sets or list(SETS))
-    if len(args.sets) != 1:
+    if not args.check and len(args.sets) != 1:
         ap.error("name one set to write")
-    name, out = args.sets[0], args.out or GOLDEN / args.sets[0]
-    if SETS[name].old_encoder and not args.commit:
-        write_with_commit(name, manifest_commit(name), out)
-    else:
-        write(name, out, args.commit or checkout(clean=True))
+    with threadpool_limits(limits=1):  # light on a shared machine; coding is exact anyway
+        if args.check:
+            return check(args.sets or list(SETS))
+        name, out = args.sets[0], args.out or GOLDEN / args.sets[0]
+        if SETS[name].old_encoder and not args.commit:
+            write_with_commit(name, manifest_commit(name), out)
+        else:
+            write(name, out, args.commit or checkout(clean=True))
     return 0
 
 
