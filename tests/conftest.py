@@ -1,111 +1,70 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
+import importlib.util
 from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
+from safetensors.numpy import save_file
 from threadpoolctl import threadpool_limits
 
 from invcodec import model_file
 from invcodec.model_file import CodingModel
-from invcodec.runtime.autoregressive import PLANES, feature_count
-from invcodec.training import autoregressive as ar_training
-from invcodec.training import nets_int8
-from invcodec.spec import LiftingSpec
-from invcodec.training.model import IntegerFlowModel
-from invcodec.training.weights import save_model
 
-TINY_CONFIG = LiftingSpec(levels=2, coupling_hidden=8, prior_hidden=8, prior_blocks=1, prior_features=8, head_hidden=8, top_hidden=4)
+# The tiny models as checked-in files (built by tests/fixtures/make_models.py, with torch),
+# so that the codec's and the runtime's tests run where torch is not installed.
+FIXTURE_MODELS = Path(__file__).parent / "fixtures" / "models"
+HAVE_TORCH = importlib.util.find_spec("torch") is not None
 
 
-TINY_INT8_CONFIG = dataclasses.replace(TINY_CONFIG, numeric="int8", head="split")
-TINY_CHECKERBOARD_CONFIG = dataclasses.replace(TINY_INT8_CONFIG, checkerboard=True)
+def pytest_report_header(config) -> str:
+    return "torch: installed" if HAVE_TORCH else "torch: not installed: tests/training and the tests marked torch are skipped"
 
 
-def make_tiny_model(seed: int = 0, noise: float = 0.1, config: LiftingSpec = TINY_CONFIG) -> IntegerFlowModel:
-    """A small torch model with random (non-identity) couplings, so every path is exercised;
-    an int8 one has its activation grids calibrated on a smooth image."""
-    torch.manual_seed(seed)
-    model = IntegerFlowModel(config)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.add_(torch.randn_like(p) * noise)
-    if config.numeric == "int8":
-        x = torch.from_numpy(smooth_image(32, 32, seed=seed).transpose(2, 0, 1).astype(np.float32))[None]
-        nets_int8.calibrate(model, lambda: model.bits(x))
-    return model.eval()
+def pytest_collection_modifyitems(config, items) -> None:
+    """Tests marked ``torch`` skip where torch is not installed (a codec user's install)."""
+    if HAVE_TORCH:
+        return
+    skip = pytest.mark.skip(reason="needs torch (pip install .[torch])")
+    for item in items:
+        if item.get_closest_marker("torch"):
+            item.add_marker(skip)
 
 
-def coding_model(model: IntegerFlowModel, folder: Path, name: str = "tiny") -> CodingModel:
-    """The runtime's exact model of a torch model, through a model file as in real use."""
+def tiny_model_file(stem: str, folder: Path, name: str | None = None, **metadata: str) -> Path:
+    """A copy in ``folder`` of the tiny model file ``stem`` (tests/fixtures/models), under
+    ``name`` (its file stem and model name, else ``stem``) and with ``metadata`` added."""
+    meta, tensors = model_file.read(FIXTURE_MODELS / f"{stem}.safetensors")
+    name = name or stem
     path = folder / f"{name}.safetensors"
-    save_model(model, path, {"name": name})
-    return model_file.load(path)
+    save_file(tensors, str(path), metadata={**meta, "name": name, **metadata})
+    return path
 
 
-def tiny_autoregressive_model(folder: Path, seed: int = 0, hidden: int = 8, name: str = "tiny-ar",
-                              scale: float = 4.0) -> CodingModel:
-    """A small autoregressive model, random weights around a sensible prior (mean the
-    reference, scale about ``scale``) so that it beats raw storage on smooth images,
-    through a model file as in real use."""
-    torch.manual_seed(seed)
-    nets = [ar_training.PlaneNet(feature_count(p), hidden) for p in range(PLANES)]
-    with torch.no_grad():
-        for net in nets:
-            net.l3.weight.mul_(0.2)
-            net.l3.bias.copy_(torch.tensor([0.0, float(np.log(scale)) - 1]))
-            net.skip.weight.mul_(0.1)
-    path = folder / f"{name}.safetensors"
-    ar_training.export(nets, path, name, hidden, {"test": True})
-    return model_file.load(path)
-
-
-def tiny_top_autoregressive_model(folder: Path, seed: int = 0, hidden: int = 8) -> CodingModel:
-    """The tiny checkerboard model with lossy band offsets, its top band coded
-    autoregressively (``training.top_context``) by random nets around a sensible prior
-    (mean the reference, scale about 4, some weight on the rate input), as in real use."""
-    from invcodec.training import top_context
-    from invcodec.training.rate_distortion import initial_offsets
-
-    base = make_tiny_model(seed, config=TINY_CHECKERBOARD_CONFIG)
-    base.lossy_band_offsets = [round(16 * o) for o in initial_offsets(len(base.levels))]
-    coding_model(base, folder, "tiny-top-base")
-    torch.manual_seed(seed)
-    nets = [ar_training.PlaneNet(feature_count(p), hidden, rate_input=True) for p in range(PLANES)]
-    with torch.no_grad():
-        for net in nets:
-            net.l3.weight.mul_(0.2)
-            net.l3.bias.copy_(torch.tensor([0.0, float(np.log(4.0)) - 1]))
-            net.skip.weight.mul_(0.1)
-            net.w_rate.normal_(0, 0.5)
-    path = folder / "tiny-top-ar.safetensors"
-    top_context.export(folder / "tiny-top-base.safetensors", nets, path, "tiny-top-ar", {"test": True})
-    return model_file.load(path)
+def load_tiny_model(stem: str) -> CodingModel:
+    """The tiny model file ``stem`` (tests/fixtures/models) as the runtime codes with it."""
+    return model_file.load(FIXTURE_MODELS / f"{stem}.safetensors")
 
 
 @pytest.fixture
-def tiny_model(tmp_path_factory) -> CodingModel:
-    return coding_model(make_tiny_model(), tmp_path_factory.mktemp("model"))
-
-
-@pytest.fixture
-def tiny_int8_model(tmp_path_factory) -> CodingModel:
-    return coding_model(make_tiny_model(config=TINY_INT8_CONFIG), tmp_path_factory.mktemp("model"), "tiny-int8")
+def tiny_model() -> CodingModel:
+    return load_tiny_model("tiny")
 
 
 @contextlib.contextmanager
 def one_thread():
-    """Run torch and numpy's BLAS on one thread inside the block, then restore both."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
+    """Run torch (where installed) and numpy's BLAS on one thread inside the block, then restore both."""
+    torch = importlib.import_module("torch") if HAVE_TORCH else None
+    old = torch.get_num_threads() if torch else None
+    if torch:
+        torch.set_num_threads(1)
     try:
         with threadpool_limits(limits=1):
             yield
     finally:
-        torch.set_num_threads(old)
+        if torch:
+            torch.set_num_threads(old)
 
 
 @pytest.fixture(scope="module")
@@ -120,22 +79,15 @@ def single_thread():
 
 
 @pytest.fixture(scope="session")
-def tiny_coding_models(tmp_path_factory) -> dict[str, CodingModel]:
-    """The tiny models as the runtime codes with them, built once per session and shared
+def tiny_coding_models() -> dict[str, CodingModel]:
+    """The tiny models as the runtime codes with them, loaded once per session and shared
     (coding never changes a CodingModel): "fixed64", "int8", "checkerboard" (int8 with
     checkerboard context), "lossy" (the tiny lossy, rate-conditioned fixed64 model,
-    with its quantizer offsets), "autoregressive" (``tiny_autoregressive_model``) and
-    "top-autoregressive" (``tiny_top_autoregressive_model``)."""
-    folder = tmp_path_factory.mktemp("tiny-models")
-    with one_thread():
-        return {
-            "fixed64": coding_model(make_tiny_model(), folder, "tiny"),
-            "int8": coding_model(make_tiny_model(config=TINY_INT8_CONFIG), folder, "tiny-int8"),
-            "checkerboard": coding_model(make_tiny_model(config=TINY_CHECKERBOARD_CONFIG), folder, "tiny-checkerboard"),
-            "lossy": coding_model(make_tiny_lossy_model(), folder, "tiny-lossy"),
-            "autoregressive": tiny_autoregressive_model(folder),
-            "top-autoregressive": tiny_top_autoregressive_model(folder),
-        }
+    with its quantizer offsets), "autoregressive" and "top-autoregressive" (the
+    checkerboard model's top band coded autoregressively, lossy)."""
+    stems = {"fixed64": "tiny", "int8": "tiny-int8", "checkerboard": "tiny-checkerboard", "lossy": "tiny-lossy",
+             "autoregressive": "tiny-ar", "top-autoregressive": "tiny-top-ar"}
+    return {kind: load_tiny_model(stem) for kind, stem in stems.items()}
 
 
 def smooth_image(h: int, w: int, channels: int = 3, seed: int = 0) -> np.ndarray:
@@ -167,12 +119,3 @@ def conv2d_int64(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = No
     if bias is not None:
         out += np.asarray(bias).astype(np.int64)
     return out
-
-
-def make_tiny_lossy_model(seed: int = 0) -> IntegerFlowModel:
-    """The tiny model, rate-conditioned, with the quantizer offsets a lossy model file carries."""
-    from invcodec.training.rate_distortion import initial_offsets
-
-    model = make_tiny_model(seed, config=dataclasses.replace(TINY_CONFIG, rate_conditioned=True))
-    model.lossy_band_offsets = [round(16 * o) for o in initial_offsets(len(model.levels))]
-    return model

@@ -4,6 +4,7 @@ may not be shipped yet."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import sys
@@ -15,7 +16,7 @@ from PIL import Image
 
 from invcodec_benchmarks import conv_speed, fuzz, import_time, lossless, rd, report
 
-from .conftest import coding_model, make_tiny_lossy_model, one_thread, smooth_image
+from .conftest import one_thread, smooth_image, tiny_model_file
 
 
 def _machine_is_new_schema(machine: dict, threads: int | None) -> None:
@@ -41,12 +42,11 @@ def test_lossless_benchmark_on_two_tiny_images(tmp_path) -> None:
 
 
 def test_codec_names_are_the_loaded_models(tmp_path) -> None:
-    from invcodec.registry import DEFAULT_LOSSY_MODEL
+    from invcodec.registry import DEFAULT_LOSSY_MODEL, get_model
     from invcodec_benchmarks.codecs import invcodec_codec, invcodec_lossy_codec
 
-    model = coding_model(make_tiny_lossy_model(), tmp_path, "tiny-lossy")
-    path = str(tmp_path / "tiny-lossy.safetensors")
-    assert invcodec_codec(path).name == f"invcodec ({model.name})" == "invcodec (tiny-lossy)"
+    path = str(tiny_model_file("tiny-lossy", tmp_path))
+    assert invcodec_codec(path).name == f"invcodec ({get_model(path).name})" == "invcodec (tiny-lossy)"
     assert invcodec_lossy_codec(None).name == f"invcodec ({DEFAULT_LOSSY_MODEL})"  # the registry's lossy default
     codec = invcodec_lossy_codec(path, [30], threads=2)
     samples = smooth_image(40, 24, 3)
@@ -126,12 +126,12 @@ def test_fuzz_corpus_holds_the_adaptive_prior_corrections() -> None:
 
 def test_fuzz_with_a_model_file(tmp_path) -> None:
     """A model that is not shipped is handed to the decoder (it cannot be found by id)."""
-    coding_model(make_tiny_lossy_model(), tmp_path, "tiny-lossy")
-    path = str(tmp_path / "tiny-lossy.safetensors")
+    path = str(tiny_model_file("tiny-lossy", tmp_path))
     out = fuzz.run(cases=18, seed=2, timeout=30.0, model=path, lossy_model=path)
     assert out["crashes"] == out["hangs"] == out["wrong_pixels"] == 0 and out["rejected"] > 0
 
 
+@pytest.mark.torch
 def test_bpd_on_a_tiny_npz(tmp_path) -> None:
     from invcodec_benchmarks import bpd
 
@@ -146,6 +146,7 @@ def test_bpd_on_a_tiny_npz(tmp_path) -> None:
     _machine_is_new_schema(out["machine"], 1)
 
 
+@pytest.mark.torch
 def test_interpolation_benchmark_on_two_pairs(tmp_path) -> None:
     from invcodec_benchmarks import interpolation
 
@@ -199,6 +200,7 @@ def test_lossy_tuning_on_two_crops(tmp_path) -> None:
     assert out["best"]["bd_rate_vs_plain"] <= 0
 
 
+@pytest.mark.torch  # MS-SSIM
 def test_lossy_tuning_scores_level_shifts_in_psnr_and_ms_ssim(tmp_path) -> None:
     from invcodec_benchmarks import lossy_tuning
 
@@ -218,6 +220,7 @@ def test_lossy_tuning_scores_level_shifts_in_psnr_and_ms_ssim(tmp_path) -> None:
         lossy_tuning.main([str(tmp_path), "--level-shifts", "fine"])
 
 
+@pytest.mark.torch  # MS-SSIM
 def test_rd_runs_each_model_with_each_tune(tmp_path) -> None:
     Image.fromarray(smooth_image(168, 176, 3, seed=0)).save(tmp_path / "0.png")
     out = rd.run(tmp_path, limit=None, models=["photo-lossy-v4"], qualities=[40], jobs=1, only_invcodec=True, threads=1,
@@ -229,6 +232,7 @@ def test_rd_runs_each_model_with_each_tune(tmp_path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.torch  # MS-SSIM
 def test_rd_benchmark_on_two_small_images(tmp_path) -> None:
     for i in range(2):  # MS-SSIM's 5 scales need sides above 160 px
         Image.fromarray(smooth_image(168, 176, 3, seed=i)).save(tmp_path / f"{i}.png")
@@ -268,6 +272,7 @@ def test_rd_rescore_adds_bd_rates_against_published_curves(tmp_path) -> None:
         rd.main(["--out", str(tmp_path / "x")])
 
 
+@pytest.mark.torch
 @pytest.mark.usefixtures("single_thread_test")
 def test_continuity_power_iteration_finds_the_jacobians_largest_singular_value() -> None:
     """On a small image the dense Jacobians are cheap: power iteration must reach their
@@ -295,6 +300,7 @@ def test_continuity_power_iteration_finds_the_jacobians_largest_singular_value()
 
 
 @pytest.mark.slow
+@pytest.mark.torch
 @pytest.mark.usefixtures("single_thread_test")
 def test_continuity_report_on_given_images(tmp_path) -> None:
     from invcodec_benchmarks import continuity
@@ -346,6 +352,7 @@ def net_levels(name: str) -> int:
     return load_model(model_path(name)).level_count
 
 
+@pytest.mark.torch
 def test_conv_speed_agrees_with_torch_on_a_small_image(tmp_path) -> None:
     rows = conv_speed.measure(width=24, height=16, repeats=1)
     expected = [(name, 24 * 16 * cin * cout * k * k, d) for name, cin, cout, k in conv_speed.LAYERS for d in conv_speed.DTYPES]
@@ -372,6 +379,7 @@ def test_importtime_output_is_parsed() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.torch  # it finds torch where a command loads it
 def test_startup_benchmark(tmp_path) -> None:
     out = tmp_path / "s.json"
     status = import_time.main(["--model", "photo-v1", "--repeats", "1", "--out", str(out)])
@@ -455,6 +463,7 @@ def test_hostile_suite_sample_has_no_defects(tmp_path) -> None:
     assert counts["exact"] > 0 and counts["refused"] > 0 and counts["exact"] + counts["refused"] == 60
 
 
+@pytest.mark.skipif(importlib.util.find_spec("cv2") is None, reason="needs the baselines (pip install .[restore-baselines])")
 def test_restore_benchmark_on_one_small_image(tmp_path) -> None:
     from invcodec_benchmarks import restore as restore_bench
 

@@ -15,7 +15,7 @@ from invcodec.codec import compress_samples, decompress_samples
 from invcodec.container import StreamKind
 from invcodec.errors import InvalidFileError
 
-from .conftest import coding_model, smooth_image
+from .conftest import load_tiny_model, smooth_image
 
 
 def _screenshot(h: int = 60, w: int = 90) -> np.ndarray:
@@ -95,10 +95,8 @@ def test_the_codec_codes_a_screenshot_the_classic_way_smaller_than_png(tiny_mode
     assert len(data) < len(png.getvalue())
 
 
-def test_lossy_colour_never_goes_classic_but_alpha_may(tmp_path) -> None:
-    from .conftest import make_tiny_lossy_model
-
-    model = coding_model(make_tiny_lossy_model(), tmp_path, "tiny-lossy")
+def test_lossy_colour_never_goes_classic_but_alpha_may() -> None:
+    model = load_tiny_model("tiny-lossy")
     rgba = np.concatenate([_screenshot(32, 32), np.where(_screenshot(32, 32)[:, :, :1] > 128, 255, 0).astype(np.uint8)], 2)
     data, _ = compress_samples(rgba, model, quality=50, threads=1)
     colour, alpha = container.unpack(data)[1]

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from .conftest import TINY_INT8_CONFIG, coding_model, make_tiny_model, smooth_image
+from .conftest import smooth_image, tiny_model_file
 
 MODEL = ("-m", "photo-v1")
 
@@ -31,8 +31,7 @@ FLOW_NOISE = 0.03
 def int8_model_file(tmp_path_factory) -> Path:
     """A tiny int8 model file, for -m PATH."""
     folder = tmp_path_factory.mktemp("int8")
-    coding_model(make_tiny_model(noise=FLOW_NOISE, config=TINY_INT8_CONFIG), folder, "tiny-int8")
-    path = folder / "tiny-int8.safetensors"
+    path = tiny_model_file(f"tiny-int8-noise{FLOW_NOISE}", folder, "tiny-int8")
     assert path.is_file()
     return path
 
@@ -208,6 +207,7 @@ def test_several_inputs_need_a_folder_for_o(photo, tmp_path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.torch
 def test_sample_interpolate_score(photo, tmp_path) -> None:
     r = invcodec("sample", "-n", "4", "--size", "32", "--seed", "3", "-o", str(tmp_path / "s.png"))
     assert r.returncode == 0, r.stderr
@@ -328,6 +328,7 @@ def test_model_file_round_trip_and_missing_model(photo, tmp_path, int8_model_fil
     assert np.array_equal(np.asarray(Image.open(tmp_path / "x.png")), np.asarray(Image.open(photo)))
 
 
+@pytest.mark.torch
 def test_generative_commands_fail_in_one_line_on_bad_models(tmp_path) -> None:
     """In-process (CliRunner): torch is loaded here already, so this stays fast."""
     from click.testing import CliRunner
@@ -337,7 +338,7 @@ def test_generative_commands_fail_in_one_line_on_bad_models(tmp_path) -> None:
 
     from invcodec.model_file import FILE_FORMAT
 
-    from .conftest import TINY_CONFIG
+    from .fixtures.make_models import TINY_CONFIG
 
     garbage = tmp_path / "garbage.safetensors"
     garbage.write_bytes(b"this is not a safetensors file")

@@ -17,7 +17,7 @@ from invcodec.errors import InvalidFileError
 from invcodec.registry import get_model
 from invcodec.model_file import CodingModel
 
-from .conftest import TINY_CONFIG, TINY_INT8_CONFIG, coding_model, make_tiny_model, smooth_image
+from .conftest import load_tiny_model, smooth_image, tiny_model_file
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 
@@ -29,12 +29,10 @@ def photo() -> CodingModel:
 
 
 @pytest.fixture(scope="module")
-def near_haar(tmp_path_factory) -> dict[str, CodingModel]:
+def near_haar() -> dict[str, CodingModel]:
     """Tiny models whose nets barely move the integer Haar lifting: unlike the noisier
     shared ones, they beat raw storage on smooth images, so their tiles are flow-coded."""
-    folder = tmp_path_factory.mktemp("near-haar")
-    return {numeric: coding_model(make_tiny_model(noise=0.01, config=config), folder, numeric)
-            for numeric, config in [("fixed64", TINY_CONFIG), ("int8", TINY_INT8_CONFIG)]}
+    return {"fixed64": load_tiny_model("tiny-noise0.01"), "int8": load_tiny_model("tiny-int8-noise0.01")}
 
 
 def _round_trip(samples: np.ndarray, model: CodingModel, **kwargs) -> bytes:
@@ -155,15 +153,15 @@ def test_corrupted_payload_is_detected_never_wrong_pixels(photo) -> None:
     assert detected > 30
 
 
-def test_wrong_or_missing_model_is_a_clear_error(tmp_path) -> None:
+def test_wrong_or_missing_model_is_a_clear_error() -> None:
     samples = smooth_image(32, 32, 3)
-    model = coding_model(make_tiny_model(0, noise=0.01), tmp_path, "a")
+    model = load_tiny_model("tiny-noise0.01")
     data = compress_samples(samples, model, classic=False)[0]
     assert container.unpack(data)[1][0].kind == StreamKind.FLOW
     with pytest.raises(InvalidFileError, match="not installed"):
         decompress_samples(data)
     with pytest.raises(InvalidFileError, match="different model"):
-        decompress_samples(data, coding_model(make_tiny_model(1, noise=0.01), tmp_path, "b"))
+        decompress_samples(data, load_tiny_model("tiny-seed1-noise0.01"))
     assert np.array_equal(decompress_samples(data, model), samples)
 
 
@@ -179,9 +177,8 @@ def test_the_api_takes_a_model_by_name_or_path(tmp_path) -> None:
     data = invcodec.compress(image, "photo-v1", classic=False)
     assert container.unpack(data)[0].model_id == get_model("photo-v1").model_id
     assert np.array_equal(np.asarray(invcodec.decompress(data, "photo-v1")), np.asarray(image))
-    model = coding_model(make_tiny_model(0, noise=0.01), tmp_path, "a")  # a model file that is not shipped
-    path = tmp_path / "a.safetensors"
-    assert path.exists()
+    path = tiny_model_file("tiny-noise0.01", tmp_path, "a")  # a model file that is not shipped
+    model = get_model(str(path))
     data = invcodec.compress(image, str(path), classic=False)
     assert container.unpack(data)[0].model_id == model.model_id
     assert np.array_equal(np.asarray(invcodec.decompress(data, str(path))), np.asarray(image))

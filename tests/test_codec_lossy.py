@@ -13,9 +13,8 @@ from invcodec.metrics import psnr
 from invcodec.registry import get_model
 from invcodec import model_file
 from invcodec.tile_coder import LossyTileCoder
-from invcodec.training.weights import save_model
 
-from .conftest import make_tiny_lossy_model, smooth_image
+from .conftest import smooth_image, tiny_model_file
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 
@@ -105,18 +104,15 @@ def test_a_model_file_may_name_its_own_dead_zone(tmp_path, monkeypatch) -> None:
     the model file when it names one (tuned per model); the decoder does not need it.
     Nonsense there is a clear error at load time."""
     monkeypatch.setattr(codec, "RDO_WEIGHT", 0.0)
-    model = make_tiny_lossy_model()
-    save_model(model, tmp_path / "own.safetensors", {"name": "own", "lossy_deadzone": "0.4"})
-    own = model_file.load(tmp_path / "own.safetensors")
+    own = model_file.load(tiny_model_file("tiny-lossy", tmp_path, "own", lossy_deadzone="0.4"))
     assert own.lossy_deadzone == 0.4 and lossy_settings(own, 30).choices.deadzone == 0.4
     samples = smooth_image(32, 32, seed=12)
     data, stats = compress_samples(samples, own, quality=30)
     plain, _ = compress_samples(samples, dataclasses.replace(own, lossy_deadzone=None), quality=30)
     assert data != plain and stats.psnr == psnr(samples, decompress_samples(data, own))
     for bad in ("1.5", "-0.1", "wide"):
-        save_model(model, tmp_path / "bad.safetensors", {"name": "bad", "lossy_deadzone": bad})
         with pytest.raises(ValueError, match="lossy_deadzone"):
-            model_file.load(tmp_path / "bad.safetensors")
+            model_file.load(tiny_model_file("tiny-lossy", tmp_path, "bad", lossy_deadzone=bad))
 
 
 def test_ms_ssim_tuning_coarsens_the_finest_levels_and_any_decoder_reads_it(lossy_model) -> None:

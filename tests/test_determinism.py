@@ -19,7 +19,7 @@ from invcodec.codec import compress_samples, decompress_samples
 from invcodec.container import StreamKind
 from invcodec.registry import get_model
 
-from .conftest import TINY_INT8_CONFIG, coding_model, make_tiny_lossy_model, make_tiny_model, smooth_image
+from .conftest import smooth_image, tiny_model_file
 
 # Small enough that the tiny random model's prior codes the test images below their raw
 # size, so the files hold flow streams and decoding runs the model (conftest's default
@@ -39,9 +39,7 @@ print(hashlib.sha256(out.tobytes()).hexdigest())
 
 @pytest.fixture(scope="module")
 def int8_model_file(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("int8")
-    coding_model(make_tiny_model(noise=FLOW_NOISE, config=TINY_INT8_CONFIG), folder, "tiny-int8")
-    return folder / "tiny-int8.safetensors"
+    return tiny_model_file(f"tiny-int8-noise{FLOW_NOISE}", tmp_path_factory.mktemp("int8"), "tiny-int8")
 
 
 @pytest.fixture(params=["photo-v1", "tiny-int8"])
@@ -86,8 +84,7 @@ def test_encoding_is_deterministic_across_thread_counts(model_name) -> None:
 
 
 def test_lossy_decode_in_other_process_and_thread_count(tmp_path) -> None:
-    coding_model(make_tiny_lossy_model(), tmp_path, "lossy")
-    model_path = str(tmp_path / "lossy.safetensors")
+    model_path = str(tiny_model_file("tiny-lossy", tmp_path, "lossy"))
     model = get_model(model_path)
     samples = smooth_image(80, 72, 3, seed=5)
     data, _ = compress_samples(samples, model, tile_size=TILE, quality=35, threads=2)

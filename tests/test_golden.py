@@ -2,7 +2,8 @@
 
 ``tests/golden/v0.1.0`` holds files written by release 0.1.0 (all four shipped models,
 lossless and lossy, RAW/CONSTANT/FLOW streams, grey, alpha, several tiles) with the
-pixels 0.1.0 decoded from them; ``make_golden.py`` there regenerates them from 0.1.0.
+pixels 0.1.0 decoded from them. ``golden/make_golden.py`` holds every set's sources and
+writes (``--check``: rewrites and compares) each set.
 ``tests/golden/format-3`` holds files in format 3 (0.2.0's compact header) with the
 stream kinds 0.2.0 added: 3-plane constants, classic streams (filtered, palette,
 bundled), JOINED alpha, photo-v2's int8 flow, an ICC profile, a lossy file.
@@ -35,6 +36,8 @@ from invcodec import codec, container
 from invcodec.codec import compress_samples, decompress_samples
 from invcodec.container import StreamKind
 from invcodec.registry import get_model, shipped_models
+
+from .golden.make_golden import sources
 
 GOLDEN = Path(__file__).parent / "golden"
 CASES = [
@@ -114,16 +117,6 @@ def _same_streams_or_smaller_classic(data: bytes, old_file: Path, entry: dict) -
                 (n.kind == StreamKind.CLASSIC and len(n.payload) < len(p.payload))
 
 
-def _generator():
-    """0.1.0's own generator of the golden sources (integer arithmetic only)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("make_golden", GOLDEN / "v0.1.0" / "make_golden.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 LOSSY = [e for r, e in CASES if r == "v0.1.0" and e["mode"] == "lossy"]
 
 
@@ -136,22 +129,11 @@ def _quantizer_of(entry: dict, monkeypatch) -> None:
 @pytest.mark.parametrize("entry", LOSSY, ids=[e["name"] for e in LOSSY])
 def test_old_lossy_model_still_encodes_the_same_flow_streams(entry: dict, monkeypatch) -> None:
     _quantizer_of(entry, monkeypatch)
-    sources = {stem + ".inv": samples for stem, _, _, _, samples, _, _ in _generator().cases()}
-    samples = sources[entry["name"]]
+    samples = sources("v0.1.0")[entry["name"]]
     assert hashlib.sha256(np.ascontiguousarray(samples).tobytes()).hexdigest() == entry["source_sha256"]
     data, _ = compress_samples(samples, get_model(entry["model"]), entry["tile_size"], quality=entry["quality"], threads=1,
                                adaptive_prior=False)
     _same_streams_or_smaller_classic(data, GOLDEN / "v0.1.0" / entry["name"], entry)  # alpha may go classic
-
-
-def _folder_cases(release: str) -> dict[str, np.ndarray]:
-    """The sources of a format-3 golden folder, from its own generator's ``cases()``."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(f"golden_{release}", GOLDEN / release / "make_golden.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return {stem + ".inv": samples for stem, _, _, _, samples, _, _ in module.cases()}
 
 
 LOSSY_FORMAT3 = [(r, e) for r, e in CASES if r != "v0.1.0" and e["mode"] == "lossy"]
@@ -163,7 +145,7 @@ def test_lossy_models_still_encode_the_same_files(release: str, entry: dict, mon
     tuning the manifest names) is unchanged: the golden source codes to the golden file's
     streams again."""
     _quantizer_of(entry, monkeypatch)
-    samples = _folder_cases(release)[entry["name"]]
+    samples = sources(release)[entry["name"]]
     assert hashlib.sha256(np.ascontiguousarray(samples).tobytes()).hexdigest() == entry["source_sha256"]
     data, _ = compress_samples(samples, get_model(entry["model"]), entry["tile_size"], quality=entry["quality"], threads=1,
                                classic=False, adaptive_prior=_adaptive(GOLDEN / release / entry["name"]),

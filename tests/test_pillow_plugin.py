@@ -7,7 +7,7 @@ from PIL import Image
 import invcodec
 from invcodec.registry import get_model
 
-from .conftest import coding_model, make_tiny_model, smooth_image
+from .conftest import load_tiny_model, smooth_image
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +50,7 @@ def test_image_open_names_a_model_that_is_not_installed(tmp_path) -> None:
     """A file written with a model file (not shipped): the plugin cannot find its model."""
     from invcodec import container
 
-    model = coding_model(make_tiny_model(noise=0.03), tmp_path)  # small noise: flow beats raw
+    model = load_tiny_model("tiny-noise0.03")  # small noise: flow beats raw
     data = invcodec.compress(Image.fromarray(smooth_image(32, 32, 3)), model, classic=False)  # a flow stream
     assert any(s.kind == container.StreamKind.FLOW for s in container.unpack(data)[1])  # else no model is needed
     path = tmp_path / "x.inv"

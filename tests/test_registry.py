@@ -6,8 +6,9 @@ import pytest
 
 from invcodec import registry
 from invcodec.errors import InvalidFileError
+from invcodec import model_file
 
-from .conftest import coding_model, make_tiny_model
+from .conftest import tiny_model_file
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 
@@ -38,8 +39,9 @@ def test_every_shipped_model_has_a_model_card() -> None:
 
 
 def test_a_model_file_by_path(tmp_path) -> None:
-    model = coding_model(make_tiny_model(), tmp_path, "mine")
-    by_path = registry.get_model(str(tmp_path / "mine.safetensors"))
+    path = tiny_model_file("tiny", tmp_path, "mine")
+    model = model_file.load(path)
+    by_path = registry.get_model(str(path))
     assert by_path.model_id == model.model_id and by_path.name == "mine"
     with pytest.raises(InvalidFileError, match="not installed"):  # files by path are not searched by id
         registry.model_by_id(model.model_id)

@@ -15,7 +15,7 @@ from invcodec.quantizer import EncoderChoices
 from invcodec.tile_coder import LosslessTileCoder, LossyParams, LossyTileCoder, coder_for, pad_to_block
 from invcodec.walk import bands_in_order, chunk_values, walk
 
-from .conftest import smooth_image
+from .conftest import load_tiny_model, smooth_image
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 
@@ -232,16 +232,14 @@ def test_autoregressive_round_trip(tiny_coding_models, name: str) -> None:
     assert out.dtype == np.uint8 and np.array_equal(out, pixels)
 
 
-def test_autoregressive_size_is_the_recalibrated_models_code_length(tmp_path) -> None:
+def test_autoregressive_size_is_the_recalibrated_models_code_length() -> None:
     """The stream is the model's code length after the per-plane scale offsets (chosen by
     the encoder, sent first): less than the plain model's when its scales are off (here
     about 4x too wide)."""
     from invcodec.entropy import adapt
     from invcodec.runtime import autoregressive as ar
 
-    from .conftest import tiny_autoregressive_model
-
-    model, pixels = tiny_autoregressive_model(tmp_path, scale=16.0), smooth_image(48, 64, seed=5)
+    model, pixels = load_tiny_model("tiny-ar-scale16"), smooth_image(48, 64, seed=5)
     planes = ar.forward_colour(pixels)
     plain = recalibrated = 0.0
     for p in range(ar.PLANES):

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from invcodec import walk as walk_module
 from invcodec.walk import COLOURS, DETAILS, band_count, bands_in_order, chunk_bands, chunk_values, walk
 
-from .conftest import TINY_CHECKERBOARD_CONFIG, make_tiny_model, smooth_image
+from .conftest import smooth_image
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 
@@ -167,8 +166,13 @@ def test_walking_the_analysed_bands_rebuilds_the_image_runtime(tiny_coding_model
         assert not np.array_equal(wrong, x)
 
 
+@pytest.mark.torch
 def test_walking_the_analysed_bands_rebuilds_the_image_training() -> None:
     """The same walk over the torch training model (NCHW, a batch of 2)."""
+    import torch
+
+    from .fixtures.make_models import TINY_CHECKERBOARD_CONFIG, make_tiny_model
+
     x = torch.from_numpy(np.stack([smooth_image(16, 12, seed=s) for s in (3, 4)]).transpose(0, 3, 1, 2)).float()
     for model in (make_tiny_model(), make_tiny_model(config=TINY_CHECKERBOARD_CONFIG)):
         with torch.no_grad():
@@ -176,10 +180,15 @@ def test_walking_the_analysed_bands_rebuilds_the_image_training() -> None:
             assert torch.equal(walk(model, 2, 16, 12, lambda i, p: bands[i]), x)
 
 
+@pytest.mark.torch
 def test_the_training_code_length_is_the_walks() -> None:
     """``model.bits`` (teacher forcing, the lossless objective) counts every chunk under the
     parameters the walk gives it, checkerboard halves included."""
+    import torch
+
     from invcodec.training.likelihood import laplace_bits
+
+    from .fixtures.make_models import TINY_CHECKERBOARD_CONFIG, make_tiny_model
 
     x = torch.from_numpy(np.stack([smooth_image(16, 12, seed=s) for s in (3, 4)]).transpose(0, 3, 1, 2)).double()
     for model in (make_tiny_model(), make_tiny_model(config=TINY_CHECKERBOARD_CONFIG)):

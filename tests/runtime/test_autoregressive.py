@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
+from safetensors.numpy import save_file
 
 from invcodec.entropy import grid
 from invcodec.runtime import autoregressive as ar
 from invcodec import model_file
-from invcodec.training import autoregressive as ar_training
+from invcodec.runtime.lifting import TOP_PREFIX, TOP_RANGE
 
-from ..conftest import smooth_image
+from ..conftest import FIXTURE_MODELS, HAVE_TORCH, smooth_image
+
+if HAVE_TORCH:  # the float twins, for the tests marked torch
+    import torch
+
+    from invcodec.training import autoregressive as ar_training
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +72,7 @@ def test_causal_context_is_causal(model) -> None:
     assert not all(np.array_equal(before[1][i], after[1][i]) for i in range(2))  # later samples do see it
 
 
+@pytest.mark.torch
 def test_fixed_point_nets_follow_their_float_twins(tmp_path) -> None:
     """The exact nets give the float nets' parameters to the grids' resolution."""
     torch.manual_seed(1)
@@ -89,11 +95,10 @@ def test_fixed_point_nets_follow_their_float_twins(tmp_path) -> None:
 
 
 def test_weights_outside_the_exact_range_are_refused(tmp_path) -> None:
-    nets = [ar_training.PlaneNet(ar.feature_count(p), 4) for p in range(3)]
-    with torch.no_grad():
-        nets[2].l2.weight.fill_(1e9)
+    meta, tensors = model_file.read(FIXTURE_MODELS / "tiny-ar.safetensors")
+    tensors["plane2.w2"] = np.full_like(tensors["plane2.w2"], 1e9)
     path = tmp_path / "huge.safetensors"
-    ar_training.export(nets, path, "huge", 4, {})
+    save_file(tensors, str(path), metadata=meta)
     with pytest.raises(ValueError, match="exact fixed-point range"):
         model_file.load(path)
 
@@ -133,11 +138,14 @@ def test_code_length_is_the_sum_of_every_samples_bits(model) -> None:
     assert model.evaluator.code_length(pixels) == pytest.approx(want, rel=1e-12) and want > 0
 
 
-def _rate_model(tmp_path, w_rate: float = 0.5):
+def _top_band_model(tensors: dict[str, np.ndarray]) -> ar.AutoregressiveModel:
     """Plane nets with a rate input, under another prefix and wider ranges (as the lifting
     flow's top band uses them)."""
-    from invcodec.runtime.lifting import TOP_PREFIX, TOP_RANGE
+    return ar.AutoregressiveModel(tensors, TOP_PREFIX, (TOP_RANGE,) * 3, TOP_RANGE[1] - TOP_RANGE[0] + 1, 136)
 
+
+def _rate_model(tmp_path, w_rate: float = 0.5):
+    """Random plane nets with a rate input and the top band's model of them."""
     torch.manual_seed(2)
     nets = [ar_training.PlaneNet(ar.feature_count(p), 8, rate_input=True) for p in range(3)]
     with torch.no_grad():
@@ -146,10 +154,16 @@ def _rate_model(tmp_path, w_rate: float = 0.5):
     tensors = {}
     for p, net in enumerate(nets):
         tensors.update(net.tensors(f"{TOP_PREFIX}plane{p}"))
-    make = lambda: ar.AutoregressiveModel(tensors, TOP_PREFIX, (TOP_RANGE,) * 3, TOP_RANGE[1] - TOP_RANGE[0] + 1, 136)  # noqa: E731
-    return nets, make
+    return nets, lambda: _top_band_model(tensors)
 
 
+def _fixture_top_band(w_rate_factor: float = 1.0) -> ar.AutoregressiveModel:
+    """The top band's model of the tiny top-autoregressive model file, its rate weights times ``w_rate_factor``."""
+    tensors = model_file.read(FIXTURE_MODELS / "tiny-top-ar.safetensors")[1]
+    return _top_band_model({k: v * w_rate_factor if k.endswith(".w_rate") else v for k, v in tensors.items() if k.startswith(TOP_PREFIX)})
+
+
+@pytest.mark.torch
 def test_the_rate_input_moves_the_parameters_exactly_as_in_float(tmp_path) -> None:
     nets, make = _rate_model(tmp_path)
     model = make()
@@ -169,8 +183,8 @@ def test_the_rate_input_moves_the_parameters_exactly_as_in_float(tmp_path) -> No
         model.encode_params(planes, 0, 137)
 
 
-def test_the_decoder_with_a_rate_gives_the_encoders_parameters(tmp_path) -> None:
-    model = _rate_model(tmp_path)[1]()
+def test_the_decoder_with_a_rate_gives_the_encoders_parameters() -> None:
+    model = _fixture_top_band()
     h, w = 9, 13
     planes = ar.forward_colour(smooth_image(h, w, seed=9)) * 2.0
     order = ar.encode_order(h, w)
@@ -186,6 +200,6 @@ def test_the_decoder_with_a_rate_gives_the_encoders_parameters(tmp_path) -> None
     assert np.array_equal(model.decode_planes(pull, h, w, rate=77), planes) and done == 3 * h * w
 
 
-def test_rate_weights_outside_the_exact_range_are_refused(tmp_path) -> None:
+def test_rate_weights_outside_the_exact_range_are_refused() -> None:
     with pytest.raises(ValueError, match="exact fixed-point range"):
-        _rate_model(tmp_path, w_rate=1e12)[1]()
+        _fixture_top_band(w_rate_factor=2e12)

@@ -12,24 +12,29 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
-import torch
 
 from invcodec.entropy import grid
 from invcodec import model_file
 from invcodec.runtime import int8, lifting
 from invcodec.model_file import CodingModel
 from invcodec.runtime.nets import NetOutput
-from invcodec.training import prior
-from invcodec.training.likelihood import PriorParams
-from invcodec.training.model import IntegerFlowModel
-from invcodec.training.weights import model_id
 from invcodec.walk import COLOURS, DETAILS
 
-from ..conftest import TINY_CHECKERBOARD_CONFIG, TINY_INT8_CONFIG, coding_model, conv2d_int64, make_tiny_model, smooth_image
+from ..conftest import HAVE_TORCH, conv2d_int64, load_tiny_model, smooth_image
+
+if HAVE_TORCH:  # the training side, for the bit-identity tests (their pairs skip without torch)
+    import torch
+
+    from invcodec.training import prior
+    from invcodec.training.likelihood import PriorParams
+    from invcodec.training.model import IntegerFlowModel
+    from invcodec.training.weights import model_id
+
+    from ..fixtures.make_models import TINY_CHECKERBOARD_CONFIG, TINY_INT8_CONFIG, coding_model, make_tiny_model
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 
-LEVELS = range(TINY_INT8_CONFIG.levels)
+LEVELS = range(load_tiny_model("tiny-int8").config["levels"])
 IMAGES = ["smooth", "noise"]
 
 
@@ -122,12 +127,14 @@ def pair(tmp_path_factory) -> Pair:
     return _pair(tmp_path_factory, TINY_INT8_CONFIG, "tiny-int8", images)
 
 
+@pytest.mark.torch
 def test_model_id_of_the_torch_model_is_the_files(pair: Pair) -> None:
     assert model_id(pair.torch_model) == pair.runtime.model_id
     assert pair.runtime.spec.numeric == "int8"
     assert model_id(make_tiny_model(seed=1, config=TINY_INT8_CONFIG)) != pair.runtime.model_id
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("image", range(len(IMAGES)), ids=IMAGES)
 @pytest.mark.parametrize("level", LEVELS)
 def test_latents_are_bit_identical(pair: Pair, image: int, level: int) -> None:
@@ -142,6 +149,7 @@ def test_latents_are_bit_identical(pair: Pair, image: int, level: int) -> None:
     assert not torch.equal(haar, details_t)
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("image", range(len(IMAGES)), ids=IMAGES)
 def test_top_latents_are_bit_identical(pair: Pair, image: int) -> None:
     assert np.array_equal(_hwc(pair.analysed[1], image), pair.runtime_analysed[image][1])
@@ -156,6 +164,7 @@ def _features(pair: Pair, image: int, level: int) -> tuple[torch.Tensor, object]
     return features_t, features_r
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("image", range(len(IMAGES)), ids=IMAGES)
 @pytest.mark.parametrize("level", LEVELS)
 def test_trunk_features_are_identical(pair: Pair, image: int, level: int) -> None:
@@ -169,6 +178,7 @@ def test_trunk_features_are_identical(pair: Pair, image: int, level: int) -> Non
     assert len(np.unique(features_r)) > 10  # real features, not a constant
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("image", range(len(IMAGES)), ids=IMAGES)
 @pytest.mark.parametrize("level", LEVELS)
 def test_heads_feature_parts_are_identical(pair: Pair, image: int, level: int) -> None:
@@ -184,6 +194,7 @@ def test_heads_feature_parts_are_identical(pair: Pair, image: int, level: int) -
         assert len(np.unique(parts_r[g])) > 1
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("image", range(len(IMAGES)), ids=IMAGES)
 @pytest.mark.parametrize("level", LEVELS)
 @pytest.mark.parametrize("g", range(DETAILS))
@@ -208,11 +219,13 @@ def top_position_pair(tmp_path_factory) -> Pair:
                  [smooth_image(32, 40, seed=6)])
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("colour", range(COLOURS))
 def test_top_position_prior_parameters_are_identical(top_position_pair: Pair, colour: int) -> None:
     _assert_top_params_identical(top_position_pair, 0, colour)
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("image", range(len(IMAGES)), ids=IMAGES)
 @pytest.mark.parametrize("colour", range(COLOURS))
 def test_top_prior_parameters_are_identical(pair: Pair, image: int, colour: int) -> None:
@@ -233,6 +246,7 @@ def checkerboard_pair(tmp_path_factory) -> Pair:
     return _pair(tmp_path_factory, TINY_CHECKERBOARD_CONFIG, "tiny-checkerboard", [smooth_image(32, 40, seed=5)])
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("level", LEVELS)
 @pytest.mark.parametrize("g", [0, 4, DETAILS - 1])
 def test_checkerboard_halves_prior_parameters_are_identical(checkerboard_pair: Pair, level: int, g: int) -> None:

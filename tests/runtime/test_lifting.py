@@ -2,30 +2,26 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pytest
-import torch
 
 from invcodec.codec import compress_samples, decompress_samples
 from invcodec.entropy import grid
 from invcodec.runtime import lifting
 from invcodec.runtime.lifting import squeeze, unsqueeze
 from invcodec.runtime.nets import NetOutput
-from invcodec.training.flow import Squeeze
 from invcodec.walk import COLOURS, DETAILS
 
-from ..conftest import TINY_CONFIG, TINY_INT8_CONFIG, coding_model, make_tiny_lossy_model, make_tiny_model, smooth_image
+from ..conftest import load_tiny_model, smooth_image
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 
-CONFIGS = {"fixed64": TINY_CONFIG, "int8": TINY_INT8_CONFIG}
+STEMS = {"fixed64": "tiny", "int8": "tiny-int8"}  # the tiny model files of both numeric formats
 
 
-@pytest.fixture(scope="module", params=sorted(CONFIGS))
-def flow(request, tmp_path_factory) -> lifting.LiftingFlow:
-    model = coding_model(make_tiny_model(config=CONFIGS[request.param]), tmp_path_factory.mktemp("m"), request.param)
+@pytest.fixture(scope="module", params=sorted(STEMS))
+def flow(request) -> lifting.LiftingFlow:
+    model = load_tiny_model(STEMS[request.param])
     assert model.spec.numeric == request.param
     return model.evaluator
 
@@ -55,7 +51,12 @@ def test_squeeze_layout_is_position_major() -> None:
         assert y[i, j, p * 5 + c] == x[2 * i + p // 2, 2 * j + p % 2, c]
 
 
+@pytest.mark.torch
 def test_squeeze_matches_the_training_side() -> None:
+    import torch
+
+    from invcodec.training.flow import Squeeze
+
     x = np.random.default_rng(1).integers(-50, 50, (6, 10, 3)).astype(np.float64)
     torch_y = Squeeze()(torch.from_numpy(x.transpose(2, 0, 1))[None])
     assert np.array_equal(squeeze(x), torch_y[0].permute(1, 2, 0).numpy())
@@ -114,8 +115,8 @@ def test_learned_shifts_move_the_latents_off_the_plain_haar_lifting(flow: liftin
         x = anchors
 
 
-def test_a_flow_without_learned_shifts_is_the_integer_haar_lifting(tmp_path) -> None:
-    flow = coding_model(make_tiny_model(noise=0.0), tmp_path).evaluator  # output layers start at zero
+def test_a_flow_without_learned_shifts_is_the_integer_haar_lifting() -> None:
+    flow = load_tiny_model("tiny-noise0.0").evaluator  # output layers start at zero
     x = IMAGES["noise"]
     for level in range(flow.level_count):
         s = squeeze(x)
@@ -179,8 +180,8 @@ def test_snapping_a_heads_output_onto_the_grids() -> None:
     assert lifting._params(head(0.0, 100.0), 0.0).scale_index.item() == grid.N_SCALES - 1
 
 
-def test_a_rate_conditioned_prior_sees_the_rate(tmp_path) -> None:
-    flow = coding_model(make_tiny_lossy_model(), tmp_path).evaluator
+def test_a_rate_conditioned_prior_sees_the_rate() -> None:
+    flow = load_tiny_model("tiny-lossy").evaluator
     assert flow.rate_conditioned
     per_level, top = flow.analyze(IMAGES["smooth"])
     fine, coarse = flow.top_params(top, 1, 0), flow.top_params(top, 1, 100)
@@ -190,8 +191,8 @@ def test_a_rate_conditioned_prior_sees_the_rate(tmp_path) -> None:
     assert np.array_equal(flow.level_features(0, anchors, None), flow.level_features(0, anchors, 0))  # None is step 0
 
 
-@pytest.mark.parametrize("numeric", sorted(CONFIGS))
-def test_a_top_position_prior_knows_the_borders(tmp_path, numeric: str) -> None:
+@pytest.mark.parametrize("numeric", sorted(STEMS))
+def test_a_top_position_prior_knows_the_borders(numeric: str) -> None:
     """With ``top_position`` the coarsest anchors' first colour is predicted from a plane
     of ones, whose zero padding differs at the borders: on a flat image the corners' and
     the centre's parameters differ (without it, one distribution everywhere); files
@@ -199,8 +200,7 @@ def test_a_top_position_prior_knows_the_borders(tmp_path, numeric: str) -> None:
     flat = np.full((32, 32, 3), 128.0)
     params = {}
     for position in (False, True):
-        config = dataclasses.replace(CONFIGS[numeric], top_position=position)
-        model = coding_model(make_tiny_model(config=config, noise=0.5), tmp_path, f"{numeric}-{position}")
+        model = load_tiny_model(f"{STEMS[numeric]}{'-top-position' if position else ''}-noise0.5")
         assert model.evaluator.top_position == position
         top = model.evaluator.analyze(flat)[1]
         assert top.shape == (8, 8, 3)

@@ -9,7 +9,7 @@ import torch
 
 from invcodec.training.flow import ChannelPermutation, InvertibleBlock, LiftingCoupling, Squeeze
 
-from ..conftest import TINY_INT8_CONFIG, make_tiny_model
+from ..fixtures.make_models import TINY_INT8_CONFIG, make_tiny_model
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 

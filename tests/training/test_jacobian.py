@@ -15,7 +15,8 @@ from invcodec.training.model import IntegerFlowModel
 from invcodec.training.train import _Objective, main as train_main
 from invcodec.training.weights import load_model, save_model
 
-from ..conftest import TINY_CONFIG, make_tiny_model, smooth_image
+from ..conftest import smooth_image
+from ..fixtures.make_models import TINY_CONFIG, make_tiny_model
 from .test_train import _args
 
 pytestmark = pytest.mark.usefixtures("single_thread")

@@ -11,7 +11,8 @@ from invcodec.registry import model_path
 from invcodec.training.weights import load_model
 from invcodec.walk import walk
 
-from ..conftest import TINY_INT8_CONFIG, make_tiny_model, smooth_image
+from ..conftest import smooth_image
+from ..fixtures.make_models import TINY_INT8_CONFIG, make_tiny_model
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 

@@ -6,7 +6,7 @@ import torch
 from invcodec import spec
 from invcodec.training.model import IntegerFlowModel
 
-from ..conftest import TINY_CONFIG, TINY_INT8_CONFIG
+from ..fixtures.make_models import TINY_CONFIG, TINY_INT8_CONFIG
 
 
 @pytest.mark.parametrize("config", [TINY_CONFIG, TINY_INT8_CONFIG], ids=["fixed64", "int8"])

@@ -7,7 +7,8 @@ from invcodec.training.rate_distortion import RateDistortion, initial_offsets
 from invcodec.training.train import _initialised_from, start_from_file_offsets
 from invcodec.training.weights import save_model
 
-from ..conftest import make_tiny_lossy_model, make_tiny_model, smooth_image
+from ..conftest import smooth_image
+from ..fixtures.make_models import make_tiny_lossy_model, make_tiny_model
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 

@@ -14,7 +14,8 @@ from invcodec import model_file
 from invcodec.runtime.lifting import TOP_PREFIX
 from invcodec.training import top_context
 
-from ..conftest import TINY_CHECKERBOARD_CONFIG, coding_model, make_tiny_model, smooth_image
+from ..conftest import smooth_image
+from ..fixtures.make_models import TINY_CHECKERBOARD_CONFIG, coding_model, make_tiny_model
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 

@@ -20,7 +20,8 @@ from invcodec.training.export import export
 from invcodec.training.train import main as train_main, parse_args
 from invcodec.training.weights import load_model, save_model
 
-from ..conftest import TINY_CONFIG, TINY_INT8_CONFIG, make_tiny_model, smooth_image
+from ..conftest import smooth_image
+from ..fixtures.make_models import TINY_CONFIG, TINY_INT8_CONFIG, make_tiny_model
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 

@@ -16,7 +16,8 @@ from invcodec import model_file
 from invcodec.registry import model_path
 from invcodec.training.weights import file_tensors, int8_tensors, load_model, model_id, save_model
 
-from ..conftest import TINY_CONFIG, TINY_INT8_CONFIG, make_tiny_lossy_model, make_tiny_model, smooth_image
+from ..conftest import smooth_image
+from ..fixtures.make_models import TINY_CONFIG, TINY_INT8_CONFIG, make_tiny_lossy_model, make_tiny_model
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 
