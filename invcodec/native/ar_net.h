@@ -21,6 +21,7 @@ typedef struct {
     int32_t act_limit;    /* activations saturate here */
     int32_t mean_steps;   /* the mean's grid: 1 / mean_steps */
     int32_t n_scales;     /* scale indices 0 .. n_scales - 1 */
+    int32_t narrow_first; /* layer 1's weighted sums (before the bias) fit int32 for any input */
     int64_t lo[AR_NET_MAX_PLANES], hi[AR_NET_MAX_PLANES];  /* each plane's value range */
     int32_t *w1;     /* [plane][feature][hidden] */
     int32_t *skip;   /* [plane][feature]: the linear skip, on the output grid */

@@ -99,6 +99,20 @@ static int read_offsets(PyObject *obj, int32_t (*pairs)[2], int32_t *count, int3
     return 0;
 }
 
+/* Whether layer 1's weighted sums, without bias, stay below 2**31 for any input */
+static int32_t first_sums_fit_int32(const ArNet *net, double feature_limit) {
+    const int32_t H = net->hidden, F = net->features;
+    int32_t p, i, j;
+    for (p = 0; p < net->planes; p++) {
+        for (j = 0; j < H; j++) {
+            double sum = 0.0;
+            for (i = 0; i < F; i++) sum += fabs((double)net->w1[((int64_t)p * F + i) * H + j]) * feature_limit;
+            if (!(sum < 2147483647.0)) return 0;
+        }
+    }
+    return 1;
+}
+
 /* Every accumulator of every layer below 2**53 for any input within the ranges: then no
  * int64 overflows and the sums are the exact ones the numpy reference computes. */
 static int check_exact(const ArNet *net, double feature_limit, int64_t max_rate) {
@@ -218,6 +232,7 @@ static PyObject *net_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
         PyErr_SetString(PyExc_ValueError, "weights outside the exact fixed-point range");
         goto fail;
     }
+    net->narrow_first = first_sums_fit_int32(net, feature_limit);
     return (PyObject *)self;
 fail:
     Py_DECREF(self);
