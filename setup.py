@@ -8,11 +8,18 @@ from pathlib import Path
 
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
+from setuptools.errors import BaseError, CCompilerError
 
 NATIVE = Path("invcodec", "native")
 
 
 class BuildKernel(build_ext):
+    def run(self) -> None:
+        try:
+            super().run()
+        except (CCompilerError, BaseError, OSError) as error:  # no compiler, or one that fails: one line
+            raise SystemExit(f"invcodec needs a C compiler (gcc, clang or MSVC) to build its native kernel: {error}") from None
+
     def build_extensions(self) -> None:
         if self.compiler.compiler_type != "msvc":
             flags = ["-std=c99", "-O3", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"]
@@ -22,10 +29,7 @@ class BuildKernel(build_ext):
                     ext.extra_link_args += ["-fsanitize=address,undefined"]
             for ext in self.extensions:
                 ext.extra_compile_args += flags
-        try:
-            super().build_extensions()
-        except Exception as error:  # no compiler, or one that fails: say what is missing in one line
-            raise SystemExit(f"invcodec needs a C compiler (gcc, clang or MSVC) to build its native kernel: {error}") from None
+        super().build_extensions()
 
 
 setup(

@@ -11,6 +11,11 @@
 #else
 #define AR_NET_VECTOR_CLONES
 #endif
+#if defined(__GNUC__)
+#define AR_NET_INLINE static inline __attribute__((always_inline))
+#else
+#define AR_NET_INLINE static inline
+#endif
 
 /* floor(value / 2**shift) for any sign: C's >> on a negative value is implementation-defined */
 static int64_t floor_shift(int64_t value, int32_t shift) {
@@ -27,7 +32,7 @@ static int32_t activation(int64_t value, int32_t shift, int32_t limit) {
 /* The net for a given width; inlined with ``hidden`` a constant where it is one, so that
  * the accumulators stay in vector registers. ``narrow``: layer 1's weighted sums fit int32
  * (net->narrow_first), which doubles the products per vector instruction. */
-static inline __attribute__((always_inline)) void eval_width(const ArNet *net, int32_t plane, const int32_t *features,
+AR_NET_INLINE void eval_width(const ArNet *net, int32_t plane, const int32_t *features,
                                                            int64_t reference, int64_t rate, int64_t *mean_steps,
                                                            int64_t *scale_index, const int32_t hidden, const int narrow) {
     const int32_t used = net->used[plane];
