@@ -73,6 +73,7 @@ static void net_dealloc(NetObject *self) {
     free(self->net.b2);
     free(self->net.w3);
     free(self->net.b3);
+    ar_net_release(&self->net);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -139,21 +140,22 @@ static int check_exact(const ArNet *net, double feature_limit, int64_t max_rate)
 static PyObject *net_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
     static char *keywords[] = {"w1", "skip", "b1", "w_rate", "w2", "b2", "w3", "b3", "lo", "hi", "used", "causal", "earlier",
                                "west_north", "shifts", "act_limit", "mean_steps", "n_scales", "pad", "lag",
-                               "feature_limit", "max_rate", NULL};
+                               "feature_limit", "max_rate", "vector", NULL};
     PyObject *w1, *skip, *b1, *w_rate, *w2, *b2, *w3, *b3, *lo, *hi, *used, *causal, *earlier;
     int west_north[4], shifts[3], act_limit, mean_steps, n_scales, pad, lag;
     long long max_rate;
     double feature_limit;
+    int vector = 1;
     Py_buffer view;
     NetObject *self;
     ArNet *net;
     Py_ssize_t P, F, H;
     int32_t p;
 
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOOOOOOOOOOO(iiii)(iii)iiiiidL", keywords, &w1, &skip, &b1, &w_rate,
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOOOOOOOOOOO(iiii)(iii)iiiiidL|p", keywords, &w1, &skip, &b1, &w_rate,
                                      &w2, &b2, &w3, &b3, &lo, &hi, &used, &causal, &earlier, &west_north[0],
                                      &west_north[1], &west_north[2], &west_north[3], &shifts[0], &shifts[1], &shifts[2],
-                                     &act_limit, &mean_steps, &n_scales, &pad, &lag, &feature_limit, &max_rate))
+                                     &act_limit, &mean_steps, &n_scales, &pad, &lag, &feature_limit, &max_rate, &vector))
         return NULL;
     /* the shapes: from w2 (planes, hidden, hidden) and w1 (planes, features, hidden) */
     if (PyObject_GetBuffer(w2, &view, PyBUF_ND) < 0) return NULL;
@@ -233,6 +235,10 @@ static PyObject *net_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
         goto fail;
     }
     net->narrow_first = first_sums_fit_int32(net, feature_limit);
+    if (ar_net_prepare(net, vector, feature_limit) < 0) {
+        PyErr_NoMemory();
+        goto fail;
+    }
     return (PyObject *)self;
 fail:
     Py_DECREF(self);
@@ -377,6 +383,15 @@ static PyObject *net_decoder(NetObject *self, PyObject *args) {
     return (PyObject *)decoder;
 }
 
+static PyObject *net_get_vector(NetObject *self, void *closure) {
+    return PyBool_FromLong(self->net.vector);
+}
+
+static PyGetSetDef net_getset[] = {
+    {"vector", (getter)net_get_vector, NULL, PyDoc_STR("whether the AVX2 path runs (else the portable C)"), NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
 static PyMethodDef net_methods[] = {
     {"plane_params", (PyCFunction)net_plane_params, METH_VARARGS, plane_params_doc},
     {"decoder", (PyCFunction)net_decoder, METH_VARARGS, decoder_doc},
@@ -392,6 +407,7 @@ static PyTypeObject NetType = {
     .tp_new = net_new,
     .tp_dealloc = (destructor)net_dealloc,
     .tp_methods = net_methods,
+    .tp_getset = net_getset,
 };
 
 /* -- ArDecoder -------------------------------------------------------------------------- */

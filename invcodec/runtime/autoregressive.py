@@ -226,7 +226,8 @@ class AutoregressiveModel:
         self.max_rate = max_rate
         self.lo = np.array([lo for lo, _ in ranges], dtype=np.float64)
         self.hi = np.array([hi for _, hi in ranges], dtype=np.float64)
-        self._kernel = native.ArNet(
+        # the native kernel's arguments (tests also build it with vector=False: the portable path)
+        self.kernel_args = dict(
             w1=_fitting(self.w1[..., : self.hidden], np.int32), skip=_fitting(self.w1[..., self.hidden], np.int32),
             b1=_fitting(self.b1, np.int64), w_rate=_fitting(self.w_rate, np.int64), w2=_fitting(self.w2, np.int32),
             b2=_fitting(self.b2, np.int64), w3=_fitting(self.w3, np.int32), b3=_fitting(self.b3, np.int64),
@@ -236,6 +237,7 @@ class AutoregressiveModel:
             shifts=(FIRST_FRAC_BITS - ACT_FRAC_BITS, WEIGHT_FRAC_BITS, WEIGHT_FRAC_BITS + ACT_FRAC_BITS),
             act_limit=int(ACT_LIMIT), mean_steps=grid.MEAN_STEPS, n_scales=grid.N_SCALES, pad=PAD, lag=LAG,
             feature_limit=float(feature_limit), max_rate=max_rate)
+        self._kernel = native.ArNet(**self.kernel_args)
 
     def reference_params(self, features: np.ndarray, ref: np.ndarray, plane: int, rate: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """The native kernel's arithmetic in numpy, the tests' reference (coding uses the

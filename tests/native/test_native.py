@@ -31,6 +31,15 @@ def _shipped_nets() -> dict[str, ar.AutoregressiveModel]:
 SHIPPED = _shipped_nets()
 
 
+def _portable(model: ar.AutoregressiveModel, planes: np.ndarray, plane: int, rate: int) -> tuple[np.ndarray, np.ndarray]:
+    """The kernel's portable C path (the model's own kernel takes the AVX2 path where it can)."""
+    kernel = native.ArNet(**{**model.kernel_args, "vector": False})
+    h, w = planes.shape[1:]
+    mean, index = np.empty(h * w), np.empty(h * w, dtype=np.int64)
+    kernel.plane_params(planes.astype(np.int32), h, w, plane, rate, mean, index)
+    return mean, index
+
+
 def _reference(model: ar.AutoregressiveModel, planes: np.ndarray, plane: int, rate: int) -> tuple[np.ndarray, np.ndarray]:
     features, ref = ar.plane_features(planes, plane)
     padded = np.zeros((features.shape[0], ar.FEATURES))
@@ -62,6 +71,8 @@ def test_shipped_nets_give_the_reference_priors(name: str) -> None:
                 want_mean, want_index = _reference(model, planes, plane, rate)
                 assert np.array_equal(mean, want_mean) and np.array_equal(index, want_index)
                 assert index.dtype == np.int64 and mean.dtype == np.float64
+                portable_mean, portable_index = _portable(model, planes, plane, rate)
+                assert np.array_equal(portable_mean, want_mean) and np.array_equal(portable_index, want_index)
 
 
 def _random_model(rng: np.random.Generator, hidden: int, gain: float, ranges=ar.RANGES, feature_limit=ar.FEATURE_LIMIT,
@@ -82,16 +93,17 @@ def _random_model(rng: np.random.Generator, hidden: int, gain: float, ranges=ar.
 
 @pytest.mark.parametrize("hidden, gain", [(32, 1.0), (64, 0.5), (7, 2.0), (32, 300.0), (5, 3000.0)])
 def test_random_nets_give_the_reference_priors(hidden: int, gain: float) -> None:
-    """Every width the kernel inlines (32, 64) or not, layer 1 summed in int32 or (large
-    weights) in int64, accumulators up to near 2**53."""
+    """Both paths (AVX2 where the CPU has it, portable C), every width the kernel inlines
+    (32, 64) or not, layer 1 summed in int32 or (large weights) in int64, accumulators up
+    to near 2**53."""
     rng = np.random.default_rng(hidden)
     model = _random_model(rng, hidden, gain, max_rate=50)
     for planes in _test_planes(model, rng, 17, 29):
         for plane in range(ar.PLANES):
             for rate in (0, 50):
-                got = model.encode_params(planes, plane, rate)
                 want = _reference(model, planes, plane, rate)
-                assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+                for got in (model.encode_params(planes, plane, rate), _portable(model, planes, plane, rate)):
+                    assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
     if gain >= 300:
         assert np.abs(model.w1[..., :-1]).sum(1).max() * ar.FEATURE_LIMIT > 2**31  # the int64 path was taken
 
