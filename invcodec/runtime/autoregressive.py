@@ -14,12 +14,14 @@ decodes Y's wavefront t, Co's t - LAG and Cg's t - 2 LAG (``schedule``), since a
 plane looks at most 3 wavefronts ahead in the earlier ones; one step is a few hundred
 samples of each plane in a handful of numpy calls, the three nets as one batched GEMM.
 
-The nets run in fixed point on float64 (as ``fixed64``): integer weights and inputs, every
-partial sum an integer below 2**53, so GEMM is exact in any order and batch shape, and the
+The nets run in fixed point: integer weights and inputs, every partial sum an integer
+below 2**53 (checked when the model loads), so the sums are exact in any order, and the
 encoder (all samples at once) and the decoder (a wavefront at a time) get the same
 parameters bit for bit. Weights and activations on 2**-12 (the first layer's weights on
 2**-16; activations at most ACT_LIMIT); the mean comes out on the coder's 1/16 grid, the
-scale as an index into ``grid.SCALES``.
+scale as an index into ``grid.SCALES``. The coding loops run in the native kernel
+(``invcodec.native``, int64 arithmetic); ``reference_params`` is the same arithmetic in
+numpy (on float64, exact below 2**53), the tests' reference for it.
 
 The lifting flow's coarsest anchors use the same machinery (``lifting``, a model's
 ``top_autoregressive``): three planes, nets under another tensor prefix, wider value
@@ -32,6 +34,7 @@ from typing import Mapping
 
 import numpy as np
 
+from .. import native
 from ..entropy import grid
 from ..spec import AutoregressiveSpec
 
@@ -54,7 +57,6 @@ MEAN_GAIN = 8  # the float nets' mean output is 8 x their first output (plus the
 SCALE_BIAS = 1.0  # the float nets' natural-log scale is their second output + 1
 EXACT = 2.0**53
 RATE_SCALE = 64  # the float nets see the rate input (a quantizer step index, 16 per octave) / 64
-CHUNK = 8192  # samples per batch where a whole plane is known (the encoder)
 LAG = 4  # wavefronts between planes in the decoder's schedule (EARLIER reaches 3 ahead)
 # ln scale -> steps of the scale grid: 16 / ln 2 as a literal (no libm call, the same table everywhere)
 SCALE_STEPS_PER_NEPER = 23.083120654223414
@@ -88,8 +90,9 @@ FEATURES = feature_count(PLANES - 1)  # every plane's features padded to the las
 # Columns of a plane's features: its own CAUSAL neighbours, then EARLIER around the sample in
 # each earlier plane; each group minus its own plane's reference floor((west + north) / 2).
 _GROUP = np.repeat(np.arange(PLANES), [len(CAUSAL)] + [len(EARLIER)] * (PLANES - 1))
-_WEST = np.array([0] + [len(CAUSAL) + len(EARLIER) * q + 1 for q in range(PLANES - 1)])  # CAUSAL[0], EARLIER[1]
-_NORTH = _WEST + 1  # CAUSAL[1], EARLIER[2]
+_WEST_NORTH = (CAUSAL.index((0, 1)), CAUSAL.index((1, 0)), EARLIER.index((0, 1)), EARLIER.index((1, 0)))
+_WEST = np.array([_WEST_NORTH[0]] + [len(CAUSAL) + len(EARLIER) * q + _WEST_NORTH[2] for q in range(PLANES - 1)])
+_NORTH = np.array([_WEST_NORTH[1]] + [len(CAUSAL) + len(EARLIER) * q + _WEST_NORTH[3] for q in range(PLANES - 1)])
 
 
 def _columns(plane: int, stride: int, plane_size: int) -> np.ndarray:
@@ -220,6 +223,18 @@ class AutoregressiveModel:
         self.max_rate = max_rate
         self.lo = np.array([lo for lo, _ in ranges], dtype=np.float64)
         self.hi = np.array([hi for _, hi in ranges], dtype=np.float64)
+        # the native kernel's arguments (tests also build it with vector=False: the portable path)
+        self.kernel_args = dict(
+            w1=_fitting(self.w1[..., : self.hidden], np.int32), skip=_fitting(self.w1[..., self.hidden], np.int32),
+            b1=_fitting(self.b1, np.int64), w_rate=_fitting(self.w_rate, np.int64), w2=_fitting(self.w2, np.int32),
+            b2=_fitting(self.b2, np.int64), w3=_fitting(self.w3, np.int32), b3=_fitting(self.b3, np.int64),
+            lo=self.lo.astype(np.int64), hi=self.hi.astype(np.int64),
+            used=np.array([feature_count(p) for p in range(PLANES)], dtype=np.int32),
+            causal=np.array(CAUSAL, dtype=np.int32), earlier=np.array(EARLIER, dtype=np.int32), west_north=_WEST_NORTH,
+            shifts=(FIRST_FRAC_BITS - ACT_FRAC_BITS, WEIGHT_FRAC_BITS, WEIGHT_FRAC_BITS + ACT_FRAC_BITS),
+            act_limit=int(ACT_LIMIT), mean_steps=grid.MEAN_STEPS, n_scales=grid.N_SCALES, pad=PAD, lag=LAG,
+            feature_limit=float(feature_limit), max_rate=max_rate)
+        self._kernel = native.ArNet(**self.kernel_args)
 
     @classmethod
     def from_spec(cls, spec: AutoregressiveSpec, tensors: Mapping[str, np.ndarray]) -> "AutoregressiveModel":
@@ -229,47 +244,46 @@ class AutoregressiveModel:
             raise ValueError(f"the nets are {model.hidden} wide where the config says {spec.hidden}")
         return model
 
-    def _params(self, features: np.ndarray, ref: np.ndarray, plane, rate: int = 0) -> tuple[np.ndarray, np.ndarray]:
-        """(mean on the 1/16 grid, clipped to the plane's range; scale index, int64), each
-        of ``ref``'s shape. ``plane``: an index (features (n, FEATURES)) or a slice of planes
-        (features (planes, n, FEATURES)). ``rate``: the rate input, 0..max_rate."""
-        stacked = isinstance(plane, slice)
-        b = (lambda a: a[plane][:, None]) if stacked else (lambda a: a[plane])
+    def reference_params(self, features: np.ndarray, ref: np.ndarray, plane: int, rate: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """The native kernel's arithmetic in numpy, the tests' reference (coding uses the
+        kernel): (mean on the 1/16 grid, clipped to the plane's range; scale index, int64)
+        of samples with ``features`` (n, FEATURES) and references ``ref`` (n,). ``rate``:
+        the rate input, 0..max_rate."""
         acc = features @ self.w1[plane]
-        acc += b(self.b1)
+        acc += self.b1[plane]
         if rate:
             if not 0 < rate <= self.max_rate:
                 raise ValueError(f"rate input {rate} outside 0..{self.max_rate}")
-            acc += b(self.w_rate) * rate
+            acc += self.w_rate[plane] * rate
         a1 = acc[..., : self.hidden]
         np.maximum(a1, 0.0, out=a1)
         a1 *= 2.0 ** (ACT_FRAC_BITS - FIRST_FRAC_BITS)  # 2**-16 -> 2**-12
         np.floor(a1, out=a1)
         np.minimum(a1, ACT_LIMIT, out=a1)
         a2 = a1 @ self.w2[plane]
-        a2 += b(self.b2)
+        a2 += self.b2[plane]
         np.maximum(a2, 0.0, out=a2)
         a2 *= 2.0**-WEIGHT_FRAC_BITS  # 2**-24 -> 2**-12
         np.floor(a2, out=a2)
         np.minimum(a2, ACT_LIMIT, out=a2)
         out = a2 @ self.w3[plane]
-        out += b(self.b3)
+        out += self.b3[plane]
         out[..., 0] += acc[..., self.hidden]
         out *= 2.0 ** -(WEIGHT_FRAC_BITS + ACT_FRAC_BITS)
         out += 0.5
         np.floor(out, out=out)
-        lo, hi = (self.lo[plane][:, None], self.hi[plane][:, None]) if stacked else (self.lo[plane], self.hi[plane])
-        mean = np.minimum(np.maximum(ref + out[..., 0] * (1.0 / grid.MEAN_STEPS), lo), hi)
+        mean = np.minimum(np.maximum(ref + out[..., 0] * (1.0 / grid.MEAN_STEPS), self.lo[plane]), self.hi[plane])
         index = np.minimum(np.maximum(out[..., 1], 0), grid.N_SCALES - 1).astype(np.int64)
         return mean, index
 
     def encode_params(self, planes: np.ndarray, plane: int, rate: int = 0) -> tuple[np.ndarray, np.ndarray]:
-        """Every sample's (mean, scale index) of one plane, raster order, from the whole planes."""
-        flat, at, columns = _stacked(planes)
-        means, indices = np.empty(at.size), np.empty(at.size, dtype=np.int64)
-        for a in range(0, at.size, CHUNK):  # in cache-sized chunks: 3x faster than the whole plane at once
-            features, ref = _features(flat, at[a : a + CHUNK], columns[plane])
-            means[a : a + CHUNK], indices[a : a + CHUNK] = self._params(features, ref, plane, rate)
+        """Every sample's (mean, scale index) of one plane, raster order, from the whole
+        planes (3, h, w): integers within the model's ranges (else ValueError)."""
+        h, w = planes.shape[1:]
+        if planes.size and not (np.abs(planes).max() < 2**30 and np.array_equal(np.floor(planes), planes)):
+            raise ValueError("samples out of their plane's range")
+        means, indices = np.empty(h * w), np.empty(h * w, dtype=np.int64)
+        self._kernel.plane_params(np.ascontiguousarray(planes, dtype=np.int32), h, w, plane, rate, means, indices)
         return means, indices
 
     def code_length(self, rgb: np.ndarray) -> float:
@@ -287,34 +301,26 @@ class AutoregressiveModel:
         per step of ``schedule`` with the step's samples in ``encode_order``; ``parts``
         says whose they are: (plane, raster indices) in that order. ``moved``
         (3, N_SCALES): where each plane's scale indices go before they reach ``pull``
-        (the encoder's recalibration); None: nowhere."""
+        (the encoder's recalibration); None: nowhere. ValueError if a value is not an
+        integer in its plane's range (a corrupted stream)."""
         moved = np.tile(np.arange(grid.N_SCALES), (PLANES, 1)) if moved is None else moved
-        stacked = np.zeros((PLANES, h + 2 * PAD, w + 2 * PAD))
-        stride, size = w + 2 * PAD, stacked[0].size
-        flat = stacked.reshape(-1)
-        columns = np.stack([_columns(p, stride, size) for p in range(PLANES)])
-        offsets = np.arange(PLANES) * size  # each plane's start in the stacked planes
-        place = lambda raster: (raster // w + PAD) * stride + raster % w + PAD  # noqa: E731
-        for step in schedule(h, w):
-            counts = [front.size for front in step]
-            if not any(counts):
+        decoder = self._kernel.decoder(h, w, rate, np.ascontiguousarray(moved, dtype=np.int64))
+        for t, step in enumerate(schedule(h, w)):
+            size = sum(front.size for front in step)
+            if not size:
                 continue  # (tiles narrower than LAG wavefronts have steps with nothing to do)
-            first = next(p for p, n in enumerate(counts) if n)
-            last = max(p for p, n in enumerate(counts) if n) + 1
-            width = max(counts)
-            # each plane's samples, padded to the widest with repeats of its first (results dropped)
-            at = np.stack([place(np.resize(step[p], width)) for p in range(first, last)])
-            features, ref = _features(flat, at, columns[first:last])
-            mean, index = self._params(features, ref, slice(first, last), rate)
-            index = np.take_along_axis(moved[first:last], index, axis=1)
-            parts = [(p, step[p]) for p in range(first, last) if counts[p]]
-            if all(n == width for n in counts[first:last]):
-                flat[(at + offsets[first:last, None]).reshape(-1)] = pull(mean.reshape(-1), index.reshape(-1), parts)
-            else:
-                keep = np.concatenate([np.arange(counts[p]) + (p - first) * width for p in range(first, last)])
-                dest = (at + offsets[first:last, None]).reshape(-1)[keep]
-                flat[dest] = pull(mean.reshape(-1)[keep], index.reshape(-1)[keep], parts)
-        planes = stacked[:, PAD:-PAD, PAD:-PAD]
-        if h * w and ((planes.min(axis=(1, 2)) < self.lo) | (planes.max(axis=(1, 2)) > self.hi)).any():
-            raise ValueError("decoded samples out of their plane's range")  # a corrupted stream
-        return planes
+            mean, index = np.empty(size), np.empty(size, dtype=np.int64)  # fresh: ``pull`` may keep them
+            decoder.params(t, mean, index)
+            values = pull(mean, index, [(p, front) for p, front in enumerate(step) if front.size])
+            decoder.store(t, np.ascontiguousarray(values, dtype=np.float64).reshape(-1))
+        planes = np.empty((PLANES, h, w), dtype=np.int32)
+        decoder.planes(planes)
+        return planes.astype(np.float64)
+
+
+def _fitting(weights: np.ndarray, dtype) -> np.ndarray:
+    """Integer-valued float weights as ``dtype`` for the native kernel (ValueError if they do not fit)."""
+    info = np.iinfo(dtype)
+    if weights.size and not (info.min < weights.min() and weights.max() < info.max):
+        raise ValueError("weights outside the native kernel's integer range")
+    return np.ascontiguousarray(weights, dtype=dtype)

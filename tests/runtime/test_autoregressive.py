@@ -167,7 +167,7 @@ def _fixture_top_band(w_rate_factor: float = 1.0) -> ar.AutoregressiveModel:
 def test_the_rate_input_moves_the_parameters_exactly_as_in_float(tmp_path) -> None:
     nets, make = _rate_model(tmp_path)
     model = make()
-    planes = ar.forward_colour(smooth_image(12, 10, seed=6)) * 1.5 - 100  # beyond the pixel planes' ranges
+    planes = np.floor(ar.forward_colour(smooth_image(12, 10, seed=6)) * 1.5) - 100  # beyond the pixel planes' ranges (integers, as anchors are)
     for p, net in enumerate(nets):
         features, ref = ar.plane_features(planes, p)
         got = [model.encode_params(planes, p, rate) for rate in (0, 50, 136)]

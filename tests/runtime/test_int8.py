@@ -34,7 +34,7 @@ if HAVE_TORCH:  # the training side, for the bit-identity tests (their pairs ski
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 
-LEVELS = range(load_tiny_model("tiny-int8").config["levels"])
+LEVELS = range(load_tiny_model("tiny-int8").spec.levels)
 IMAGES = ["smooth", "noise"]
 
 

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The native kernel under AddressSanitizer and UndefinedBehaviorSanitizer: builds it with
+# both (setup.py, INVCODEC_SANITIZE=1) in a scratch copy of this checkout, then runs the
+# native and autoregressive tests, the golden files' decodes and the decoder fuzzer on
+# photo-v4 seeds (FUZZ_CASES cases, default 300) against that build. Any report aborts.
+#
+#     benchmarks/sanitize.sh [FUZZ_CASES]        (from the repo's venv; needs gcc or clang)
+set -euo pipefail
+cases="${1:-300}"
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+# the checkout's files as they are now (committed or not), without any built kernel
+(cd "$repo" && git ls-files -z --cached --others --exclude-standard | grep -zv '\.so$' | xargs -0 tar -cf -) | tar -xf - -C "$work"
+cd "$work"
+INVCODEC_SANITIZE=1 python setup.py -q build_ext --inplace >/dev/null 2>&1
+nm -D invcodec/native/_kernel*.so | grep -q __asan_report || { echo "sanitize.sh: the build is not instrumented" >&2; exit 1; }
+# Python itself is not instrumented: the runtimes go in first; leaks are Python's business
+export LD_PRELOAD="$(cc -print-file-name=libasan.so) $(cc -print-file-name=libubsan.so)"
+export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:halt_on_error=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+export PYTHONPATH="$work" OMP_NUM_THREADS=1
+python - <<'PY'
+import invcodec.native, os
+assert invcodec.native.__file__.startswith(os.getcwd()), invcodec.native.__file__  # the sanitized build, not the installed one
+PY
+python -m pytest -q -p no:cacheprovider tests/native tests/runtime/test_autoregressive.py tests/test_golden.py
+python -c "import sys; from invcodec_benchmarks import fuzz; sys.exit(fuzz.main(['--model', 'photo-v4', '--cases', '$cases']))"
+echo "sanitize.sh: no AddressSanitizer or UndefinedBehaviorSanitizer report"

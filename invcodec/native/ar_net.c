@@ -1,0 +1,217 @@
+/* The plane nets: features -> relu layer -> relu layer -> (mean, scale), in integers.
+ * Every product is int32 x int32 (int16 x int16 in the AVX2 path's layer 1) and every
+ * partial sum stays below 2**53 (2**31 where it is summed in int32; the model's load
+ * checks both bounds), so the results are the same for any summation order, compiler or
+ * vector width. */
+#include "ar_net.h"
+
+#include <stdlib.h>
+
+/* Integer results do not depend on the vector width: where the toolchain can, an AVX2
+ * path too, picked at run time (ar_net_prepare); the tests compare both to the reference. */
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__)) && !defined(INVCODEC_NO_AVX2)
+#define AR_NET_AVX2 1
+#include <immintrin.h>
+#define AR_NET_AVX2_TARGET __attribute__((target("avx2")))
+#endif
+#if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__) && !defined(INVCODEC_NO_AVX2)
+#define AR_NET_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))  /* the portable path too */
+#else
+#define AR_NET_VECTOR_CLONES
+#endif
+#if defined(__GNUC__)
+#define AR_NET_INLINE static inline __attribute__((always_inline))
+#else
+#define AR_NET_INLINE static inline
+#endif
+
+/* floor(value / 2**shift) for any sign: C's >> on a negative value is implementation-defined */
+static int64_t floor_shift(int64_t value, int32_t shift) {
+    return value >= 0 ? value >> shift : -((-value - 1) >> shift) - 1;
+}
+
+/* relu, then floor to the activations' grid, then saturate (value >= 0 after the relu) */
+static int32_t activation(int64_t value, int32_t shift, int32_t limit) {
+    if (value <= 0) return 0;
+    value >>= shift;
+    return value > limit ? limit : (int32_t)value;
+}
+
+/* Layer 3 and the outputs: (mean in 1/mean_steps units, clipped; scale index, clipped) */
+AR_NET_INLINE void outputs(const ArNet *net, int32_t plane, const int32_t *act, int64_t linear, int64_t reference,
+                           int64_t *mean_steps, int64_t *scale_index, const int32_t hidden) {
+    const int32_t *w3 = net->w3 + (int64_t)plane * hidden * 2;
+    const int64_t *b3 = net->b3 + (int64_t)plane * 2;
+    int64_t mean = b3[0] + linear, scale = b3[1];
+    int32_t i;
+    for (i = 0; i < hidden; i++) {
+        mean += (int64_t)act[i] * w3[2 * i];
+        scale += (int64_t)act[i] * w3[2 * i + 1];
+    }
+    mean = reference * net->mean_steps + floor_shift(mean + ((int64_t)1 << (net->out_shift - 1)), net->out_shift);
+    scale = floor_shift(scale + ((int64_t)1 << (net->out_shift - 1)), net->out_shift);
+    if (mean < net->lo[plane] * net->mean_steps) mean = net->lo[plane] * net->mean_steps;
+    if (mean > net->hi[plane] * net->mean_steps) mean = net->hi[plane] * net->mean_steps;
+    *mean_steps = mean;
+    *scale_index = scale < 0 ? 0 : scale >= net->n_scales ? net->n_scales - 1 : scale;
+}
+
+/* The net for a given width; inlined with ``hidden`` a constant where it is one, so that
+ * the accumulators stay in vector registers. ``narrow``: layer 1's weighted sums fit int32
+ * (net->narrow_first), which doubles the products per vector instruction. */
+AR_NET_INLINE void eval_width(const ArNet *net, int32_t plane, const int32_t *features, int64_t reference, int64_t rate,
+                              int64_t *mean_steps, int64_t *scale_index, const int32_t hidden, const int narrow) {
+    const int32_t used = net->used[plane];
+    const int32_t *w1 = net->w1 + (int64_t)plane * net->features * hidden;
+    const int32_t *skip = net->skip + (int64_t)plane * net->features;
+    const int64_t *b1 = net->b1 + (int64_t)plane * (hidden + 1);
+    const int64_t *w_rate = net->w_rate + (int64_t)plane * (hidden + 1);
+    const int32_t *w2 = net->w2 + (int64_t)plane * hidden * hidden;
+    const int64_t *b2 = net->b2 + (int64_t)plane * hidden;
+    int64_t acc[AR_NET_MAX_HIDDEN];
+    int32_t sum[AR_NET_MAX_HIDDEN];
+    int32_t act[AR_NET_MAX_HIDDEN];
+    int64_t linear = b1[hidden] + w_rate[hidden] * rate;
+    int32_t i, j;
+
+    if (narrow) {
+        for (j = 0; j < hidden; j++) sum[j] = 0;
+        for (i = 0; i < used; i++) {
+            const int32_t x = features[i];
+            const int32_t *row = w1 + (int64_t)i * hidden;
+            for (j = 0; j < hidden; j++) sum[j] += x * row[j];
+            linear += (int64_t)x * skip[i];
+        }
+        for (j = 0; j < hidden; j++) acc[j] = b1[j] + w_rate[j] * rate + sum[j];
+    } else {
+        for (j = 0; j < hidden; j++) acc[j] = b1[j] + w_rate[j] * rate;
+        for (i = 0; i < used; i++) {
+            const int32_t x = features[i];
+            const int32_t *row = w1 + (int64_t)i * hidden;
+            for (j = 0; j < hidden; j++) acc[j] += (int64_t)x * row[j];
+            linear += (int64_t)x * skip[i];
+        }
+    }
+    for (j = 0; j < hidden; j++) act[j] = activation(acc[j], net->first_shift, net->act_limit);
+
+    for (j = 0; j < hidden; j++) acc[j] = b2[j];
+    for (i = 0; i < hidden; i++) {
+        const int32_t a = act[i];
+        const int32_t *row = w2 + (int64_t)i * hidden;
+        if (a == 0) continue;  /* the relu zeroes many of them */
+        for (j = 0; j < hidden; j++) acc[j] += (int64_t)a * row[j];
+    }
+    for (j = 0; j < hidden; j++) act[j] = activation(acc[j], net->second_shift, net->act_limit);
+
+    outputs(net, plane, act, linear, reference, mean_steps, scale_index, hidden);
+}
+
+#ifdef AR_NET_AVX2
+/* The same net, AVX2: layer 1 two features per int16 multiply-add into int32 (the sums fit:
+ * net->narrow_first), layer 2 int32 x int32 -> int64 multiplies on 64-bit lanes. */
+AR_NET_INLINE AR_NET_AVX2_TARGET void eval_avx2_width(const ArNet *net, int32_t plane, const int32_t *features,
+                                                      int64_t reference, int64_t rate, int64_t *mean_steps,
+                                                      int64_t *scale_index, const int32_t hidden) {
+    const int32_t used = net->used[plane], pairs = (net->features + 1) / 2;
+    const int16_t *w1 = net->w1_pairs + (int64_t)plane * pairs * hidden * 2;
+    const int32_t *skip = net->skip + (int64_t)plane * net->features;
+    const int64_t *b1 = net->b1 + (int64_t)plane * (hidden + 1);
+    const int64_t *w_rate = net->w_rate + (int64_t)plane * (hidden + 1);
+    const int64_t *w2 = net->w2_wide + (int64_t)plane * hidden * hidden;
+    const int64_t *b2 = net->b2 + (int64_t)plane * hidden;
+    __m256i sum[AR_NET_MAX_HIDDEN / 8], acc[AR_NET_MAX_HIDDEN / 4];
+    int32_t sums[AR_NET_MAX_HIDDEN], act[AR_NET_MAX_HIDDEN];
+    int64_t wide[AR_NET_MAX_HIDDEN];
+    int64_t linear = b1[hidden] + w_rate[hidden] * rate;
+    int32_t i, j, k;
+
+    for (j = 0; j < hidden / 8; j++) sum[j] = _mm256_setzero_si256();
+    for (k = 0; 2 * k < used; k++) {
+        const int32_t x0 = features[2 * k], x1 = 2 * k + 1 < used ? features[2 * k + 1] : 0;
+        const __m256i x = _mm256_set1_epi32((int32_t)((uint32_t)(uint16_t)x0 | (uint32_t)(uint16_t)x1 << 16));
+        const int16_t *row = w1 + (int64_t)k * hidden * 2;
+        for (j = 0; j < hidden / 8; j++)
+            sum[j] = _mm256_add_epi32(sum[j], _mm256_madd_epi16(x, _mm256_loadu_si256((const __m256i *)(row + 16 * j))));
+    }
+    for (i = 0; i < used; i++) linear += (int64_t)features[i] * skip[i];
+    for (j = 0; j < hidden / 8; j++) _mm256_storeu_si256((__m256i *)(sums + 8 * j), sum[j]);
+    for (j = 0; j < hidden; j++) act[j] = activation(b1[j] + w_rate[j] * rate + sums[j], net->first_shift, net->act_limit);
+
+    for (j = 0; j < hidden / 4; j++) acc[j] = _mm256_loadu_si256((const __m256i *)(b2 + 4 * j));
+    for (i = 0; i < hidden; i++) {
+        const int64_t *row = w2 + (int64_t)i * hidden;
+        const __m256i a = _mm256_set1_epi64x(act[i]);  /* no test for relu zeros: the branch mispredicts */
+        for (j = 0; j < hidden / 4; j++)
+            acc[j] = _mm256_add_epi64(acc[j], _mm256_mul_epi32(a, _mm256_loadu_si256((const __m256i *)(row + 4 * j))));
+    }
+    for (j = 0; j < hidden / 4; j++) _mm256_storeu_si256((__m256i *)(wide + 4 * j), acc[j]);
+    for (j = 0; j < hidden; j++) act[j] = activation(wide[j], net->second_shift, net->act_limit);
+    outputs(net, plane, act, linear, reference, mean_steps, scale_index, hidden);
+}
+
+static AR_NET_AVX2_TARGET void eval_avx2(const ArNet *net, int32_t plane, const int32_t *features, int64_t reference,
+                                         int64_t rate, int64_t *mean_steps, int64_t *scale_index) {
+    if (net->hidden == 32)
+        eval_avx2_width(net, plane, features, reference, rate, mean_steps, scale_index, 32);
+    else if (net->hidden == 64)
+        eval_avx2_width(net, plane, features, reference, rate, mean_steps, scale_index, 64);
+    else
+        eval_avx2_width(net, plane, features, reference, rate, mean_steps, scale_index, net->hidden);
+}
+#endif
+
+int ar_net_prepare(ArNet *net, int32_t allow_vector, double feature_limit) {
+    net->vector = 0;
+#ifdef AR_NET_AVX2
+    {
+        const int64_t P = net->planes, F = net->features, H = net->hidden, pairs = (F + 1) / 2;
+        int64_t p, i, j, n = P * F * H;
+        int fits = net->narrow_first && H % 8 == 0 && feature_limit <= 32767;
+        for (i = 0; i < n && fits; i++) fits = net->w1[i] >= -32768 && net->w1[i] <= 32767;
+        __builtin_cpu_init();
+        if (!(allow_vector && fits && __builtin_cpu_supports("avx2"))) return 0;
+        net->w1_pairs = calloc((size_t)(P * pairs * H * 2), sizeof(int16_t));
+        net->w2_wide = malloc((size_t)(P * H * H) * sizeof(int64_t));
+        if (net->w1_pairs == NULL || net->w2_wide == NULL) return -1;
+        for (p = 0; p < P; p++)
+            for (i = 0; i < F; i++)
+                for (j = 0; j < H; j++)
+                    net->w1_pairs[((p * pairs + i / 2) * H + j) * 2 + i % 2] = (int16_t)net->w1[(p * F + i) * H + j];
+        for (i = 0; i < P * H * H; i++) net->w2_wide[i] = net->w2[i];
+        net->vector = 1;
+    }
+#else
+    (void)allow_vector;
+    (void)feature_limit;
+#endif
+    return 0;
+}
+
+void ar_net_release(ArNet *net) {
+    free(net->w1_pairs);
+    free(net->w2_wide);
+    net->w1_pairs = NULL;
+    net->w2_wide = NULL;
+}
+
+AR_NET_VECTOR_CLONES
+static void eval_portable(const ArNet *net, int32_t plane, const int32_t *features, int64_t reference, int64_t rate,
+                          int64_t *mean_steps, int64_t *scale_index) {
+    if (net->narrow_first && net->hidden == 32)
+        eval_width(net, plane, features, reference, rate, mean_steps, scale_index, 32, 1);
+    else if (net->narrow_first && net->hidden == 64)
+        eval_width(net, plane, features, reference, rate, mean_steps, scale_index, 64, 1);
+    else
+        eval_width(net, plane, features, reference, rate, mean_steps, scale_index, net->hidden, net->narrow_first);
+}
+
+void ar_net_eval(const ArNet *net, int32_t plane, const int32_t *features, int64_t reference, int64_t rate,
+                 int64_t *mean_steps, int64_t *scale_index) {
+#ifdef AR_NET_AVX2
+    if (net->vector) {
+        eval_avx2(net, plane, features, reference, rate, mean_steps, scale_index);
+        return;
+    }
+#endif
+    eval_portable(net, plane, features, reference, rate, mean_steps, scale_index);
+}
