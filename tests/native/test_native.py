@@ -88,7 +88,7 @@ def _random_model(rng: np.random.Generator, hidden: int, gain: float, ranges=ar.
         tensors[f"plane{p}.b1"] *= gain
         if max_rate:
             tensors[f"plane{p}.w_rate"] = rng.normal(0, 1, hidden).astype(np.float32)
-    return ar.AutoregressiveModel({}, tensors, "", ranges, feature_limit, max_rate)
+    return ar.AutoregressiveModel(tensors, "", ranges, feature_limit, max_rate)
 
 
 @pytest.mark.parametrize("hidden, gain", [(32, 1.0), (64, 0.5), (7, 2.0), (32, 300.0), (5, 3000.0)])
