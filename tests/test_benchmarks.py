@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from invcodec_benchmarks import conv_speed, fuzz, import_time, lossless, rd, report
+from invcodec_benchmarks import conv_speed, file_hashes, fuzz, import_time, lossless, rd, report, thread_scaling
 
 from .conftest import one_thread, smooth_image, tiny_model_file
 
@@ -495,3 +495,36 @@ def test_rd_reports_the_slowest_image_and_the_codings_over_the_runtime_bar() -> 
                         "b.png": {"10": timing(1.1, 1.7), "50": timing(2.1, 1.4)}}}
     assert rd.per_image_speed(entry) == {"codings": 4, "slowest_encode": 2.1, "slowest_decode": 1.7,
                                          "encodes_over_bar": 2, "decodes_over_bar": 1}
+
+
+def _folder(tmp_path, count: int, size: int):
+    for i in range(count):
+        Image.fromarray(smooth_image(size, size, seed=i)).save(tmp_path / f"im{i}.png")
+    return tmp_path
+
+
+def test_file_hashes_compare_what_two_runs_write(tmp_path, capsys) -> None:
+    (tmp_path / "images").mkdir()
+    folder = _folder(tmp_path / "images", 2, 40)
+    out = tmp_path / "h.json"
+    assert file_hashes.main([str(folder), "--qualities", "30", "--out", str(out)]) == 0
+    hashes = json.loads(out.read_text())["hashes"]
+    assert set(hashes) == {"im0.png", "im1.png"} and set(hashes["im0.png"]) == {"lossless", "q30"}
+    assert file_hashes.main([str(folder), "--qualities", "30", "--compare", str(out)]) == 0
+    assert "4 files compared: 0 differ" in capsys.readouterr().out
+    report = json.loads(out.read_text())
+    report["hashes"]["im1.png"]["q30"][0] = "0" * 64  # another version's file
+    out.write_text(json.dumps(report))
+    assert file_hashes.main([str(folder), "--qualities", "30", "--compare", str(out)]) == 1
+    assert "1 differ, 0 images missing (im1.png q30)" in capsys.readouterr().out
+
+
+def test_thread_scaling_decodes_a_four_tile_mosaic_exactly(tmp_path, capsys) -> None:
+    (tmp_path / "images").mkdir()
+    folder = _folder(tmp_path / "images", 4, 512)
+    assert thread_scaling.four_tiles(folder).shape == (1024, 1024, 3)
+    out = tmp_path / "t.json"
+    assert thread_scaling.main([str(folder), "--model", "photo-v4", "--repeats", "1", "--out", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert set(report["best_seconds"]) == {"1", "2"} and report["speedup"] > 0
+    assert np.isfinite(report["speedup"])
