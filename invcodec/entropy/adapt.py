@@ -1,9 +1,8 @@
 """Adaptation: the encoder corrects the prior's means and scales per band of each tile.
 
-A prior trained on one set of photos is miscalibrated on another image (on Kodak,
-photo-v2 is over-confident in most bands, by up to 3/4 of an octave, and its level-0
-means are off by up to half a unit, with a sign per colour: its training photos were
-mostly JPEGs). The encoder measures that on the band it is about to code and sends a
+A prior trained on one set of photos is miscalibrated on another image (over-confident
+in most bands, its finest means off with a sign per colour: results/implementation-choices.md).
+The encoder measures that on the band it is about to code and sends a
 correction: one mean offset for the band (in 1/16, the mean grid), and, with the band's
 latents split into half-octave bins by their snapped scale index, an offset (in
 1/16-octave grid steps) for every bin with enough latents. The decoder knows the scale
@@ -21,12 +20,10 @@ import numpy as np
 from . import grid
 
 # Bins: half octaves of the prior's scale, edges at 2**-1, 2**-0.5, ..., 2**4 (as scale
-# indices). Scale offsets alone on six Kodak crops with photo-v2: -2.9 % in size with
-# these bins, -2.7 % with octave bins.
+# indices): a little finer than octaves pays, finer still costs more offsets than it saves.
 BIN_EDGES = (np.arange(-2, 9) * grid.SCALE_STEPS_PER_OCTAVE // 2) - grid.LOG2_SCALE_MIN * grid.SCALE_STEPS_PER_OCTAVE
 BINS = len(BIN_EDGES) + 1
-# Smaller bands are coded as the prior says: their correction costs about what it saves
-# (at 256: CIFAR-10 files +1.1 %, 64x64 faces at 1024 +0.3 %; Kodak gains the same at 4096).
+# Smaller bands are coded as the prior says: their correction costs about what it saves.
 MIN_BAND = 4096
 MIN_BIN = 16  # so are bins with fewer latents
 OFFSET_LIMIT = 32  # the encoder's scale offsets stay within +-2 octaves

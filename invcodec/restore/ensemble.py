@@ -6,9 +6,8 @@ convolutions and mixing are learned on crops in every orientation, but not tied)
 shifts that move its two Haar steps' 4x4 pixel grid, so its errors in these copies are
 partly independent and their mean is closer to the clean image (cycle spinning, as for
 wavelet denoisers). Up to 8 passes are orientations; 16 and 32 also shift the grid
-diagonally by 2, or by 1, 2 and 3 pixels, in each orientation. Measured on Kodak
-(README, "Restoration"): 32 passes +0.30 dB at sigma 25, 8 passes +0.16 at sigma 50 and
-+0.06 at JPEG q10, for 32 and 8 times the work. Flips keep a JPEG's 8x8 block grid in place because tiles are padded
+diagonally by 2, or by 1, 2 and 3 pixels, in each orientation (what each gains:
+docs/RESULTS.md, "Restoration"). Flips keep a JPEG's 8x8 block grid in place because tiles are padded
 to multiples of 16 (``tiles.ALIGN``); shifts would move it against the grid the JPEG
 model was trained on, so a caller restoring JPEGs passes ``shifts=False``."""
 

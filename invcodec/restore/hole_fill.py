@@ -2,16 +2,15 @@
 inside the hole, the known border pixels as boundary values: every filled pixel is the
 mean of its four neighbours). The inpainting network starts from this instead of a flat
 grey, so its invertible layers only have to add what a smooth fill cannot know (edges,
-texture) rather than move values across the hole. On photos-dev holes the harmonic fill
-alone is 0.4 dB better inside the hole than the push-pull fill this started with, and
-than OpenCV's Telea (docs/RESTORE.md).
+texture) rather than move values across the hole; it beats the push-pull fill this started
+with and OpenCV's Telea inside the hole (docs/RESTORE.md).
 
 Solved by conjugate gradients on the hole's pixels, started from the solution at half
 resolution (cascadic multigrid: each level then needs few iterations, so time grows with
 the hole's pixel count, not with its width squared); the coarsest level starts from a
 push-pull fill (mask-weighted 2x2 averages down a pyramid, then back up). numpy only:
-scipy's sparse direct solver takes ~0.2 s here, but would add ~140 MB to the codec's
-install. ~0.5 s for a Kodak image with 10 % holes (one thread)."""
+scipy's sparse direct solver would be as fast but add ~140 MB to the codec's install
+(results/implementation-choices.md)."""
 
 from __future__ import annotations
 

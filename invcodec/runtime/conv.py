@@ -3,14 +3,13 @@
 Images are channels-last, (H, W, C): a k x k convolution is one GEMM of the im2col rows
 (H*W, k*k*C) with the weights (k*k*C, O), done in strips of rows so the im2col buffer
 stays in the cache. One kernel row of a pixel's window is k*C consecutive floats of the
-padded image, so im2col copies runs of k*C, not of C (timed side by side in one process
-on the models' layer shapes: 20-35 % faster than gathering (k, k, C) windows).
+padded image, so im2col copies runs of k*C, not of C (faster than gathering (k, k, C)
+windows: results/implementation-choices.md).
 
 Exactness is not this module's business but its callers': they only pass
 integers whose every partial sum is exactly representable in the dtype (below 2**24 in
 float32, 2**53 in float64), so any summation order BLAS picks gives the same result.
-Measured on this project's 2-core machine (one thread), 64 -> 64 channels 3x3 on
-384 x 256: float32 ~40 GMAC/s, float64 ~19 (git 38bbcc8); see benchmarks/conv_speed.py."""
+Its speed: ``invcodec bench conv-speed`` (results/conv-speed.json)."""
 
 from __future__ import annotations
 

@@ -97,9 +97,8 @@ class SplitPrior:
     """A level's prior: trunk features, then per detail channel a split head (1x1 conv of
     the features + 3x3 conv of the latents, each floored onto the hidden grid and clamped,
     summed, ReLU, 1x1 conv; ``nets_int8.QSplitHead``). The heads' feature parts depend on
-    the features alone, so they are done once per level, one GEMM per head: measured,
-    twice as fast as one wide GEMM whose column slices are then floored in place (the
-    strided passes over a 9x wider output cost more than the GEMM calls saved)."""
+    the features alone, so they are done once per level, one GEMM per head (faster than
+    one wide GEMM floored in slices: results/implementation-choices.md)."""
 
     def __init__(self, tensors: dict[str, np.ndarray], prefix: str, heads: int, checkerboard: bool = False):
         self.features_exp = int(tensors[f"{prefix}.features_quant.exp"][0])
