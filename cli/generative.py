@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 from pathlib import Path
 
 import click
 
 from .batch import expand_inputs
 from .errors import CodecError, describe_failure, expected_failures, one_line
-from .io import STDIO, check_free, write
+from .io import STDIO, check_free, named, write
 from .options import force_option
 
 MAX_SAMPLE_PIXELS = 1 << 26  # sample: n * size * size (64 MP, about 1 GB of working memory)
@@ -36,6 +37,12 @@ def _model(name: str, tool: str):
     return model
 
 
+def _png_output(output: Path) -> None:
+    """The grids are PNG: an output named otherwise would hold PNG bytes under a wrong name."""
+    if output != STDIO and output.suffix.lower() != ".png":
+        raise CodecError(f"{output}: the grid is written as PNG; name the output .png (or '-' for stdout)")
+
+
 def _square_image(path: Path, size: int):
     import numpy as np
 
@@ -49,13 +56,16 @@ def _square_image(path: Path, size: int):
 @click.option("-n", "count", type=click.IntRange(1, 1024), default=16, show_default=True, help="Number of images.")
 @click.option("--size", type=click.IntRange(16, 1024), default=64, show_default=True, help="Side in pixels (a multiple of the model's block size).")
 @click.option("-t", "--temperature", type=click.FloatRange(0.0, 2.0), default=0.8, show_default=True, help="Scales the prior's spread.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same images.")
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True, help="Same seed, same images.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path, allow_dash=True), required=True,
               help="Grid image (.png), '-' for stdout.")
 @force_option
 @expected_failures
 def sample(model: str | None, count: int, size: int, temperature: float, seed: int, output: Path, force: bool) -> None:
     """Draw new images from the model's prior ("false memories") into a grid."""
+    if temperature != temperature:  # click's FloatRange lets NaN through (every comparison with it is false)
+        raise CodecError("-t/--temperature must be a number in 0..2, not nan")
+    _png_output(output)
     if count * size * size > MAX_SAMPLE_PIXELS:
         raise CodecError(f"{count} samples of {size}x{size} is {count * size * size / 1e6:.0f} MP; at most "
                          f"{MAX_SAMPLE_PIXELS / 1e6:.0f} MP in one grid (fewer -n or a smaller --size)")
@@ -86,6 +96,7 @@ def sample(model: str | None, count: int, size: int, temperature: float, seed: i
 def interpolate(first: Path, second: Path, model: str | None, steps: int, size: int, space: str, output: Path,
                 force: bool) -> None:
     """Interpolate two images in the model's latent space and write the strip."""
+    _png_output(output)
     check_free(output, force)
     coding = _model(model, "interpolate")
     from invcodec import generative
@@ -108,14 +119,20 @@ def score(images: tuple[Path, ...], model: str | None, size: int | None, as_json
     autoregressive model's is its exact code length): lower is more typical. Sorted from most to least typical. Folders are expanded."""
     import numpy as np
 
-    from invcodec import pixels
-
-    from invcodec import generative
+    from invcodec import generative, pixels
 
     bits_per_dim = generative.scorer(_model(model, "score"))
-    results = []
+    results, failed = [], 0
     for path in expand_inputs(images, pixels.IMAGE_SUFFIXES):
-        arr = _square_image(path, size) if size else np.asarray(pixels.open_image(str(path)).convert("RGB"))
+        try:  # an unreadable image is one line; the others are still scored
+            arr = _square_image(path, size) if size else np.asarray(pixels.open_image(str(path)).convert("RGB"))
+        except Exception as exc:  # noqa: BLE001 - describe_failure decides what is expected
+            message = describe_failure(exc)
+            if message is None:
+                raise
+            click.echo(f"invcodec: error: {named(path, message)}", err=True)
+            failed += 1
+            continue
         results.append({"image": str(path), "bits_per_dim": round(bits_per_dim(arr), 4)})
     results.sort(key=lambda r: r["bits_per_dim"])
     if as_json:
@@ -123,3 +140,5 @@ def score(images: tuple[Path, ...], model: str | None, size: int | None, as_json
     else:
         for r in results:
             click.echo(f"{r['bits_per_dim']:8.4f}  {r['image']}")
+    if failed:
+        sys.exit(1)

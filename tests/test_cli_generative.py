@@ -82,3 +82,30 @@ def test_sampling_the_autoregressive_model_loads_no_torch(tmp_path) -> None:
     assert r.stdout.strip().splitlines()[-1] == "False", r.stderr
     assert (tmp_path / "s.png").exists()
     assert generative.image_grid(np.zeros((1, 4, 4, 3), np.uint8)).size == (4, 4)
+
+
+@pytest.mark.parametrize("args, name, message", [
+    (["sample", "-m", "photo-v4", "-n", "1", "-t", "nan"], "s.png", "temperature must be a number in 0..2, not nan"),
+    (["sample", "-m", "photo-v4", "-n", "1"], "s.jpg", "s.jpg: the grid is written as PNG"),
+    (["interpolate", "RAMP", "RAMP", "-m", "photo-v4"], "i.webp", "i.webp: the grid is written as PNG"),
+])
+def test_nonsense_is_refused_in_one_line_and_writes_nothing(args, name, message, pictures, tmp_path) -> None:
+    args = [str(pictures / "ramp.png") if a == "RAMP" else a for a in args]
+    r = _run(*args, "-o", str(tmp_path / name))
+    assert r.exit_code == 1 and message in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_huge_seed_is_refused_by_the_option(tmp_path) -> None:
+    r = _run("sample", "-m", "photo-v4", "-n", "1", "--seed", str(2**70), "-o", str(tmp_path / "s.png"))
+    assert r.exit_code == 2 and "--seed" in r.stderr and not (tmp_path / "s.png").exists()
+
+
+def test_score_goes_on_past_an_unreadable_image_and_exits_1(pictures, tmp_path) -> None:
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"not a png")
+    r = _run("score", str(pictures / "ramp.png"), str(broken), str(pictures / "noise.png"), "-m", "photo-v4", "--json")
+    assert r.exit_code == 1
+    assert [x["image"].rsplit("/", 1)[-1] for x in json.loads(r.stdout)] == ["ramp.png", "noise.png"]
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("invcodec: error: ") and "broken.png" in lines[0]
