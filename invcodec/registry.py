@@ -73,5 +73,6 @@ def _paths_by_id() -> dict[bytes, str]:
 def model_by_id(mid: bytes) -> CodingModel:
     path = _paths_by_id().get(mid)
     if path is None:
-        raise InvalidFileError(f"the file needs model {mid.hex()}, which is not installed")
+        raise InvalidFileError(f"the file needs model {mid.hex()}, which is not installed: give its model file "
+                               "with -m (model= in the API)")
     return _load(path)

@@ -70,7 +70,7 @@ def test_without_its_registration_the_toys_files_are_refused(toy_model, monkeypa
     monkeypatch.delitem(ARCHITECTURES, "toy")
     with pytest.raises(ValueError, match="unknown model architecture 'toy'"):
         model_file.load(toy_model.source)
-    with pytest.raises(InvalidFileError, match="not installed"):
+    with pytest.raises(InvalidFileError, match="not installed: give its model file with -m"):
         codec.decompress_samples(data)
 
 
