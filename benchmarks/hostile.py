@@ -71,7 +71,8 @@ def _snapshot(folder: Path) -> dict[str, tuple]:
 
 def _limits(memory_bytes: int):
     def apply() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+        if memory_bytes:  # 0: none (a sanitizer build reserves terabytes of address space for its shadow memory)
+            resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     return apply
 
 
@@ -230,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workers", type=int, default=2, help="cases in parallel (each command uses one thread)")
     p.add_argument("--timeout", type=float, default=120.0, help="seconds per command before it counts as a hang")
-    p.add_argument("--memory-gb", type=float, default=4.0, help="address-space limit per command")
+    p.add_argument("--memory-gb", type=float, default=4.0, help="address-space limit per command (0: none, for sanitizer builds)")
     p.add_argument("--out", type=Path, default=None)
     args = p.parse_args(argv)
 

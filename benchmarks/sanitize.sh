@@ -2,9 +2,11 @@
 # The native kernel under AddressSanitizer and UndefinedBehaviorSanitizer: builds it with
 # both (setup.py, INVCODEC_SANITIZE=1) in a scratch copy of this checkout, then runs the
 # native and autoregressive tests, the golden files' decodes and the decoder fuzzer on
-# photo-v4 seeds (FUZZ_CASES cases, default 300) against that build. Any report aborts.
+# photo-v4 seeds (FUZZ_CASES cases, default 300) against that build, and with HOSTILE_CASES
+# set (a number, or "all") the hostile-input suite's commands too. Any report aborts.
 #
 #     benchmarks/sanitize.sh [FUZZ_CASES]        (from the repo's venv; needs gcc or clang)
+#     HOSTILE_CASES=all benchmarks/sanitize.sh 100000
 set -euo pipefail
 cases="${1:-300}"
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -26,4 +28,10 @@ assert invcodec.native.__file__.startswith(os.getcwd()), invcodec.native.__file_
 PY
 python -m pytest -q -p no:cacheprovider tests/native tests/runtime/test_autoregressive.py tests/test_golden.py
 python -c "import sys; from invcodec_benchmarks import fuzz; sys.exit(fuzz.main(['--model', 'photo-v4', '--cases', '$cases']))"
+if [ -n "${HOSTILE_CASES:-}" ]; then
+  # the suite exits 1 on any defect; a sanitizer report aborts its command, which it counts as one
+  sample=(); [ "$HOSTILE_CASES" = all ] || sample=(--cases "$HOSTILE_CASES")
+  python -c "import sys; from invcodec_benchmarks import hostile; sys.exit(hostile.main(sys.argv[1:]))" \
+    "${sample[@]}" --memory-gb 0 --out "$work/hostile.json" | tail -20
+fi
 echo "sanitize.sh: no AddressSanitizer or UndefinedBehaviorSanitizer report"
