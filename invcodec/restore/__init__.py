@@ -17,10 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
-from threadpoolctl import threadpool_limits
 
 from .. import pixels
-from ..tiling import default_threads
 from .ensemble import PASSES, ensembled
 from .hole_fill import prefilled
 from .jpeg_quality import quality_of
@@ -57,8 +55,7 @@ def _run(task: str, samples: np.ndarray, cond: float | np.ndarray, model: Restor
         raise ValueError(f"{model.name} is a {model.task} model, not a {task} model")
     restore = ensembled(model.restore, passes, shifts=task != "jpeg")  # a shift would move the JPEG block grid
     colour = samples[:, :, :3] if samples.shape[2] >= 3 else np.repeat(samples[:, :, :1], 3, axis=2)
-    with threadpool_limits(limits=threads or default_threads()):  # as coding: one per core, at most 4
-        out = run_tiled(restore, colour, cond, progress=progress)
+    out = run_tiled(restore, colour, cond, progress=progress, threads=threads)
     if samples.shape[2] < 3:  # grey in, grey out
         out = np.clip(np.rint(out.astype(np.float32).mean(axis=2, keepdims=True)), 0, 255).astype(np.uint8)
     result = samples.copy()
