@@ -38,7 +38,7 @@ def describe_failure(exc: BaseException) -> str | None:
     if isinstance(exc, PermissionError):
         return f"{exc.filename}: permission denied"
     if isinstance(exc, OSError):
-        return f"{exc.filename or ''}: {exc.strerror or exc}"
+        return f"{exc.filename}: {exc.strerror or exc}" if exc.filename else str(exc.strerror or exc)
     if isinstance(exc, ValueError):  # e.g. an unknown model name
         return str(exc)
     return None

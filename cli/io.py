@@ -5,6 +5,7 @@ command starts fast."""
 
 from __future__ import annotations
 
+import errno
 import io
 import sys
 from pathlib import Path
@@ -37,6 +38,8 @@ def named(name: Path, message: str) -> str:
 
 
 def read_stdin_image() -> bytes:
+    if sys.stdin is None:  # started with stdin closed (<&-)
+        raise CodecError("stdin: standard input is closed; give the image as a file")
     data = sys.stdin.buffer.read(MAX_STDIN_BYTES + 1)
     if len(data) > MAX_STDIN_BYTES:
         raise CodecError(f"stdin: more than {MAX_STDIN_BYTES >> 20} MiB; give the image as a file")
@@ -119,7 +122,12 @@ def write(output: Path, data: bytes, force: bool) -> None:
     from .output import write_atomic
 
     if output == STDIO:
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
+        try:
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+        except OSError as e:
+            if e.errno == errno.EPIPE:
+                raise
+            raise CodecError(f"stdout: {e.strerror or e}") from None
     else:
         write_atomic(output, data, force)

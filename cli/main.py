@@ -28,6 +28,9 @@ class _Main(click.Group):
             click.echo(f"invcodec: warning: {one_line(str(message))}", err=True)
 
         warnings.showwarning = show_warning
+        if sys.stdout is None and sys.stderr is not None:  # started with stdout closed (>&-): nowhere to report to
+            click.echo("invcodec: error: standard output is closed; redirect it (e.g. >/dev/null) instead", err=True)
+            sys.exit(1)
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:

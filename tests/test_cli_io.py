@@ -1,0 +1,54 @@
+"""Standard streams the command cannot use: one line and exit 1, never a traceback (a
+closed stdin or stdout, a full device)."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+
+def _invcodec(*args: str, close: tuple[int, ...] = (), stdout=subprocess.PIPE):
+    def closing() -> None:
+        for fd in close:
+            os.close(fd)
+
+    return subprocess.run([sys.executable, "-m", "invcodec_cli.main", *args], stdout=stdout, stderr=subprocess.PIPE,
+                          stdin=subprocess.DEVNULL if 0 not in close else None, preexec_fn=closing, text=True)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("io")
+    image = np.add.outer(np.arange(24), np.arange(32))[..., None].repeat(3, axis=2).astype(np.uint8)
+    Image.fromarray(image).save(folder / "a.png")
+    assert _invcodec("compress", str(folder / "a.png"), "-o", str(folder / "a.inv")).returncode == 0
+    return folder
+
+
+def _one_line(stderr: str, *words: str) -> bool:
+    lines = stderr.strip().splitlines()
+    return len(lines) == 1 and lines[0].startswith("invcodec: error:") and all(w in lines[0] for w in words)
+
+
+@pytest.mark.parametrize("args", [["info", "A.inv"], ["compress", "A.png", "-o", "-"], ["decompress", "A.inv", "-c"],
+                                  ["sample", "-m", "photo-v4", "-n", "1", "--size", "16", "-o", "-"]])
+def test_a_closed_stdout_is_one_line(files, args) -> None:
+    r = _invcodec(*[a.replace("A.", str(files / "a.")) for a in args], close=(1,), stdout=None)
+    assert r.returncode == 1 and _one_line(r.stderr, "standard output is closed")
+
+
+def test_a_closed_stdin_is_one_line(files, tmp_path) -> None:
+    r = _invcodec("compress", "-", "-o", str(tmp_path / "x.inv"), close=(0,))
+    assert r.returncode == 1 and _one_line(r.stderr, "stdin", "closed") and not (tmp_path / "x.inv").exists()
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full here")
+@pytest.mark.parametrize("args, words", [(["decompress", "A.inv", "-c"], ("stdout", "No space left")),
+                                         (["info", "A.inv"], ("No space left",))])
+def test_a_full_device_is_one_line_that_names_no_empty_file(files, args, words) -> None:
+    with open("/dev/full", "w") as full:
+        r = _invcodec(*[a.replace("A.", str(files / "a.")) for a in args], stdout=full)
+    assert r.returncode == 1 and _one_line(r.stderr, *words) and ": :" not in r.stderr
