@@ -53,7 +53,10 @@ def write_atomic(path: Path, data: bytes, force: bool) -> None:
     regular file."""
     check_replaceable(path, force)
     directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:_TEMP_NAME_KEEP]}.", suffix=".tmp", dir=directory)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:_TEMP_NAME_KEEP]}.", suffix=".tmp", dir=directory)
+    except OSError as e:  # a missing folder, a read-only one: the output is what the user named
+        raise _about(e, path) from None
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -69,7 +72,14 @@ def write_atomic(path: Path, data: bytes, force: bool) -> None:
             except FileExistsError:
                 raise OutputExistsError(f"{path} exists (use --force to overwrite)") from None
             os.unlink(tmp)
-    except BaseException:
+    except BaseException as e:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(e, OSError) and e.errno is not None and e.filename in (None, tmp):
+            raise _about(e, path) from None  # a full disk while writing: name the output, not the temporary file
         raise
+
+
+def _about(error: OSError, path: Path) -> OSError:
+    """``error`` as if about ``path`` (its errno and text kept)."""
+    return type(error)(error.errno, error.strerror, str(path))

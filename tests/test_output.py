@@ -58,3 +58,30 @@ def test_an_interrupted_write_leaves_nothing(tmp_path, monkeypatch) -> None:
     with pytest.raises(KeyboardInterrupt):
         write_atomic(tmp_path / "a.inv", b"data", force=False)
     assert os.listdir(tmp_path) == []
+
+
+def test_errors_name_the_output_not_the_temporary_file(tmp_path, monkeypatch) -> None:
+    with pytest.raises(FileNotFoundError) as missing:
+        write_atomic(tmp_path / "no-folder" / "x.inv", b"data", force=False)
+    assert missing.value.filename == str(tmp_path / "no-folder" / "x.inv")
+
+    real_fdopen = os.fdopen
+
+    class FullDisk:  # the write itself fails, as on a full filesystem
+        def __init__(self, fd, mode):
+            self.file = real_fdopen(fd, mode)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.file.close()
+
+        def write(self, data):
+            raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fdopen", FullDisk)
+    with pytest.raises(OSError) as full:
+        write_atomic(tmp_path / "x.inv", b"data", force=False)
+    assert full.value.errno == 28 and full.value.filename == str(tmp_path / "x.inv")
+    assert not list(tmp_path.iterdir())  # no temporary file left behind
