@@ -116,6 +116,8 @@ def inpaint(image, mask, *, model: RestoreModel | None = None, threads: int | No
     grey and thresholded at 128; one with more than 5 % mid-grey pixels is refused."""
     image, samples = _samples(image, "inpaint")
     if isinstance(mask, np.ndarray):
+        if mask.ndim not in (2, 3):
+            raise ValueError(f"the mask must be an (H, W) or (H, W, C) array, not {mask.ndim}-D")
         missing = np.asarray(mask) > 0
         missing = missing.any(axis=2) if missing.ndim == 3 else missing
     else:
@@ -128,6 +130,8 @@ def inpaint(image, mask, *, model: RestoreModel | None = None, threads: int | No
     if missing.shape != samples.shape[:2]:
         raise ValueError(f"the mask is {missing.shape[1]}x{missing.shape[0]}, the image "
                          f"{samples.shape[1]}x{samples.shape[0]}: they must be the same size")
+    if missing.all():
+        raise ValueError("the mask covers the whole image: there is nothing to fill the holes from")
     colour = 3 if samples.shape[2] >= 3 else 1
     filled = samples.copy()  # the hole's content is unknown: it starts as a smooth fill from its border
     filled[:, :, :colour] = prefilled(samples[:, :, :colour], missing)

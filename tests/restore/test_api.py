@@ -97,6 +97,10 @@ def test_inpaint_refuses_a_mask_of_another_size_or_a_photo_as_mask(clean) -> Non
     soft[10:30, 10:30] = 255
     soft[9, 10:30] = 100  # an anti-aliased edge is fine (below 128: kept)
     assert restore.inpaint(clean, Image.fromarray(soft)).note == "400 pixels filled"
+    with pytest.raises(ValueError, match="covers the whole image"):
+        restore.inpaint(clean, np.ones(clean.shape[:2], bool))
+    with pytest.raises(ValueError, match="1-D"):
+        restore.inpaint(clean, np.ones(clean.shape[0], bool))
 
 
 def test_a_model_for_another_task_is_refused(clean) -> None:
