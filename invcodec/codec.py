@@ -25,7 +25,7 @@ from PIL import Image
 
 from . import container, pixels, quantizer
 from .container import Header, Quantizer, StreamKind
-from .errors import InvalidFileError
+from .errors import InvalidFileError, UnsupportedImageError
 from .flat_tiles import FLAT_TILE_SIZE, worth_small_tiles
 from .metrics import psnr
 from .options import DEFAULT_TILE_SIZE, CodingOptions, check_threads
@@ -124,7 +124,10 @@ def _compress_tiled(samples: np.ndarray, model: CodingModel, tile_size: int,
                     options: CodingOptions) -> tuple[bytes, CompressStats]:
     lossy = None if options.quality is None else lossy_settings(model, options.quality, options.tune)
     h, w, c = samples.shape
-    container.validate_geometry(w, h, c, tile_size)
+    try:
+        container.validate_geometry(w, h, c, tile_size)
+    except InvalidFileError as e:  # the same bounds as a file's, but here the input is at fault, not a file
+        raise UnsupportedImageError(str(e)) from None
     header = Header(w, h, c, tile_size, model.model_id, 0, None if lossy is None else lossy.quantizer,
                     icc_profile=options.icc_profile, adaptive_prior=options.adaptive_prior)
     context = StreamContext(model, lossy, options.adaptive_prior, options.classic)

@@ -13,7 +13,7 @@ import invcodec
 from invcodec import container
 from invcodec.codec import compress_samples, decompress_samples
 from invcodec.container import StreamKind
-from invcodec.errors import InvalidFileError
+from invcodec.errors import InvalidFileError, UnsupportedImageError
 from invcodec.registry import get_model
 from invcodec.model_file import CodingModel
 
@@ -212,8 +212,10 @@ def test_decompress_rejects_garbage() -> None:
 def test_geometry_is_validated_before_coding(photo) -> None:
     with pytest.raises(ValueError, match="tile size"):
         compress_samples(smooth_image(8, 8), photo, tile_size=17)
-    with pytest.raises(InvalidFileError, match="channel"):
+    with pytest.raises(UnsupportedImageError, match="channel"):  # the input is at fault, not a file
         compress_samples(np.zeros((4, 4, 5), np.uint8), photo)
+    with pytest.raises(UnsupportedImageError, match=r"70000x1 is outside the supported range \(sides 1..65536"):
+        compress_samples(np.zeros((1, 70000, 3), np.uint8), photo)
 
 
 @pytest.mark.parametrize("quality", [50.5, "50", True, 0, 101, -3])

@@ -13,6 +13,7 @@ over shifted ones (``ensemble``; not for JPEGs): a little better, that many time
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -101,6 +102,8 @@ def dejpeg(image, quality: int | None = None, *, model: RestoreModel | None = No
         quality = quality_of(image)
         if quality is None:
             raise ValueError("not a JPEG (no quantization tables): give the quality it was saved with")
+    if not isinstance(quality, numbers.Integral) or isinstance(quality, bool) or not 1 <= quality <= 100:
+        raise ValueError(f"quality must be a whole number in 1..100, got {quality!r}")
     image, samples = _samples(image, "dejpeg")
     lo, hi = QUALITY_LIMITS
     used = min(max(int(quality), lo), hi)

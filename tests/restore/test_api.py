@@ -64,6 +64,12 @@ def test_dejpeg_reads_the_quality_and_does_not_make_things_worse(tmp_path, clean
     assert psnr(np.asarray(out.image), clean) > psnr(decoded, clean)
 
 
+@pytest.mark.parametrize("quality", [float("nan"), -5, 0, 101, 50.5, "50", True])
+def test_dejpeg_refuses_a_quality_that_is_not_a_whole_number_in_range(clean, quality) -> None:
+    with pytest.raises(ValueError, match="quality must be a whole number in 1..100"):
+        restore.dejpeg(clean, quality=quality)
+
+
 def test_dejpeg_needs_a_quality_from_somewhere(tmp_path, clean) -> None:
     with pytest.raises(ValueError, match="give quality"):
         restore.dejpeg(clean)
