@@ -142,6 +142,8 @@ def parse(config_json: str, specs: Mapping[str, type]) -> Spec:
 
 def from_dict(values: Mapping[str, object], specs: Mapping[str, type]) -> Spec:
     """A config as a dict (a parsed file config, or a trainer's ``--config``) -> its spec."""
+    if not isinstance(values, Mapping):
+        raise ConfigError("the model config is not a JSON object")
     values = dict(values)
     architecture = values.pop("architecture", DEFAULT_ARCHITECTURE)
     if architecture not in specs:

@@ -106,6 +106,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         p.error("--extra-data adds to --data")
     if args.jacobian_penalty < 0 or (args.jacobian_penalty and args.objective != "bits"):
         p.error("--jacobian-penalty is a non-negative weight, for --objective bits")
+    for name in ("steps", "batch", "crop", "val_every", "ckpt_every"):
+        if getattr(args, name) < 1:
+            p.error(f"--{name.replace('_', '-')} must be at least 1, not {getattr(args, name)}")
+    if not (math.isfinite(args.lr) and args.lr > 0):
+        p.error(f"--lr must be a positive number, not {args.lr}")
+    for name in ("data", "val", *(["extra_data"] if args.extra_data else [])):
+        for folder in (getattr(args, name) if name == "extra_data" else [getattr(args, name)]):
+            if folder is not None and not Path(folder).is_dir():
+                p.error(f"--{name.replace('_', '-')} {folder}: not a folder")
+    if args.npz is not None and not Path(args.npz).is_file():
+        p.error(f"--npz {args.npz}: no such file")
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        p.error(f"--out {args.out}: a file, not a run folder")
+    try:
+        spec_from_dict(json.loads(args.config))
+    except (ValueError, TypeError, AttributeError) as e:  # not JSON, not an object, or not a spec
+        p.error(f"--config: {e}")
     return args
 
 
