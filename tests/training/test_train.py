@@ -178,10 +178,10 @@ def test_keep_grids_fine_tunes_an_int8_model_on_its_own_grids(folder, tmp_path) 
     assert kept == [int(m.exp) for m in sites]
 
 
-def test_arguments_are_checked() -> None:
+def test_arguments_are_checked(tmp_path) -> None:
     with pytest.raises(SystemExit):
         parse_args(["--out", "x"])  # neither --data nor --npz
-    assert parse_args(["--data", "d", "--out", "x"]).objective == "bits"
+    assert parse_args(["--data", str(tmp_path), "--out", "x"]).objective == "bits"
 
 
 @pytest.mark.slow
