@@ -36,6 +36,10 @@ class InvImageFile(ImageFile.ImageFile):
             decoded = decompress(self._inv_data)
             self.im = decoded.im
             self._inv_data = None
+            # as ImageFile.load does for Pillow's own formats: a file Pillow opened is closed once loaded
+            if self._exclusive_fp and self._close_exclusive_fp_after_loading:
+                self.fp.close()
+            self.fp = None
         return Image.Image.load(self)
 
     def verify(self) -> None:

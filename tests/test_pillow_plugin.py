@@ -152,3 +152,21 @@ def test_save_keeps_an_icc_profile_given_to_it_and_warns_about_exif(tmp_path) ->
         image.save(tmp_path / "exif.inv", model="photo-v1", exif=exif)
     with Image.open(tmp_path / "exif.inv") as im:
         assert np.array_equal(np.asarray(im), smooth_image(8, 8, 3)) and "icc_profile" not in im.info
+
+
+def test_a_loaded_image_does_not_keep_its_file_open(tmp_path) -> None:
+    """Pillow closes the files it opened once an image is loaded; so does the plugin
+    (else a program reading hundreds of .inv files runs out of file handles)."""
+    import os
+
+    path = tmp_path / "a.inv"
+    path.write_bytes(invcodec.compress(np.zeros((8, 8, 3), np.uint8)))
+    before = len(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else None
+    for _ in range(50):
+        with Image.open(path) as image:
+            image.load()
+        image = Image.open(path)  # not closed by the caller: loading closes it
+        image.load()
+    if before is not None:
+        assert len(os.listdir("/proc/self/fd")) <= before + 1
+    assert image.fp is None and image.size == (8, 8)
