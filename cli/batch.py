@@ -96,6 +96,8 @@ def plan_jobs(inputs: tuple[Path, ...], output: str | None, suffix: str, folder_
         return jobs
     except ValueError as e:
         raise CodecError(str(e)) from None
+    except OSError as e:  # a name the filesystem refuses (too long, say) while planning
+        raise CodecError(describe_failure(e) or str(e)) from None
 
 
 def threads_per_file(threads: int | None, workers: int) -> int | None:

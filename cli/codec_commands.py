@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from .batch import output_or_stdout, plan_jobs, run_batch, threads_per_file
-from .errors import CodecError, expected_failures
+from .errors import CodecError, describe_failure, expected_failures
 from .io import check_free, encode_image, named, output_format, read_image, read_inv, write
 from .options import force_option, inputs_argument, output_option, stdout_option, threads_option, workers_option
 
@@ -105,12 +105,8 @@ def decompress(inputs: tuple[Path, ...], output: str | None, stdout: bool, model
     run_batch(job, plan_jobs(inputs, output, ".png", {".inv"}), model, force, workers)
 
 
-@click.command()
-@click.argument("input", type=click.Path(dir_okay=False, path_type=Path, allow_dash=True))
-@click.option("--json", "as_json", is_flag=True, help="Print the header as JSON.")
-@expected_failures
-def info(input: Path, as_json: bool) -> None:
-    """Show what a .inv file holds (header and streams)."""
+def _info_fields(input: Path) -> dict:
+    """What the header of one .inv file says."""
     from invcodec import container
 
     try:
@@ -118,7 +114,7 @@ def info(input: Path, as_json: bool) -> None:
         header, table, _ = container.unpack_header(data)
     except container.InvalidFileError as e:
         raise CodecError(named(input, str(e))) from None
-    fields = {
+    return {
         "file": str(input),
         "bytes": len(data),
         "format_version": header.version,
@@ -136,9 +132,9 @@ def info(input: Path, as_json: bool) -> None:
         "bits_per_sub_pixel": round(8 * len(data) / (header.width * header.height * header.channels), 4),
         "streams": [{"kind": kind.name.lower(), "bytes": length} for kind, length in table],
     }
-    if as_json:
-        click.echo(json.dumps(fields, indent=2))
-        return
+
+
+def _show_fields(fields: dict) -> None:
     for key, value in fields.items():
         if key == "model_id" and value is None:
             value = "none (no flow streams: decodes without a model)"
@@ -148,3 +144,32 @@ def info(input: Path, as_json: bool) -> None:
                 kinds[s["kind"]] = kinds.get(s["kind"], 0) + 1
             value = f"{len(value)} (" + ", ".join(f"{n} {k}" for k, n in kinds.items()) + ")"
         click.echo(f"{key:>18}: {value}")
+
+
+@click.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path, allow_dash=True))
+@click.option("--json", "as_json", is_flag=True, help="Print the header as JSON (a list for several files).")
+@expected_failures
+def info(inputs: tuple[Path, ...], as_json: bool) -> None:
+    """Show what .inv files hold (header and streams). A bad file is one line on stderr;
+    the others are still shown, and the exit status is 1."""
+    found, failed = [], 0
+    for input in inputs:
+        try:
+            found.append(_info_fields(input))
+        except Exception as exc:  # noqa: BLE001 - describe_failure decides what is expected
+            message = describe_failure(exc)
+            if message is None:
+                raise
+            click.echo(f"invcodec: error: {named(input, message)}", err=True)
+            failed += 1
+    if as_json:
+        if found:
+            click.echo(json.dumps(found[0] if len(inputs) == 1 else found, indent=2))
+    else:
+        for k, fields in enumerate(found):
+            if k:
+                click.echo()
+            _show_fields(fields)
+    if failed:
+        sys.exit(1)

@@ -610,3 +610,17 @@ def test_a_palette_with_alpha_keeps_it_through_the_command_line(tmp_path) -> Non
     assert run_in_process("decompress", str(tmp_path / "map.inv"), "-o", str(tmp_path / "back.png")).exit_code == 0
     with Image.open(tmp_path / "back.png") as back:
         assert back.mode == "RGBA" and np.array_equal(np.asarray(back), np.asarray(quantized.convert("RGBA")))
+
+
+def test_info_takes_several_files_and_goes_on_past_a_bad_one(tmp_path) -> None:
+    image = tmp_path / "a.png"
+    Image.fromarray(smooth_image(24, 32)).save(image)
+    assert run_in_process("compress", str(image), "-o", str(tmp_path / "a.inv")).exit_code == 0
+    good, bad = str(tmp_path / "a.inv"), str(tmp_path / "missing.inv")
+    r = run_in_process("info", good, bad, good, "--json")
+    assert r.exit_code == 1 and [x["file"] for x in json.loads(r.stdout)] == [good, good]
+    assert one_error_line(r.stderr, "missing.inv", "no such file")
+    single = run_in_process("info", good, "--json")
+    assert single.exit_code == 0 and json.loads(single.stdout)["file"] == good  # one file: one object, as before
+    text = run_in_process("info", good, good)
+    assert text.exit_code == 0 and text.stdout.count("pixel_crc32") == 2

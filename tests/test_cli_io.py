@@ -52,3 +52,11 @@ def test_a_full_device_is_one_line_that_names_no_empty_file(files, args, words) 
     with open("/dev/full", "w") as full:
         r = _invcodec(*[a.replace("A.", str(files / "a.")) for a in args], stdout=full)
     assert r.returncode == 1 and _one_line(r.stderr, *words) and ": :" not in r.stderr
+
+
+def test_a_name_the_filesystem_refuses_is_one_line(files, tmp_path) -> None:
+    long = str(tmp_path / ("n" * 300))
+    r = _invcodec("compress", str(files / "a.png"), "-o", long + ".inv")
+    assert r.returncode == 1 and _one_line(r.stderr, "File name too long")
+    r = _invcodec("compress", long + ".png")
+    assert r.returncode == 1 and _one_line(r.stderr) and "Traceback" not in r.stderr
