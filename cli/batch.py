@@ -122,9 +122,10 @@ def _call_packed(args: tuple) -> tuple[Path, bool, str]:
 
 
 def _worker_init() -> None:
-    """Worker processes leave Ctrl-C to the parent, which terminates them: SIGTERM then
-    unwinds the job (its temporary file is removed) and exits without a traceback."""
+    """Worker processes leave Ctrl-C and SIGHUP to the parent, which terminates them: SIGTERM
+    then unwinds the job (its temporary file is removed) and exits without a traceback."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
 
     def stop(signum, frame):
         raise SystemExit(EXIT_INTERRUPTED)
@@ -155,7 +156,7 @@ def run_batch(fn: Callable[..., str], jobs: list[tuple[Path, Path]], model: str 
             for result in pool.imap_unordered(_call_packed, args):
                 show(result)
             pool.close()
-        except BaseException:  # Ctrl-C or a bug: stop the others (their temporary files go too)
+        except BaseException:  # Ctrl-C, SIGTERM or a bug: stop the others (their temporary files go too)
             pool.terminate()
             raise
         finally:

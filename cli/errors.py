@@ -12,6 +12,26 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE
 
 
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP: the command unwinds as for Ctrl-C (temporary files removed, worker
+    processes stopped) and exits with 128 + the signal's number."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def stop_on_signals() -> None:
+    """SIGTERM and SIGHUP raise ``Terminated`` in the main thread."""
+    import signal
+
+    def stop(signum, frame):
+        raise Terminated(signum)
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, stop)
+
+
 class CodecError(click.ClickException):
     """One line on stderr, exit status 1."""
 

@@ -11,7 +11,7 @@ import click
 
 from .bench import bench
 from .codec_commands import compress, decompress, info
-from .errors import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, one_line
+from .errors import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, Terminated, one_line, stop_on_signals
 from .generative import interpolate, sample, score
 from .restore import restore
 from .train import train
@@ -28,6 +28,7 @@ class _Main(click.Group):
             click.echo(f"invcodec: warning: {one_line(str(message))}", err=True)
 
         warnings.showwarning = show_warning
+        stop_on_signals()
         if sys.stdout is None and sys.stderr is not None:  # started with stdout closed (>&-): nowhere to report to
             click.echo("invcodec: error: standard output is closed; redirect it (e.g. >/dev/null) instead", err=True)
             sys.exit(1)
@@ -35,6 +36,8 @@ class _Main(click.Group):
             return super().invoke(ctx)
         except KeyboardInterrupt:
             sys.exit(EXIT_INTERRUPTED)
+        except Terminated as stopped:
+            sys.exit(128 + stopped.signum)
         except OSError as e:
             if e.errno != errno.EPIPE:
                 raise

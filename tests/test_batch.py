@@ -61,3 +61,37 @@ def test_a_folder_without_images_is_named_in_the_error(tmp_path) -> None:
     folder.mkdir()
     with pytest.raises(ValueError, match=r"no input files found in .*photo\.png \(folders are read for .*\.png"):
         expand_inputs((folder,), IMAGE_SUFFIXES)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGHUP"])
+def test_a_signal_stops_the_whole_batch_with_no_partial_or_late_file(tmp_path, signame) -> None:
+    """The parent stops its workers before it exits (128 + the signal); what they were
+    writing is removed, and nothing appears afterwards."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import numpy as np
+    from PIL import Image
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "out").mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(16):  # several seconds' work however fast the machine: the signal comes mid-batch
+        ramp = np.add.outer(np.arange(512), np.arange(768))[..., None] * [1, 2, 3] // 4
+        Image.fromarray((ramp + rng.normal(0, 6, ramp.shape[:2] + (3,))).clip(0, 255).astype(np.uint8)).save(
+            tmp_path / "in" / f"{i}.png")
+    proc = subprocess.Popen([sys.executable, "-m", "invcodec_cli.main", "compress", str(tmp_path / "in"), "-o",
+                             str(tmp_path / "out"), "-j", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(2)
+    proc.send_signal(getattr(signal, signame))
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + getattr(signal, signame), err
+    assert "Traceback" not in err
+    done = sorted(p.name for p in (tmp_path / "out").iterdir())
+    time.sleep(3)  # the workers are gone: no file appears late
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == done
+    assert all(name.endswith(".inv") and not name.startswith(".") for name in done)  # no temporary file left
+    assert len(done) == out.count(" -> ") < 16  # every file there was reported finished, and the batch did stop
