@@ -72,7 +72,7 @@ def check_distinct(jobs: list[tuple[Path, Path]]) -> None:
             continue
         k = key(out)
         if k in seen:
-            raise ValueError(f"{seen[k]} and {inp} would both be written to {out}; compress them one at a time with -o")
+            raise ValueError(f"{seen[k]} and {inp} would both be written to {out}; write them one at a time, each with its own -o")
         if k in inputs:
             raise ValueError(f"{out} is an input: writing it would replace the image it is made from")
         seen[k] = inp

@@ -16,6 +16,17 @@ from .io import check_free, encode_image, named, output_format, read_image, read
 from .options import force_option, inputs_argument, output_option, stdout_option, threads_option, workers_option
 
 
+def _check_model(model: str | None) -> None:
+    """A -m that names no usable model is one line before the batch, not one per file."""
+    if model is not None:
+        from invcodec.registry import get_model
+
+        try:
+            get_model(model)
+        except (ValueError, OSError) as e:
+            raise CodecError(describe_failure(e) or str(e)) from None
+
+
 def compress_one(input: Path, output: Path, model: str | None, force: bool, quality: int | None = None,
                  threads: int | None = None, flow_only: bool = False, tune: str = "psnr") -> str:
     from invcodec.codec import compress_samples
@@ -79,6 +90,7 @@ def compress(inputs: tuple[Path, ...], output: str | None, stdout: bool, quality
     and skipped; the exit status is 1 if any failed."""
     if tune != "psnr" and quality is None:
         raise CodecError("--tune is for lossy files: give -q too")
+    _check_model(model)
     job = functools.partial(compress_one, quality=quality, threads=threads_per_file(threads, workers), flow_only=flow_only,
                             tune=tune)
     from invcodec.pixels import IMAGE_SUFFIXES
@@ -100,6 +112,7 @@ def decompress(inputs: tuple[Path, ...], output: str | None, stdout: bool, model
     (PNG, or BMP/TIFF/WebP by -o's extension).
 
     INPUTS are .inv files, folders (every .inv in them) or '-' for stdin."""
+    _check_model(model)
     output = output_or_stdout(output, stdout)
     job = functools.partial(decompress_one, threads=threads_per_file(threads, workers), default_output=output is None)
     run_batch(job, plan_jobs(inputs, output, ".png", {".inv"}), model, force, workers)

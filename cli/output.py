@@ -17,6 +17,9 @@ class OutputExistsError(FileExistsError):
     pass
 
 
+STDOUT_NAMES = ("/dev/stdout", "/dev/fd/1", "/proc/self/fd/1")
+
+
 class NotRegularFileError(OSError):
     """The output path is a FIFO, a device, a socket or a folder: never replaced."""
 
@@ -40,7 +43,8 @@ def check_replaceable(path: Path, force: bool, exists_hint: str = "use --force t
                 raise OutputExistsError(f"{path} exists (a broken link; {exists_hint})") from None
         return
     if not stat.S_ISREG(st.st_mode):
-        raise NotRegularFileError(f"{path} is {_kind(st.st_mode)}, not a regular file: invcodec never replaces it")
+        hint = "; to write to stdout, use -c (or -o -)" if str(path) in STDOUT_NAMES else ""
+        raise NotRegularFileError(f"{path} is {_kind(st.st_mode)}, not a regular file: invcodec never replaces it{hint}")
     if not force:
         raise OutputExistsError(f"{path} exists ({exists_hint})")
 

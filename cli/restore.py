@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from .batch import output_or_stdout, plan_jobs, run_batch, threads_per_file
-from .errors import CodecError
+from .errors import CodecError, describe_failure
 from .io import check_free, encode_image, named, output_format, read_image, write
 from .options import force_option, inputs_argument, output_option, stdout_option, threads_option, workers_option
 
@@ -87,6 +87,13 @@ def _command(task: str, level_option, extra=None):
     def run(inputs, output, stdout, model, force, workers, threads, passes, level=None, mask=None):
         from invcodec.pixels import IMAGE_SUFFIXES
 
+        if model is not None:  # one line before the batch, not one per file
+            from invcodec.restore.network import load
+
+            try:
+                load(model)
+            except (ValueError, OSError) as e:
+                raise CodecError(describe_failure(e) or str(e)) from None
         jobs = plan_jobs(inputs, output_or_stdout(output, stdout), SUFFIXES[task], IMAGE_SUFFIXES)
         job = functools.partial(restore_one, task=task, level=level, mask=mask,
                                 threads=threads_per_file(threads, workers), passes=passes)

@@ -60,3 +60,20 @@ def test_a_name_the_filesystem_refuses_is_one_line(files, tmp_path) -> None:
     assert r.returncode == 1 and _one_line(r.stderr, "File name too long")
     r = _invcodec("compress", long + ".png")
     assert r.returncode == 1 and _one_line(r.stderr) and "Traceback" not in r.stderr
+
+
+def test_errors_say_what_to_do_instead(files, tmp_path) -> None:
+    image = str(files / "a.png")
+    r = _invcodec("compress", image, str(files / "a.png"), "-m", "no-such-model", "-o", str(tmp_path))
+    assert r.returncode == 1 and _one_line(r.stderr, "unknown model 'no-such-model'")  # once, not once per file
+    r = _invcodec("restore", "denoise", image, image, "-m", "no-such-model", "-o", str(tmp_path))
+    assert r.returncode == 1 and _one_line(r.stderr, "unknown model 'no-such-model'")
+    r = _invcodec("compress", image, "-o", "/dev/stdout")
+    assert r.returncode == 1 and _one_line(r.stderr, "use -c")
+    (tmp_path / "d1").mkdir()
+    (tmp_path / "d2").mkdir()
+    for d in ("d1", "d2"):
+        (tmp_path / d / "x.inv").write_bytes((files / "a.inv").read_bytes())
+    r = _invcodec("decompress", str(tmp_path / "d1" / "x.inv"), str(tmp_path / "d2" / "x.inv"), "-o", str(tmp_path))
+    assert r.returncode == 1 and _one_line(r.stderr, "would both be written to", "each with its own -o")
+    assert "compress" not in r.stderr
