@@ -327,6 +327,10 @@ def garbage_and_clobber_cases(rng: np.random.Generator) -> list[Case]:
         Case("clobber/long-name", "clobber", {"n" * 246 + ".png": png}, ["n" * 246 + ".png"], output="n" * 246 + ".inv"),
         Case("clobber/read-only-folder", "clobber", {"in.png": png}, ["in.png", "-o", "ro/out.inv"],
              setup=lambda d: ((d / "ro").mkdir(), os.chmod(d / "ro", 0o555)), output="ro/out.inv"),
+        Case("clobber/name-too-long", "clobber", {"in.png": png}, ["in.png", "-o", "n" * 300 + ".inv"]),
+        Case("clobber/output-is-dev-stdout", "clobber", {"in.png": png}, ["in.png", "-o", "/dev/stdout"], output=None),
+        Case("garbage/unknown-model-in-a-batch", "garbage", {"a.png": png, "b.jpg": jpg}, ["a.png", "b.jpg", "-m", "nosuch"],
+             output=None, outputs=("a.inv", "b.inv")),
     ]
     return cases
 
