@@ -46,11 +46,26 @@ def read_stdin_image() -> bytes:
     return data
 
 
+def _pillow_reads_what_the_format_holds() -> None:
+    """Pillow refuses images over 179 MP as possible decompression bombs; the command reads
+    and writes every size the format holds (268 MP; larger inputs are refused by the intake)."""
+    import warnings
+
+    from PIL import Image
+
+    from invcodec import container
+
+    if Image.MAX_IMAGE_PIXELS is not None and Image.MAX_IMAGE_PIXELS < container.MAX_PIXELS:
+        Image.MAX_IMAGE_PIXELS = container.MAX_PIXELS  # Pillow's error comes at twice this, its warning at it
+    warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+
+
 def read_image(input: Path) -> Intake:
     """The image of a file or stdin as the codec takes it in (``pixels.intake``); what the
     output will not keep is said on stderr."""
     from invcodec import pixels
 
+    _pillow_reads_what_the_format_holds()
     source = pixels.open_image(io.BytesIO(read_stdin_image()), name="stdin") if input == STDIO else str(input)
     taken = pixels.intake(source, "invcodec")
     if taken.not_kept:  # the pixels are stored as they are; say what a viewer would have applied
@@ -86,6 +101,7 @@ def encode_image(samples, fmt: str, output: Path, icc_profile: bytes | None) -> 
 
     from invcodec import pixels
 
+    _pillow_reads_what_the_format_holds()  # the output is read back
     channels = samples.shape[2]
     if (fmt, channels) in _OUTPUT_LIMITS:
         raise CodecError(f"{output}: {_OUTPUT_LIMITS[fmt, channels]}")

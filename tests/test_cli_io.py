@@ -77,3 +77,18 @@ def test_errors_say_what_to_do_instead(files, tmp_path) -> None:
     r = _invcodec("decompress", str(tmp_path / "d1" / "x.inv"), str(tmp_path / "d2" / "x.inv"), "-o", str(tmp_path))
     assert r.returncode == 1 and _one_line(r.stderr, "would both be written to", "each with its own -o")
     assert "compress" not in r.stderr
+
+
+def test_the_command_reads_and_writes_every_size_the_format_holds(tmp_path) -> None:
+    """Pillow's bomb guard (179 MP by default; 1000 pixels here, to keep the test small) is
+    raised to the format's bound for the command's own reads and read-backs."""
+    image = tmp_path / "a.png"
+    Image.fromarray(np.zeros((40, 50, 3), np.uint8)).save(image)
+    code = ("import sys; from PIL import Image; Image.MAX_IMAGE_PIXELS = 1000\n"
+            "from invcodec_cli.main import main\n"
+            "sys.exit(main(sys.argv[1:]))")
+    for args in (["compress", str(image), "-o", str(tmp_path / "a.inv")], ["decompress", str(tmp_path / "a.inv"), "-o",
+                                                                          str(tmp_path / "b.png")]):
+        r = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
+        assert r.returncode == 0 and "bomb" not in r.stderr, r.stderr
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "b.png")), np.zeros((40, 50, 3), np.uint8))
