@@ -56,8 +56,16 @@ class CompressStats:
         return 8 * self.bytes / self.sub_pixels
 
 
-def _pixel_crc(samples: np.ndarray) -> int:
-    return zlib.crc32(np.ascontiguousarray(samples).tobytes())
+CRC_ROWS = 64  # rows per CRC update: a view of the image, never a copy of all of it
+
+
+def pixel_crc(samples: np.ndarray) -> int:
+    """CRC-32 of the samples' bytes in raster order (the file's pixel checksum), a band of
+    rows at a time: memory follows the band, not the image."""
+    crc = 0
+    for top in range(0, samples.shape[0], CRC_ROWS):
+        crc = zlib.crc32(np.ascontiguousarray(samples[top : top + CRC_ROWS]), crc)
+    return crc
 
 
 def lossy_settings(model: CodingModel, quality: int, tune: str = "psnr") -> LossyParams:
@@ -141,7 +149,7 @@ def _compress_tiled(samples: np.ndarray, model: CodingModel, tile_size: int,
             decoded[top : top + th, left : left + tw] = np.concatenate([p.decoded for p in parts], axis=2)
     encoded = [part for parts in tiles for part in parts]
     stats.flow_bytes = sum(len(p.stream.payload) for p in encoded if p.stream.kind == StreamKind.FLOW)
-    header.pixel_crc32 = _pixel_crc(decoded)
+    header.pixel_crc32 = pixel_crc(decoded)
     if lossy is not None:
         stats.psnr = psnr(samples, decoded)
     data = container.pack(header, [p.stream for p in encoded])
@@ -184,7 +192,7 @@ def decode(data: bytes, model: CodingModel | str | None = None, progress: bool =
     out = np.empty((header.height, header.width, header.channels), dtype=np.uint8)
     for (top, left, th, tw), samples in zip(tiles, map_tiles(decode_tile, jobs, threads, progress)):
         out[top : top + th, left : left + tw] = samples
-    if _pixel_crc(out) != header.pixel_crc32:
+    if pixel_crc(out) != header.pixel_crc32:
         raise InvalidFileError("pixel checksum mismatch: the file is corrupted or was decoded on an incompatible model")
     return out, header
 

@@ -356,3 +356,17 @@ def test_images_with_flat_areas_also_try_small_tiles(photo, monkeypatch) -> None
     tried.clear()
     compress_samples(boxed, photo, tile_size=32, threads=1)  # a tile size given is the tile size used
     assert [t for t, _ in tried] == [32]
+
+
+def test_the_pixel_crc_is_the_crc_of_the_raster_bytes_without_a_copy_of_the_image() -> None:
+    import zlib
+
+    from invcodec.codec import CRC_ROWS, pixel_crc
+
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (3 * CRC_ROWS + 5, 7, 3), dtype=np.uint8)
+    assert pixel_crc(image) == zlib.crc32(image.tobytes())
+    view = np.zeros((300, 40, 4), np.uint8)[::2, 3:20, :3]  # not contiguous: each band is copied, not the image
+    view[...] = rng.integers(0, 256, view.shape, dtype=np.uint8)
+    assert pixel_crc(view) == zlib.crc32(np.ascontiguousarray(view).tobytes())
+    assert pixel_crc(np.zeros((0, 5, 3), np.uint8)) == zlib.crc32(b"")
