@@ -65,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
         args.out.write_text(json.dumps(result, indent=1) + "\n")
     if args.compare:
         want = json.loads(args.compare.read_text())["hashes"]
+        if args.limit is not None:  # only the images this run coded
+            want = {name: want[name] for name in sorted(want)[: args.limit]}
         differ = [f"{name} {setting}" for name, per in want.items() for setting, pair in per.items()
                   if found.get(name, {}).get(setting) != pair]
         missing = sorted(set(want) - set(found))
