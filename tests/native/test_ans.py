@@ -17,7 +17,7 @@ import pytest
 from invcodec import native
 from invcodec.entropy import ans, grid
 
-FAMILY = constriction.stream.model.QuantizedLaplace(ans.SYMBOL_MIN, ans.SYMBOL_MAX)
+FAMILY = ans.FAMILY
 
 
 def _payload(words: np.ndarray) -> bytes:
