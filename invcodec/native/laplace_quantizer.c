@@ -3,6 +3,8 @@
  * the same f64 operations in the same order, exp and ln from msun_math. */
 #include "laplace_quantizer.h"
 
+#include <math.h>
+
 #include "msun_math.h"
 
 #define TOTAL ((uint32_t)1 << LQ_PRECISION)
@@ -47,9 +49,10 @@ uint32_t lq_left_cumulative(double mean, double scale, int32_t symbol) {
 
 int32_t lq_symbol(double mean, double scale, uint32_t quantile, uint32_t *left, uint32_t *probability) {
     /* The answer is the one symbol whose interval holds the quantile (the intervals tile
-     * [0, 2**24) in order), whatever the search that finds it: from constriction's first
-     * guess, galloping to bracket it, then bisecting (the far tails are thousands away). */
-    int32_t low = saturating_i32(laplace_inverse(mean, scale, ((double)quantile + 0.5) * (1.0 / (double)TOTAL)));
+     * [0, 2**24) in order), whatever the search that finds it: from the nearest bin to the
+     * Laplace's inverse (constriction truncates, a bin too far half the time), galloping
+     * to bracket it, then bisecting (the far tails are thousands away). */
+    int32_t low = saturating_i32(floor(laplace_inverse(mean, scale, ((double)quantile + 0.5) * (1.0 / (double)TOTAL)) + 0.5));
     int32_t high, step = 1;
     uint32_t low_left, high_left;
     if (low < LQ_SYMBOL_MIN) low = LQ_SYMBOL_MIN;
