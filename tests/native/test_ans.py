@@ -4,7 +4,7 @@ coder the encoder writes with and the reference here: the same symbols and the s
 emptiness after every chunk, for streams constriction encoded (chunks of any length, means
 anywhere on the 1/16 grid, every scale of the grid, symbols from the model and from its far
 tails) and for arbitrary words (any quantile: the leaky tails, past the end of the data).
-About 3.5 million symbols in all."""
+About 2.3 million symbols compared with constriction a run."""
 
 from __future__ import annotations
 
