@@ -22,7 +22,7 @@ class BuildKernel(build_ext):
 
     def build_extensions(self) -> None:
         if self.compiler.compiler_type != "msvc":
-            flags = ["-std=c99", "-O3", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"]
+            flags = ["-std=c99", "-O3", "-ffp-contract=off", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"]
             if os.environ.get("INVCODEC_SANITIZE") == "1":
                 flags += ["-fsanitize=address,undefined", "-fno-sanitize-recover=undefined", "-fno-omit-frame-pointer", "-O1", "-g"]
                 for ext in self.extensions:

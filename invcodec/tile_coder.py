@@ -172,7 +172,7 @@ class AutoregressiveTileCoder:
         dec = ans.LatentDecoder(payload)
         offsets = [dec.pull(0.0, np.full(adapt.BINS, adapt.OFFSET_SCALE_INDEX)) for _ in range(autoregressive.PLANES)]
         moved = np.stack([adapt.moved_indices(o) for o in offsets])
-        planes = self.model.decode_planes(lambda mean, index, _: dec.pull(mean, index), height, width, moved)
+        planes = self.model.decode_stream(dec.coder, height, width, moved)
         if not dec.exhausted():
             raise ValueError("ANS stream has data left over after the last sample")
         out = autoregressive.inverse_colour(planes)

@@ -1,4 +1,5 @@
-"""The ANS coder (constriction) for integer latents under snapped Laplace parameters.
+"""The ANS coder for integer latents under snapped Laplace parameters: constriction
+encodes; the native kernel decodes, exactly as constriction would (invcodec.native).
 
 constriction's ``AnsCoder`` is a stack: the encoder pushes chunks in the reverse of the
 order the decoder pops them. ``LatentEncoder`` takes chunks in *decoding* order and does
@@ -9,18 +10,21 @@ from __future__ import annotations
 import constriction
 import numpy as np
 
+from .. import native
 from . import adapt, grid
 
 SYMBOL_MIN = -4096
 SYMBOL_MAX = 4095
-_FAMILY = constriction.stream.model.QuantizedLaplace(SYMBOL_MIN, SYMBOL_MAX)
+FAMILY = constriction.stream.model.QuantizedLaplace(SYMBOL_MIN, SYMBOL_MAX)  # the encoder's model; the native decoder's reference
 
 
-def _params(mean: np.ndarray | float, scale_index: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+def _means(mean: np.ndarray | float, size: int) -> np.ndarray:
     mean = np.asarray(mean, dtype=np.float64)
-    means = np.full(size, float(mean)) if mean.ndim == 0 else np.ascontiguousarray(mean.reshape(-1))
-    scales = np.ascontiguousarray(grid.SCALES[np.asarray(scale_index, dtype=np.int64).reshape(-1)])
-    return means, scales
+    return np.full(size, float(mean)) if mean.ndim == 0 else np.ascontiguousarray(mean.reshape(-1))
+
+
+def _indices(scale_index: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(np.asarray(scale_index, dtype=np.int64).reshape(-1))
 
 
 def in_range(values: np.ndarray) -> bool:
@@ -45,23 +49,22 @@ class LatentEncoder:
 
     def _push(self, symbols: np.ndarray, mean: np.ndarray | float, scale_index: np.ndarray) -> None:
         syms = np.asarray(symbols).reshape(-1).astype(np.int32)
-        means, scales = _params(mean, scale_index, syms.size)
-        self._chunks.append((syms, means, scales))
+        self._chunks.append((syms, _means(mean, syms.size), grid.SCALES[_indices(scale_index)]))
 
     def finish(self) -> bytes:
         coder = constriction.stream.stack.AnsCoder()
         for syms, means, scales in reversed(self._chunks):
-            coder.encode_reverse(syms, _FAMILY, means, scales)
+            coder.encode_reverse(syms, FAMILY, means, scales)
         return coder.get_compressed().astype("<u4").tobytes()
 
 
 class LatentDecoder:
+    """Decodes with the native ``AnsDecoder``: constriction's decoding reimplemented
+    exactly, without the GIL (tests/native/test_ans.py holds it to constriction)."""
+
     def __init__(self, payload: bytes, adaptive: bool = False):
         self.adaptive = adaptive
-        if len(payload) % 4:
-            raise ValueError("ANS stream length is not a multiple of 4 bytes")
-        words = np.frombuffer(payload, dtype="<u4").astype(np.uint32)
-        self._coder = constriction.stream.stack.AnsCoder(words)
+        self.coder = native.AnsDecoder(payload, grid.SCALES)  # ValueError: a length not a multiple of 4, a zero last word
 
     def pull(self, mean: np.ndarray | float, scale_index: np.ndarray) -> np.ndarray:
         """Symbols of scale_index's shape, as float64."""
@@ -77,10 +80,11 @@ class LatentDecoder:
         # exactly 1), so an empty coder with symbols still to come is a truncated or forged
         # stream: stop now instead of decoding garbage for the rest of the image.
         shape = np.shape(scale_index)
-        if np.size(scale_index) and self._coder.is_empty():
+        if np.size(scale_index) and self.coder.exhausted():
             raise ValueError("ANS stream ended before the last latent")
-        means, scales = _params(mean, scale_index, int(np.prod(shape)))
-        return self._coder.decode(_FAMILY, means, scales).astype(np.float64).reshape(shape)
+        values = np.empty(shape)
+        self.coder.decode(_means(mean, values.size), _indices(scale_index), values)
+        return values
 
     def exhausted(self) -> bool:
-        return self._coder.is_empty()
+        return self.coder.exhausted()

@@ -1,7 +1,7 @@
 /* invcodec.native._kernel: the Python surface of the integer kernels. Every size, type
  * and value range is checked here, before any C loop runs; the loops run without the GIL.
  * No global state: a net's weights live in its ArNet object, a tile's decoding state in
- * its ArDecoder. */
+ * its ArDecoder, an ANS stream's in its AnsDecoder. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
@@ -9,9 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ans_decoder.h"
 #include "ar_context.h"
+#include "ar_decode.h"
 #include "ar_net.h"
 #include "ar_schedule.h"
+#include "latent_decoder.h"
 
 #define MAX_SIDE ((int64_t)1 << 24)  /* planes' sides: far above any tile, far below overflow */
 #define EXACT_LIMIT 9007199254740992.0  /* 2**53 */
@@ -410,6 +413,171 @@ static PyTypeObject NetType = {
     .tp_getset = net_getset,
 };
 
+/* -- AnsDecoder ------------------------------------------------------------------------- */
+
+typedef struct {
+    PyObject_HEAD
+    AnsDecoder coder;
+    uint32_t *words;
+    double *scales;
+    Py_ssize_t n_scales;
+    int busy; /* a call is running without the GIL: no other may touch the state */
+} AnsObject;
+
+/* How many 8-byte items a buffer holds (its type is get_array's to check); -1 and
+ * TypeError when it is no buffer. */
+static Py_ssize_t buffer_items(PyObject *obj, const char *name) {
+    Py_buffer view;
+    Py_ssize_t count;
+    if (PyObject_GetBuffer(obj, &view, PyBUF_SIMPLE) < 0) {
+        PyErr_Format(PyExc_TypeError, "%s: a C-contiguous array is needed", name);
+        return -1;
+    }
+    count = view.len / 8;
+    PyBuffer_Release(&view);
+    return count;
+}
+
+static void ans_dealloc(AnsObject *self) {
+    free(self->words);
+    free(self->scales);
+    PyObject_Free(self);
+}
+
+static PyObject *ans_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
+    static char *keywords[] = {"payload", "scales", NULL};
+    Py_buffer payload, scales;
+    PyObject *scales_obj;
+    AnsObject *self;
+    Py_ssize_t k, count;
+    const unsigned char *bytes;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "y*O", keywords, &payload, &scales_obj)) return NULL;
+    if (payload.len % 4) {
+        PyBuffer_Release(&payload);
+        return PyErr_Format(PyExc_ValueError, "ANS stream length is not a multiple of 4 bytes");
+    }
+    if ((count = buffer_items(scales_obj, "scales")) < 0) {
+        PyBuffer_Release(&payload);
+        return NULL;
+    }
+    if (count < 1 || count > INT32_MAX || get_array(scales_obj, &scales, 'f', 8, count, 0, "scales") < 0) {
+        PyBuffer_Release(&payload);
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "scales: a non-empty float64 table is needed");
+        return NULL;
+    }
+    self = (AnsObject *)type->tp_alloc(type, 0);
+    if (self == NULL) goto fail;
+    self->busy = 0;
+    self->n_scales = count;
+    self->scales = malloc((size_t)count * sizeof(double));
+    self->words = malloc(payload.len ? (size_t)payload.len : 1);
+    if (self->scales == NULL || self->words == NULL) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    for (k = 0; k < count; k++) {
+        const double scale = ((const double *)scales.buf)[k];
+        if (!(scale > 0.0 && scale <= 1e300)) { /* NaN fails too */
+            PyErr_SetString(PyExc_ValueError, "scales: every scale must be positive and finite");
+            goto fail;
+        }
+        self->scales[k] = scale;
+    }
+    bytes = payload.buf;
+    for (k = 0; k < payload.len / 4; k++) /* the stream's words are little-endian */
+        self->words[k] = (uint32_t)bytes[4 * k] | (uint32_t)bytes[4 * k + 1] << 8 | (uint32_t)bytes[4 * k + 2] << 16
+                         | (uint32_t)bytes[4 * k + 3] << 24;
+    if (ans_decoder_init(&self->coder, self->words, payload.len / 4) < 0) {
+        PyErr_SetString(PyExc_ValueError, "Invalid compressed data: ANS compressed data never ends in a zero word.");
+        goto fail;
+    }
+    PyBuffer_Release(&payload);
+    PyBuffer_Release(&scales);
+    return (PyObject *)self;
+fail:
+    Py_XDECREF(self);
+    PyBuffer_Release(&payload);
+    PyBuffer_Release(&scales);
+    return NULL;
+}
+
+static int ans_claim(AnsObject *self) {
+    if (self->busy) {
+        PyErr_SetString(PyExc_RuntimeError, "the ANS decoder is in use by another thread");
+        return -1;
+    }
+    return 0;
+}
+
+PyDoc_STRVAR(ans_decode_doc,
+"decode(mean, scale_index, out)\n--\n\n"
+"The next len(out) latents into out (float64), each under the quantized Laplace of its\n"
+"mean (float64, finite) and scales[scale_index] (int64). Past the end of the data it\n"
+"goes on as constriction does: the caller checks exhausted() first.");
+
+static PyObject *ans_decode(AnsObject *self, PyObject *args) {
+    PyObject *mean_obj, *index_obj, *out_obj;
+    Py_buffer mean, index, out;
+    Py_ssize_t k, count;
+    if (!PyArg_ParseTuple(args, "OOO", &mean_obj, &index_obj, &out_obj) || ans_claim(self) < 0) return NULL;
+    if ((count = buffer_items(out_obj, "out")) < 0) return NULL;
+    if (get_array(out_obj, &out, 'f', 8, count, 1, "out") < 0) return NULL;
+    if (get_array(mean_obj, &mean, 'f', 8, count, 0, "mean") < 0) {
+        PyBuffer_Release(&out);
+        return NULL;
+    }
+    if (get_array(index_obj, &index, 'i', 8, count, 0, "scale_index") < 0) goto done;
+    for (k = 0; k < count; k++) {
+        const int64_t i = ((const int64_t *)index.buf)[k];
+        const double m = ((const double *)mean.buf)[k];
+        if (i < 0 || i >= self->n_scales || !(m >= -1e300 && m <= 1e300)) {
+            PyErr_Format(PyExc_ValueError, "latent %zd: a finite mean and a scale index within 0..%zd are needed", k,
+                         self->n_scales - 1);
+            break;
+        }
+    }
+    if (!PyErr_Occurred()) {
+        self->busy = 1;
+        Py_BEGIN_ALLOW_THREADS
+        latents_decode(&self->coder, mean.buf, index.buf, self->scales, count, out.buf);
+        Py_END_ALLOW_THREADS
+        self->busy = 0;
+    }
+    PyBuffer_Release(&index);
+done:
+    PyBuffer_Release(&mean);
+    PyBuffer_Release(&out);
+    if (PyErr_Occurred()) return NULL;
+    Py_RETURN_NONE;
+}
+
+PyDoc_STRVAR(ans_exhausted_doc,
+"exhausted() -> bool\n--\n\n"
+"Whether nothing is left to decode (constriction's AnsCoder.is_empty).");
+
+static PyObject *ans_exhausted(AnsObject *self, PyObject *unused) {
+    if (ans_claim(self) < 0) return NULL;
+    return PyBool_FromLong(ans_empty(&self->coder));
+}
+
+static PyMethodDef ans_methods[] = {
+    {"decode", (PyCFunction)ans_decode, METH_VARARGS, ans_decode_doc},
+    {"exhausted", (PyCFunction)ans_exhausted, METH_NOARGS, ans_exhausted_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject AnsType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "invcodec.native._kernel.AnsDecoder",
+    .tp_doc = PyDoc_STR("AnsDecoder(payload, scales): an ANS stream of the codec's latents, decoded as constriction\n"
+                        "decodes it (see invcodec.native)."),
+    .tp_basicsize = sizeof(AnsObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = ans_new,
+    .tp_dealloc = (destructor)ans_dealloc,
+    .tp_methods = ans_methods,
+};
+
 /* -- ArDecoder -------------------------------------------------------------------------- */
 
 static void decoder_dealloc(DecoderObject *self) {
@@ -508,10 +676,51 @@ static PyObject *decoder_planes(DecoderObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+PyDoc_STRVAR(run_doc,
+"run(ans)\n--\n\n"
+"Decodes the whole tile off ans (an AnsDecoder over the scale grid the net's scale\n"
+"indices point into), every schedule step in turn, without the GIL. ValueError when the\n"
+"stream ends early or a sample falls outside its plane's range (a corrupted stream).");
+
+static PyObject *decoder_run(DecoderObject *self, PyObject *args) {
+    AnsObject *ans;
+    double *mean;
+    int64_t *index;
+    size_t scratch;
+    int status;
+    if (!PyArg_ParseTuple(args, "O!", &AnsType, &ans)) return NULL;
+    if (self->busy || ans->busy) {
+        PyErr_SetString(PyExc_RuntimeError, "the decoder is in use by another thread");
+        return NULL;
+    }
+    if (ans->n_scales != self->owner->net.n_scales)
+        return PyErr_Format(PyExc_ValueError, "ans: %d scales needed", self->owner->net.n_scales);
+    scratch = (size_t)self->owner->net.planes * (size_t)(self->planes.height > 0 ? self->planes.height : 1);
+    mean = malloc(scratch * sizeof(double));
+    index = malloc(scratch * sizeof(int64_t));
+    if (mean == NULL || index == NULL) {
+        free(mean);
+        free(index);
+        return PyErr_NoMemory();
+    }
+    self->busy = ans->busy = 1;
+    Py_BEGIN_ALLOW_THREADS
+    status = ar_decode_tile(&self->owner->net, &self->owner->context, &self->planes, self->rate, self->moved, &ans->coder,
+                            ans->scales, mean, index);
+    Py_END_ALLOW_THREADS
+    self->busy = ans->busy = 0;
+    free(mean);
+    free(index);
+    if (status == AR_DECODE_ENDED) return PyErr_Format(PyExc_ValueError, "ANS stream ended before the last latent");
+    if (status < 0) return PyErr_Format(PyExc_ValueError, "decoded samples out of their plane's range");
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef decoder_methods[] = {
     {"params", (PyCFunction)decoder_params, METH_VARARGS, params_doc},
     {"store", (PyCFunction)decoder_store, METH_VARARGS, store_doc},
     {"planes", (PyCFunction)decoder_planes, METH_VARARGS, planes_doc},
+    {"run", (PyCFunction)decoder_run, METH_VARARGS, run_doc},
     {NULL, NULL, 0, NULL},
 };
 
@@ -534,14 +743,21 @@ static struct PyModuleDef kernel_module = {
     .m_size = 0,
 };
 
+static int add_type(PyObject *module, const char *name, PyTypeObject *type) {
+    Py_INCREF(type);
+    if (PyModule_AddObject(module, name, (PyObject *)type) < 0) {
+        Py_DECREF(type);
+        return -1;
+    }
+    return 0;
+}
+
 PyMODINIT_FUNC PyInit__kernel(void) {
     PyObject *module;
-    if (PyType_Ready(&NetType) < 0 || PyType_Ready(&DecoderType) < 0) return NULL;
+    if (PyType_Ready(&NetType) < 0 || PyType_Ready(&DecoderType) < 0 || PyType_Ready(&AnsType) < 0) return NULL;
     module = PyModule_Create(&kernel_module);
     if (module == NULL) return NULL;
-    Py_INCREF(&NetType);
-    if (PyModule_AddObject(module, "ArNet", (PyObject *)&NetType) < 0) {
-        Py_DECREF(&NetType);
+    if (add_type(module, "ArNet", &NetType) < 0 || add_type(module, "AnsDecoder", &AnsType) < 0) {
         Py_DECREF(module);
         return NULL;
     }

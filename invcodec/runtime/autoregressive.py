@@ -303,8 +303,7 @@ class AutoregressiveModel:
         (3, N_SCALES): where each plane's scale indices go before they reach ``pull``
         (the encoder's recalibration); None: nowhere. ValueError if a value is not an
         integer in its plane's range (a corrupted stream)."""
-        moved = np.tile(np.arange(grid.N_SCALES), (PLANES, 1)) if moved is None else moved
-        decoder = self._kernel.decoder(h, w, rate, np.ascontiguousarray(moved, dtype=np.int64))
+        decoder = self._decoder(h, w, moved, rate)
         for t, step in enumerate(schedule(h, w)):
             size = sum(front.size for front in step)
             if not size:
@@ -313,9 +312,25 @@ class AutoregressiveModel:
             decoder.params(t, mean, index)
             values = pull(mean, index, [(p, front) for p, front in enumerate(step) if front.size])
             decoder.store(t, np.ascontiguousarray(values, dtype=np.float64).reshape(-1))
-        planes = np.empty((PLANES, h, w), dtype=np.int32)
-        decoder.planes(planes)
-        return planes.astype(np.float64)
+        return _planes(decoder, h, w)
+
+    def decode_stream(self, coder: native.AnsDecoder, h: int, w: int, moved: np.ndarray | None = None) -> np.ndarray:
+        """``decode_planes`` with every step's values off ``coder`` (over ``grid.SCALES``):
+        the whole loop in the kernel, without the GIL. ValueError if the stream ends early
+        or a value falls outside its plane's range (a corrupted stream)."""
+        decoder = self._decoder(h, w, moved, 0)
+        decoder.run(coder)
+        return _planes(decoder, h, w)
+
+    def _decoder(self, h: int, w: int, moved: np.ndarray | None, rate: int):
+        moved = np.tile(np.arange(grid.N_SCALES), (PLANES, 1)) if moved is None else moved
+        return self._kernel.decoder(h, w, rate, np.ascontiguousarray(moved, dtype=np.int64))
+
+
+def _planes(decoder, h: int, w: int) -> np.ndarray:
+    planes = np.empty((PLANES, h, w), dtype=np.int32)
+    decoder.planes(planes)
+    return planes.astype(np.float64)
 
 
 def _fitting(weights: np.ndarray, dtype) -> np.ndarray:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import constriction
 import numpy as np
 import pytest
 from safetensors.numpy import save_file
 
-from invcodec.entropy import grid
+from invcodec.entropy import ans, grid
 from invcodec.runtime import autoregressive as ar
 from invcodec import model_file
 from invcodec.runtime.lifting import TOP_PREFIX, TOP_RANGE
@@ -203,3 +204,55 @@ def test_the_decoder_with_a_rate_gives_the_encoders_parameters() -> None:
 def test_rate_weights_outside_the_exact_range_are_refused() -> None:
     with pytest.raises(ValueError, match="exact fixed-point range"):
         _fixture_top_band(w_rate_factor=2e12)
+
+
+def _constriction_pull(payload: bytes):
+    """The step decoder's ``pull`` off constriction's own decoder: the reference for
+    ``decode_stream``, with the codec's check that the stream has not ended."""
+    coder = constriction.stream.stack.AnsCoder(np.frombuffer(payload, dtype="<u4").astype(np.uint32))
+
+    def pull(mean, index, parts):
+        if coder.is_empty():
+            raise ValueError("ANS stream ended before the last latent")
+        return coder.decode(ans.FAMILY, mean, grid.SCALES[index]).astype(np.float64)
+
+    return pull, coder
+
+
+def _outcome(decode) -> tuple[str, np.ndarray | None]:
+    try:
+        return "", decode()
+    except ValueError as error:
+        return str(error), None
+
+
+@pytest.mark.parametrize("h, w", [(37, 29), (3, 40), (1, 1), (2, 5)])
+def test_the_stream_decoder_decodes_as_the_step_decoder_with_constriction(model, h: int, w: int) -> None:
+    """``decode_stream`` (the whole loop in the kernel, the native ANS decoder) gives what the
+    step decoder gives pulling from constriction: the planes of a stream the encoder wrote,
+    and the same planes or the same error for a stream cut short or damaged."""
+    rng = np.random.default_rng(h * w)
+    planes = ar.forward_colour(smooth_image(h, w, seed=3))
+    moved = rng.integers(0, grid.N_SCALES, (3, grid.N_SCALES))
+    order = ar.encode_order(h, w)
+    params = [model.evaluator.encode_params(planes, p) for p in range(3)]
+    encoder = ans.LatentEncoder()
+    encoder.push(planes.reshape(-1)[order], np.concatenate([m for m, _ in params])[order],
+                 np.concatenate([moved[p][i] for p, (_, i) in enumerate(params)])[order])
+    payload = encoder.finish()
+    words = np.frombuffer(payload, dtype="<u4")
+    damaged = words.copy()
+    damaged[rng.integers(0, words.size)] ^= np.uint32(1 << int(rng.integers(0, 32)))
+    cases = [payload, words[: words.size // 2].tobytes(), words[words.size // 2 :].tobytes(), damaged.tobytes(), b"",
+             words[-1:].tobytes()]
+    for case in cases:
+        if case and case[-4:] == b"\0\0\0\0":
+            continue
+        coder = ans.LatentDecoder(case).coder
+        mine, mine_planes = _outcome(lambda: model.evaluator.decode_stream(coder, h, w, moved))
+        pull, reference = _constriction_pull(case)
+        theirs, their_planes = _outcome(lambda: model.evaluator.decode_planes(pull, h, w, moved))
+        assert mine == theirs
+        if not mine:
+            assert np.array_equal(mine_planes, their_planes) and coder.exhausted() == reference.is_empty()
+    assert np.array_equal(model.evaluator.decode_stream(ans.LatentDecoder(payload).coder, h, w, moved), planes)
