@@ -7,8 +7,8 @@ type and range is checked at this boundary; the loops run without the GIL, so ti
 in parallel threads. docs/NATIVE.md says why C and how to check it under sanitizers."""
 
 try:
-    from ._kernel import ArNet
+    from ._kernel import ArNet, Int8Conv
 except ImportError as error:  # a source checkout that was never built
     raise ImportError("invcodec's native kernel is not built: install the package (pip install .), which needs a C compiler") from error
 
-__all__ = ["ArNet"]
+__all__ = ["ArNet", "Int8Conv"]

@@ -1,7 +1,7 @@
 /* invcodec.native._kernel: the Python surface of the integer kernels. Every size, type
  * and value range is checked here, before any C loop runs; the loops run without the GIL.
  * No global state: a net's weights live in its ArNet object, a tile's decoding state in
- * its ArDecoder. */
+ * its ArDecoder, a convolution layer's in its Int8Conv. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
@@ -12,6 +12,7 @@
 #include "ar_context.h"
 #include "ar_net.h"
 #include "ar_schedule.h"
+#include "int8_conv.h"
 
 #define MAX_SIDE ((int64_t)1 << 24)  /* planes' sides: far above any tile, far below overflow */
 #define EXACT_LIMIT 9007199254740992.0  /* 2**53 */
@@ -525,6 +526,210 @@ static PyTypeObject DecoderType = {
     .tp_methods = decoder_methods,
 };
 
+/* -- Int8Conv --------------------------------------------------------------------------- */
+
+#define INT8_MAX_SIDE ((int64_t)1 << 16)  /* a tile's side is far below */
+
+typedef struct {
+    PyObject_HEAD
+    Int8Conv conv;
+} Int8ConvObject;
+
+static void int8_conv_dealloc(Int8ConvObject *self) {
+    int8_conv_release(&self->conv);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *int8_conv_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
+    static char *keywords[] = {"weights", "bias", "out_channels", "in_channels", "k", "in_limit", "vector", NULL};
+    PyObject *w_obj, *b_obj;
+    int out_channels, in_channels, k, in_limit, vector = 1;
+    Py_buffer w, b;
+    int64_t peak_w = 0, peak_b = 0, i, count;
+    Int8ConvObject *self;
+    int status;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOiiii|p", keywords, &w_obj, &b_obj, &out_channels, &in_channels, &k,
+                                     &in_limit, &vector))
+        return NULL;
+    if (out_channels < 1 || out_channels > 4096 || in_channels < 1 || in_channels > 4096 || (k != 1 && k != 3)
+        || in_limit < 0 || in_limit > 32767) {
+        PyErr_SetString(PyExc_ValueError, "Int8Conv: channels 1..4096, k 1 or 3, in_limit 0..32767");
+        return NULL;
+    }
+    count = (int64_t)out_channels * in_channels * k * k;
+    if (get_array(w_obj, &w, 'i', 1, count, 0, "weights") < 0) return NULL;
+    if (get_array(b_obj, &b, 'i', 4, out_channels, 0, "bias") < 0) {
+        PyBuffer_Release(&w);
+        return NULL;
+    }
+    for (i = 0; i < count; i++) {
+        const int64_t v = ((const int8_t *)w.buf)[i];
+        if ((v < 0 ? -v : v) > peak_w) peak_w = v < 0 ? -v : v;
+    }
+    for (i = 0; i < out_channels; i++) {
+        const int64_t v = ((const int32_t *)b.buf)[i];
+        if ((v < 0 ? -v : v) > peak_b) peak_b = v < 0 ? -v : v;
+    }
+    /* the bound that makes every int32 partial sum exact (runtime/int8.py checks it too) */
+    if ((int64_t)in_channels * k * k * peak_w * in_limit + peak_b >= INT8_CONV_EXACT_LIMIT) {
+        PyBuffer_Release(&w);
+        PyBuffer_Release(&b);
+        PyErr_SetString(PyExc_ValueError, "Int8Conv: weights outside the exact range");
+        return NULL;
+    }
+    self = (Int8ConvObject *)type->tp_alloc(type, 0);
+    status = self == NULL ? -1 : int8_conv_init(&self->conv, w.buf, b.buf, out_channels, in_channels, k, in_limit, vector);
+    PyBuffer_Release(&w);
+    PyBuffer_Release(&b);
+    if (self == NULL) return NULL;
+    if (status < 0) {
+        Py_DECREF(self);
+        return PyErr_NoMemory();
+    }
+    return (PyObject *)self;
+}
+
+/* The sums of x (height, width, in) into a fresh int32 buffer (height, width, out), with
+ * every check; NULL with an exception set. */
+static int32_t *int8_conv_checked_sums(Int8ConvObject *self, PyObject *x_obj, long long height, long long width) {
+    const Int8Conv *conv = &self->conv;
+    Py_buffer x;
+    int32_t *acc;
+    int status = 0;
+    if (height < 1 || width < 1 || height > INT8_MAX_SIDE || width > INT8_MAX_SIDE) {
+        PyErr_SetString(PyExc_ValueError, "Int8Conv: sides 1..65536");
+        return NULL;
+    }
+    if (get_array(x_obj, &x, 'i', 2, (Py_ssize_t)(height * width * conv->in_channels), 0, "x") < 0) return NULL;
+    acc = malloc((size_t)(height * width * conv->out_channels) * sizeof(int32_t));
+    if (acc == NULL) {
+        PyBuffer_Release(&x);
+        PyErr_NoMemory();
+        return NULL;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    if (!int8_conv_inputs_fit(conv, x.buf, height * width * conv->in_channels)) status = -2;
+    else status = int8_conv_sums(conv, x.buf, (int32_t)height, (int32_t)width, acc);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&x);
+    if (status < 0) {
+        free(acc);
+        if (status == -2) PyErr_Format(PyExc_ValueError, "Int8Conv: an input beyond +-%d", (int)conv->in_limit);
+        else PyErr_NoMemory();
+        return NULL;
+    }
+    return acc;
+}
+
+PyDoc_STRVAR(int8_sums_doc,
+"sums(x, height, width, out)\n--\n\n"
+"out (height, width, out_channels) int32 = bias + the 'same' zero-padded convolution of\n"
+"x (height, width, in_channels) int16, whose values must lie within +-in_limit.");
+
+static PyObject *int8_conv_sums_method(Int8ConvObject *self, PyObject *args) {
+    PyObject *x_obj, *out_obj;
+    long long height, width;
+    Py_buffer out;
+    int32_t *acc;
+    if (!PyArg_ParseTuple(args, "OLLO", &x_obj, &height, &width, &out_obj)) return NULL;
+    if ((acc = int8_conv_checked_sums(self, x_obj, height, width)) == NULL) return NULL;
+    if (get_array(out_obj, &out, 'i', 4, (Py_ssize_t)(height * width * self->conv.out_channels), 1, "out") < 0) {
+        free(acc);
+        return NULL;
+    }
+    memcpy(out.buf, acc, (size_t)out.len);
+    free(acc);
+    PyBuffer_Release(&out);
+    Py_RETURN_NONE;
+}
+
+PyDoc_STRVAR(int8_activate_doc,
+"activate(x, height, width, shift, lo, hi, out, residual=None, sum_lo=0, sum_hi=0)\n--\n\n"
+"The sums (see sums), each floor(sum * 2**shift[o]) clipped to [lo, hi]; with a\n"
+"residual (int16, out's shape), residual + that clipped to [sum_lo, sum_hi]; into out\n"
+"(height, width, out_channels) int16.");
+
+static PyObject *int8_conv_activate_method(Int8ConvObject *self, PyObject *args, PyObject *kwargs) {
+    static char *keywords[] = {"x", "height", "width", "shift", "lo", "hi", "out", "residual", "sum_lo", "sum_hi", NULL};
+    const int32_t O = self->conv.out_channels;
+    PyObject *x_obj, *shift_obj, *out_obj, *residual_obj = Py_None;
+    long long height, width, lo, hi, sum_lo = 0, sum_hi = 0, final_lo, final_hi;
+    Py_buffer shift, out, residual;
+    int32_t *acc, o;
+    Py_ssize_t count;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OLLOLLO|OLL", keywords, &x_obj, &height, &width, &shift_obj, &lo, &hi,
+                                     &out_obj, &residual_obj, &sum_lo, &sum_hi))
+        return NULL;
+    final_lo = residual_obj == Py_None ? lo : sum_lo;
+    final_hi = residual_obj == Py_None ? hi : sum_hi;
+    if (lo > hi || final_lo > final_hi || final_lo < -32768 || final_hi > 32767 || lo < -((long long)1 << 40)
+        || hi > ((long long)1 << 40)) {
+        PyErr_SetString(PyExc_ValueError, "Int8Conv.activate: clip bounds out of order or beyond int16");
+        return NULL;
+    }
+    if (get_array(shift_obj, &shift, 'i', 4, O, 0, "shift") < 0) return NULL;
+    for (o = 0; o < O; o++) {
+        const int32_t s = ((const int32_t *)shift.buf)[o];
+        if (s < -62 || s > 38) {
+            PyBuffer_Release(&shift);
+            PyErr_SetString(PyExc_ValueError, "Int8Conv.activate: shift outside -62..38");
+            return NULL;
+        }
+    }
+    if ((acc = int8_conv_checked_sums(self, x_obj, height, width)) == NULL) {
+        PyBuffer_Release(&shift);
+        return NULL;
+    }
+    count = (Py_ssize_t)(height * width * O);
+    residual.buf = NULL;
+    if (get_array(out_obj, &out, 'i', 2, count, 1, "out") < 0) goto fail;
+    if (residual_obj != Py_None && get_array(residual_obj, &residual, 'i', 2, count, 0, "residual") < 0) {
+        PyBuffer_Release(&out);
+        goto fail;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    int8_conv_activate(acc, height * width, O, shift.buf, lo, hi, residual_obj == Py_None ? NULL : residual.buf, sum_lo,
+                       sum_hi, out.buf);
+    Py_END_ALLOW_THREADS
+    if (residual_obj != Py_None) PyBuffer_Release(&residual);
+    PyBuffer_Release(&out);
+    PyBuffer_Release(&shift);
+    free(acc);
+    Py_RETURN_NONE;
+fail:
+    PyBuffer_Release(&shift);
+    free(acc);
+    return NULL;
+}
+
+static PyObject *int8_conv_get_vector(Int8ConvObject *self, void *closure) {
+    return PyBool_FromLong(self->conv.vector);
+}
+
+static PyGetSetDef int8_conv_getset[] = {
+    {"vector", (getter)int8_conv_get_vector, NULL, PyDoc_STR("whether the AVX-512 VNNI path runs (else the portable C)"),
+     NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyMethodDef int8_conv_methods[] = {
+    {"sums", (PyCFunction)int8_conv_sums_method, METH_VARARGS, int8_sums_doc},
+    {"activate", (PyCFunction)(void (*)(void))int8_conv_activate_method, METH_VARARGS | METH_KEYWORDS, int8_activate_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject Int8ConvType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "invcodec.native._kernel.Int8Conv",
+    .tp_doc = PyDoc_STR("One convolution layer of the int8 format: int8 weights, int32 bias (see invcodec.native)."),
+    .tp_basicsize = sizeof(Int8ConvObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = int8_conv_new,
+    .tp_dealloc = (destructor)int8_conv_dealloc,
+    .tp_methods = int8_conv_methods,
+    .tp_getset = int8_conv_getset,
+};
+
 /* -- the module ------------------------------------------------------------------------- */
 
 static struct PyModuleDef kernel_module = {
@@ -536,12 +741,18 @@ static struct PyModuleDef kernel_module = {
 
 PyMODINIT_FUNC PyInit__kernel(void) {
     PyObject *module;
-    if (PyType_Ready(&NetType) < 0 || PyType_Ready(&DecoderType) < 0) return NULL;
+    if (PyType_Ready(&NetType) < 0 || PyType_Ready(&DecoderType) < 0 || PyType_Ready(&Int8ConvType) < 0) return NULL;
     module = PyModule_Create(&kernel_module);
     if (module == NULL) return NULL;
     Py_INCREF(&NetType);
     if (PyModule_AddObject(module, "ArNet", (PyObject *)&NetType) < 0) {
         Py_DECREF(&NetType);
+        Py_DECREF(module);
+        return NULL;
+    }
+    Py_INCREF(&Int8ConvType);
+    if (PyModule_AddObject(module, "Int8Conv", (PyObject *)&Int8ConvType) < 0) {
+        Py_DECREF(&Int8ConvType);
         Py_DECREF(module);
         return NULL;
     }

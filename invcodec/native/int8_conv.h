@@ -1,0 +1,43 @@
+/* One convolution layer of the int8 format (runtime/int8.py): int8 weights, integer
+ * activations, a bias, then the output onto a coarser power-of-two grid (floor), clipped,
+ * optionally added to a residual stream and clipped again. All integers: int16 inputs,
+ * int32 sums (every partial sum below 2**24, checked when the layer is made). */
+#ifndef INVCODEC_INT8_CONV_H
+#define INVCODEC_INT8_CONV_H
+
+#include <stdint.h>
+
+#define INT8_CONV_EXACT_LIMIT ((int64_t)1 << 24)
+#define INT8_CONV_LANES 16  /* output channels per vector (padded with zero weights) */
+#define INT8_CONV_BLOCK 8   /* pixels of a row done together */
+
+typedef struct {
+    int32_t out_channels, in_channels, k;
+    int32_t in_pairs;    /* ceil(in_channels / 2): inputs go in pairs of int16 */
+    int32_t out_padded;  /* out_channels rounded up to INT8_CONV_LANES */
+    int32_t in_limit;    /* the largest |input| the sums' bound was checked for */
+    int16_t *weights;    /* [k*k*in_pairs][out_padded][2]: tap (ky, kx), pair q, output o, member */
+    int32_t *bias;       /* [out_padded] */
+    int vector;          /* 1: the AVX-512 VNNI path runs, else the portable C */
+} Int8Conv;
+
+/* Packs weights (out, in, k, k) int8 and bias (out) int32; 0, or -1 without memory. The
+ * caller has checked the bound fan_in * max|w| * in_limit + max|b| < 2**24. */
+int int8_conv_init(Int8Conv *conv, const int8_t *weights, const int32_t *bias, int32_t out_channels,
+                   int32_t in_channels, int32_t k, int32_t in_limit, int allow_vector);
+void int8_conv_release(Int8Conv *conv);
+
+/* Whether every input lies within +-in_limit (else the sums' bound does not hold). */
+int int8_conv_inputs_fit(const Int8Conv *conv, const int16_t *x, int64_t count);
+
+/* The sums: acc (height, width, out) = bias + 'same' zero-padded convolution of
+ * x (height, width, in). 0, or -1 without memory. */
+int int8_conv_sums(const Int8Conv *conv, const int16_t *x, int32_t height, int32_t width, int32_t *acc);
+
+/* acc -> out, per element (pixel i, channel o): v = floor(acc * 2**shift[o]) clipped to
+ * [lo, hi]; with a residual, v = residual + v clipped to [sum_lo, sum_hi]. shift in
+ * [-62, 38], |acc| < 2**24, results within int16 (the caller checks). */
+void int8_conv_activate(const int32_t *acc, int64_t pixels, int32_t channels, const int32_t *shift, int64_t lo,
+                        int64_t hi, const int16_t *residual, int64_t sum_lo, int64_t sum_hi, int16_t *out);
+
+#endif
