@@ -11,7 +11,7 @@
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(INVCODEC_NO_AVX2)
 #define INT8_CONV_VNNI 1
 #include <immintrin.h>
-#define INT8_CONV_VNNI_TARGET __attribute__((target("avx512f,avx512bw,avx512vnni")))
+#define INT8_CONV_VNNI_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
 #endif
 
 /* floor(value / 2**shift) for any sign: C's >> on a negative value is implementation-defined */
@@ -51,7 +51,7 @@ int int8_conv_init(Int8Conv *conv, const int8_t *weights, const int32_t *bias, i
     }
 #ifdef INT8_CONV_VNNI
     conv->vector = allow_vector && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
-                   && __builtin_cpu_supports("avx512vnni");
+                   && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
 #else
     (void)allow_vector;
 #endif
@@ -72,65 +72,158 @@ int int8_conv_inputs_fit(const Int8Conv *conv, const int16_t *x, int64_t count) 
     return !bad;
 }
 
-/* One output row's block of n <= INT8_CONV_BLOCK pixels from x0, portable C. ``rows``:
- * the padded input rows y .. y+k-1, each (padded width, 2 * in_pairs) int16. */
-static void block_portable(const Int8Conv *conv, const int16_t *const *rows, int32_t x0, int32_t n, int32_t *out) {
+/* The activation of one element (the reference's rule, in int64). */
+static int16_t activate(int64_t sum, int32_t shift, const Int8Activation *act, int64_t element) {
+    int64_t v = shift >= 0 ? sum * ((int64_t)1 << shift) : floor_shift(sum, -shift);
+    v = clip(v, act->lo, act->hi);
+    if (act->residual != NULL) v = clip(act->residual[element] + v, act->sum_lo, act->sum_hi);
+    return (int16_t)v;
+}
+
+/* A block's sums (n pixels, out_channels each, in ``sums``) to its outputs from pixel ``first``. */
+static void finish_block(const Int8Conv *conv, const int32_t *sums, int64_t first, int32_t n, int32_t *acc,
+                         const Int8Activation *act) {
+    const int32_t O = conv->out_channels;
+    int64_t e;
+    if (act == NULL) {
+        memcpy(acc + first * O, sums, (size_t)n * O * sizeof(int32_t));
+        return;
+    }
+    for (e = 0; e < (int64_t)n * O; e++) act->out[first * O + e] = activate(sums[e], act->shift[e % O], act, first * O + e);
+}
+
+/* One output row's block of n <= INT8_CONV_BLOCK pixels from x0, portable C, into
+ * ``sums`` (n, out_channels). ``rows``: the padded input rows y .. y+k-1, each
+ * (padded width, 2 * in_pairs) int16. */
+static void block_portable(const Int8Conv *conv, const int16_t *const *rows, int32_t x0, int32_t n, int32_t *sums) {
     const int32_t P2 = 2 * conv->in_pairs, O = conv->out_channels, padded = conv->out_padded, taps = conv->k * conv->in_pairs;
     int32_t j, ky, t, o;
     for (j = 0; j < n; j++) {
-        int32_t *acc = out + (int64_t)j * O;
-        for (o = 0; o < O; o++) acc[o] = conv->bias[o];
+        int32_t *s = sums + (int64_t)j * O;
+        for (o = 0; o < O; o++) s[o] = conv->bias[o];
         for (ky = 0; ky < conv->k; ky++) {
             const int16_t *x = rows[ky] + (int64_t)(x0 + j) * P2;
             const int16_t *w = conv->weights + (int64_t)ky * taps * padded * 2;
             for (t = 0; t < taps; t++, w += padded * 2) {
                 const int32_t a = x[2 * t], b = x[2 * t + 1];
                 if ((a | b) == 0) continue;  /* zero padding and zero activations (after a relu): nothing to add */
-                for (o = 0; o < O; o++) acc[o] += a * w[2 * o] + b * w[2 * o + 1];
+                for (o = 0; o < O; o++) s[o] += a * w[2 * o] + b * w[2 * o + 1];
             }
         }
     }
 }
 
 #ifdef INT8_CONV_VNNI
-/* The same block, 16 output channels per vpdpwssd (each adds two int16 products per lane). */
-INT8_CONV_VNNI_TARGET
-static void block_vnni(const Int8Conv *conv, const int16_t *const *rows, int32_t x0, int32_t n, int32_t *out) {
-    const int32_t P2 = 2 * conv->in_pairs, O = conv->out_channels, padded = conv->out_padded, taps = conv->k * conv->in_pairs;
-    int32_t c, j, ky, t;
-    for (c = 0; c < padded; c += INT8_CONV_LANES) {
-        const int lanes = O - c < INT8_CONV_LANES ? O - c : INT8_CONV_LANES;
-        const __mmask16 mask = (__mmask16)((1u << lanes) - 1);
-        __m512i acc[INT8_CONV_BLOCK];
-        const __m512i bias = _mm512_loadu_si512((const void *)(conv->bias + c));
-        for (j = 0; j < INT8_CONV_BLOCK; j++) acc[j] = bias;
-        for (ky = 0; ky < conv->k; ky++) {
-            const int16_t *x = rows[ky] + (int64_t)x0 * P2;
-            const int16_t *w = conv->weights + ((int64_t)ky * taps * padded + c) * 2;
-            for (t = 0; t < taps; t++, w += padded * 2) {
-                const __m512i weights = _mm512_loadu_si512((const void *)w);
-                for (j = 0; j < INT8_CONV_BLOCK; j++) {
-                    int32_t pair;
-                    memcpy(&pair, x + (int64_t)j * P2 + 2 * t, sizeof(pair));
-                    acc[j] = _mm512_dpwssd_epi32(acc[j], _mm512_set1_epi32(pair), weights);
-                }
-            }
-        }
-        for (j = 0; j < n; j++) _mm512_mask_storeu_epi32((void *)(out + (int64_t)j * O + c), mask, acc[j]);
-    }
+/* The activation's shifts as two per-lane counts (one of them zero), where the vector
+ * epilogue is exact: left shifts of at most 7 keep |sum| < 2**24 below 2**31, and a right
+ * shift of a two's complement int32 is a floor (srav: >= 32 leaves the sign, the floor too). */
+typedef struct {
+    __m512i left, right, lo, hi, sum_lo, sum_hi;
+} VectorActivation;
+
+static int32_t clip32(int64_t v) {
+    return (int32_t)clip(v, -((int64_t)1 << 30), (int64_t)1 << 30);  /* |v| < 2**31 after the shift: the same clamps */
 }
+
+INT8_CONV_VNNI_TARGET
+static int vector_activation(const Int8Conv *conv, const Int8Activation *act, VectorActivation *va, int32_t c) {
+    int32_t left[INT8_CONV_LANES], right[INT8_CONV_LANES], o;
+    for (o = 0; o < INT8_CONV_LANES; o++) {
+        const int32_t s = c + o < conv->out_channels ? act->shift[c + o] : 0;
+        if (s > 7) return 0;
+        left[o] = s > 0 ? s : 0;
+        right[o] = s < 0 ? (s < -31 ? 31 : -s) : 0;
+    }
+    va->left = _mm512_loadu_si512((const void *)left);
+    va->right = _mm512_loadu_si512((const void *)right);
+    va->lo = _mm512_set1_epi32(clip32(act->lo));
+    va->hi = _mm512_set1_epi32(clip32(act->hi));
+    va->sum_lo = _mm512_set1_epi32(clip32(act->sum_lo));
+    va->sum_hi = _mm512_set1_epi32(clip32(act->sum_hi));
+    return 1;
+}
+
+/* The block's sums, 16 output channels per vpdpwssd (each adds two int16 products per
+ * lane), ``chunks`` (1 or 2) groups of 16 channels from channel c at a time, then either
+ * the activation in registers (``va``) or the sums into ``sums`` (n, out_channels). */
+#define VNNI_BLOCK(NAME, CHUNKS)                                                                                          \
+    INT8_CONV_VNNI_TARGET                                                                                                 \
+    static void NAME(const Int8Conv *conv, const int16_t *const *rows, int32_t x0, int32_t n, int32_t c,                  \
+                     const VectorActivation *va, const Int8Activation *act, int64_t first, int32_t *sums) {               \
+        const int32_t P2 = 2 * conv->in_pairs, O = conv->out_channels, padded = conv->out_padded;                        \
+        const int32_t taps = conv->k * conv->in_pairs;                                                                    \
+        __m512i acc[CHUNKS][INT8_CONV_BLOCK];                                                                             \
+        int32_t j, ky, t, h;                                                                                              \
+        for (h = 0; h < CHUNKS; h++) {                                                                                    \
+            const __m512i bias = _mm512_loadu_si512((const void *)(conv->bias + c + h * INT8_CONV_LANES));                \
+            for (j = 0; j < INT8_CONV_BLOCK; j++) acc[h][j] = bias;                                                       \
+        }                                                                                                                 \
+        for (ky = 0; ky < conv->k; ky++) {                                                                                \
+            const int16_t *x = rows[ky] + (int64_t)x0 * P2;                                                              \
+            const int16_t *w = conv->weights + ((int64_t)ky * taps * padded + c) * 2;                                     \
+            for (t = 0; t < taps; t++, w += padded * 2) {                                                                 \
+                __m512i weights[CHUNKS];                                                                                  \
+                for (h = 0; h < CHUNKS; h++) weights[h] = _mm512_loadu_si512((const void *)(w + h * 2 * INT8_CONV_LANES)); \
+                for (j = 0; j < INT8_CONV_BLOCK; j++) {                                                                   \
+                    int32_t pair;                                                                                         \
+                    __m512i xs;                                                                                           \
+                    memcpy(&pair, x + (int64_t)j * P2 + 2 * t, sizeof(pair));                                             \
+                    xs = _mm512_set1_epi32(pair);                                                                         \
+                    for (h = 0; h < CHUNKS; h++) acc[h][j] = _mm512_dpwssd_epi32(acc[h][j], xs, weights[h]);              \
+                }                                                                                                         \
+            }                                                                                                             \
+        }                                                                                                                 \
+        for (h = 0; h < CHUNKS; h++) {                                                                                    \
+            const int32_t base = c + h * INT8_CONV_LANES;                                                                 \
+            const int lanes = O - base < INT8_CONV_LANES ? O - base : INT8_CONV_LANES;                                   \
+            const __mmask16 mask = (__mmask16)((1u << lanes) - 1);                                                        \
+            for (j = 0; j < n; j++) {                                                                                     \
+                const int64_t e = (first + j) * O + base;                                                                 \
+                if (va == NULL) {                                                                                         \
+                    _mm512_mask_storeu_epi32((void *)(sums + (int64_t)j * O + base), mask, acc[h][j]);                    \
+                    continue;                                                                                             \
+                }                                                                                                         \
+                {                                                                                                         \
+                    const VectorActivation *a = va + h;                                                                   \
+                    __m512i v = _mm512_srav_epi32(_mm512_sllv_epi32(acc[h][j], a->left), a->right);                       \
+                    v = _mm512_max_epi32(_mm512_min_epi32(v, a->hi), a->lo);                                              \
+                    if (act->residual != NULL) {                                                                          \
+                        const __m512i r = _mm512_cvtepi16_epi32(_mm256_maskz_loadu_epi16(mask, act->residual + e));       \
+                        v = _mm512_max_epi32(_mm512_min_epi32(_mm512_add_epi32(v, r), a->sum_hi), a->sum_lo);             \
+                    }                                                                                                     \
+                    _mm512_mask_cvtepi32_storeu_epi16((void *)(act->out + e), mask, v);                                   \
+                }                                                                                                         \
+            }                                                                                                             \
+        }                                                                                                                 \
+    }
+VNNI_BLOCK(block_vnni_16, 1)
+VNNI_BLOCK(block_vnni_32, 2)
 #endif
 
-int int8_conv_sums(const Int8Conv *conv, const int16_t *x, int32_t height, int32_t width, int32_t *acc) {
-    const int32_t pad = conv->k / 2, P2 = 2 * conv->in_pairs, I = conv->in_channels;
+int int8_conv_run(const Int8Conv *conv, const int16_t *x, int32_t height, int32_t width, int32_t *acc,
+                  const Int8Activation *act) {
+    const int32_t pad = conv->k / 2, P2 = 2 * conv->in_pairs, I = conv->in_channels, O = conv->out_channels;
     const int64_t padded_width = (int64_t)width + 2 * pad + INT8_CONV_BLOCK;  /* the slack: a last block's unused pixels */
     const int64_t row_size = padded_width * P2;
     const int16_t *rows[3];
     int16_t *padded;
+    int32_t *sums;
     int32_t y, x0, r, xx;
+#ifdef INT8_CONV_VNNI
+    VectorActivation va[INT8_CONV_MAX_CHANNELS / INT8_CONV_LANES];  /* per group of 16 output channels */
+    int vector_act = conv->vector && act != NULL;
+    int32_t c;
+    for (c = 0; vector_act && c < conv->out_padded; c += INT8_CONV_LANES)
+        vector_act = vector_activation(conv, act, &va[c / INT8_CONV_LANES], c);
+#endif
     /* the padded input, pairs of channels (a zero channel where in_channels is odd) */
     padded = calloc((size_t)((height + 2 * pad) * row_size), sizeof(int16_t));
-    if (padded == NULL) return -1;
+    sums = malloc((size_t)INT8_CONV_BLOCK * O * sizeof(int32_t));
+    if (padded == NULL || sums == NULL) {
+        free(padded);
+        free(sums);
+        return -1;
+    }
     for (r = 0; r < height; r++)
         for (xx = 0; xx < width; xx++)
             memcpy(padded + (r + pad) * row_size + (int64_t)(xx + pad) * P2, x + ((int64_t)r * width + xx) * I,
@@ -139,31 +232,25 @@ int int8_conv_sums(const Int8Conv *conv, const int16_t *x, int32_t height, int32
         for (r = 0; r < conv->k; r++) rows[r] = padded + (y + r) * row_size;
         for (x0 = 0; x0 < width; x0 += INT8_CONV_BLOCK) {
             const int32_t n = width - x0 < INT8_CONV_BLOCK ? width - x0 : INT8_CONV_BLOCK;
-            int32_t *out = acc + ((int64_t)y * width + x0) * conv->out_channels;
+            const int64_t first = (int64_t)y * width + x0;
 #ifdef INT8_CONV_VNNI
             if (conv->vector) {
-                block_vnni(conv, rows, x0, n, out);
+                for (c = 0; c < conv->out_padded; c += 2 * INT8_CONV_LANES) {
+                    const VectorActivation *v = vector_act ? &va[c / INT8_CONV_LANES] : NULL;
+                    if (conv->out_padded - c >= 2 * INT8_CONV_LANES)
+                        block_vnni_32(conv, rows, x0, n, c, v, act, first, sums);
+                    else
+                        block_vnni_16(conv, rows, x0, n, c, v, act, first, sums);
+                }
+                if (!vector_act) finish_block(conv, sums, first, n, acc, act);
                 continue;
             }
 #endif
-            block_portable(conv, rows, x0, n, out);
+            block_portable(conv, rows, x0, n, sums);
+            finish_block(conv, sums, first, n, acc, act);
         }
     }
     free(padded);
+    free(sums);
     return 0;
-}
-
-void int8_conv_activate(const int32_t *acc, int64_t pixels, int32_t channels, const int32_t *shift, int64_t lo,
-                        int64_t hi, const int16_t *residual, int64_t sum_lo, int64_t sum_hi, int16_t *out) {
-    int64_t i;
-    int32_t o;
-    for (i = 0; i < pixels; i++)
-        for (o = 0; o < channels; o++) {
-            const int64_t e = i * channels + o;
-            int64_t v = acc[e];
-            v = shift[o] >= 0 ? v * ((int64_t)1 << shift[o]) : floor_shift(v, -shift[o]);
-            v = clip(v, lo, hi);
-            if (residual != NULL) v = clip(residual[e] + v, sum_lo, sum_hi);
-            out[e] = (int16_t)v;
-        }
 }

@@ -10,6 +10,7 @@
 #define INT8_CONV_EXACT_LIMIT ((int64_t)1 << 24)
 #define INT8_CONV_LANES 16  /* output channels per vector (padded with zero weights) */
 #define INT8_CONV_BLOCK 8   /* pixels of a row done together */
+#define INT8_CONV_MAX_CHANNELS 256
 
 typedef struct {
     int32_t out_channels, in_channels, k;
@@ -30,14 +31,22 @@ void int8_conv_release(Int8Conv *conv);
 /* Whether every input lies within +-in_limit (else the sums' bound does not hold). */
 int int8_conv_inputs_fit(const Int8Conv *conv, const int16_t *x, int64_t count);
 
-/* The sums: acc (height, width, out) = bias + 'same' zero-padded convolution of
- * x (height, width, in). 0, or -1 without memory. */
-int int8_conv_sums(const Int8Conv *conv, const int16_t *x, int32_t height, int32_t width, int32_t *acc);
+/* What follows the sums when a layer's activations are wanted: per element (pixel i,
+ * channel o), v = floor(sum * 2**shift[o]) clipped to [lo, hi]; with a residual,
+ * v = residual + v clipped to [sum_lo, sum_hi]; into out (int16). shift in [-62, 38],
+ * the final bounds within int16 (the caller checks). */
+typedef struct {
+    const int32_t *shift;
+    int64_t lo, hi;
+    const int16_t *residual;  /* NULL: none */
+    int64_t sum_lo, sum_hi;
+    int16_t *out;
+} Int8Activation;
 
-/* acc -> out, per element (pixel i, channel o): v = floor(acc * 2**shift[o]) clipped to
- * [lo, hi]; with a residual, v = residual + v clipped to [sum_lo, sum_hi]. shift in
- * [-62, 38], |acc| < 2**24, results within int16 (the caller checks). */
-void int8_conv_activate(const int32_t *acc, int64_t pixels, int32_t channels, const int32_t *shift, int64_t lo,
-                        int64_t hi, const int16_t *residual, int64_t sum_lo, int64_t sum_hi, int16_t *out);
+/* The layer on x (height, width, in), 'same' zero padding: with ``act`` NULL, the sums
+ * (bias + convolution) into acc (height, width, out) int32; else the activations into
+ * act->out (acc unused). 0, or -1 without memory. */
+int int8_conv_run(const Int8Conv *conv, const int16_t *x, int32_t height, int32_t width, int32_t *acc,
+                  const Int8Activation *act);
 
 #endif

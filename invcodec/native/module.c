@@ -551,9 +551,10 @@ static PyObject *int8_conv_new(PyTypeObject *type, PyObject *args, PyObject *kwa
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOiiii|p", keywords, &w_obj, &b_obj, &out_channels, &in_channels, &k,
                                      &in_limit, &vector))
         return NULL;
-    if (out_channels < 1 || out_channels > 4096 || in_channels < 1 || in_channels > 4096 || (k != 1 && k != 3)
+    if (out_channels < 1 || out_channels > INT8_CONV_MAX_CHANNELS || in_channels < 1 || in_channels > INT8_CONV_MAX_CHANNELS
+        || (k != 1 && k != 3)
         || in_limit < 0 || in_limit > 32767) {
-        PyErr_SetString(PyExc_ValueError, "Int8Conv: channels 1..4096, k 1 or 3, in_limit 0..32767");
+        PyErr_SetString(PyExc_ValueError, "Int8Conv: channels 1..256, k 1 or 3, in_limit 0..32767");
         return NULL;
     }
     count = (int64_t)out_channels * in_channels * k * k;
@@ -589,36 +590,30 @@ static PyObject *int8_conv_new(PyTypeObject *type, PyObject *args, PyObject *kwa
     return (PyObject *)self;
 }
 
-/* The sums of x (height, width, in) into a fresh int32 buffer (height, width, out), with
- * every check; NULL with an exception set. */
-static int32_t *int8_conv_checked_sums(Int8ConvObject *self, PyObject *x_obj, long long height, long long width) {
+/* The layer on x (height, width, in) with every check: the sums into acc, or the
+ * activations (``act``); 0, or -1 with an exception set. */
+static int int8_conv_checked_run(Int8ConvObject *self, PyObject *x_obj, long long height, long long width, int32_t *acc,
+                                 const Int8Activation *act) {
     const Int8Conv *conv = &self->conv;
     Py_buffer x;
-    int32_t *acc;
     int status = 0;
-    if (height < 1 || width < 1 || height > INT8_MAX_SIDE || width > INT8_MAX_SIDE) {
-        PyErr_SetString(PyExc_ValueError, "Int8Conv: sides 1..65536");
-        return NULL;
-    }
-    if (get_array(x_obj, &x, 'i', 2, (Py_ssize_t)(height * width * conv->in_channels), 0, "x") < 0) return NULL;
-    acc = malloc((size_t)(height * width * conv->out_channels) * sizeof(int32_t));
-    if (acc == NULL) {
-        PyBuffer_Release(&x);
-        PyErr_NoMemory();
-        return NULL;
-    }
+    if (get_array(x_obj, &x, 'i', 2, (Py_ssize_t)(height * width * conv->in_channels), 0, "x") < 0) return -1;
     Py_BEGIN_ALLOW_THREADS
     if (!int8_conv_inputs_fit(conv, x.buf, height * width * conv->in_channels)) status = -2;
-    else status = int8_conv_sums(conv, x.buf, (int32_t)height, (int32_t)width, acc);
+    else status = int8_conv_run(conv, x.buf, (int32_t)height, (int32_t)width, acc, act);
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&x);
-    if (status < 0) {
-        free(acc);
-        if (status == -2) PyErr_Format(PyExc_ValueError, "Int8Conv: an input beyond +-%d", (int)conv->in_limit);
-        else PyErr_NoMemory();
-        return NULL;
+    if (status == -2) PyErr_Format(PyExc_ValueError, "Int8Conv: an input beyond +-%d", (int)conv->in_limit);
+    else if (status < 0) PyErr_NoMemory();
+    return status < 0 ? -1 : 0;
+}
+
+static int check_sides_int8(long long height, long long width) {
+    if (height < 1 || width < 1 || height > INT8_MAX_SIDE || width > INT8_MAX_SIDE) {
+        PyErr_SetString(PyExc_ValueError, "Int8Conv: sides 1..65536");
+        return -1;
     }
-    return acc;
+    return 0;
 }
 
 PyDoc_STRVAR(int8_sums_doc,
@@ -630,16 +625,12 @@ static PyObject *int8_conv_sums_method(Int8ConvObject *self, PyObject *args) {
     PyObject *x_obj, *out_obj;
     long long height, width;
     Py_buffer out;
-    int32_t *acc;
-    if (!PyArg_ParseTuple(args, "OLLO", &x_obj, &height, &width, &out_obj)) return NULL;
-    if ((acc = int8_conv_checked_sums(self, x_obj, height, width)) == NULL) return NULL;
-    if (get_array(out_obj, &out, 'i', 4, (Py_ssize_t)(height * width * self->conv.out_channels), 1, "out") < 0) {
-        free(acc);
-        return NULL;
-    }
-    memcpy(out.buf, acc, (size_t)out.len);
-    free(acc);
+    int status;
+    if (!PyArg_ParseTuple(args, "OLLO", &x_obj, &height, &width, &out_obj) || check_sides_int8(height, width) < 0) return NULL;
+    if (get_array(out_obj, &out, 'i', 4, (Py_ssize_t)(height * width * self->conv.out_channels), 1, "out") < 0) return NULL;
+    status = int8_conv_checked_run(self, x_obj, height, width, out.buf, NULL);
     PyBuffer_Release(&out);
+    if (status < 0) return NULL;
     Py_RETURN_NONE;
 }
 
@@ -655,10 +646,13 @@ static PyObject *int8_conv_activate_method(Int8ConvObject *self, PyObject *args,
     PyObject *x_obj, *shift_obj, *out_obj, *residual_obj = Py_None;
     long long height, width, lo, hi, sum_lo = 0, sum_hi = 0, final_lo, final_hi;
     Py_buffer shift, out, residual;
-    int32_t *acc, o;
+    Int8Activation act;
     Py_ssize_t count;
+    int32_t o;
+    int status;
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OLLOLLO|OLL", keywords, &x_obj, &height, &width, &shift_obj, &lo, &hi,
-                                     &out_obj, &residual_obj, &sum_lo, &sum_hi))
+                                     &out_obj, &residual_obj, &sum_lo, &sum_hi)
+        || check_sides_int8(height, width) < 0)
         return NULL;
     final_lo = residual_obj == Py_None ? lo : sum_lo;
     final_hi = residual_obj == Py_None ? hi : sum_hi;
@@ -676,30 +670,29 @@ static PyObject *int8_conv_activate_method(Int8ConvObject *self, PyObject *args,
             return NULL;
         }
     }
-    if ((acc = int8_conv_checked_sums(self, x_obj, height, width)) == NULL) {
+    count = (Py_ssize_t)(height * width * O);
+    if (get_array(out_obj, &out, 'i', 2, count, 1, "out") < 0) {
         PyBuffer_Release(&shift);
         return NULL;
     }
-    count = (Py_ssize_t)(height * width * O);
-    residual.buf = NULL;
-    if (get_array(out_obj, &out, 'i', 2, count, 1, "out") < 0) goto fail;
     if (residual_obj != Py_None && get_array(residual_obj, &residual, 'i', 2, count, 0, "residual") < 0) {
         PyBuffer_Release(&out);
-        goto fail;
+        PyBuffer_Release(&shift);
+        return NULL;
     }
-    Py_BEGIN_ALLOW_THREADS
-    int8_conv_activate(acc, height * width, O, shift.buf, lo, hi, residual_obj == Py_None ? NULL : residual.buf, sum_lo,
-                       sum_hi, out.buf);
-    Py_END_ALLOW_THREADS
+    act.shift = shift.buf;
+    act.lo = lo;
+    act.hi = hi;
+    act.residual = residual_obj == Py_None ? NULL : residual.buf;
+    act.sum_lo = sum_lo;
+    act.sum_hi = sum_hi;
+    act.out = out.buf;
+    status = int8_conv_checked_run(self, x_obj, height, width, NULL, &act);
     if (residual_obj != Py_None) PyBuffer_Release(&residual);
     PyBuffer_Release(&out);
     PyBuffer_Release(&shift);
-    free(acc);
+    if (status < 0) return NULL;
     Py_RETURN_NONE;
-fail:
-    PyBuffer_Release(&shift);
-    free(acc);
-    return NULL;
 }
 
 static PyObject *int8_conv_get_vector(Int8ConvObject *self, void *closure) {
