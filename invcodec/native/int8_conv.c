@@ -92,17 +92,17 @@ static void finish_block(const Int8Conv *conv, const int32_t *sums, int64_t firs
     for (e = 0; e < (int64_t)n * O; e++) act->out[first * O + e] = activate(sums[e], act->shift[e % O], act, first * O + e);
 }
 
-/* One output row's block of n <= INT8_CONV_BLOCK pixels from x0, portable C, into
- * ``sums`` (n, out_channels). ``rows``: the padded input rows y .. y+k-1, each
- * (padded width, 2 * in_pairs) int16. */
-static void block_portable(const Int8Conv *conv, const int16_t *const *rows, int32_t x0, int32_t n, int32_t *sums) {
+/* One output row's block of n <= INT8_CONV_BLOCK pixels, portable C, into ``sums``
+ * (n, out_channels). ``rows``: the padded input rows y .. y+k-1 (pairs of channels) from
+ * the block's first pixel on, each with INT8_CONV_BLOCK + k - 1 pixels readable. */
+static void block_portable(const Int8Conv *conv, const int16_t *const *rows, int32_t n, int32_t *sums) {
     const int32_t P2 = 2 * conv->in_pairs, O = conv->out_channels, padded = conv->out_padded, taps = conv->k * conv->in_pairs;
     int32_t j, ky, t, o;
     for (j = 0; j < n; j++) {
         int32_t *s = sums + (int64_t)j * O;
         for (o = 0; o < O; o++) s[o] = conv->bias[o];
         for (ky = 0; ky < conv->k; ky++) {
-            const int16_t *x = rows[ky] + (int64_t)(x0 + j) * P2;
+            const int16_t *x = rows[ky] + (int64_t)j * P2;
             const int16_t *w = conv->weights + (int64_t)ky * taps * padded * 2;
             for (t = 0; t < taps; t++, w += padded * 2) {
                 const int32_t a = x[2 * t], b = x[2 * t + 1];
@@ -148,7 +148,7 @@ static int vector_activation(const Int8Conv *conv, const Int8Activation *act, Ve
  * the activation in registers (``va``) or the sums into ``sums`` (n, out_channels). */
 #define VNNI_BLOCK(NAME, CHUNKS)                                                                                          \
     INT8_CONV_VNNI_TARGET                                                                                                 \
-    static void NAME(const Int8Conv *conv, const int16_t *const *rows, int32_t x0, int32_t n, int32_t c,                  \
+    static void NAME(const Int8Conv *conv, const int16_t *const *rows, int32_t n, int32_t c,                            \
                      const VectorActivation *va, const Int8Activation *act, int64_t first, int32_t *sums) {               \
         const int32_t P2 = 2 * conv->in_pairs, O = conv->out_channels, padded = conv->out_padded;                        \
         const int32_t taps = conv->k * conv->in_pairs;                                                                    \
@@ -159,7 +159,7 @@ static int vector_activation(const Int8Conv *conv, const Int8Activation *act, Ve
             for (j = 0; j < INT8_CONV_BLOCK; j++) acc[h][j] = bias;                                                       \
         }                                                                                                                 \
         for (ky = 0; ky < conv->k; ky++) {                                                                                \
-            const int16_t *x = rows[ky] + (int64_t)x0 * P2;                                                              \
+            const int16_t *x = rows[ky];                                                                                  \
             const int16_t *w = conv->weights + ((int64_t)ky * taps * padded + c) * 2;                                     \
             for (t = 0; t < taps; t++, w += padded * 2) {                                                                 \
                 __m512i weights[CHUNKS];                                                                                  \
@@ -200,57 +200,105 @@ VNNI_BLOCK(block_vnni_16, 1)
 VNNI_BLOCK(block_vnni_32, 2)
 #endif
 
+/* Input row r of x into a padded row (pairs of channels; its borders and a missing
+ * channel stay zero), or zeros where r is outside the image. */
+static void fill_row(const Int8Conv *conv, const int16_t *x, int32_t height, int32_t width, int32_t r, int16_t *row,
+                     int64_t row_size) {
+    const int32_t pad = conv->k / 2, P2 = 2 * conv->in_pairs, I = conv->in_channels;
+    const int16_t *src = x + (int64_t)r * width * I;
+    int32_t xx, i;
+    if (r < 0 || r >= height) {
+        memset(row, 0, (size_t)row_size * sizeof(int16_t));
+        return;
+    }
+    if (I == P2) {
+        memcpy(row + (int64_t)pad * P2, src, (size_t)width * I * sizeof(int16_t));
+        return;
+    }
+    for (xx = 0; xx < width; xx++)
+        for (i = 0; i < I; i++) row[(int64_t)(xx + pad) * P2 + i] = src[(int64_t)xx * I + i];
+}
+
+/* One block: the sums of n pixels (``rows`` at its first pixel) into their outputs. */
+static void run_block(const Int8Conv *conv, const int16_t *const *rows, int32_t n, int64_t first, int32_t *acc,
+                      const Int8Activation *act, const void *vector_act, int32_t *sums) {
+#ifdef INT8_CONV_VNNI
+    if (conv->vector) {
+        const VectorActivation *va = vector_act;
+        int32_t c;
+        for (c = 0; c < conv->out_padded; c += 2 * INT8_CONV_LANES) {
+            const VectorActivation *v = va != NULL ? &va[c / INT8_CONV_LANES] : NULL;
+            if (conv->out_padded - c >= 2 * INT8_CONV_LANES)
+                block_vnni_32(conv, rows, n, c, v, act, first, sums);
+            else
+                block_vnni_16(conv, rows, n, c, v, act, first, sums);
+        }
+        if (va == NULL) finish_block(conv, sums, first, n, acc, act);
+        return;
+    }
+#endif
+    (void)vector_act;
+    block_portable(conv, rows, n, sums);
+    finish_block(conv, sums, first, n, acc, act);
+}
+
 int int8_conv_run(const Int8Conv *conv, const int16_t *x, int32_t height, int32_t width, int32_t *acc,
                   const Int8Activation *act) {
-    const int32_t pad = conv->k / 2, P2 = 2 * conv->in_pairs, I = conv->in_channels, O = conv->out_channels;
-    const int64_t padded_width = (int64_t)width + 2 * pad + INT8_CONV_BLOCK;  /* the slack: a last block's unused pixels */
-    const int64_t row_size = padded_width * P2;
+    const int32_t k = conv->k, pad = k / 2, P2 = 2 * conv->in_pairs;
+    const int64_t row_size = ((int64_t)width + 2 * pad + INT8_CONV_BLOCK) * P2;  /* the slack: a last block's unused pixels */
+    const int64_t pixels = (int64_t)height * width;
     const int16_t *rows[3];
-    int16_t *padded;
+    int16_t *ring, *tail;
     int32_t *sums;
-    int32_t y, x0, r, xx;
+    const void *vector_act = NULL;
+    int32_t y, x0, ky;
+    int64_t p0;
 #ifdef INT8_CONV_VNNI
     VectorActivation va[INT8_CONV_MAX_CHANNELS / INT8_CONV_LANES];  /* per group of 16 output channels */
-    int vector_act = conv->vector && act != NULL;
     int32_t c;
-    for (c = 0; vector_act && c < conv->out_padded; c += INT8_CONV_LANES)
-        vector_act = vector_activation(conv, act, &va[c / INT8_CONV_LANES], c);
+    if (conv->vector && act != NULL) {
+        vector_act = va;
+        for (c = 0; vector_act != NULL && c < conv->out_padded; c += INT8_CONV_LANES)
+            if (!vector_activation(conv, act, &va[c / INT8_CONV_LANES], c)) vector_act = NULL;
+    }
 #endif
-    /* the padded input, pairs of channels (a zero channel where in_channels is odd) */
-    padded = calloc((size_t)((height + 2 * pad) * row_size), sizeof(int16_t));
-    sums = malloc((size_t)INT8_CONV_BLOCK * O * sizeof(int32_t));
-    if (padded == NULL || sums == NULL) {
-        free(padded);
+    sums = malloc((size_t)INT8_CONV_BLOCK * conv->out_channels * sizeof(int32_t));
+    tail = calloc((size_t)INT8_CONV_BLOCK * P2, sizeof(int16_t));
+    ring = k == 1 && conv->in_channels == P2 ? NULL : malloc((size_t)(k * row_size) * sizeof(int16_t));
+    if (sums == NULL || tail == NULL || (ring == NULL && !(k == 1 && conv->in_channels == P2))) {
         free(sums);
+        free(tail);
+        free(ring);
         return -1;
     }
-    for (r = 0; r < height; r++)
-        for (xx = 0; xx < width; xx++)
-            memcpy(padded + (r + pad) * row_size + (int64_t)(xx + pad) * P2, x + ((int64_t)r * width + xx) * I,
-                   (size_t)I * sizeof(int16_t));
-    for (y = 0; y < height; y++) {
-        for (r = 0; r < conv->k; r++) rows[r] = padded + (y + r) * row_size;
-        for (x0 = 0; x0 < width; x0 += INT8_CONV_BLOCK) {
-            const int32_t n = width - x0 < INT8_CONV_BLOCK ? width - x0 : INT8_CONV_BLOCK;
-            const int64_t first = (int64_t)y * width + x0;
-#ifdef INT8_CONV_VNNI
-            if (conv->vector) {
-                for (c = 0; c < conv->out_padded; c += 2 * INT8_CONV_LANES) {
-                    const VectorActivation *v = vector_act ? &va[c / INT8_CONV_LANES] : NULL;
-                    if (conv->out_padded - c >= 2 * INT8_CONV_LANES)
-                        block_vnni_32(conv, rows, x0, n, c, v, act, first, sums);
-                    else
-                        block_vnni_16(conv, rows, x0, n, c, v, act, first, sums);
-                }
-                if (!vector_act) finish_block(conv, sums, first, n, acc, act);
-                continue;
+    if (ring == NULL) {
+        /* a 1x1 conv on pairs of channels: x as it is, one long row; the last block from a copy */
+        for (p0 = 0; p0 < pixels; p0 += INT8_CONV_BLOCK) {
+            const int32_t n = pixels - p0 < INT8_CONV_BLOCK ? (int32_t)(pixels - p0) : INT8_CONV_BLOCK;
+            rows[0] = x + p0 * P2;
+            if (n < INT8_CONV_BLOCK) {
+                memcpy(tail, rows[0], (size_t)n * P2 * sizeof(int16_t));
+                rows[0] = tail;
             }
-#endif
-            block_portable(conv, rows, x0, n, sums);
-            finish_block(conv, sums, first, n, acc, act);
+            run_block(conv, rows, n, p0, acc, act, vector_act, sums);
+        }
+    } else {
+        /* k padded input rows in a ring: row r in slot (r + pad) % k */
+        memset(ring, 0, (size_t)(k * row_size) * sizeof(int16_t));
+        for (ky = 0; ky < k - 1; ky++) fill_row(conv, x, height, width, ky - pad, ring + ky * row_size, row_size);
+        for (y = 0; y < height; y++) {
+            const int16_t *at[3];
+            fill_row(conv, x, height, width, y + k - 1 - pad, ring + ((y + k - 1) % k) * row_size, row_size);
+            for (ky = 0; ky < k; ky++) rows[ky] = ring + ((y + ky) % k) * row_size;
+            for (x0 = 0; x0 < width; x0 += INT8_CONV_BLOCK) {
+                const int32_t n = width - x0 < INT8_CONV_BLOCK ? width - x0 : INT8_CONV_BLOCK;
+                for (ky = 0; ky < k; ky++) at[ky] = rows[ky] + (int64_t)x0 * P2;
+                run_block(conv, at, n, (int64_t)y * width + x0, acc, act, vector_act, sums);
+            }
         }
     }
-    free(padded);
     free(sums);
+    free(tail);
+    free(ring);
     return 0;
 }

@@ -10,7 +10,7 @@
 #define INT8_CONV_EXACT_LIMIT ((int64_t)1 << 24)
 #define INT8_CONV_LANES 16  /* output channels per vector (padded with zero weights) */
 #define INT8_CONV_BLOCK 8   /* pixels of a row done together */
-#define INT8_CONV_MAX_CHANNELS 256
+#define INT8_CONV_MAX_CHANNELS 512
 
 typedef struct {
     int32_t out_channels, in_channels, k;

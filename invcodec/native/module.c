@@ -545,7 +545,7 @@ static PyObject *int8_conv_new(PyTypeObject *type, PyObject *args, PyObject *kwa
     PyObject *w_obj, *b_obj;
     int out_channels, in_channels, k, in_limit, vector = 1;
     Py_buffer w, b;
-    int64_t peak_w = 0, peak_b = 0, i, count;
+    int64_t i, o, count;
     Int8ConvObject *self;
     int status;
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOiiii|p", keywords, &w_obj, &b_obj, &out_channels, &in_channels, &k,
@@ -554,7 +554,7 @@ static PyObject *int8_conv_new(PyTypeObject *type, PyObject *args, PyObject *kwa
     if (out_channels < 1 || out_channels > INT8_CONV_MAX_CHANNELS || in_channels < 1 || in_channels > INT8_CONV_MAX_CHANNELS
         || (k != 1 && k != 3)
         || in_limit < 0 || in_limit > 32767) {
-        PyErr_SetString(PyExc_ValueError, "Int8Conv: channels 1..256, k 1 or 3, in_limit 0..32767");
+        PyErr_SetString(PyExc_ValueError, "Int8Conv: channels 1..512, k 1 or 3, in_limit 0..32767");
         return NULL;
     }
     count = (int64_t)out_channels * in_channels * k * k;
@@ -563,20 +563,21 @@ static PyObject *int8_conv_new(PyTypeObject *type, PyObject *args, PyObject *kwa
         PyBuffer_Release(&w);
         return NULL;
     }
-    for (i = 0; i < count; i++) {
-        const int64_t v = ((const int8_t *)w.buf)[i];
-        if ((v < 0 ? -v : v) > peak_w) peak_w = v < 0 ? -v : v;
-    }
-    for (i = 0; i < out_channels; i++) {
-        const int64_t v = ((const int32_t *)b.buf)[i];
-        if ((v < 0 ? -v : v) > peak_b) peak_b = v < 0 ? -v : v;
-    }
-    /* the bound that makes every int32 partial sum exact (runtime/int8.py checks it too) */
-    if ((int64_t)in_channels * k * k * peak_w * in_limit + peak_b >= INT8_CONV_EXACT_LIMIT) {
-        PyBuffer_Release(&w);
-        PyBuffer_Release(&b);
-        PyErr_SetString(PyExc_ValueError, "Int8Conv: weights outside the exact range");
-        return NULL;
+    /* the bound that makes every int32 partial sum exact, per output channel (runtime/int8.py
+     * checks a coarser one): sum |w| * in_limit + |b| < 2**24 */
+    for (o = 0; o < out_channels; o++) {
+        const int64_t b_o = ((const int32_t *)b.buf)[o];
+        int64_t total = b_o < 0 ? -b_o : b_o;
+        for (i = 0; i < count / out_channels; i++) {
+            const int64_t v = ((const int8_t *)w.buf)[o * (count / out_channels) + i];
+            total += (v < 0 ? -v : v) * in_limit;
+        }
+        if (total >= INT8_CONV_EXACT_LIMIT) {
+            PyBuffer_Release(&w);
+            PyBuffer_Release(&b);
+            PyErr_SetString(PyExc_ValueError, "Int8Conv: weights outside the exact range");
+            return NULL;
+        }
     }
     self = (Int8ConvObject *)type->tp_alloc(type, 0);
     status = self == NULL ? -1 : int8_conv_init(&self->conv, w.buf, b.buf, out_channels, in_channels, k, in_limit, vector);

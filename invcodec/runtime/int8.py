@@ -36,8 +36,8 @@ class Conv:
 
     def __init__(self, w: np.ndarray, b: np.ndarray, grid: np.ndarray, name: str, in_limit: int):
         fan_in = int(np.prod(w.shape[1:]))
-        peak = fan_in * int(np.abs(w.astype(np.int64)).max(initial=0)) * in_limit + int(np.abs(b.astype(np.int64)).max(initial=0))
-        if peak >= EXACT_LIMIT:
+        w_peak = np.abs(w.astype(np.int64)).reshape(w.shape[0], -1).max(axis=1, initial=0)
+        if (fan_in * w_peak * in_limit + np.abs(b.astype(np.int64))).max(initial=0) >= EXACT_LIMIT:
             raise ValueError(f"{name}: weights outside the exact range")
         grid = grid.astype(np.int64)
         check_exponents(grid, name)
@@ -52,6 +52,12 @@ class Conv:
     def load(cls, tensors: dict[str, np.ndarray], name: str, in_limit: int) -> "Conv":
         return cls(tensors[f"{name}.w"], tensors[f"{name}.b"], tensors[f"{name}.grid"], name, in_limit)
 
+    @classmethod
+    def stacked(cls, convs: list["Conv"], name: str) -> "Conv":
+        """One conv giving the outputs of ``convs`` (on the same input) side by side: one pass."""
+        return cls(np.concatenate([c.weights for c in convs]), np.concatenate([c.bias for c in convs]),
+                   np.concatenate([c.grid for c in convs]), name, max(c.in_limit for c in convs))
+
     def __call__(self, x: np.ndarray) -> NetOutput:
         """The sums: an int32 accumulator on the grid 2**grid."""
         h, w = x.shape[:2]
@@ -59,9 +65,9 @@ class Conv:
         self.kernel.sums(np.ascontiguousarray(x, dtype=np.int16), h, w, acc)
         return NetOutput(acc, self.grid)
 
-    def activation(self, x: np.ndarray, exp: int, lo: int = 0, hi: int = ACT_LIMIT, residual: np.ndarray | None = None,
+    def activation(self, x: np.ndarray, exp: int | np.ndarray, lo: int = 0, hi: int = ACT_LIMIT, residual: np.ndarray | None = None,
                    sum_limit: int = ACT_LIMIT) -> np.ndarray:
-        """The sums floored onto the grid 2**exp and clamped to [lo, hi] (int16); with a
+        """The sums floored onto the grid 2**exp (per channel, or one for all) and clamped to [lo, hi] (int16); with a
         ``residual``, residual + that, clamped to +-sum_limit."""
         h, w = x.shape[:2]
         out = np.empty((h, w, self.out_channels), np.int16)
@@ -98,14 +104,18 @@ class SplitPrior:
     """A level's prior: trunk features, then per detail channel a split head (1x1 conv of
     the features + 3x3 conv of the latents, each floored onto the hidden grid and clamped,
     summed, ReLU, 1x1 conv; ``nets_int8.QSplitHead``). The heads' feature parts depend on
-    the features alone, so they are done once per level."""
+    the features alone, so they are done once per level, in one conv."""
 
     def __init__(self, tensors: dict[str, np.ndarray], prefix: str, heads: int, checkerboard: bool = False):
         self.features_exp = int(tensors[f"{prefix}.features_quant.exp"][0])
         self.trunk = ConvNet(tensors, f"{prefix}.trunk")
         names = [f"{prefix}.heads.{g}" for g in range(heads)]
         self.hidden_exps = [int(tensors[f"{n}.hidden.exp"][0]) for n in names]
-        self.from_features = [Conv.load(tensors, f"{n}.from_features", ACT_LIMIT) for n in names]
+        # every head's 1x1 conv of the features in one pass, each channel floored onto its head's grid
+        from_features = [Conv.load(tensors, f"{n}.from_features", ACT_LIMIT) for n in names]
+        self.from_features = Conv.stacked(from_features, f"{prefix}.heads.from_features")
+        self.feature_exps = np.repeat(self.hidden_exps, [c.out_channels for c in from_features])
+        self.feature_splits = np.cumsum([c.out_channels for c in from_features])[:-1]
         self.from_latents = [Conv.load(tensors, f"{n}.from_latents", LATENT_LIMIT) for n in names]
         self.out = [Conv.load(tensors, f"{n}.out", ACT_LIMIT) for n in names]
         # Checkerboard context: a third part, a 3x3 conv of the channel's white half (zero on
@@ -124,8 +134,8 @@ class SplitPrior:
     def features(self, anchors: np.ndarray) -> list[np.ndarray]:
         """Each head's feature part, floored onto its hidden grid and clamped (int16)."""
         features = self.trunk.out.activation(self.trunk.hidden(anchors), self.features_exp)
-        return [conv.activation(features, exp, -PART_LIMIT, PART_LIMIT)
-                for conv, exp in zip(self.from_features, self.hidden_exps)]
+        parts = self.from_features.activation(features, self.feature_exps, -PART_LIMIT, PART_LIMIT)
+        return [np.ascontiguousarray(part) for part in np.split(parts, self.feature_splits, axis=2)]
 
     def head(self, features: list[np.ndarray], g: int, latents: np.ndarray) -> NetOutput:
         v = self.head_sum(features, g, latents)
