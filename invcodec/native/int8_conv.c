@@ -73,10 +73,10 @@ int int8_conv_inputs_fit(const Int8Conv *conv, const int16_t *x, int64_t count) 
 }
 
 /* The activation of one element (the reference's rule, in int64). */
-static int16_t activate(int64_t sum, int32_t shift, const Int8Activation *act, int64_t element) {
+static int16_t activate(int64_t sum, int32_t shift, const Int8Activation *act, int64_t pixel, int32_t channel) {
     int64_t v = shift >= 0 ? sum * ((int64_t)1 << shift) : floor_shift(sum, -shift);
     v = clip(v, act->lo, act->hi);
-    if (act->residual != NULL) v = clip(act->residual[element] + v, act->sum_lo, act->sum_hi);
+    if (act->residual != NULL) v = clip(act->residual[pixel * act->residual_channels + channel] + v, act->sum_lo, act->sum_hi);
     return (int16_t)v;
 }
 
@@ -84,12 +84,14 @@ static int16_t activate(int64_t sum, int32_t shift, const Int8Activation *act, i
 static void finish_block(const Int8Conv *conv, const int32_t *sums, int64_t first, int32_t n, int32_t *acc,
                          const Int8Activation *act) {
     const int32_t O = conv->out_channels;
-    int64_t e;
+    int32_t j, o;
     if (act == NULL) {
         memcpy(acc + first * O, sums, (size_t)n * O * sizeof(int32_t));
         return;
     }
-    for (e = 0; e < (int64_t)n * O; e++) act->out[first * O + e] = activate(sums[e], act->shift[e % O], act, first * O + e);
+    for (j = 0; j < n; j++)
+        for (o = 0; o < O; o++)
+            act->out[(first + j) * O + o] = activate(sums[(int64_t)j * O + o], act->shift[o], act, first + j, o);
 }
 
 /* One output row's block of n <= INT8_CONV_BLOCK pixels, portable C, into ``sums``
@@ -188,7 +190,7 @@ static int vector_activation(const Int8Conv *conv, const Int8Activation *act, Ve
                     __m512i v = _mm512_srav_epi32(_mm512_sllv_epi32(acc[h][j], a->left), a->right);                       \
                     v = _mm512_max_epi32(_mm512_min_epi32(v, a->hi), a->lo);                                              \
                     if (act->residual != NULL) {                                                                          \
-                        const __m512i r = _mm512_cvtepi16_epi32(_mm256_maskz_loadu_epi16(mask, act->residual + e));       \
+                        const __m512i r = _mm512_cvtepi16_epi32(_mm256_maskz_loadu_epi16(mask, act->residual + (first + j) * act->residual_channels + base)); \
                         v = _mm512_max_epi32(_mm512_min_epi32(_mm512_add_epi32(v, r), a->sum_hi), a->sum_lo);             \
                     }                                                                                                     \
                     _mm512_mask_cvtepi32_storeu_epi16((void *)(act->out + e), mask, v);                                   \

@@ -38,7 +38,8 @@ int int8_conv_inputs_fit(const Int8Conv *conv, const int16_t *x, int64_t count);
 typedef struct {
     const int32_t *shift;
     int64_t lo, hi;
-    const int16_t *residual;  /* NULL: none */
+    const int16_t *residual;  /* NULL: none; else (pixels, residual_channels), channel o at residual[o] */
+    int64_t residual_channels;
     int64_t sum_lo, sum_hi;
     int16_t *out;
 } Int8Activation;

@@ -636,25 +636,33 @@ static PyObject *int8_conv_sums_method(Int8ConvObject *self, PyObject *args) {
 }
 
 PyDoc_STRVAR(int8_activate_doc,
-"activate(x, height, width, shift, lo, hi, out, residual=None, sum_lo=0, sum_hi=0)\n--\n\n"
+"activate(x, height, width, shift, lo, hi, out, residual=None, sum_lo=0, sum_hi=0,\n"
+"         residual_channels=out_channels, residual_offset=0)\n--\n\n"
 "The sums (see sums), each floor(sum * 2**shift[o]) clipped to [lo, hi]; with a\n"
-"residual (int16, out's shape), residual + that clipped to [sum_lo, sum_hi]; into out\n"
-"(height, width, out_channels) int16.");
+"residual (int16, (height, width, residual_channels), its channels from residual_offset\n"
+"on), residual + that clipped to [sum_lo, sum_hi]; into out (height, width, out_channels)\n"
+"int16.");
 
 static PyObject *int8_conv_activate_method(Int8ConvObject *self, PyObject *args, PyObject *kwargs) {
-    static char *keywords[] = {"x", "height", "width", "shift", "lo", "hi", "out", "residual", "sum_lo", "sum_hi", NULL};
+    static char *keywords[] = {"x", "height", "width", "shift", "lo", "hi", "out", "residual", "sum_lo", "sum_hi",
+                               "residual_channels", "residual_offset", NULL};
     const int32_t O = self->conv.out_channels;
     PyObject *x_obj, *shift_obj, *out_obj, *residual_obj = Py_None;
-    long long height, width, lo, hi, sum_lo = 0, sum_hi = 0, final_lo, final_hi;
+    long long height, width, lo, hi, sum_lo = 0, sum_hi = 0, final_lo, final_hi, residual_channels = -1, residual_offset = 0;
     Py_buffer shift, out, residual;
     Int8Activation act;
     Py_ssize_t count;
     int32_t o;
     int status;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OLLOLLO|OLL", keywords, &x_obj, &height, &width, &shift_obj, &lo, &hi,
-                                     &out_obj, &residual_obj, &sum_lo, &sum_hi)
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OLLOLLO|OLLLL", keywords, &x_obj, &height, &width, &shift_obj, &lo, &hi,
+                                     &out_obj, &residual_obj, &sum_lo, &sum_hi, &residual_channels, &residual_offset)
         || check_sides_int8(height, width) < 0)
         return NULL;
+    if (residual_channels == -1) residual_channels = O;
+    if (residual_offset < 0 || residual_channels > INT8_CONV_MAX_CHANNELS || residual_offset + O > residual_channels) {
+        PyErr_SetString(PyExc_ValueError, "Int8Conv.activate: the residual's channels do not hold the output's");
+        return NULL;
+    }
     final_lo = residual_obj == Py_None ? lo : sum_lo;
     final_hi = residual_obj == Py_None ? hi : sum_hi;
     if (lo > hi || final_lo > final_hi || final_lo < -32768 || final_hi > 32767 || lo < -((long long)1 << 40)
@@ -676,7 +684,8 @@ static PyObject *int8_conv_activate_method(Int8ConvObject *self, PyObject *args,
         PyBuffer_Release(&shift);
         return NULL;
     }
-    if (residual_obj != Py_None && get_array(residual_obj, &residual, 'i', 2, count, 0, "residual") < 0) {
+    if (residual_obj != Py_None
+        && get_array(residual_obj, &residual, 'i', 2, (Py_ssize_t)(height * width * residual_channels), 0, "residual") < 0) {
         PyBuffer_Release(&out);
         PyBuffer_Release(&shift);
         return NULL;
@@ -684,7 +693,8 @@ static PyObject *int8_conv_activate_method(Int8ConvObject *self, PyObject *args,
     act.shift = shift.buf;
     act.lo = lo;
     act.hi = hi;
-    act.residual = residual_obj == Py_None ? NULL : residual.buf;
+    act.residual = residual_obj == Py_None ? NULL : (const int16_t *)residual.buf + residual_offset;
+    act.residual_channels = residual_channels;
     act.sum_lo = sum_lo;
     act.sum_hi = sum_hi;
     act.out = out.buf;

@@ -12,6 +12,8 @@ rounding, is ``invcodec.training.nets_int8``."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..native import Int8Conv
@@ -65,15 +67,20 @@ class Conv:
         self.kernel.sums(np.ascontiguousarray(x, dtype=np.int16), h, w, acc)
         return NetOutput(acc, self.grid)
 
-    def activation(self, x: np.ndarray, exp: int | np.ndarray, lo: int = 0, hi: int = ACT_LIMIT, residual: np.ndarray | None = None,
-                   sum_limit: int = ACT_LIMIT) -> np.ndarray:
-        """The sums floored onto the grid 2**exp (per channel, or one for all) and clamped to [lo, hi] (int16); with a
-        ``residual``, residual + that, clamped to +-sum_limit."""
+    def activation(self, x: np.ndarray, exp: int | np.ndarray, lo: int = 0, hi: int = ACT_LIMIT,
+                   residual: np.ndarray | None = None, sum_limit: int = ACT_LIMIT, residual_offset: int = 0) -> np.ndarray:
+        """The sums floored onto the grid 2**exp (per channel, or one for all) and clamped to
+        [lo, hi] (int16); with a ``residual`` (its channels from ``residual_offset`` on),
+        residual + that, clamped to +-sum_limit."""
         h, w = x.shape[:2]
         out = np.empty((h, w, self.out_channels), np.int16)
         shift = (self.grid - exp).astype(np.int32)
-        res = None if residual is None else np.ascontiguousarray(residual, dtype=np.int16)
-        self.kernel.activate(np.ascontiguousarray(x, dtype=np.int16), h, w, shift, lo, hi, out, res, -sum_limit, sum_limit)
+        channels = self.out_channels
+        if residual is not None:
+            residual = np.ascontiguousarray(residual, dtype=np.int16)
+            channels = residual.shape[-1]
+        self.kernel.activate(np.ascontiguousarray(x, dtype=np.int16), h, w, shift, lo, hi, out, residual, -sum_limit, sum_limit,
+                             channels, residual_offset)
         return out
 
 
@@ -100,6 +107,21 @@ class ConvNet:
         return self.out(self.hidden(latents))
 
 
+@dataclass
+class FeatureParts:
+    """Every head's feature part side by side, (H, W, the heads' hidden widths) int16;
+    ``[g]`` is head g's (a view)."""
+
+    parts: np.ndarray
+    starts: np.ndarray  # head g's channels are starts[g]:starts[g + 1]
+
+    def __len__(self) -> int:
+        return len(self.starts) - 1
+
+    def __getitem__(self, g: int) -> np.ndarray:
+        return self.parts[..., self.starts[g] : self.starts[g + 1]]
+
+
 class SplitPrior:
     """A level's prior: trunk features, then per detail channel a split head (1x1 conv of
     the features + 3x3 conv of the latents, each floored onto the hidden grid and clamped,
@@ -115,7 +137,7 @@ class SplitPrior:
         from_features = [Conv.load(tensors, f"{n}.from_features", ACT_LIMIT) for n in names]
         self.from_features = Conv.stacked(from_features, f"{prefix}.heads.from_features")
         self.feature_exps = np.repeat(self.hidden_exps, [c.out_channels for c in from_features])
-        self.feature_splits = np.cumsum([c.out_channels for c in from_features])[:-1]
+        self.feature_starts = np.cumsum([0] + [c.out_channels for c in from_features])
         self.from_latents = [Conv.load(tensors, f"{n}.from_latents", LATENT_LIMIT) for n in names]
         self.out = [Conv.load(tensors, f"{n}.out", ACT_LIMIT) for n in names]
         # Checkerboard context: a third part, a 3x3 conv of the channel's white half (zero on
@@ -131,20 +153,20 @@ class SplitPrior:
                 self.context.append(Conv(edges, tensors[f"{n}.from_context.b"], tensors[f"{n}.from_context.grid"],
                                          f"{n}.from_context", LATENT_LIMIT))
 
-    def features(self, anchors: np.ndarray) -> list[np.ndarray]:
-        """Each head's feature part, floored onto its hidden grid and clamped (int16)."""
+    def features(self, anchors: np.ndarray) -> FeatureParts:
+        """Each head's feature part, floored onto its hidden grid and clamped."""
         features = self.trunk.out.activation(self.trunk.hidden(anchors), self.features_exp)
-        parts = self.from_features.activation(features, self.feature_exps, -PART_LIMIT, PART_LIMIT)
-        return [np.ascontiguousarray(part) for part in np.split(parts, self.feature_splits, axis=2)]
+        return FeatureParts(self.from_features.activation(features, self.feature_exps, -PART_LIMIT, PART_LIMIT),
+                            self.feature_starts)
 
-    def head(self, features: list[np.ndarray], g: int, latents: np.ndarray) -> NetOutput:
+    def head(self, features: FeatureParts, g: int, latents: np.ndarray) -> NetOutput:
         v = self.head_sum(features, g, latents)
         return self.out[g](np.clip(v, 0, ACT_LIMIT, out=v))
 
-    def head_sum(self, features: list[np.ndarray], g: int, latents: np.ndarray) -> np.ndarray:
+    def head_sum(self, features: FeatureParts, g: int, latents: np.ndarray) -> np.ndarray:
         """The head's hidden layer before its ReLU: feature part + latent part (int16)."""
         return self.from_latents[g].activation(latent_input(latents), self.hidden_exps[g], -PART_LIMIT, PART_LIMIT,
-                                               features[g], 2 * PART_LIMIT)
+                                               features.parts, 2 * PART_LIMIT, int(features.starts[g]))
 
     def white_output(self, g: int, hidden_sum: np.ndarray, white: np.ndarray) -> NetOutput:
         """The head's output at the white positions (``white``: a mask), (N, 2)."""
