@@ -10,7 +10,8 @@
 #define INT8_CONV_EXACT_LIMIT ((int64_t)1 << 24)
 #define INT8_CONV_LANES 16  /* output channels per vector (padded with zero weights) */
 #define INT8_CONV_BLOCK 8   /* pixels of a row done together */
-#define INT8_CONV_MAX_CHANNELS 512
+#define INT8_CONV_MAX_CHANNELS 512  /* outputs */
+#define INT8_CONV_MAX_INPUTS 4096
 
 typedef struct {
     int32_t out_channels, in_channels, k;

@@ -551,10 +551,10 @@ static PyObject *int8_conv_new(PyTypeObject *type, PyObject *args, PyObject *kwa
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOiiii|p", keywords, &w_obj, &b_obj, &out_channels, &in_channels, &k,
                                      &in_limit, &vector))
         return NULL;
-    if (out_channels < 1 || out_channels > INT8_CONV_MAX_CHANNELS || in_channels < 1 || in_channels > INT8_CONV_MAX_CHANNELS
+    if (out_channels < 1 || out_channels > INT8_CONV_MAX_CHANNELS || in_channels < 1 || in_channels > INT8_CONV_MAX_INPUTS
         || (k != 1 && k != 3)
         || in_limit < 0 || in_limit > 32767) {
-        PyErr_SetString(PyExc_ValueError, "Int8Conv: channels 1..512, k 1 or 3, in_limit 0..32767");
+        PyErr_SetString(PyExc_ValueError, "Int8Conv: 1..512 outputs, 1..4096 inputs, k 1 or 3, in_limit 0..32767");
         return NULL;
     }
     count = (int64_t)out_channels * in_channels * k * k;
