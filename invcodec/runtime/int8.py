@@ -23,8 +23,6 @@ EXACT_LIMIT = 2**24
 ACT_LIMIT = 255
 PART_LIMIT = 1023  # a split head's two parts are each clamped to this before they are added
 LATENT_LIMIT = 1023
-# A checkerboard context conv meets non-zero values only at its 4 edge taps (see SplitPrior).
-EDGE_TAPS = ((0, 1), (1, 0), (1, 2), (2, 1))  # up, left, right, down
 
 
 def latent_input(v: np.ndarray) -> np.ndarray:
@@ -141,17 +139,11 @@ class SplitPrior:
         self.from_latents = [Conv.load(tensors, f"{n}.from_latents", LATENT_LIMIT) for n in names]
         self.out = [Conv.load(tensors, f"{n}.out", ACT_LIMIT) for n in names]
         # Checkerboard context: a third part, a 3x3 conv of the channel's white half (zero on
-        # the black half), wanted at black positions only. There the centre and the corners
-        # are black, so only the 4 edge taps meet non-zero values: a 1x1 conv of those 4
-        # neighbours gives the same integer sums, on half the positions.
+        # the black half), wanted at black positions only (the kernel does all positions:
+        # cheaper than gathering the neighbours of half of them).
         self.context = None
         if checkerboard:
-            self.context = []
-            for n in names:
-                w = tensors[f"{n}.from_context.w"]
-                edges = np.stack([w[:, 0, ky, kx] for ky, kx in EDGE_TAPS], axis=1)[:, :, None, None]
-                self.context.append(Conv(edges, tensors[f"{n}.from_context.b"], tensors[f"{n}.from_context.grid"],
-                                         f"{n}.from_context", LATENT_LIMIT))
+            self.context = [Conv.load(tensors, f"{n}.from_context", LATENT_LIMIT) for n in names]
 
     def features(self, anchors: np.ndarray) -> FeatureParts:
         """Each head's feature part, floored onto its hidden grid and clamped."""
@@ -176,12 +168,8 @@ class SplitPrior:
     def black_output(self, g: int, hidden_sum: np.ndarray, known: np.ndarray, white: np.ndarray) -> NetOutput:
         """The head's output at the black positions, with the context part of ``known``
         (the channel's white half, zero on the black positions), (N, 2)."""
-        black = ~white
-        padded = np.pad(latent_input(known[..., 0]), 1)
-        neighbours = np.stack([padded[ky : ky + black.shape[0], kx : kx + black.shape[1]][black] for ky, kx in EDGE_TAPS],
-                              axis=1)
-        h = self.context[g].activation(neighbours[None], self.hidden_exps[g], -PART_LIMIT, PART_LIMIT,
-                                       hidden_sum[black][None], 2 * PART_LIMIT)[0]
+        h = self.context[g].activation(latent_input(known), self.hidden_exps[g], -PART_LIMIT, PART_LIMIT, hidden_sum,
+                                       2 * PART_LIMIT)[~white]
         return self._output(g, np.clip(h, 0, ACT_LIMIT, out=h))
 
     def _output(self, g: int, hidden: np.ndarray) -> NetOutput:
