@@ -25,18 +25,20 @@ static int64_t clip(int64_t v, int64_t lo, int64_t hi) {
 
 int int8_conv_init(Int8Conv *conv, const int8_t *weights, const int32_t *bias, int32_t out_channels,
                    int32_t in_channels, int32_t k, int32_t in_limit, int allow_vector) {
-    const int32_t pairs = (in_channels + 1) / 2, padded = (out_channels + INT8_CONV_LANES - 1) / INT8_CONV_LANES * INT8_CONV_LANES;
+    const int32_t pairs = (in_channels + 1) / 2, quads = (in_channels + 3) / 4, padded = (out_channels + INT8_CONV_LANES - 1) / INT8_CONV_LANES * INT8_CONV_LANES;
     int32_t o, i, ky, kx;
     memset(conv, 0, sizeof(*conv));
     conv->out_channels = out_channels;
     conv->in_channels = in_channels;
     conv->k = k;
     conv->in_pairs = pairs;
+    conv->in_quads = quads;
     conv->out_padded = padded;
     conv->in_limit = in_limit;
     conv->weights = calloc((size_t)k * k * pairs * padded * 2, sizeof(int16_t));
+    conv->weights8 = calloc((size_t)k * k * quads * padded * 4, sizeof(int8_t));
     conv->bias = calloc((size_t)padded, sizeof(int32_t));
-    if (conv->weights == NULL || conv->bias == NULL) {
+    if (conv->weights == NULL || conv->weights8 == NULL || conv->bias == NULL) {
         int8_conv_release(conv);
         return -1;
     }
@@ -46,7 +48,10 @@ int int8_conv_init(Int8Conv *conv, const int8_t *weights, const int32_t *bias, i
             for (ky = 0; ky < k; ky++)
                 for (kx = 0; kx < k; kx++) {
                     const int64_t row = (int64_t)(ky * k + kx) * pairs + i / 2;
-                    conv->weights[(row * padded + o) * 2 + i % 2] = weights[((int64_t)(o * in_channels + i) * k + ky) * k + kx];
+                    const int64_t row8 = (int64_t)(ky * k + kx) * quads + i / 4;
+                    const int8_t v = weights[((int64_t)(o * in_channels + i) * k + ky) * k + kx];
+                    conv->weights[(row * padded + o) * 2 + i % 2] = v;
+                    conv->weights8[(row8 * padded + o) * 4 + i % 4] = v;
                 }
     }
 #ifdef INT8_CONV_VNNI
@@ -60,8 +65,10 @@ int int8_conv_init(Int8Conv *conv, const int8_t *weights, const int32_t *bias, i
 
 void int8_conv_release(Int8Conv *conv) {
     free(conv->weights);
+    free(conv->weights8);
     free(conv->bias);
     conv->weights = NULL;
+    conv->weights8 = NULL;
     conv->bias = NULL;
 }
 
@@ -146,14 +153,15 @@ static int vector_activation(const Int8Conv *conv, const Int8Activation *act, Ve
 }
 
 /* The block's sums, 16 output channels per vpdpwssd (each adds two int16 products per
- * lane), ``chunks`` (1 or 2) groups of 16 channels from channel c at a time, then either
- * the activation in registers (``va``) or the sums into ``sums`` (n, out_channels). */
-#define VNNI_BLOCK(NAME, CHUNKS)                                                                                          \
+ * lane) or per vpdpbusd (four uint8 x int8 products: inputs within 0..255), ``chunks``
+ * (1 or 2) groups of 16 channels from channel c at a time, then either the activation
+ * in registers (``va``) or the sums into ``sums`` (n, out_channels). */
+#define VNNI_BLOCK(NAME, CHUNKS, TYPE, WEIGHTS, GROUPS, GROUP, DOT)                                                      \
     INT8_CONV_VNNI_TARGET                                                                                                 \
-    static void NAME(const Int8Conv *conv, const int16_t *const *rows, int32_t n, int32_t c,                            \
+    static void NAME(const Int8Conv *conv, const void *const *rows, int32_t n, int32_t c,                               \
                      const VectorActivation *va, const Int8Activation *act, int64_t first, int32_t *sums) {               \
-        const int32_t P2 = 2 * conv->in_pairs, O = conv->out_channels, padded = conv->out_padded;                        \
-        const int32_t taps = conv->k * conv->in_pairs;                                                                    \
+        const int32_t P2 = GROUP * conv->GROUPS, O = conv->out_channels, padded = conv->out_padded;                      \
+        const int32_t taps = conv->k * conv->GROUPS;                                                                      \
         __m512i acc[CHUNKS][INT8_CONV_BLOCK];                                                                             \
         int32_t j, ky, t, h;                                                                                              \
         for (h = 0; h < CHUNKS; h++) {                                                                                    \
@@ -161,17 +169,17 @@ static int vector_activation(const Int8Conv *conv, const Int8Activation *act, Ve
             for (j = 0; j < INT8_CONV_BLOCK; j++) acc[h][j] = bias;                                                       \
         }                                                                                                                 \
         for (ky = 0; ky < conv->k; ky++) {                                                                                \
-            const int16_t *x = rows[ky];                                                                                  \
-            const int16_t *w = conv->weights + ((int64_t)ky * taps * padded + c) * 2;                                     \
-            for (t = 0; t < taps; t++, w += padded * 2) {                                                                 \
+            const TYPE *x = rows[ky];                                                                                     \
+            const int8_t *w = (const int8_t *)(conv->WEIGHTS + ((int64_t)ky * taps * padded + c) * GROUP);               \
+            for (t = 0; t < taps; t++, w += padded * 4) {                                                                 \
                 __m512i weights[CHUNKS];                                                                                  \
-                for (h = 0; h < CHUNKS; h++) weights[h] = _mm512_loadu_si512((const void *)(w + h * 2 * INT8_CONV_LANES)); \
+                for (h = 0; h < CHUNKS; h++) weights[h] = _mm512_loadu_si512((const void *)(w + h * 4 * INT8_CONV_LANES)); \
                 for (j = 0; j < INT8_CONV_BLOCK; j++) {                                                                   \
                     int32_t pair;                                                                                         \
                     __m512i xs;                                                                                           \
-                    memcpy(&pair, x + (int64_t)j * P2 + 2 * t, sizeof(pair));                                             \
+                    memcpy(&pair, x + (int64_t)j * P2 + GROUP * t, sizeof(pair));                                         \
                     xs = _mm512_set1_epi32(pair);                                                                         \
-                    for (h = 0; h < CHUNKS; h++) acc[h][j] = _mm512_dpwssd_epi32(acc[h][j], xs, weights[h]);              \
+                    for (h = 0; h < CHUNKS; h++) acc[h][j] = DOT(acc[h][j], xs, weights[h]);                              \
                 }                                                                                                         \
             }                                                                                                             \
         }                                                                                                                 \
@@ -198,59 +206,83 @@ static int vector_activation(const Int8Conv *conv, const Int8Activation *act, Ve
             }                                                                                                             \
         }                                                                                                                 \
     }
-VNNI_BLOCK(block_vnni_16, 1)
-VNNI_BLOCK(block_vnni_32, 2)
+VNNI_BLOCK(block_vnni_16, 1, int16_t, weights, in_pairs, 2, _mm512_dpwssd_epi32)
+VNNI_BLOCK(block_vnni_32, 2, int16_t, weights, in_pairs, 2, _mm512_dpwssd_epi32)
+VNNI_BLOCK(block_bytes_16, 1, uint8_t, weights8, in_quads, 4, _mm512_dpbusd_epi32)
+VNNI_BLOCK(block_bytes_32, 2, uint8_t, weights8, in_quads, 4, _mm512_dpbusd_epi32)
 #endif
 
-/* Input row r of x into a padded row (pairs of channels; its borders and a missing
- * channel stay zero), or zeros where r is outside the image. */
-static void fill_row(const Int8Conv *conv, const int16_t *x, int32_t height, int32_t width, int32_t r, int16_t *row,
-                     int64_t row_size) {
-    const int32_t pad = conv->k / 2, P2 = 2 * conv->in_pairs, I = conv->in_channels;
+/* Input row r of x into a padded row (groups of ``group`` channels: int16 pairs, or uint8
+ * quads when ``group`` is 4; its borders and missing channels stay zero), or zeros where
+ * r is outside the image. */
+static void fill_row(const Int8Conv *conv, const int16_t *x, int32_t height, int32_t width, int32_t r, void *row,
+                     int64_t row_size, int32_t group) {
+    const int32_t pad = conv->k / 2, I = conv->in_channels;
+    const int32_t stride = group == 4 ? 4 * conv->in_quads : 2 * conv->in_pairs;
     const int16_t *src = x + (int64_t)r * width * I;
     int32_t xx, i;
     if (r < 0 || r >= height) {
-        memset(row, 0, (size_t)row_size * sizeof(int16_t));
+        memset(row, 0, (size_t)row_size * (group == 4 ? 1 : 2));
         return;
     }
-    if (I == P2) {
-        memcpy(row + (int64_t)pad * P2, src, (size_t)width * I * sizeof(int16_t));
-        return;
+    if (group == 4) {
+        uint8_t *dst = row;
+        for (xx = 0; xx < width; xx++)
+            for (i = 0; i < I; i++) dst[(int64_t)(xx + pad) * stride + i] = (uint8_t)src[(int64_t)xx * I + i];
+    } else if (I == stride) {
+        memcpy((int16_t *)row + (int64_t)pad * stride, src, (size_t)width * I * sizeof(int16_t));
+    } else {
+        int16_t *dst = row;
+        for (xx = 0; xx < width; xx++)
+            for (i = 0; i < I; i++) dst[(int64_t)(xx + pad) * stride + i] = src[(int64_t)xx * I + i];
     }
-    for (xx = 0; xx < width; xx++)
-        for (i = 0; i < I; i++) row[(int64_t)(xx + pad) * P2 + i] = src[(int64_t)xx * I + i];
 }
 
 /* One block: the sums of n pixels (``rows`` at its first pixel) into their outputs. */
-static void run_block(const Int8Conv *conv, const int16_t *const *rows, int32_t n, int64_t first, int32_t *acc,
-                      const Int8Activation *act, const void *vector_act, int32_t *sums) {
+static void run_block(const Int8Conv *conv, const void *const *rows, int32_t n, int64_t first, int32_t *acc,
+                      const Int8Activation *act, const void *vector_act, int bytes, int32_t *sums) {
 #ifdef INT8_CONV_VNNI
     if (conv->vector) {
         const VectorActivation *va = vector_act;
         int32_t c;
         for (c = 0; c < conv->out_padded; c += 2 * INT8_CONV_LANES) {
             const VectorActivation *v = va != NULL ? &va[c / INT8_CONV_LANES] : NULL;
-            if (conv->out_padded - c >= 2 * INT8_CONV_LANES)
-                block_vnni_32(conv, rows, n, c, v, act, first, sums);
+            const int two = conv->out_padded - c >= 2 * INT8_CONV_LANES;
+            if (bytes)
+                (two ? block_bytes_32 : block_bytes_16)(conv, rows, n, c, v, act, first, sums);
             else
-                block_vnni_16(conv, rows, n, c, v, act, first, sums);
+                (two ? block_vnni_32 : block_vnni_16)(conv, rows, n, c, v, act, first, sums);
         }
         if (va == NULL) finish_block(conv, sums, first, n, acc, act);
         return;
     }
 #endif
     (void)vector_act;
-    block_portable(conv, rows, n, sums);
+    (void)bytes;
+    block_portable(conv, (const int16_t *const *)rows, n, sums);
     finish_block(conv, sums, first, n, acc, act);
+}
+
+/* Whether every input lies within 0..255 (the vector path then takes them as bytes). */
+static int inputs_are_bytes(const int16_t *x, int64_t count) {
+    int64_t i;
+    int bad = 0;
+    for (i = 0; i < count; i++) bad |= (uint16_t)x[i] > 255;
+    return !bad;
 }
 
 int int8_conv_run(const Int8Conv *conv, const int16_t *x, int32_t height, int32_t width, int32_t *acc,
                   const Int8Activation *act) {
     const int32_t k = conv->k, pad = k / 2, P2 = 2 * conv->in_pairs;
-    const int64_t row_size = ((int64_t)width + 2 * pad + INT8_CONV_BLOCK) * P2;  /* the slack: a last block's unused pixels */
     const int64_t pixels = (int64_t)height * width;
-    const int16_t *rows[3];
-    int16_t *ring, *tail;
+    const int bytes = conv->vector && inputs_are_bytes(x, pixels * conv->in_channels);
+    const int32_t group = bytes ? 4 : 2, stride = bytes ? 4 * conv->in_quads : P2;
+    const int64_t row_size = ((int64_t)width + 2 * pad + INT8_CONV_BLOCK) * stride;  /* the slack: a last block's unused pixels */
+    const int direct = k == 1 && !bytes && conv->in_channels == P2;  /* a 1x1 conv on int16 pairs reads x in place */
+    const size_t element = bytes ? 1 : 2;
+    const void *rows[3];
+    char *ring = NULL;
+    int16_t *tail;
     int32_t *sums;
     const void *vector_act = NULL;
     int32_t y, x0, ky;
@@ -266,15 +298,15 @@ int int8_conv_run(const Int8Conv *conv, const int16_t *x, int32_t height, int32_
 #endif
     sums = malloc((size_t)INT8_CONV_BLOCK * conv->out_channels * sizeof(int32_t));
     tail = calloc((size_t)INT8_CONV_BLOCK * P2, sizeof(int16_t));
-    ring = k == 1 && conv->in_channels == P2 ? NULL : malloc((size_t)(k * row_size) * sizeof(int16_t));
-    if (sums == NULL || tail == NULL || (ring == NULL && !(k == 1 && conv->in_channels == P2))) {
+    if (!direct) ring = malloc((size_t)(k * row_size) * element);
+    if (sums == NULL || tail == NULL || (ring == NULL && !direct)) {
         free(sums);
         free(tail);
         free(ring);
         return -1;
     }
-    if (ring == NULL) {
-        /* a 1x1 conv on pairs of channels: x as it is, one long row; the last block from a copy */
+    if (direct) {
+        /* x as it is, one long row; the last block from a copy */
         for (p0 = 0; p0 < pixels; p0 += INT8_CONV_BLOCK) {
             const int32_t n = pixels - p0 < INT8_CONV_BLOCK ? (int32_t)(pixels - p0) : INT8_CONV_BLOCK;
             rows[0] = x + p0 * P2;
@@ -282,20 +314,19 @@ int int8_conv_run(const Int8Conv *conv, const int16_t *x, int32_t height, int32_
                 memcpy(tail, rows[0], (size_t)n * P2 * sizeof(int16_t));
                 rows[0] = tail;
             }
-            run_block(conv, rows, n, p0, acc, act, vector_act, sums);
+            run_block(conv, rows, n, p0, acc, act, vector_act, 0, sums);
         }
     } else {
         /* k padded input rows in a ring: row r in slot (r + pad) % k */
-        memset(ring, 0, (size_t)(k * row_size) * sizeof(int16_t));
-        for (ky = 0; ky < k - 1; ky++) fill_row(conv, x, height, width, ky - pad, ring + ky * row_size, row_size);
+        memset(ring, 0, (size_t)(k * row_size) * element);
+        for (ky = 0; ky < k - 1; ky++) fill_row(conv, x, height, width, ky - pad, ring + ky * row_size * element, row_size, group);
         for (y = 0; y < height; y++) {
-            const int16_t *at[3];
-            fill_row(conv, x, height, width, y + k - 1 - pad, ring + ((y + k - 1) % k) * row_size, row_size);
-            for (ky = 0; ky < k; ky++) rows[ky] = ring + ((y + ky) % k) * row_size;
+            const void *at[3];
+            fill_row(conv, x, height, width, y + k - 1 - pad, ring + ((y + k - 1) % k) * row_size * element, row_size, group);
             for (x0 = 0; x0 < width; x0 += INT8_CONV_BLOCK) {
                 const int32_t n = width - x0 < INT8_CONV_BLOCK ? width - x0 : INT8_CONV_BLOCK;
-                for (ky = 0; ky < k; ky++) at[ky] = rows[ky] + (int64_t)x0 * P2;
-                run_block(conv, at, n, (int64_t)y * width + x0, acc, act, vector_act, sums);
+                for (ky = 0; ky < k; ky++) at[ky] = ring + (((y + ky) % k) * row_size + (int64_t)x0 * stride) * element;
+                run_block(conv, at, n, (int64_t)y * width + x0, acc, act, vector_act, bytes, sums);
             }
         }
     }

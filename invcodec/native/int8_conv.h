@@ -16,9 +16,11 @@
 typedef struct {
     int32_t out_channels, in_channels, k;
     int32_t in_pairs;    /* ceil(in_channels / 2): inputs go in pairs of int16 */
+    int32_t in_quads;    /* ceil(in_channels / 4): or in quads of uint8, where all lie within 0..255 */
     int32_t out_padded;  /* out_channels rounded up to INT8_CONV_LANES */
     int32_t in_limit;    /* the largest |input| the sums' bound was checked for */
     int16_t *weights;    /* [k*k*in_pairs][out_padded][2]: tap (ky, kx), pair q, output o, member */
+    int8_t *weights8;    /* [k*k*in_quads][out_padded][4]: the same by quads (the vector path's bytes) */
     int32_t *bias;       /* [out_padded] */
     int vector;          /* 1: the AVX-512 VNNI path runs, else the portable C */
 } Int8Conv;

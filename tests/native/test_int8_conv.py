@@ -48,10 +48,12 @@ def _layers(name: str) -> list[tuple[str, int8.Conv, dict]]:
 
 
 def _inputs(conv: int8.Conv, rng: np.random.Generator, h: int = 13, w: int = 21) -> list[np.ndarray]:
-    """Uniform within the input's limit, only its ends (the largest sums either way), and zeros."""
-    lim = conv.in_limit
+    """Uniform within the input's limit, only its ends (the largest sums either way), zeros,
+    and the same within 0..255 (which the vector path takes as bytes)."""
+    lim, byte = conv.in_limit, min(conv.in_limit, 255)
     shape = (h, w, conv.in_channels)
-    return [rng.integers(-lim, lim + 1, shape), np.where(rng.random(shape) < 0.5, -lim, lim), np.zeros(shape, np.int64)]
+    return [rng.integers(-lim, lim + 1, shape), np.where(rng.random(shape) < 0.5, -lim, lim), np.zeros(shape, np.int64),
+            rng.integers(0, byte + 1, shape), np.where(rng.random(shape) < 0.5, 0, byte)]
 
 
 def _native(conv: int8.Conv, vector: bool) -> int8.Conv:
