@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The native kernel under AddressSanitizer and UndefinedBehaviorSanitizer: builds it with
 # both (setup.py, INVCODEC_SANITIZE=1) in a scratch copy of this checkout, then runs the
-# native and autoregressive tests, the golden files' decodes and the decoder fuzzer on
+# native, autoregressive and int8 tests, the golden files' decodes and the decoder fuzzer on
 # photo-v4 seeds (FUZZ_CASES cases, default 300) against that build. Any report aborts.
 #
 #     benchmarks/sanitize.sh [FUZZ_CASES]        (from the repo's venv; needs gcc or clang)
@@ -24,6 +24,6 @@ python - <<'PY'
 import invcodec.native, os
 assert invcodec.native.__file__.startswith(os.getcwd()), invcodec.native.__file__  # the sanitized build, not the installed one
 PY
-python -m pytest -q -p no:cacheprovider tests/native tests/runtime/test_autoregressive.py tests/test_golden.py
+python -m pytest -q -p no:cacheprovider tests/native tests/runtime/test_autoregressive.py tests/runtime/test_int8.py tests/runtime/test_lifting.py tests/test_golden.py
 python -c "import sys; from invcodec_benchmarks import fuzz; sys.exit(fuzz.main(['--model', 'photo-v4', '--cases', '$cases']))"
 echo "sanitize.sh: no AddressSanitizer or UndefinedBehaviorSanitizer report"
