@@ -2,7 +2,7 @@
 # The native kernel under AddressSanitizer and UndefinedBehaviorSanitizer: builds it with
 # both (setup.py, INVCODEC_SANITIZE=1) in a scratch copy of this checkout, then runs the
 # native, autoregressive and int8 tests, the golden files' decodes and the decoder fuzzer on
-# photo-v4 seeds (FUZZ_CASES cases, default 300) against that build. Any report aborts.
+# photo-v4 and photo-lossy-v7 seeds (FUZZ_CASES cases, default 300) against that build. Any report aborts.
 #
 #     benchmarks/sanitize.sh [FUZZ_CASES]        (from the repo's venv; needs gcc or clang)
 set -euo pipefail
