@@ -743,20 +743,21 @@ static struct PyModuleDef kernel_module = {
     .m_size = 0,
 };
 
+static int add_type(PyObject *module, const char *name, PyTypeObject *type) {
+    Py_INCREF(type);
+    if (PyModule_AddObject(module, name, (PyObject *)type) < 0) {
+        Py_DECREF(type);
+        return -1;
+    }
+    return 0;
+}
+
 PyMODINIT_FUNC PyInit__kernel(void) {
     PyObject *module;
     if (PyType_Ready(&NetType) < 0 || PyType_Ready(&DecoderType) < 0 || PyType_Ready(&Int8ConvType) < 0) return NULL;
     module = PyModule_Create(&kernel_module);
     if (module == NULL) return NULL;
-    Py_INCREF(&NetType);
-    if (PyModule_AddObject(module, "ArNet", (PyObject *)&NetType) < 0) {
-        Py_DECREF(&NetType);
-        Py_DECREF(module);
-        return NULL;
-    }
-    Py_INCREF(&Int8ConvType);
-    if (PyModule_AddObject(module, "Int8Conv", (PyObject *)&Int8ConvType) < 0) {
-        Py_DECREF(&Int8ConvType);
+    if (add_type(module, "ArNet", &NetType) < 0 || add_type(module, "Int8Conv", &Int8ConvType) < 0) {
         Py_DECREF(module);
         return NULL;
     }
