@@ -12,6 +12,14 @@
 #define INT8_CONV_VNNI 1
 #include <immintrin.h>
 #define INT8_CONV_VNNI_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
+#define INT8_CONV_AVX2_TARGET __attribute__((target("avx2")))
+#endif
+
+/* The portable C built for AVX2 too where the toolchain can (the same integers: exact sums) */
+#if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__) && !defined(INVCODEC_NO_AVX2)
+#define INT8_CONV_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define INT8_CONV_CLONES
 #endif
 
 /* floor(value / 2**shift) for any sign: C's >> on a negative value is implementation-defined */
@@ -55,8 +63,11 @@ int int8_conv_init(Int8Conv *conv, const int8_t *weights, const int32_t *bias, i
                 }
     }
 #ifdef INT8_CONV_VNNI
-    conv->vector = allow_vector && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
-                   && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+    if (allow_vector >= INT8_CONV_PATH_VNNI && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
+        && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni"))
+        conv->vector = INT8_CONV_PATH_VNNI;
+    else if (allow_vector >= INT8_CONV_PATH_AVX2 && __builtin_cpu_supports("avx2"))
+        conv->vector = INT8_CONV_PATH_AVX2;
 #else
     (void)allow_vector;
 #endif
@@ -104,21 +115,23 @@ static void finish_block(const Int8Conv *conv, const int32_t *sums, int64_t firs
 /* One output row's block of n <= INT8_CONV_BLOCK pixels, portable C, into ``sums``
  * (n, out_channels). ``rows``: the padded input rows y .. y+k-1 (pairs of channels) from
  * the block's first pixel on, each with INT8_CONV_BLOCK + k - 1 pixels readable. */
+INT8_CONV_CLONES
 static void block_portable(const Int8Conv *conv, const int16_t *const *rows, int32_t n, int32_t *sums) {
     const int32_t P2 = 2 * conv->in_pairs, O = conv->out_channels, padded = conv->out_padded, taps = conv->k * conv->in_pairs;
     int32_t j, ky, t, o;
     for (j = 0; j < n; j++) {
-        int32_t *s = sums + (int64_t)j * O;
-        for (o = 0; o < O; o++) s[o] = conv->bias[o];
+        int32_t s[INT8_CONV_MAX_CHANNELS];  /* a local: no aliasing, the compiler vectorizes over o */
+        for (o = 0; o < padded; o++) s[o] = conv->bias[o];
         for (ky = 0; ky < conv->k; ky++) {
             const int16_t *x = rows[ky] + (int64_t)j * P2;
             const int16_t *w = conv->weights + (int64_t)ky * taps * padded * 2;
             for (t = 0; t < taps; t++, w += padded * 2) {
                 const int32_t a = x[2 * t], b = x[2 * t + 1];
                 if ((a | b) == 0) continue;  /* zero padding and zero activations (after a relu): nothing to add */
-                for (o = 0; o < O; o++) s[o] += a * w[2 * o] + b * w[2 * o + 1];
+                for (o = 0; o < padded; o++) s[o] += a * w[2 * o] + b * w[2 * o + 1];
             }
         }
+        memcpy(sums + (int64_t)j * O, s, (size_t)O * sizeof(int32_t));
     }
 }
 
@@ -210,6 +223,41 @@ VNNI_BLOCK(block_vnni_16, 1, int16_t, weights, in_pairs, 2, _mm512_dpwssd_epi32)
 VNNI_BLOCK(block_vnni_32, 2, int16_t, weights, in_pairs, 2, _mm512_dpwssd_epi32)
 VNNI_BLOCK(block_bytes_16, 1, uint8_t, weights8, in_quads, 4, _mm512_dpbusd_epi32)
 VNNI_BLOCK(block_bytes_32, 2, uint8_t, weights8, in_quads, 4, _mm512_dpbusd_epi32)
+
+/* AVX2 (no VNNI): 4 pixels x 16 output channels at a time, vpmaddwd (two int16 products
+ * per lane, summed: exact, |x| <= 1023 and |w| <= 127) then vpaddd; the sums into ``sums``. */
+INT8_CONV_AVX2_TARGET
+static void block_avx2(const Int8Conv *conv, const int16_t *const *rows, int32_t n, int32_t *sums) {
+    const int32_t P2 = 2 * conv->in_pairs, O = conv->out_channels, padded = conv->out_padded, taps = conv->k * conv->in_pairs;
+    int32_t block[INT8_CONV_BLOCK * INT8_CONV_LANES];
+    int32_t c, j0, j, ky, t, h;
+    for (c = 0; c < padded; c += INT8_CONV_LANES) {
+        const int lanes = O - c < INT8_CONV_LANES ? O - c : INT8_CONV_LANES;
+        for (j0 = 0; j0 < INT8_CONV_BLOCK; j0 += 4) {
+            __m256i acc[2][4];
+            for (h = 0; h < 2; h++)
+                for (j = 0; j < 4; j++) acc[h][j] = _mm256_loadu_si256((const __m256i *)(conv->bias + c + 8 * h));
+            for (ky = 0; ky < conv->k; ky++) {
+                const int16_t *x = rows[ky] + (int64_t)j0 * P2;
+                const int16_t *w = conv->weights + ((int64_t)ky * taps * padded + c) * 2;
+                for (t = 0; t < taps; t++, w += padded * 2) {
+                    const __m256i w0 = _mm256_loadu_si256((const __m256i *)w), w1 = _mm256_loadu_si256((const __m256i *)(w + 16));
+                    for (j = 0; j < 4; j++) {
+                        int32_t pair;
+                        __m256i xs;
+                        memcpy(&pair, x + (int64_t)j * P2 + 2 * t, sizeof(pair));
+                        xs = _mm256_set1_epi32(pair);
+                        acc[0][j] = _mm256_add_epi32(acc[0][j], _mm256_madd_epi16(xs, w0));
+                        acc[1][j] = _mm256_add_epi32(acc[1][j], _mm256_madd_epi16(xs, w1));
+                    }
+                }
+            }
+            for (j = 0; j < 4; j++)
+                for (h = 0; h < 2; h++) _mm256_storeu_si256((__m256i *)(block + (j0 + j) * INT8_CONV_LANES + 8 * h), acc[h][j]);
+        }
+        for (j = 0; j < n; j++) memcpy(sums + (int64_t)j * O + c, block + j * INT8_CONV_LANES, (size_t)lanes * sizeof(int32_t));
+    }
+}
 #endif
 
 /* Input row r of x into a padded row (groups of ``group`` channels: int16 pairs, or uint8
@@ -242,7 +290,12 @@ static void fill_row(const Int8Conv *conv, const int16_t *x, int32_t height, int
 static void run_block(const Int8Conv *conv, const void *const *rows, int32_t n, int64_t first, int32_t *acc,
                       const Int8Activation *act, const void *vector_act, int bytes, int32_t *sums) {
 #ifdef INT8_CONV_VNNI
-    if (conv->vector) {
+    if (conv->vector == INT8_CONV_PATH_AVX2) {
+        block_avx2(conv, (const int16_t *const *)rows, n, sums);
+        finish_block(conv, sums, first, n, acc, act);
+        return;
+    }
+    if (conv->vector == INT8_CONV_PATH_VNNI) {
         const VectorActivation *va = vector_act;
         int32_t c;
         for (c = 0; c < conv->out_padded; c += 2 * INT8_CONV_LANES) {
@@ -275,7 +328,7 @@ int int8_conv_run(const Int8Conv *conv, const int16_t *x, int32_t height, int32_
                   const Int8Activation *act) {
     const int32_t k = conv->k, pad = k / 2, P2 = 2 * conv->in_pairs;
     const int64_t pixels = (int64_t)height * width;
-    const int bytes = conv->vector && inputs_are_bytes(x, pixels * conv->in_channels);
+    const int bytes = conv->vector == INT8_CONV_PATH_VNNI && inputs_are_bytes(x, pixels * conv->in_channels);
     const int32_t group = bytes ? 4 : 2, stride = bytes ? 4 * conv->in_quads : P2;
     const int64_t row_size = ((int64_t)width + 2 * pad + INT8_CONV_BLOCK) * stride;  /* the slack: a last block's unused pixels */
     const int direct = k == 1 && !bytes && conv->in_channels == P2;  /* a 1x1 conv on int16 pairs reads x in place */
@@ -290,7 +343,7 @@ int int8_conv_run(const Int8Conv *conv, const int16_t *x, int32_t height, int32_
 #ifdef INT8_CONV_VNNI
     VectorActivation va[INT8_CONV_MAX_CHANNELS / INT8_CONV_LANES];  /* per group of 16 output channels */
     int32_t c;
-    if (conv->vector && act != NULL) {
+    if (conv->vector == INT8_CONV_PATH_VNNI && act != NULL) {
         vector_act = va;
         for (c = 0; vector_act != NULL && c < conv->out_padded; c += INT8_CONV_LANES)
             if (!vector_activation(conv, act, &va[c / INT8_CONV_LANES], c)) vector_act = NULL;

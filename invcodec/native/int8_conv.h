@@ -12,6 +12,10 @@
 #define INT8_CONV_BLOCK 8   /* pixels of a row done together */
 #define INT8_CONV_MAX_CHANNELS 512  /* outputs */
 #define INT8_CONV_MAX_INPUTS 4096
+/* The paths, all giving the same integers: the portable C, AVX2, AVX-512 VNNI */
+#define INT8_CONV_PATH_PORTABLE 0
+#define INT8_CONV_PATH_AVX2 1
+#define INT8_CONV_PATH_VNNI 2
 
 typedef struct {
     int32_t out_channels, in_channels, k;
@@ -22,11 +26,12 @@ typedef struct {
     int16_t *weights;    /* [k*k*in_pairs][out_padded][2]: tap (ky, kx), pair q, output o, member */
     int8_t *weights8;    /* [k*k*in_quads][out_padded][4]: the same by quads (the vector path's bytes) */
     int32_t *bias;       /* [out_padded] */
-    int vector;          /* 1: the AVX-512 VNNI path runs, else the portable C */
+    int vector;          /* the path that runs: INT8_CONV_PATH_* */
 } Int8Conv;
 
-/* Packs weights (out, in, k, k) int8 and bias (out) int32; 0, or -1 without memory. The
- * caller has checked the bound fan_in * max|w| * in_limit + max|b| < 2**24. */
+/* Packs weights (out, in, k, k) int8 and bias (out) int32, picks the widest path up to
+ * ``allow_vector`` the CPU has; 0, or -1 without memory. The caller has checked the bound
+ * sum |w_o| * in_limit + |b_o| < 2**24 for every output channel o. */
 int int8_conv_init(Int8Conv *conv, const int8_t *weights, const int32_t *bias, int32_t out_channels,
                    int32_t in_channels, int32_t k, int32_t in_limit, int allow_vector);
 void int8_conv_release(Int8Conv *conv);

@@ -543,12 +543,12 @@ static void int8_conv_dealloc(Int8ConvObject *self) {
 static PyObject *int8_conv_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
     static char *keywords[] = {"weights", "bias", "out_channels", "in_channels", "k", "in_limit", "vector", NULL};
     PyObject *w_obj, *b_obj;
-    int out_channels, in_channels, k, in_limit, vector = 1;
+    int out_channels, in_channels, k, in_limit, vector = INT8_CONV_PATH_VNNI;
     Py_buffer w, b;
     int64_t i, o, count;
     Int8ConvObject *self;
     int status;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOiiii|p", keywords, &w_obj, &b_obj, &out_channels, &in_channels, &k,
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOiiii|i", keywords, &w_obj, &b_obj, &out_channels, &in_channels, &k,
                                      &in_limit, &vector))
         return NULL;
     if (out_channels < 1 || out_channels > INT8_CONV_MAX_CHANNELS || in_channels < 1 || in_channels > INT8_CONV_MAX_INPUTS
@@ -707,12 +707,12 @@ static PyObject *int8_conv_activate_method(Int8ConvObject *self, PyObject *args,
 }
 
 static PyObject *int8_conv_get_vector(Int8ConvObject *self, void *closure) {
-    return PyBool_FromLong(self->conv.vector);
+    return PyLong_FromLong(self->conv.vector);
 }
 
 static PyGetSetDef int8_conv_getset[] = {
-    {"vector", (getter)int8_conv_get_vector, NULL, PyDoc_STR("whether the AVX-512 VNNI path runs (else the portable C)"),
-     NULL},
+    {"vector", (getter)int8_conv_get_vector, NULL,
+     PyDoc_STR("the path that runs: 2 AVX-512 VNNI, 1 AVX2, 0 the portable C (``vector=`` caps it)"), NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 

@@ -1,6 +1,6 @@
 """The int8 format's convolutions in the native kernel (``Int8Conv``) bit for bit those of
 the numpy float32 reference (``int8_reference``), layer by layer for every shipped int8
-model on random inputs and on their range's ends, on both the vector and the portable
+model on random inputs and on their range's ends, on every path (AVX-512 VNNI, AVX2, portable C)
 paths, and whole nets built on either; every size, type and range checked at the boundary."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from invcodec.runtime import int8
 
 from .int8_reference import ReferenceConv, reference_activation, reference_sums
 
+PATHS, PATH_NAMES = [2, 1, 0], ["vnni", "avx2", "portable"]
 INT8_MODELS = sorted(name for name, path in registry.shipped_models().items()
                      if model_file.load(path).spec.numeric == "int8")
 
@@ -56,8 +57,8 @@ def _inputs(conv: int8.Conv, rng: np.random.Generator, h: int = 13, w: int = 21)
             rng.integers(0, byte + 1, shape), np.where(rng.random(shape) < 0.5, 0, byte)]
 
 
-def _native(conv: int8.Conv, vector: bool) -> int8.Conv:
-    """The conv on the kernel's vector path (where the CPU has it) or its portable C."""
+def _native(conv: int8.Conv, vector: int) -> int8.Conv:
+    """The conv on the kernel's path ``vector`` (or the widest below it the CPU has)."""
     other = int8.Conv(conv.weights, conv.bias, conv.grid, "copy", conv.in_limit)
     other.kernel = native.Int8Conv(conv.weights, conv.bias, conv.out_channels, conv.in_channels, conv.k, conv.in_limit,
                                    vector=vector)
@@ -69,9 +70,9 @@ def test_every_shipped_int8_model_is_covered() -> None:
                            "photo-lossy-v7", "photo-v2", "photo-v3"]
 
 
-@pytest.mark.parametrize("vector", [True, False], ids=["vector", "portable"])
+@pytest.mark.parametrize("vector", PATHS, ids=PATH_NAMES)
 @pytest.mark.parametrize("name", INT8_MODELS)
-def test_every_layer_of_every_shipped_int8_model_is_the_references(name: str, vector: bool) -> None:
+def test_every_layer_of_every_shipped_int8_model_is_the_references(name: str, vector: int) -> None:
     rng = np.random.default_rng(len(name))
     layers = _layers(name)
     assert len(layers) > 40
@@ -93,10 +94,11 @@ def test_every_layer_of_every_shipped_int8_model_is_the_references(name: str, ve
             assert got.dtype == np.int16 and np.array_equal(got, want), label
 
 
-def test_the_vector_path_runs_where_the_cpu_has_it() -> None:
-    """(On a CPU without AVX-512 VNNI both parametrisations above run the portable C.)"""
-    conv = native.Int8Conv(np.ones(9, np.int8), np.zeros(1, np.int32), 1, 1, 3, 255, vector=False)
-    assert not conv.vector
+def test_a_layer_takes_the_widest_path_allowed() -> None:
+    """(On a CPU without AVX-512 VNNI or AVX2 the parametrisations above run a narrower path.)"""
+    paths = [native.Int8Conv(np.ones(9, np.int8), np.zeros(1, np.int32), 1, 1, 3, 255, vector=v).vector for v in PATHS]
+    assert paths[-1] == 0 and all(p <= v for p, v in zip(paths, PATHS))
+    assert native.Int8Conv(np.ones(9, np.int8), np.zeros(1, np.int32), 1, 1, 3, 255).vector == paths[0]
 
 
 def _random_conv(rng: np.random.Generator, out_channels: int, in_channels: int, k: int, in_limit: int,
@@ -110,9 +112,9 @@ def _random_conv(rng: np.random.Generator, out_channels: int, in_channels: int, 
     return int8.Conv(w, b, grid, "random", in_limit)
 
 
-@pytest.mark.parametrize("vector", [True, False], ids=["vector", "portable"])
+@pytest.mark.parametrize("vector", PATHS, ids=PATH_NAMES)
 @pytest.mark.parametrize("shape", [(1, 1, 1), (2, 3, 3), (9, 32, 3), (17, 5, 1), (33, 64, 3), (64, 3, 3), (288, 32, 1)])
-def test_random_convs_at_the_exact_edge_are_the_references(shape: tuple[int, int, int], vector: bool) -> None:
+def test_random_convs_at_the_exact_edge_are_the_references(shape: tuple[int, int, int], vector: int) -> None:
     """Shapes around the vector width (16 and 32 output channels), odd input counts, 1x1
     and 3x3; shifts either way (floor of negatives, left shifts beyond the vector path's)."""
     rng = np.random.default_rng(sum(shape))
