@@ -1,7 +1,8 @@
 """The int8 format's convolutions in the native kernel (``Int8Conv``) bit for bit those of
 the numpy float32 reference (``int8_reference``), layer by layer for every shipped int8
-model on random inputs and on their range's ends, on every path (AVX-512 VNNI, AVX2, portable C)
-paths, and whole nets built on either; every size, type and range checked at the boundary."""
+model on random inputs and on their range's ends, on every path (AVX-512 VNNI, AVX2,
+portable C), and whole nets built on either; every size, type and range checked at the
+boundary."""
 
 from __future__ import annotations
 
