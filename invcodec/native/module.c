@@ -528,7 +528,7 @@ static PyTypeObject DecoderType = {
 
 /* -- Int8Conv --------------------------------------------------------------------------- */
 
-#define INT8_MAX_SIDE ((int64_t)1 << 16)  /* a tile's side is far below */
+#define INT8_MAX_SIDE ((int64_t)1 << 24)  /* a tile's side, or a 1x1 conv's positions as one row: far below */
 
 typedef struct {
     PyObject_HEAD
@@ -610,8 +610,8 @@ static int int8_conv_checked_run(Int8ConvObject *self, PyObject *x_obj, long lon
 }
 
 static int check_sides_int8(long long height, long long width) {
-    if (height < 1 || width < 1 || height > INT8_MAX_SIDE || width > INT8_MAX_SIDE) {
-        PyErr_SetString(PyExc_ValueError, "Int8Conv: sides 1..65536");
+    if (height < 0 || width < 0 || height > INT8_MAX_SIDE || width > INT8_MAX_SIDE) {
+        PyErr_SetString(PyExc_ValueError, "Int8Conv: sides 0..2**24");
         return -1;
     }
     return 0;

@@ -167,6 +167,27 @@ def test_whole_nets_on_the_kernel_are_those_on_the_reference(name: str) -> None:
         latents = np.concatenate([latents, rng.integers(-200, 200, (24, 30, 1)).astype(np.float64)], axis=2)
 
 
+@pytest.mark.parametrize("shape", [(0, 5), (3, 0), (0, 0)])
+def test_empty_inputs_give_empty_outputs(shape: tuple[int, int]) -> None:
+    """(A checkerboard half of a 1x1 band has no positions.)"""
+    rng = np.random.default_rng(1)
+    for k in (1, 3):
+        conv = _random_conv(rng, 3, 2, k, 255, np.full(3, -10))
+        x = np.zeros(shape + (2,), np.int16)
+        assert conv(x).acc.shape == shape + (3,)
+        assert conv.activation(x, -5, residual=np.zeros(shape + (3,), np.int16)).shape == shape + (3,)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (2, 3), (5, 2)])
+def test_tiny_images_round_trip_through_the_lossy_default(shape: tuple[int, int]) -> None:
+    """Bands of one position and empty checkerboard halves, through photo-lossy-v7's nets."""
+    from invcodec import codec
+
+    image = np.random.default_rng(sum(shape)).integers(0, 256, shape + (3,), dtype=np.uint8)
+    data = codec.compress_samples(image, "photo-lossy-v7", quality=40, threads=1, classic=False)[0]
+    assert codec.decompress_samples(data, threads=1).shape == image.shape
+
+
 def test_inputs_beyond_the_limit_are_refused() -> None:
     conv = native.Int8Conv(np.ones(9, np.int8), np.zeros(1, np.int32), 1, 1, 3, 255)
     out = np.empty(4, np.int32)
@@ -193,7 +214,7 @@ def test_weights_beyond_the_exact_range_are_refused() -> None:
     lambda c: c.sums(np.zeros(5, np.int16), 2, 2, np.empty(4, np.int32)),  # x of the wrong size
     lambda c: c.sums(np.zeros(4, np.int32), 2, 2, np.empty(4, np.int32)),  # x of the wrong type
     lambda c: c.sums(np.zeros(4, np.int16), 2, 2, np.empty(4, np.int16)),  # out of the wrong type
-    lambda c: c.sums(np.zeros(4, np.int16), 0, 4, np.empty(0, np.int32)),  # an empty side
+    lambda c: c.sums(np.zeros(4, np.int16), -1, 4, np.empty(0, np.int32)),  # a negative side
     lambda c: c.sums(np.zeros(8, np.int16)[::2], 2, 2, np.empty(4, np.int32)),  # not contiguous
     lambda c: c.activate(np.zeros(4, np.int16), 2, 2, np.zeros(2, np.int32), 0, 255, np.empty(4, np.int16)),  # shift size
     lambda c: c.activate(np.zeros(4, np.int16), 2, 2, np.full(1, 39, np.int32), 0, 255, np.empty(4, np.int16)),  # shift
@@ -204,7 +225,7 @@ def test_weights_beyond_the_exact_range_are_refused() -> None:
     lambda c: c.activate(np.zeros(4, np.int16), 2, 2, np.zeros(1, np.int32), 0, 255, np.empty(4, np.int16),
                          np.zeros(3, np.int16), -9, 9),  # residual of the wrong size
     lambda c: c.sums(np.zeros(4, np.int16), 2, 2, np.empty(4, np.int32, order="C").view(np.int32)[:2]),  # out too small
-], ids=["x-size", "x-type", "out-type", "empty", "strided", "shift-size", "shift-range", "clip-int16", "clip-order",
+], ids=["x-size", "x-type", "out-type", "negative", "strided", "shift-size", "shift-range", "clip-int16", "clip-order",
         "residual-channels", "residual-size", "out-size"])
 def test_bad_arguments_are_refused_before_any_loop(call) -> None:
     conv = native.Int8Conv(np.ones(1, np.int8), np.zeros(1, np.int32), 1, 1, 1, 255)
