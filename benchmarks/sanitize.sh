@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The native kernel under AddressSanitizer and UndefinedBehaviorSanitizer: builds it with
 # both (setup.py, INVCODEC_SANITIZE=1) in a scratch copy of this checkout, then runs the
-# native tests (the ANS decoder against constriction among them), the ANS wrapper's and the
-# autoregressive tests, the golden files' decodes and the decoder fuzzer on photo-v4 seeds
-# (FUZZ_CASES cases, default 300) against that build, and with HOSTILE_CASES set (a
-# number, or "all") the hostile-input suite's commands too. Any report aborts.
+# native tests (the ANS decoder against constriction among them), the ANS wrapper's, the
+# autoregressive and the int8 tests, the golden files' decodes and the decoder fuzzer on
+# photo-v4 and photo-lossy-v7 seeds (FUZZ_CASES cases, default 300) against that build, and
+# with HOSTILE_CASES set (a number, or "all") the hostile-input suite's commands too. Any
+# report aborts.
 #
 #     benchmarks/sanitize.sh [FUZZ_CASES]        (from the repo's venv; needs gcc or clang)
 #     HOSTILE_CASES=all benchmarks/sanitize.sh 100000
@@ -27,7 +28,7 @@ python - <<'PY'
 import invcodec.native, os
 assert invcodec.native.__file__.startswith(os.getcwd()), invcodec.native.__file__  # the sanitized build, not the installed one
 PY
-python -m pytest -q -p no:cacheprovider tests/native tests/entropy/test_ans.py tests/runtime/test_autoregressive.py tests/test_golden.py
+python -m pytest -q -p no:cacheprovider tests/native tests/entropy/test_ans.py tests/runtime/test_autoregressive.py tests/runtime/test_int8.py tests/runtime/test_lifting.py tests/test_golden.py
 python -c "import sys; from invcodec_benchmarks import fuzz; sys.exit(fuzz.main(['--model', 'photo-v4', '--cases', '$cases']))"
 if [ -n "${HOSTILE_CASES:-}" ]; then
   # the suite exits 1 on any defect; a sanitizer report aborts its command, which it counts as one

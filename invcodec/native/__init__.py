@@ -9,8 +9,8 @@ type and range is checked at this boundary; the loops run without the GIL, so ti
 in parallel threads. docs/NATIVE.md says why C and how to check it under sanitizers."""
 
 try:
-    from ._kernel import AnsDecoder, ArNet
+    from ._kernel import AnsDecoder, ArNet, Int8Conv
 except ImportError as error:  # a source checkout that was never built
     raise ImportError("invcodec's native kernel is not built: install the package (pip install .), which needs a C compiler") from error
 
-__all__ = ["AnsDecoder", "ArNet"]
+__all__ = ["AnsDecoder", "ArNet", "Int8Conv"]

@@ -1,7 +1,7 @@
 /* invcodec.native._kernel: the Python surface of the integer kernels. Every size, type
  * and value range is checked here, before any C loop runs; the loops run without the GIL.
  * No global state: a net's weights live in its ArNet object, a tile's decoding state in
- * its ArDecoder, an ANS stream's in its AnsDecoder. */
+ * its ArDecoder, an ANS stream's in its AnsDecoder, a convolution layer's in its Int8Conv. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
@@ -14,6 +14,7 @@
 #include "ar_decode.h"
 #include "ar_net.h"
 #include "ar_schedule.h"
+#include "int8_conv.h"
 #include "latent_decoder.h"
 
 #define MAX_SIDE ((int64_t)1 << 24)  /* planes' sides: far above any tile, far below overflow */
@@ -734,6 +735,214 @@ static PyTypeObject DecoderType = {
     .tp_methods = decoder_methods,
 };
 
+/* -- Int8Conv --------------------------------------------------------------------------- */
+
+#define INT8_MAX_SIDE ((int64_t)1 << 24)  /* a tile's side, or a 1x1 conv's positions as one row: far below */
+
+typedef struct {
+    PyObject_HEAD
+    Int8Conv conv;
+} Int8ConvObject;
+
+static void int8_conv_dealloc(Int8ConvObject *self) {
+    int8_conv_release(&self->conv);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *int8_conv_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
+    static char *keywords[] = {"weights", "bias", "out_channels", "in_channels", "k", "in_limit", "vector", NULL};
+    PyObject *w_obj, *b_obj;
+    int out_channels, in_channels, k, in_limit, vector = INT8_CONV_PATH_VNNI;
+    Py_buffer w, b;
+    int64_t i, o, count;
+    Int8ConvObject *self;
+    int status;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOiiii|i", keywords, &w_obj, &b_obj, &out_channels, &in_channels, &k,
+                                     &in_limit, &vector))
+        return NULL;
+    if (out_channels < 1 || out_channels > INT8_CONV_MAX_CHANNELS || in_channels < 1 || in_channels > INT8_CONV_MAX_INPUTS
+        || (k != 1 && k != 3)
+        || in_limit < 0 || in_limit > 32767) {
+        PyErr_SetString(PyExc_ValueError, "Int8Conv: 1..512 outputs, 1..4096 inputs, k 1 or 3, in_limit 0..32767");
+        return NULL;
+    }
+    count = (int64_t)out_channels * in_channels * k * k;
+    if (get_array(w_obj, &w, 'i', 1, count, 0, "weights") < 0) return NULL;
+    if (get_array(b_obj, &b, 'i', 4, out_channels, 0, "bias") < 0) {
+        PyBuffer_Release(&w);
+        return NULL;
+    }
+    /* the bound that makes every int32 partial sum exact, per output channel (runtime/int8.py
+     * checks a coarser one): sum |w| * in_limit + |b| < 2**24 */
+    for (o = 0; o < out_channels; o++) {
+        const int64_t b_o = ((const int32_t *)b.buf)[o];
+        int64_t total = b_o < 0 ? -b_o : b_o;
+        for (i = 0; i < count / out_channels; i++) {
+            const int64_t v = ((const int8_t *)w.buf)[o * (count / out_channels) + i];
+            total += (v < 0 ? -v : v) * in_limit;
+        }
+        if (total >= INT8_CONV_EXACT_LIMIT) {
+            PyBuffer_Release(&w);
+            PyBuffer_Release(&b);
+            PyErr_SetString(PyExc_ValueError, "Int8Conv: weights outside the exact range");
+            return NULL;
+        }
+    }
+    self = (Int8ConvObject *)type->tp_alloc(type, 0);
+    status = self == NULL ? -1 : int8_conv_init(&self->conv, w.buf, b.buf, out_channels, in_channels, k, in_limit, vector);
+    PyBuffer_Release(&w);
+    PyBuffer_Release(&b);
+    if (self == NULL) return NULL;
+    if (status < 0) {
+        Py_DECREF(self);
+        return PyErr_NoMemory();
+    }
+    return (PyObject *)self;
+}
+
+/* The layer on x (height, width, in) with every check: the sums into acc, or the
+ * activations (``act``); 0, or -1 with an exception set. */
+static int int8_conv_checked_run(Int8ConvObject *self, PyObject *x_obj, long long height, long long width, int32_t *acc,
+                                 const Int8Activation *act) {
+    const Int8Conv *conv = &self->conv;
+    Py_buffer x;
+    int status = 0;
+    if (get_array(x_obj, &x, 'i', 2, (Py_ssize_t)(height * width * conv->in_channels), 0, "x") < 0) return -1;
+    Py_BEGIN_ALLOW_THREADS
+    if (!int8_conv_inputs_fit(conv, x.buf, height * width * conv->in_channels)) status = -2;
+    else status = int8_conv_run(conv, x.buf, (int32_t)height, (int32_t)width, acc, act);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&x);
+    if (status == -2) PyErr_Format(PyExc_ValueError, "Int8Conv: an input beyond +-%d", (int)conv->in_limit);
+    else if (status < 0) PyErr_NoMemory();
+    return status < 0 ? -1 : 0;
+}
+
+static int check_sides_int8(long long height, long long width) {
+    if (height < 0 || width < 0 || height > INT8_MAX_SIDE || width > INT8_MAX_SIDE) {
+        PyErr_SetString(PyExc_ValueError, "Int8Conv: sides 0..2**24");
+        return -1;
+    }
+    return 0;
+}
+
+PyDoc_STRVAR(int8_sums_doc,
+"sums(x, height, width, out)\n--\n\n"
+"out (height, width, out_channels) int32 = bias + the 'same' zero-padded convolution of\n"
+"x (height, width, in_channels) int16, whose values must lie within +-in_limit.");
+
+static PyObject *int8_conv_sums_method(Int8ConvObject *self, PyObject *args) {
+    PyObject *x_obj, *out_obj;
+    long long height, width;
+    Py_buffer out;
+    int status;
+    if (!PyArg_ParseTuple(args, "OLLO", &x_obj, &height, &width, &out_obj) || check_sides_int8(height, width) < 0) return NULL;
+    if (get_array(out_obj, &out, 'i', 4, (Py_ssize_t)(height * width * self->conv.out_channels), 1, "out") < 0) return NULL;
+    status = int8_conv_checked_run(self, x_obj, height, width, out.buf, NULL);
+    PyBuffer_Release(&out);
+    if (status < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
+PyDoc_STRVAR(int8_activate_doc,
+"activate(x, height, width, shift, lo, hi, out, residual=None, sum_lo=0, sum_hi=0,\n"
+"         residual_channels=out_channels, residual_offset=0)\n--\n\n"
+"The sums (see sums), each floor(sum * 2**shift[o]) clipped to [lo, hi]; with a\n"
+"residual (int16, (height, width, residual_channels), its channels from residual_offset\n"
+"on), residual + that clipped to [sum_lo, sum_hi]; into out (height, width, out_channels)\n"
+"int16.");
+
+static PyObject *int8_conv_activate_method(Int8ConvObject *self, PyObject *args, PyObject *kwargs) {
+    static char *keywords[] = {"x", "height", "width", "shift", "lo", "hi", "out", "residual", "sum_lo", "sum_hi",
+                               "residual_channels", "residual_offset", NULL};
+    const int32_t O = self->conv.out_channels;
+    PyObject *x_obj, *shift_obj, *out_obj, *residual_obj = Py_None;
+    long long height, width, lo, hi, sum_lo = 0, sum_hi = 0, final_lo, final_hi, residual_channels = -1, residual_offset = 0;
+    Py_buffer shift, out, residual;
+    Int8Activation act;
+    Py_ssize_t count;
+    int32_t o;
+    int status;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OLLOLLO|OLLLL", keywords, &x_obj, &height, &width, &shift_obj, &lo, &hi,
+                                     &out_obj, &residual_obj, &sum_lo, &sum_hi, &residual_channels, &residual_offset)
+        || check_sides_int8(height, width) < 0)
+        return NULL;
+    if (residual_channels == -1) residual_channels = O;
+    if (residual_offset < 0 || residual_channels > INT8_CONV_MAX_CHANNELS || residual_offset + O > residual_channels) {
+        PyErr_SetString(PyExc_ValueError, "Int8Conv.activate: the residual's channels do not hold the output's");
+        return NULL;
+    }
+    final_lo = residual_obj == Py_None ? lo : sum_lo;
+    final_hi = residual_obj == Py_None ? hi : sum_hi;
+    if (lo > hi || final_lo > final_hi || final_lo < -32768 || final_hi > 32767 || lo < -((long long)1 << 40)
+        || hi > ((long long)1 << 40)) {
+        PyErr_SetString(PyExc_ValueError, "Int8Conv.activate: clip bounds out of order or beyond int16");
+        return NULL;
+    }
+    if (get_array(shift_obj, &shift, 'i', 4, O, 0, "shift") < 0) return NULL;
+    for (o = 0; o < O; o++) {
+        const int32_t s = ((const int32_t *)shift.buf)[o];
+        if (s < -62 || s > 38) {
+            PyBuffer_Release(&shift);
+            PyErr_SetString(PyExc_ValueError, "Int8Conv.activate: shift outside -62..38");
+            return NULL;
+        }
+    }
+    count = (Py_ssize_t)(height * width * O);
+    if (get_array(out_obj, &out, 'i', 2, count, 1, "out") < 0) {
+        PyBuffer_Release(&shift);
+        return NULL;
+    }
+    if (residual_obj != Py_None
+        && get_array(residual_obj, &residual, 'i', 2, (Py_ssize_t)(height * width * residual_channels), 0, "residual") < 0) {
+        PyBuffer_Release(&out);
+        PyBuffer_Release(&shift);
+        return NULL;
+    }
+    act.shift = shift.buf;
+    act.lo = lo;
+    act.hi = hi;
+    act.residual = residual_obj == Py_None ? NULL : (const int16_t *)residual.buf + residual_offset;
+    act.residual_channels = residual_channels;
+    act.sum_lo = sum_lo;
+    act.sum_hi = sum_hi;
+    act.out = out.buf;
+    status = int8_conv_checked_run(self, x_obj, height, width, NULL, &act);
+    if (residual_obj != Py_None) PyBuffer_Release(&residual);
+    PyBuffer_Release(&out);
+    PyBuffer_Release(&shift);
+    if (status < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *int8_conv_get_vector(Int8ConvObject *self, void *closure) {
+    return PyLong_FromLong(self->conv.vector);
+}
+
+static PyGetSetDef int8_conv_getset[] = {
+    {"vector", (getter)int8_conv_get_vector, NULL,
+     PyDoc_STR("the path that runs: 2 AVX-512 VNNI, 1 AVX2, 0 the portable C (``vector=`` caps it)"), NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyMethodDef int8_conv_methods[] = {
+    {"sums", (PyCFunction)int8_conv_sums_method, METH_VARARGS, int8_sums_doc},
+    {"activate", (PyCFunction)(void (*)(void))int8_conv_activate_method, METH_VARARGS | METH_KEYWORDS, int8_activate_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject Int8ConvType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "invcodec.native._kernel.Int8Conv",
+    .tp_doc = PyDoc_STR("One convolution layer of the int8 format: int8 weights, int32 bias (see invcodec.native)."),
+    .tp_basicsize = sizeof(Int8ConvObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = int8_conv_new,
+    .tp_dealloc = (destructor)int8_conv_dealloc,
+    .tp_methods = int8_conv_methods,
+    .tp_getset = int8_conv_getset,
+};
+
 /* -- the module ------------------------------------------------------------------------- */
 
 static struct PyModuleDef kernel_module = {
@@ -754,10 +963,12 @@ static int add_type(PyObject *module, const char *name, PyTypeObject *type) {
 
 PyMODINIT_FUNC PyInit__kernel(void) {
     PyObject *module;
-    if (PyType_Ready(&NetType) < 0 || PyType_Ready(&DecoderType) < 0 || PyType_Ready(&AnsType) < 0) return NULL;
+    if (PyType_Ready(&NetType) < 0 || PyType_Ready(&DecoderType) < 0 || PyType_Ready(&AnsType) < 0
+        || PyType_Ready(&Int8ConvType) < 0) return NULL;
     module = PyModule_Create(&kernel_module);
     if (module == NULL) return NULL;
-    if (add_type(module, "ArNet", &NetType) < 0 || add_type(module, "AnsDecoder", &AnsType) < 0) {
+    if (add_type(module, "ArNet", &NetType) < 0 || add_type(module, "AnsDecoder", &AnsType) < 0
+        || add_type(module, "Int8Conv", &Int8ConvType) < 0) {
         Py_DECREF(module);
         return NULL;
     }

@@ -17,7 +17,6 @@ from invcodec.entropy import grid
 from invcodec import model_file
 from invcodec.runtime import int8, lifting
 from invcodec.model_file import CodingModel
-from invcodec.runtime.nets import NetOutput
 from invcodec.walk import COLOURS, DETAILS
 
 from ..conftest import HAVE_TORCH, conv2d_int64, load_tiny_model, smooth_image
@@ -47,41 +46,43 @@ def test_conv_refuses_weights_whose_partial_sums_could_reach_2_to_24() -> None:
     fan_in = 518  # the largest fan-in at which int8 weights of 127 on 255-bounded inputs fit
     w = np.full((2, fan_in, 1, 1), 127)
     room = int8.EXACT_LIMIT - fan_in * 127 * int8.ACT_LIMIT  # what is left for the bias
-    int8.Conv(_tensors(w, np.array([room - 1, 0])), "c", int8.ACT_LIMIT)  # peak 2**24 - 1: accepted
-    with pytest.raises(ValueError, match="exact float32"):
-        int8.Conv(_tensors(w, np.array([0, -room])), "c", int8.ACT_LIMIT)  # peak 2**24
-    with pytest.raises(ValueError, match="exact float32"):  # latent inputs (+-1023) need smaller weights
-        int8.Conv(_tensors(w, np.zeros(2)), "c", int8.LATENT_LIMIT)
-    with pytest.raises(ValueError, match="exact float32"):
-        int8.Conv(_tensors(np.full((1, fan_in + 1, 1, 1), 127), np.zeros(1)), "c", int8.ACT_LIMIT)
+    int8.Conv.load(_tensors(w, np.array([room - 1, 0])), "c", int8.ACT_LIMIT)  # peak 2**24 - 1: accepted
+    with pytest.raises(ValueError, match="exact range"):
+        int8.Conv.load(_tensors(w, np.array([0, -room])), "c", int8.ACT_LIMIT)  # peak 2**24
+    with pytest.raises(ValueError, match="exact range"):  # latent inputs (+-1023) need smaller weights
+        int8.Conv.load(_tensors(w, np.zeros(2)), "c", int8.LATENT_LIMIT)
+    with pytest.raises(ValueError, match="exact range"):
+        int8.Conv.load(_tensors(np.full((1, fan_in + 1, 1, 1), 127), np.zeros(1)), "c", int8.ACT_LIMIT)
 
 
 def test_conv_refuses_accumulator_exponents_outside_the_exact_range() -> None:
     w = np.ones((1, 1, 1, 1))
     with pytest.raises(ValueError, match="exponent"):
-        int8.Conv(_tensors(w, np.zeros(1), grid_exp=-60), "c", int8.ACT_LIMIT)
+        int8.Conv.load(_tensors(w, np.zeros(1), grid_exp=-60), "c", int8.ACT_LIMIT)
 
 
-def test_conv_is_exact_in_float32_at_the_bound() -> None:
-    """Inputs and weights at their limits, 3x3 over 32 channels: float32 GEMM = int64."""
+def test_conv_sums_are_exact_at_the_bound() -> None:
+    """Inputs and weights at their limits, 3x3 over 32 channels: the int32 sums = int64's."""
     rng = np.random.default_rng(0)
     w = rng.integers(-127, 128, (4, 32, 3, 3))
     w[:, :, 1, 1] = 127  # one output at the largest magnitude the bound allows
     b = rng.integers(-(2**20), 2**20, 4)
-    x = rng.choice([-255.0, 255.0], (6, 7, 32)).astype(np.float32)
-    out = int8.Conv(_tensors(w, b), "c", int8.ACT_LIMIT)(x)
-    assert out.acc.dtype == np.float32 and out.grid.tolist() == [-10] * 4
+    x = rng.choice([-255, 255], (6, 7, 32)).astype(np.int16)
+    out = int8.Conv.load(_tensors(w, b), "c", int8.ACT_LIMIT)(x)
+    assert out.acc.dtype == np.int32 and out.grid.tolist() == [-10] * 4
     assert np.array_equal(out.acc.astype(np.int64), conv2d_int64(x, w, b))
 
 
 def test_activation_floors_onto_its_grid_and_clamps() -> None:
-    def out() -> NetOutput:  # a fresh accumulator each time: activation may work in place
-        return NetOutput(np.array([[[-3.0, 5.0, 1000.0, 7.0]]], dtype=np.float32), np.array([-2, -2, -2, 0]))
-
+    identity = int8.Conv(np.eye(4)[:, :, None, None], np.zeros(4), np.array([-2, -2, -2, 0]), "c", int8.LATENT_LIMIT)
+    x = np.array([[[-3, 5, 1000, 7]]], dtype=np.int16)
     # values -0.75, 1.25, 250, 7 on the grid 2**-1: floor(-1.5, 2.5, 500, 14)
-    assert int8.activation(out(), -1).tolist() == [[[0.0, 2.0, 255.0, 14.0]]]
-    assert int8.activation(out(), -1, -int8.ACT_LIMIT).tolist() == [[[-2.0, 2.0, 255.0, 14.0]]]
-    assert int8.activation(out(), 3, -int8.PART_LIMIT, int8.PART_LIMIT).tolist() == [[[-1.0, 0.0, 31.0, 0.0]]]
+    assert identity.activation(x, -1).tolist() == [[[0, 2, 255, 14]]]
+    assert identity.activation(x, -1, -int8.ACT_LIMIT).tolist() == [[[-2, 2, 255, 14]]]
+    assert identity.activation(x, 3, -int8.PART_LIMIT, int8.PART_LIMIT).tolist() == [[[-1, 0, 31, 0]]]
+    # with a residual: residual + that, clamped
+    residual = np.array([[[10, -300, 100, 250]]], dtype=np.int16)
+    assert identity.activation(x, -1, -int8.ACT_LIMIT, int8.ACT_LIMIT, residual).tolist() == [[[8, -255, 255, 255]]]
 
 
 # -- the runtime against the training model ----------------------------------------------
@@ -171,7 +172,7 @@ def test_trunk_features_are_identical(pair: Pair, image: int, level: int) -> Non
     features_t, _ = _features(pair, image, level)
     prior = int8.SplitPrior(pair.tensors, f"levels.{level}.prior", DETAILS)
     anchors_r = pair.runtime_analysed[image][0][level][0]
-    features_r = int8.activation(prior.trunk(anchors_r), prior.features_exp)
+    features_r = prior.trunk.out.activation(prior.trunk.hidden(anchors_r), prior.features_exp)
     exp = int(pair.torch_model.levels[level].prior.features_quant.exp)
     assert prior.features_exp == exp
     assert np.array_equal(_hwc(features_t, image) / 2.0**exp, features_r)
