@@ -3,6 +3,10 @@ thread against JPEG-XL effort 7 in the same run, each image coded by both in tur
 change in the machine's load hits both), every decode checked exact.
 
     OMP_NUM_THREADS=1 python -m invcodec_benchmarks.kernel_speed ../shared/data/kodak --limit 6
+    OMP_NUM_THREADS=1 python -m invcodec_benchmarks.kernel_speed ../shared/data/kodak --lossy 8 28 58
+
+With ``--lossy`` it times the default lossy model (or ``--model``) at those qualities
+instead, each image at each quality in turn (the lossy targets are seconds, not ratios).
 
 Prints wall and CPU seconds per image (CPU time is less sensitive to other processes on a
 shared machine, though not immune: caches and memory bandwidth are shared too) and the
@@ -21,7 +25,7 @@ from PIL import Image
 
 from invcodec.pixels import IMAGE_SUFFIXES
 
-from .codecs import Codec, invcodec_codec, lossless_baselines
+from .codecs import Codec, invcodec_codec, invcodec_lossy_codec, lossless_baselines
 
 
 def _timed(fn, *args):
@@ -55,13 +59,42 @@ def run(folder: Path, limit: int | None, model: str) -> dict:
             "cpus": os.cpu_count(), "means": means}
 
 
+def run_lossy(folder: Path, limit: int | None, model: str | None, qualities: list[int]) -> dict:
+    paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[:limit]
+    if not paths:
+        raise SystemExit(f"no images in {folder}")
+    lossy = invcodec_lossy_codec(model, qualities, threads=1)
+    codecs = [Codec(f"{lossy.name} q{q}", lossy.version, lambda s, q=q: lossy.encode(s, q), lossy.decode) for q in qualities]
+    load_before = os.getloadavg()
+    rows: dict[str, list[dict]] = {c.name: [] for c in codecs}
+    for path in paths:
+        samples = np.asarray(Image.open(path).convert("RGB"))
+        for codec in codecs:
+            rows[codec.name].append(measure(codec, samples))
+    keys = ("bpsp", "encode_s", "decode_s", "encode_cpu_s", "decode_cpu_s")
+    means = {name: {k: float(np.mean([r[k] for r in rs])) for k in keys}
+             | {"slowest_encode_s": max(r["encode_s"] for r in rs), "slowest_decode_s": max(r["decode_s"] for r in rs)}
+             for name, rs in rows.items()}
+    return {"images": len(paths), "load_average_before": load_before, "load_average_after": os.getloadavg(),
+            "cpus": os.cpu_count(), "means": means}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("folder", type=Path)
     parser.add_argument("--limit", type=int, default=None, help="the first N images only")
-    parser.add_argument("--model", default="photo-v4")
+    parser.add_argument("--model", default=None, help="[default: photo-v4; with --lossy, the default lossy model]")
+    parser.add_argument("--lossy", type=int, nargs="+", metavar="QUALITY", help="time lossy coding at these qualities")
+    parser.add_argument("--out", type=Path, help="also write the report as JSON")
     args = parser.parse_args()
-    report = run(args.folder, args.limit, args.model)
+    report = (run_lossy(args.folder, args.limit, args.model, args.lossy) if args.lossy
+              else run(args.folder, args.limit, args.model or "photo-v4"))
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(report, indent=1) + "\n")
+    if args.lossy:
+        print(json.dumps(report, indent=1))
+        return
     print(json.dumps(report, indent=1))
     names = list(report["means"])
     if len(names) == 2:
