@@ -41,42 +41,38 @@ def measure(codec: Codec, samples: np.ndarray) -> dict:
             "decode_cpu_s": dec_cpu, "exact": bool(np.array_equal(np.asarray(decoded), samples))}
 
 
-def run(folder: Path, limit: int | None, model: str) -> dict:
+def _time_each(folder: Path, limit: int | None, codecs: list[Codec]) -> tuple[dict, dict[str, list[dict]]]:
+    """Every image coded by every codec in turn: the report's header and the rows per codec."""
     paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[:limit]
     if not paths:
         raise SystemExit(f"no images in {folder}")
-    codecs = [invcodec_codec(model, threads=1)] + [c for c in lossless_baselines() if c.name.startswith("JPEG-XL")]
     load_before = os.getloadavg()
     rows: dict[str, list[dict]] = {c.name: [] for c in codecs}
     for path in paths:
         samples = np.asarray(Image.open(path).convert("RGB"))
         for codec in codecs:
             rows[codec.name].append(measure(codec, samples))
-    keys = ("bpsp", "encode_s", "decode_s", "encode_cpu_s", "decode_cpu_s")
-    means = {name: {k: float(np.mean([r[k] for r in rs])) for k in keys} | {"all_exact": all(r["exact"] for r in rs)}
-             for name, rs in rows.items()}
     return {"images": len(paths), "load_average_before": load_before, "load_average_after": os.getloadavg(),
-            "cpus": os.cpu_count(), "means": means}
+            "cpus": os.cpu_count()}, rows
+
+
+KEYS = ("bpsp", "encode_s", "decode_s", "encode_cpu_s", "decode_cpu_s")
+
+
+def run(folder: Path, limit: int | None, model: str) -> dict:
+    codecs = [invcodec_codec(model, threads=1)] + [c for c in lossless_baselines() if c.name.startswith("JPEG-XL")]
+    header, rows = _time_each(folder, limit, codecs)
+    return header | {"means": {name: {k: float(np.mean([r[k] for r in rs])) for k in KEYS}
+                               | {"all_exact": all(r["exact"] for r in rs)} for name, rs in rows.items()}}
 
 
 def run_lossy(folder: Path, limit: int | None, model: str | None, qualities: list[int]) -> dict:
-    paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[:limit]
-    if not paths:
-        raise SystemExit(f"no images in {folder}")
     lossy = invcodec_lossy_codec(model, qualities, threads=1)
     codecs = [Codec(f"{lossy.name} q{q}", lossy.version, lambda s, q=q: lossy.encode(s, q), lossy.decode) for q in qualities]
-    load_before = os.getloadavg()
-    rows: dict[str, list[dict]] = {c.name: [] for c in codecs}
-    for path in paths:
-        samples = np.asarray(Image.open(path).convert("RGB"))
-        for codec in codecs:
-            rows[codec.name].append(measure(codec, samples))
-    keys = ("bpsp", "encode_s", "decode_s", "encode_cpu_s", "decode_cpu_s")
-    means = {name: {k: float(np.mean([r[k] for r in rs])) for k in keys}
-             | {"slowest_encode_s": max(r["encode_s"] for r in rs), "slowest_decode_s": max(r["decode_s"] for r in rs)}
-             for name, rs in rows.items()}
-    return {"images": len(paths), "load_average_before": load_before, "load_average_after": os.getloadavg(),
-            "cpus": os.cpu_count(), "means": means}
+    header, rows = _time_each(folder, limit, codecs)
+    return header | {"means": {name: {k: float(np.mean([r[k] for r in rs])) for k in KEYS}
+                               | {"slowest_encode_s": max(r["encode_s"] for r in rs),
+                                  "slowest_decode_s": max(r["decode_s"] for r in rs)} for name, rs in rows.items()}}
 
 
 def main() -> None:

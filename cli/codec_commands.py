@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from .batch import output_or_stdout, plan_jobs, run_batch, threads_per_file
-from .errors import CodecError, describe_failure, expected_failures
+from .errors import CodecError, describe_failure, expected_failures, report_failure
 from .io import check_free, encode_image, named, output_format, read_image, read_inv, write
 from .options import force_option, inputs_argument, output_option, stdout_option, threads_option, workers_option
 
@@ -170,11 +170,8 @@ def info(inputs: tuple[Path, ...], as_json: bool) -> None:
     for input in inputs:
         try:
             found.append(_info_fields(input))
-        except Exception as exc:  # noqa: BLE001 - describe_failure decides what is expected
-            message = describe_failure(exc)
-            if message is None:
-                raise
-            click.echo(f"invcodec: error: {named(input, message)}", err=True)
+        except Exception as exc:  # noqa: BLE001 - report_failure decides what is expected
+            report_failure(input, exc)
             failed += 1
     if as_json:
         if found:

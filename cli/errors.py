@@ -80,6 +80,15 @@ def expected_failures(fn):
     return wrapper
 
 
+def report_failure(name, exc: Exception) -> None:
+    """One item of several failed: its one line on stderr (the others go on); a bug re-raised."""
+    message = describe_failure(exc)
+    if message is None:
+        raise exc
+    label = "stdin" if str(name) == "-" else str(name)
+    click.echo(f"invcodec: error: {message if label in message else f'{label}: {message}'}", err=True)
+
+
 def one_line(text: str, limit: int = 200) -> str:
     """``text`` on one line of at most ``limit`` characters (a library's multi-line message)."""
     line = " ".join(text.split())

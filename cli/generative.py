@@ -11,8 +11,8 @@ from pathlib import Path
 import click
 
 from .batch import expand_inputs
-from .errors import CodecError, describe_failure, expected_failures, one_line
-from .io import STDIO, check_free, named, write
+from .errors import CodecError, describe_failure, expected_failures, one_line, report_failure
+from .io import STDIO, check_free, write
 from .options import force_option
 
 MAX_SAMPLE_PIXELS = 1 << 26  # sample: n * size * size (64 MP, about 1 GB of working memory)
@@ -126,11 +126,8 @@ def score(images: tuple[Path, ...], model: str | None, size: int | None, as_json
     for path in expand_inputs(images, pixels.IMAGE_SUFFIXES):
         try:  # an unreadable image is one line; the others are still scored
             arr = _square_image(path, size) if size else np.asarray(pixels.open_image(str(path)).convert("RGB"))
-        except Exception as exc:  # noqa: BLE001 - describe_failure decides what is expected
-            message = describe_failure(exc)
-            if message is None:
-                raise
-            click.echo(f"invcodec: error: {named(path, message)}", err=True)
+        except Exception as exc:  # noqa: BLE001 - report_failure decides what is expected
+            report_failure(path, exc)
             failed += 1
             continue
         results.append({"image": str(path), "bits_per_dim": round(bits_per_dim(arr), 4)})
