@@ -37,6 +37,11 @@ def _model(name: str, tool: str):
     return model
 
 
+def _check_size(size: int, model) -> None:
+    if size % model.block_size:
+        raise CodecError(f"--size {size} must be a multiple of {model.block_size} for {model.name}")
+
+
 def _png_output(output: Path) -> None:
     """The grids are PNG: an output named otherwise would hold PNG bytes under a wrong name."""
     if output != STDIO and output.suffix.lower() != ".png":
@@ -71,6 +76,7 @@ def sample(model: str | None, count: int, size: int, temperature: float, seed: i
                          f"{MAX_SAMPLE_PIXELS / 1e6:.0f} MP in one grid (fewer -n or a smaller --size)")
     check_free(output, force)
     coding = _model(model, "sample")
+    _check_size(size, coding)
     from invcodec import generative
 
     images = generative.sample(coding, count, size, temperature, seed)
@@ -99,6 +105,7 @@ def interpolate(first: Path, second: Path, model: str | None, steps: int, size: 
     _png_output(output)
     check_free(output, force)
     coding = _model(model, "interpolate")
+    _check_size(size, coding)
     from invcodec import generative
 
     frames = generative.interpolate(coding, _square_image(first, size), _square_image(second, size), steps, space)

@@ -48,6 +48,8 @@ class Architecture:
     tile_coder: Callable[..., Any]
     # band layout: the lossy quantizer's bands for a spec (one step each); None: lossless only
     lossy_bands: Callable[[Any], int | None]
+    # the multiple of which a tile's sides are padded to (a generated image's side must be one)
+    block_size: Callable[[Any], int]
     # tile policy: whether images with flat areas are also tried in small tiles
     small_tiles_pay: bool
     # "module:function" of the training side (torch) that turns a trained model into the file's tensors
@@ -78,11 +80,12 @@ def _autoregressive_generative(spec: AutoregressiveSpec) -> Generative:
 LIFTING = Architecture(
     name=LiftingSpec.architecture, spec=LiftingSpec, evaluator=lifting.LiftingFlow,
     tile_coder=tile_coder.lifting_coder, lossy_bands=lambda spec: walk.band_count(spec.levels),
+    block_size=lambda spec: spec.block_size,
     small_tiles_pay=True, exporter="invcodec.training.weights:file_tensors", generative=_lifting_generative,
 )
 AUTOREGRESSIVE = Architecture(
     name=AutoregressiveSpec.architecture, spec=AutoregressiveSpec, evaluator=autoregressive.AutoregressiveModel.from_spec,
-    tile_coder=tile_coder.autoregressive_coder, lossy_bands=lambda spec: None,
+    tile_coder=tile_coder.autoregressive_coder, lossy_bands=lambda spec: None, block_size=lambda spec: 1,
     # it predicts flat areas from their neighbours: they cost next to nothing inside big tiles
     small_tiles_pay=False, exporter="invcodec.training.autoregressive:file_tensors",
     generative=_autoregressive_generative,

@@ -50,6 +50,10 @@ class CodingModel:
         return self.architecture.lossy_bands(self.spec)
 
     @property
+    def block_size(self) -> int:
+        return self.architecture.block_size(self.spec)
+
+    @property
     def small_tiles_pay(self) -> bool:
         return self.architecture.small_tiles_pay
 

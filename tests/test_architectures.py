@@ -41,7 +41,7 @@ class ToyCoder:
 
 
 TOY = Architecture(name="toy", spec=ToySpec, evaluator=lambda spec, tensors: tensors["bias"], tile_coder=ToyCoder,
-                   lossy_bands=lambda spec: None, small_tiles_pay=False, exporter="invcodec.training.toy:file_tensors",
+                   lossy_bands=lambda spec: None, block_size=lambda spec: 1, small_tiles_pay=False, exporter="invcodec.training.toy:file_tensors",
                    generative=lambda spec: Generative("invcodec.toy", {"sample": "{name} cannot dream"}))
 
 
@@ -80,7 +80,7 @@ def test_every_shipped_model_declares_what_the_codec_asks(name: str) -> None:
     assert ARCHITECTURES[model.spec.architecture] is model.architecture
     if model.architecture is architectures.LIFTING:
         assert model.lossy_band_count == walk.band_count(model.spec.levels) and model.small_tiles_pay
-        assert model.evaluator.block_size == 2**model.spec.levels
+        assert model.evaluator.block_size == model.block_size == 2**model.spec.levels
     else:
         assert model.lossy_band_count is None and not model.small_tiles_pay
     if model.lossy_band_offsets is not None:

@@ -109,3 +109,12 @@ def test_score_goes_on_past_an_unreadable_image_and_exits_1(pictures, tmp_path) 
     assert [x["image"].rsplit("/", 1)[-1] for x in json.loads(r.stdout)] == ["ramp.png", "noise.png"]
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("invcodec: error: ") and "broken.png" in lines[0]
+
+
+def test_a_size_the_model_cannot_make_names_the_option(pictures, tmp_path) -> None:
+    r = _run("sample", "-m", "cifar10-v1", "-n", "1", "--size", "20", "-o", str(tmp_path / "s.png"))
+    assert r.exit_code == 1 and r.stderr.strip() == "invcodec: error: --size 20 must be a multiple of 8 for cifar10-v1"
+    r = _run("interpolate", str(pictures / "ramp.png"), str(pictures / "ramp.png"), "-m", "photo-v3", "--size", "24",
+             "-o", str(tmp_path / "i.png"))
+    assert r.exit_code == 1 and "--size 24 must be a multiple of 16 for photo-v3" in r.stderr
+    assert not list(tmp_path.iterdir())
