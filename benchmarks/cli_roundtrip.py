@@ -30,8 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     check_model(p.prog, args.model)
     options = ["-m", args.model] + (["-t", str(args.threads)] if args.threads else [])
-    exe = shutil.which("invcodec") or sys.exit("the invcodec command is not on PATH")
     paths = sorted(q for q in args.folder.iterdir() if q.suffix.lower() in IMAGE_SUFFIXES)
+    beside = Path(sys.executable).with_name("invcodec")  # this environment's command, activated or not
+    exe = str(beside) if beside.exists() else shutil.which("invcodec") or sys.exit("the invcodec command is not on PATH")
     failures = 0
     with tempfile.TemporaryDirectory() as tmp:
         for path in paths:
