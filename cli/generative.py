@@ -22,24 +22,25 @@ _model_option = click.option("-m", "--model", default="photo-v1", show_default=T
                                   "lossy models have no density, so none of these tools takes them.")
 
 
-def _model(name: str, tool: str):
-    """The coding model ``name`` (shipped name or path), checked to run ``tool``: every way
-    this can fail (unknown name, a file that is no usable model, a model that cannot do
-    ``tool``, no torch where the model needs it) is one line, before any work."""
+def _model(name: str, tool: str, size: int | None = None):
+    """The coding model ``name`` (shipped name or path), checked to run ``tool`` (on images
+    of side ``size``): every way this can fail (unknown name, a file that is no usable
+    model, a side it cannot make, a model that cannot do ``tool``, no torch where the
+    model needs it) is one line, before any work."""
     from invcodec import generative
     from invcodec.registry import get_model
 
     try:
         model = get_model(name)
-        generative.check(model, tool)
     except (ValueError, OSError) as e:
         raise CodecError(one_line(describe_failure(e) or str(e))) from None
-    return model
-
-
-def _check_size(size: int, model) -> None:
-    if size % model.block_size:
+    if size is not None and size % model.block_size:
         raise CodecError(f"--size {size} must be a multiple of {model.block_size} for {model.name}")
+    try:
+        generative.check(model, tool)
+    except ValueError as e:
+        raise CodecError(one_line(str(e))) from None
+    return model
 
 
 def _png_output(output: Path) -> None:
@@ -75,8 +76,7 @@ def sample(model: str | None, count: int, size: int, temperature: float, seed: i
         raise CodecError(f"{count} samples of {size}x{size} is {count * size * size / 1e6:.0f} MP; at most "
                          f"{MAX_SAMPLE_PIXELS / 1e6:.0f} MP in one grid (fewer -n or a smaller --size)")
     check_free(output, force)
-    coding = _model(model, "sample")
-    _check_size(size, coding)
+    coding = _model(model, "sample", size)
     from invcodec import generative
 
     images = generative.sample(coding, count, size, temperature, seed)
@@ -104,8 +104,7 @@ def interpolate(first: Path, second: Path, model: str | None, steps: int, size: 
     """Interpolate two images in the model's latent space and write the strip."""
     _png_output(output)
     check_free(output, force)
-    coding = _model(model, "interpolate")
-    _check_size(size, coding)
+    coding = _model(model, "interpolate", size)
     from invcodec import generative
 
     frames = generative.interpolate(coding, _square_image(first, size), _square_image(second, size), steps, space)
