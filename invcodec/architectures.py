@@ -55,6 +55,9 @@ class Architecture:
     # "module:function" of the training side (torch) that turns a trained model into the file's tensors
     exporter: str
     generative: Callable[[Any], Generative]
+    # (coding model, effort) -> the coder of ADAPTED streams (the model fine-tuned on each
+    # tile, the change in the stream); None: the architecture is never adapted
+    adapted_coder: Callable[..., Any] | None = None
 
     def load_exporter(self) -> Callable[..., dict[str, np.ndarray]]:
         module, function = self.exporter.split(":")
@@ -88,7 +91,7 @@ AUTOREGRESSIVE = Architecture(
     tile_coder=tile_coder.autoregressive_coder, lossy_bands=lambda spec: None, block_size=lambda spec: 1,
     # it predicts flat areas from their neighbours: they cost next to nothing inside big tiles
     small_tiles_pay=False, exporter="invcodec.training.autoregressive:file_tensors",
-    generative=_autoregressive_generative,
+    generative=_autoregressive_generative, adapted_coder=tile_coder.AdaptedTileCoder,
 )
 ARCHITECTURES: dict[str, Architecture] = {a.name: a for a in (LIFTING, AUTOREGRESSIVE)}
 

@@ -87,6 +87,11 @@ class StreamKind(IntEnum):
     CONSTANT = 2  # one byte per plane: every pixel has this value (one plane only before 0.2.0)
     CLASSIC = 3  # row prediction + LZMA2 or deflate, for synthetic content (invcodec.classic_coder)
     JOINED = 4  # (alpha only, empty) the tile's alpha is inside its colour stream, a CLASSIC one of all channels
+    ADAPTED = 5  # a FLOW stream of an autoregressive model adapted to the tile: the weight delta, then the stream
+
+
+# the kinds coded by the file's model (the header names it exactly when there are some)
+MODEL_KINDS = frozenset({StreamKind.FLOW, StreamKind.ADAPTED})
 
 
 @dataclass
@@ -229,7 +234,7 @@ def _varint(value: int) -> bytes:
 
 def pack(header: Header, streams: list[Stream]) -> bytes:
     """A version-3 file: header, stream table, header CRC, payloads."""
-    flow = any(s.kind == StreamKind.FLOW for s in streams)
+    flow = any(s.kind in MODEL_KINDS for s in streams)
     if flow and len(header.model_id) != MODEL_ID_BYTES:
         raise ValueError(f"a file with flow streams needs a {MODEL_ID_BYTES}-byte model id")
     flags = (Flags.LOSSY if header.quantizer else 0) | (Flags.MODEL_ID if flow else 0) | \
@@ -336,7 +341,7 @@ def _parse_v3(src: _Source) -> tuple[Header, list[tuple[StreamKind, int]], bytes
     if zlib.crc32(src.data[:end]) != stored_crc:
         raise InvalidFileError("header checksum mismatch (the file is corrupted)")
     table = _stream_table(header, entries)
-    if any(kind == StreamKind.FLOW for kind, _ in table) != bool(model_id):
+    if any(kind in MODEL_KINDS for kind, _ in table) != bool(model_id):
         raise InvalidFileError("the model id must be present exactly when there are flow streams")
     return header, table, packed_icc
 

@@ -370,3 +370,16 @@ def test_the_pixel_crc_is_the_crc_of_the_raster_bytes_without_a_copy_of_the_imag
     view[...] = rng.integers(0, 256, view.shape, dtype=np.uint8)
     assert pixel_crc(view) == zlib.crc32(np.ascontiguousarray(view).tobytes())
     assert pixel_crc(np.zeros((0, 5, 3), np.uint8)) == zlib.crc32(b"")
+
+
+def test_an_adapting_effort_without_torch_is_one_clear_error(monkeypatch) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a))
+    pixels = smooth_image(16, 16)
+    with pytest.raises(ValueError, match="effort 8 adapts the model to the image, which needs torch"):
+        compress_samples(pixels, effort=8)
+    assert decompress_samples(compress_samples(pixels, effort=6)[0]).tobytes() == pixels.tobytes()
+    # lossy files and other models are never adapted: the effort asks for nothing torch does
+    compress_samples(pixels, quality=50, effort=9)

@@ -214,6 +214,7 @@ class AutoregressiveModel:
 
     def __init__(self, tensors: Mapping[str, np.ndarray], prefix: str = "",
                  ranges: tuple[tuple[int, int], ...] = RANGES, feature_limit: float = FEATURE_LIMIT, max_rate: int = 0):
+        self.tensors = dict(tensors)  # the float weights it was made of (what a tile's adaptation changes)
         per_plane = [_plane_weights(tensors, prefix, p, feature_limit, max_rate) for p in range(PLANES)]
         hidden = {w[0].shape[1] for w in per_plane}
         if len(hidden) != 1:
