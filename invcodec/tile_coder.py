@@ -194,12 +194,17 @@ class AdaptedTileCoder:
         self.effort = effort
 
     def encode(self, pixels: np.ndarray) -> EncodedTile:
+        """The smallest stream of the effort's plans (``training.per_image.PLANS``)."""
         from .training import per_image  # torch: only an adapting encoder imports it
 
-        tensors, steps = per_image.adapted_tensors(self.base, pixels, self.effort)
-        delta = weight_delta.encode(self.base, tensors, steps)
-        tile = AutoregressiveTileCoder(self._adapted(delta)).encode(pixels)
-        return EncodedTile(_DELTA_LENGTH.pack(len(delta)) + delta + tile.payload, tile.decoded)
+        best = None
+        for part, steps in per_image.PLANS[self.effort]:
+            delta = weight_delta.encode(self.base, *per_image.adapted_tensors(self.base, pixels, part, steps))
+            tile = AutoregressiveTileCoder(self._adapted(delta)).encode(pixels)
+            payload = _DELTA_LENGTH.pack(len(delta)) + delta + tile.payload
+            if best is None or len(payload) < len(best.payload):
+                best = EncodedTile(payload, tile.decoded)
+        return best
 
     def decode(self, payload: bytes, height: int, width: int) -> np.ndarray:
         if len(payload) < _DELTA_LENGTH.size:

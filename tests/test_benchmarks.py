@@ -528,3 +528,24 @@ def test_thread_scaling_decodes_a_four_tile_mosaic_exactly(tmp_path, capsys) -> 
     report = json.loads(out.read_text())
     assert set(report["best_seconds"]) == {"1", "2"} and report["speedup"] > 0
     assert np.isfinite(report["speedup"])
+
+
+def test_lossless_benchmark_names_each_effort(tmp_path) -> None:
+    Image.fromarray(smooth_image(24, 32, 3, seed=3)).save(tmp_path / "a.png")
+    out = lossless.run(tmp_path, limit=None, models=["photo-v4"], only_invcodec=True, efforts=[7, 6])
+    assert set(out["codecs"]) == {"invcodec (photo-v4)", "invcodec (photo-v4, effort 6)"}
+    assert out["settings"]["efforts"] == [7, 6] and all(e["all_exact"] for e in out["codecs"].values())
+
+
+@pytest.mark.torch
+def test_adaptation_benchmark_on_two_tiny_images(tmp_path) -> None:
+    from invcodec_benchmarks import adaptation
+
+    for i in range(2):
+        Image.fromarray(smooth_image(24, 32, 3, seed=i)).save(tmp_path / f"{i}.png")
+    out = adaptation.run(tmp_path, 2, ["head"], [5], [-8, -6], "photo-v4")
+    assert out["images"] == 2 and [c["log2_step"] for c in out["choices"]] != [] and len(out["choices"]) == 2
+    totals = [c["total_bpsp"] for c in out["choices"]]
+    assert totals == sorted(totals) and out["plain_bpsp"] > 0
+    for c in out["choices"]:
+        assert abs(c["model_bpsp"] + c["delta_bpsp"] - c["total_bpsp"]) < 2e-4 and c["delta_bpsp"] > 0

@@ -3,11 +3,12 @@ image teaches the model, and the change travels in the file (``weight_delta``).
 
 Each plane's net is fine-tuned on the tile's own samples under the code length it is
 trained on, from the shipped weights: the biases, the output layer and the linear skip
-(the "head": ~400 numbers of the 6 237) — measured on photos-dev, the whole net gains
-more bits but costs more to send than it gains on tiles of that size (results:
-``results/per-image-adaptation.md``). The encoder keeps the adapted stream only where
-it is smaller, delta included. Deterministic for a given machine (seeded, one thread);
-the decoder never runs this: it adds the delta and decodes exactly."""
+(the "head": ~400 numbers of photo-v4's 6 237), and at effort 9 also the whole net,
+whose delta costs more than it gains on small tiles but may pay on large ones (the
+choices: ``invcodec bench adaptation``, on photos-dev). The encoder keeps the smallest
+stream, delta included, and the plain one where no adaptation pays. Deterministic for a
+given machine (seeded, one thread); the decoder never runs this: it adds the delta and
+decodes exactly."""
 
 from __future__ import annotations
 
@@ -21,19 +22,22 @@ from .autoregressive import PlaneNet, laplace_bits
 
 BATCH = 8192
 LEARNING_RATE = 3e-3
-LOG2_STEP = -8  # the delta's step in the float weights' units
-# steps of Adam per plane at each adapting effort
-STEPS = {8: 200, 9: 600}
-HEAD = ("b1", "b2", "w3", "b3", "skip", "skip_bias")
+# the parts of a plane's net a plan fine-tunes (the file's tensor names, after "planeN.")
+PARTS = {"head": ("b1", "b2", "w3", "b3", "skip", "skip_bias"),
+         "all": ("w1", "b1", "w2", "b2", "w3", "b3", "skip", "skip_bias")}
+# each part's delta step (log2, in the float weights' units): measured on photos-dev
+LOG2_STEPS = {"head": -8, "all": -6}
+# what each adapting effort tries, (part, Adam steps per plane); the encoder keeps the smallest stream
+PLANS = {8: (("head", 200),), 9: (("head", 600), ("all", 600))}
 
 
-def adapted_tensors(tensors: Mapping[str, np.ndarray], pixels: np.ndarray, effort: int,
+def adapted_tensors(tensors: Mapping[str, np.ndarray], pixels: np.ndarray, part: str, steps: int,
                     seed: int = 0) -> tuple[dict[str, np.ndarray], dict[str, int]]:
-    """(the model's tensors fine-tuned on the tile ``pixels`` (h, w, 3), the delta's step
-    (log2) of each tensor it changed)."""
+    """(the model's tensors with ``part`` of each plane's net fine-tuned on the tile
+    ``pixels`` (h, w, 3) for ``steps`` steps, the delta's step (log2) of each tensor it changed)."""
     planes = ar.forward_colour(pixels)
     out = {name: np.asarray(value) for name, value in tensors.items()}
-    steps: dict[str, int] = {}
+    log2_steps: dict[str, int] = {}
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -43,15 +47,15 @@ def adapted_tensors(tensors: Mapping[str, np.ndarray], pixels: np.ndarray, effor
             f = torch.from_numpy(features.astype(np.float32))
             ref = torch.from_numpy(reference.astype(np.float32))
             x = torch.from_numpy(planes[plane].reshape(-1).astype(np.float32))
-            names = list(net.tensors(f"plane{plane}"))
-            head = [p for n, p in zip(names, net.parameter_list()) if n.rsplit(".", 1)[1] in HEAD]
-            _fine_tune(net, head, f, ref, x, STEPS[effort], torch.Generator().manual_seed(seed * 10 + plane))
+            names = [n.rsplit(".", 1)[1] for n in net.tensors(f"plane{plane}")]
+            chosen = [p for n, p in zip(names, net.parameter_list()) if n in PARTS[part]]
+            _fine_tune(net, chosen, f, ref, x, steps, torch.Generator().manual_seed(seed * 10 + plane))
             for name, value in net.tensors(f"plane{plane}").items():
-                if name.rsplit(".", 1)[1] in HEAD:
-                    out[name], steps[name] = value, LOG2_STEP
+                if name.rsplit(".", 1)[1] in PARTS[part]:
+                    out[name], log2_steps[name] = value, LOG2_STEPS[part]
     finally:
         torch.set_num_threads(threads)
-    return out, steps
+    return out, log2_steps
 
 
 def _fine_tune(net: PlaneNet, params: list[torch.Tensor], f: torch.Tensor, ref: torch.Tensor, x: torch.Tensor,

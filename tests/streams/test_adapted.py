@@ -23,7 +23,7 @@ def adapting(tiny_coding_models, monkeypatch) -> StreamContext:
     if HAVE_TORCH:
         from invcodec.training import per_image
 
-        monkeypatch.setattr(per_image, "STEPS", {8: 30, 9: 60})  # a test's worth of fine-tuning
+        monkeypatch.setattr(per_image, "PLANS", {8: (("head", 30),), 9: (("head", 30), ("all", 20))})  # a test's worth
     return StreamContext(tiny_coding_models["autoregressive"], None, adaptive=True, effort=8)
 
 
@@ -38,6 +38,14 @@ def test_planes_round_trip_exactly(adapting, planes: int) -> None:
 
 
 @needs_torch
+def test_the_smallest_plan_is_kept(adapting) -> None:
+    """Effort 9 (here) tries effort 8's plan and another, and keeps the smaller."""
+    pixels = smooth_image(40, 48, seed=4)
+    sizes = {e: len(AdaptedStream().encode(pixels, StreamContext(adapting.model, None, True, effort=e), None).payload)
+             for e in (8, 9)}
+    assert sizes[9] <= sizes[8]
+
+
 def test_the_delta_changes_the_model(adapting) -> None:
     """The stream after the delta is the plain coder's under other weights: not the FLOW stream."""
     pixels = smooth_image(40, 48, seed=3)
