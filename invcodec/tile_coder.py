@@ -190,16 +190,15 @@ class AdaptedTileCoder:
     at ``effort`` (``training.per_image``, torch); the decoder only adds the delta."""
 
     def __init__(self, model: CodingModel, effort: int):
+        self.model = model
         self.base = model.evaluator.tensors
         self.effort = effort
 
     def encode(self, pixels: np.ndarray) -> EncodedTile:
-        """The smallest stream of the effort's plans (``training.per_image.PLANS``)."""
-        from .training import per_image  # torch: only an adapting encoder imports it
-
+        """The smallest stream of the adapter's candidates (the architecture's ``adapter``)."""
         best = None
-        for part, steps in per_image.PLANS[self.effort]:
-            delta = weight_delta.encode(self.base, *per_image.adapted_tensors(self.base, pixels, part, steps))
+        for tensors, log2_steps in self.model.architecture.load_adapter()(self.base, pixels, self.effort):
+            delta = weight_delta.encode(self.base, tensors, log2_steps)
             tile = AutoregressiveTileCoder(self._adapted(delta)).encode(pixels)
             payload = _DELTA_LENGTH.pack(len(delta)) + delta + tile.payload
             if best is None or len(payload) < len(best.payload):

@@ -31,6 +31,12 @@ LOG2_STEPS = {"head": -8, "all": -6}
 PLANS = {8: (("head", 200),), 9: (("head", 600), ("all", 600))}
 
 
+def candidates(tensors: Mapping[str, np.ndarray], pixels: np.ndarray,
+               effort: int) -> list[tuple[dict[str, np.ndarray], dict[str, int]]]:
+    """The architecture's adapter: one ``adapted_tensors`` per plan of ``effort``."""
+    return [adapted_tensors(tensors, pixels, part, steps) for part, steps in PLANS[effort]]
+
+
 def adapted_tensors(tensors: Mapping[str, np.ndarray], pixels: np.ndarray, part: str, steps: int,
                     seed: int = 0) -> tuple[dict[str, np.ndarray], dict[str, int]]:
     """(the model's tensors with ``part`` of each plane's net fine-tuned on the tile
