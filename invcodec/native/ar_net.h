@@ -23,6 +23,7 @@ typedef struct {
     int32_t n_scales;     /* scale indices 0 .. n_scales - 1 */
     int32_t narrow_first; /* layer 1's weighted sums (before the bias) fit int32 for any input */
     int32_t vector;       /* use the AVX2 path (ar_net_prepare decides) */
+    int32_t second_split; /* AVX2 layer 2 on int16 multiply-adds: activations split at 2**second_split (0: int64 lanes) */
     int64_t lo[AR_NET_MAX_PLANES], hi[AR_NET_MAX_PLANES];  /* each plane's value range */
     int32_t *w1;     /* [plane][feature][hidden] */
     int32_t *skip;   /* [plane][feature]: the linear skip, on the output grid */
@@ -34,12 +35,16 @@ typedef struct {
     int64_t *b3;     /* [plane][2] */
     /* the AVX2 path's copies (ar_net_prepare), NULL without it */
     int16_t *w1_pairs; /* [plane][feature pair][hidden][2]: layer 1 two features at a time, int16 */
-    int64_t *w2_wide;  /* w2 sign-extended: each 64-bit lane a multiplier as is */
+    int64_t *w2_wide;  /* w2 sign-extended: each 64-bit lane a multiplier as is (second_split 0) */
+    int16_t *w2_pairs; /* [plane][input pair][hidden][2]: w2 clamped to int16 (second_split > 0) */
+    int32_t *w2_excess; /* [k][3]: input, output, w2 minus its clamp, for the few weights beyond int16 */
+    int32_t excess_start[AR_NET_MAX_PLANES + 1]; /* plane p's excess weights: rows excess_start[p] .. [p + 1] - 1 */
 } ArNet;
 
 /* Picks the path: AVX2 where the CPU has it, ``allow_vector`` is set and the model fits
  * it (layer 1 in int16 x int16 -> int32, a width a multiple of 8), and makes its copies
- * of the weights. 0, or -1 out of memory. */
+ * of the weights; layer 2 too in int16 x int16 -> int32 where its bound allows a split of
+ * the activations (see second_split). 0, or -1 out of memory. */
 int ar_net_prepare(ArNet *net, int32_t allow_vector, double feature_limit);
 
 /* Frees what ar_net_prepare made. */

@@ -391,8 +391,15 @@ static PyObject *net_get_vector(NetObject *self, void *closure) {
     return PyBool_FromLong(self->net.vector);
 }
 
+static PyObject *net_get_second_split(NetObject *self, void *closure) {
+    return PyLong_FromLong(self->net.second_split);
+}
+
 static PyGetSetDef net_getset[] = {
     {"vector", (getter)net_get_vector, NULL, PyDoc_STR("whether the AVX2 path runs (else the portable C)"), NULL},
+    {"second_split", (getter)net_get_second_split, NULL,
+     PyDoc_STR("the AVX2 path's layer 2 on int16 multiply-adds, activations split at 2**second_split (0: int64 lanes)"),
+     NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 

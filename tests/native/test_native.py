@@ -76,7 +76,8 @@ def test_shipped_nets_give_the_reference_priors(name: str) -> None:
 
 
 def _random_model(rng: np.random.Generator, hidden: int, gain: float, ranges=ar.RANGES, feature_limit=ar.FEATURE_LIMIT,
-                  max_rate: int = 0) -> ar.AutoregressiveModel:
+                  max_rate: int = 0, second_gain: float = 1.0, large_second: int = 0) -> ar.AutoregressiveModel:
+    """``second_gain`` scales layer 2 alone; ``large_second`` of its weights per plane made beyond int16's range."""
     tensors = {}
     for p in range(ar.PLANES):
         n = ar.feature_count(p)
@@ -86,6 +87,9 @@ def _random_model(rng: np.random.Generator, hidden: int, gain: float, ranges=ar.
         tensors[f"plane{p}.w1"] *= gain
         tensors[f"plane{p}.w2"] *= gain
         tensors[f"plane{p}.b1"] *= gain
+        tensors[f"plane{p}.w2"] *= second_gain
+        if large_second:
+            tensors[f"plane{p}.w2"].reshape(-1)[rng.choice(hidden * hidden, large_second, replace=False)] = 12.0
         if max_rate:
             tensors[f"plane{p}.w_rate"] = rng.normal(0, 1, hidden).astype(np.float32)
     return ar.AutoregressiveModel(tensors, "", ranges, feature_limit, max_rate)
@@ -106,6 +110,25 @@ def test_random_nets_give_the_reference_priors(hidden: int, gain: float) -> None
                     assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
     if gain >= 300:
         assert np.abs(model.w1[..., :-1]).sum(1).max() * ar.FEATURE_LIMIT > 2**31  # the int64 path was taken
+
+
+@pytest.mark.parametrize("second_gain, large_second, split", [(1.0, 0, 13), (1.0, 3, 13), (0.5, 0, 14), (20.0, 0, 0)])
+def test_every_path_of_the_second_layer_gives_the_reference_priors(second_gain: float, large_second: int, split: int) -> None:
+    """The AVX2 path's layer 2: int16 multiply-adds with the activations split (both parts
+    where they are large), with a few weights beyond int16 added apart, or int64 lanes
+    where no split keeps the int32 sums exact."""
+    rng = np.random.default_rng(large_second)
+    model = _random_model(rng, 32, 1.0, max_rate=50, second_gain=second_gain, large_second=large_second)
+    if not model._kernel.vector:
+        pytest.skip("no AVX2 on this CPU")
+    assert model._kernel.second_split == split
+    assert np.any(np.abs(model.kernel_args["w2"]) > 32767) == (large_second > 0 or split == 0)
+    for planes in _test_planes(model, rng, 17, 29):
+        for plane in range(ar.PLANES):
+            for rate in (0, 50):
+                want = _reference(model, planes, plane, rate)
+                got = model.encode_params(planes, plane, rate)
+                assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
 
 
 def test_means_reach_the_ranges_ends_and_scales_the_grids() -> None:
