@@ -150,14 +150,14 @@ static PyObject *net_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
     int west_north[4], shifts[3], act_limit, mean_steps, n_scales, pad, lag;
     long long max_rate;
     double feature_limit;
-    int vector = 1;
+    int vector = AR_NET_PATH_VNNI;
     Py_buffer view;
     NetObject *self;
     ArNet *net;
     Py_ssize_t P, F, H;
     int32_t p;
 
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOOOOOOOOOOO(iiii)(iii)iiiiidL|p", keywords, &w1, &skip, &b1, &w_rate,
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOOOOOOOOOOO(iiii)(iii)iiiiidL|i", keywords, &w1, &skip, &b1, &w_rate,
                                      &w2, &b2, &w3, &b3, &lo, &hi, &used, &causal, &earlier, &west_north[0],
                                      &west_north[1], &west_north[2], &west_north[3], &shifts[0], &shifts[1], &shifts[2],
                                      &act_limit, &mean_steps, &n_scales, &pad, &lag, &feature_limit, &max_rate, &vector))
@@ -389,7 +389,7 @@ static PyObject *net_decoder(NetObject *self, PyObject *args) {
 }
 
 static PyObject *net_get_vector(NetObject *self, void *closure) {
-    return PyBool_FromLong(self->net.vector);
+    return PyLong_FromLong(self->net.vector);
 }
 
 static PyObject *net_get_second_split(NetObject *self, void *closure) {
@@ -397,9 +397,9 @@ static PyObject *net_get_second_split(NetObject *self, void *closure) {
 }
 
 static PyGetSetDef net_getset[] = {
-    {"vector", (getter)net_get_vector, NULL, PyDoc_STR("whether the AVX2 path runs (else the portable C)"), NULL},
+    {"vector", (getter)net_get_vector, NULL, PyDoc_STR("the path that runs: 2 AVX-512 VNNI, 1 AVX2, 0 the portable C (``vector=`` caps it)"), NULL},
     {"second_split", (getter)net_get_second_split, NULL,
-     PyDoc_STR("the AVX2 path's layer 2 on int16 multiply-adds, activations split at 2**second_split (0: int64 lanes)"),
+     PyDoc_STR("the vector paths' layer 2 on int16 multiply-adds, activations split at 2**second_split (0: int64 lanes)"),
      NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
