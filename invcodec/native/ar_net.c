@@ -141,8 +141,8 @@ static inline int32_t int16_pair(int32_t first, int32_t second) {
 /* The vector paths' net, written once for each kind of multiply-add (dot_SUFFIX on VECTOR,
  * LANES int32 lanes, under TARGET).
  * pair_sums_SUFFIX: sums[j] = sum over k of the int16 pairs of pairs[k] times those of
- *   w[k][j][0..1] (the caller's bounds keep every partial sum below 2**31; hidden a multiple
- *   of LANES).
+ *   w[k][j][0..1] (the caller's bounds keep every partial sum below 2**31, so two chains
+ *   summed apart, the even and the odd k, give the same; hidden a multiple of LANES).
  * second_sums_SUFFIX: layer 2's sums (before its bias) on int16 multiply-adds, each
  *   activation a = high 2**split + low with both parts below the bound that keeps the int32
  *   sums exact (ar_net_prepare), the high part's pass skipped when every activation is below
@@ -150,18 +150,26 @@ static inline int32_t int16_pair(int32_t first, int32_t second) {
  * eval_SUFFIX_width: layer 1 two features per int16 multiply-add into int32 (the sums fit:
  *   net->narrow_first), layer 2 likewise where net->second_split allows, else int32 x int32
  *   -> int64 multiplies on 64-bit lanes. */
-#define AR_NET_VECTOR_PATH(SUFFIX, TARGET, VECTOR, LANES, BROADCAST)                                                   \
+#define AR_NET_VECTOR_PATH(SUFFIX, TARGET, VECTOR, LANES, BROADCAST, ADD)                                              \
     AR_NET_INLINE TARGET void pair_sums_##SUFFIX(const int16_t *w, const int32_t *pairs, int32_t count, int32_t *sums, \
                                                  const int32_t hidden) {                                              \
-        VECTOR sum[AR_NET_MAX_HIDDEN / LANES];                                                                        \
-        int32_t j, k;                                                                                                 \
-        for (j = 0; j < hidden / LANES; j++) sum[j] = BROADCAST(0);                                                   \
-        for (k = 0; k < count; k++) {                                                                                 \
-            const VECTOR x = BROADCAST(pairs[k]);                                                                     \
-            const int16_t *row = w + (int64_t)k * hidden * 2;                                                         \
-            for (j = 0; j < hidden / LANES; j++) sum[j] = dot_##SUFFIX(sum[j], x, row + 2 * LANES * j);               \
+        const int32_t n = hidden / LANES, sets = n <= 4 ? 2 : 1; /* two chains of sums where registers allow */      \
+        VECTOR sum[2][AR_NET_MAX_HIDDEN / LANES];                                                                     \
+        int32_t h, j, k;                                                                                              \
+        for (h = 0; h < sets; h++)                                                                                    \
+            for (j = 0; j < n; j++) sum[h][j] = BROADCAST(0);                                                         \
+        for (k = 0; k + sets <= count; k += sets) {                                                                   \
+            for (h = 0; h < sets; h++) {                                                                              \
+                const VECTOR x = BROADCAST(pairs[k + h]);                                                             \
+                const int16_t *row = w + (int64_t)(k + h) * hidden * 2;                                               \
+                for (j = 0; j < n; j++) sum[h][j] = dot_##SUFFIX(sum[h][j], x, row + 2 * LANES * j);                  \
+            }                                                                                                         \
         }                                                                                                             \
-        for (j = 0; j < hidden / LANES; j++) store_##SUFFIX(sums + LANES * j, sum[j]);                                \
+        if (k < count) {                                                                                              \
+            const VECTOR x = BROADCAST(pairs[k]);                                                                     \
+            for (j = 0; j < n; j++) sum[0][j] = dot_##SUFFIX(sum[0][j], x, w + (int64_t)k * hidden * 2 + 2 * LANES * j); \
+        }                                                                                                             \
+        for (j = 0; j < n; j++) store_##SUFFIX(sums + LANES * j, sets == 2 ? ADD(sum[0][j], sum[1][j]) : sum[0][j]); \
     }                                                                                                                 \
                                                                                                                       \
     AR_NET_INLINE TARGET void second_sums_##SUFFIX(const ArNet *net, int32_t plane, const int32_t *act, int64_t *wide, \
@@ -234,9 +242,9 @@ static inline int32_t int16_pair(int32_t first, int32_t second) {
             eval_##SUFFIX##_width(net, plane, features, reference, rate, mean_steps, scale_index, net->hidden);       \
     }
 
-AR_NET_VECTOR_PATH(avx2, AR_NET_AVX2_TARGET, __m256i, 8, _mm256_set1_epi32)
+AR_NET_VECTOR_PATH(avx2, AR_NET_AVX2_TARGET, __m256i, 8, _mm256_set1_epi32, _mm256_add_epi32)
 #ifdef AR_NET_VNNI
-AR_NET_VECTOR_PATH(vnni, AR_NET_VNNI_TARGET, __m512i, 16, _mm512_set1_epi32)
+AR_NET_VECTOR_PATH(vnni, AR_NET_VNNI_TARGET, __m512i, 16, _mm512_set1_epi32, _mm512_add_epi32)
 #endif
 #endif
 
