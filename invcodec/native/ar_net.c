@@ -18,7 +18,7 @@
 #include <immintrin.h>
 #define AR_NET_AVX2_TARGET __attribute__((target("avx2")))
 #define AR_NET_VNNI 1
-#define AR_NET_VNNI_TARGET __attribute__((target("avx2,avx512f,avx512bw,avx512vl,avx512vnni")))
+#define AR_NET_VNNI_TARGET __attribute__((target("avx2,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")))
 #endif
 #if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__) && !defined(INVCODEC_NO_AVX2)
 #define AR_NET_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))  /* the portable path too */
@@ -335,7 +335,8 @@ int ar_net_prepare(ArNet *net, int32_t allow_vector, double feature_limit) {
         net->vector = AR_NET_PATH_AVX2;
 #ifdef AR_NET_VNNI
         if (allow_vector >= AR_NET_PATH_VNNI && H % 16 == 0 && __builtin_cpu_supports("avx512f")
-            && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni"))
+            && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl")
+            && __builtin_cpu_supports("avx512vnni"))
             net->vector = AR_NET_PATH_VNNI;
 #endif
     }
