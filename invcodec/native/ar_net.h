@@ -45,8 +45,9 @@ typedef struct {
 
 /* Picks the path, the fastest up to ``allow_vector`` (an AR_NET_PATH) that the CPU has and
  * the model fits: AVX2 for layer 1 in int16 x int16 -> int32 and a width a multiple of 8,
- * AVX-512 (F, BW, DQ, VL, VNNI) for a multiple of 16; makes its copies of the weights, layer 2's too where
- * its bound allows the int16 multiply-adds (see second_split). 0, or -1 out of memory. */
+ * AVX-512 (F, BW, DQ, VL, VNNI) for a multiple of 16; makes its copies of the weights,
+ * layer 2's too where its bound allows the int16 multiply-adds (see second_split). 0, or
+ * -1 out of memory. */
 int ar_net_prepare(ArNet *net, int32_t allow_vector, double feature_limit);
 
 /* Frees what ar_net_prepare made. */
