@@ -24,7 +24,8 @@ def _payload(words: np.ndarray) -> bytes:
     return np.asarray(words, dtype="<u4").tobytes()
 
 
-def _native(payload: bytes, chunks: list[tuple[np.ndarray, np.ndarray]], cache: bool = True) -> tuple[list[np.ndarray], list[bool]]:
+def _native(payload: bytes, chunks: list[tuple[np.ndarray, np.ndarray]],
+            cache: bool = True) -> tuple[list[np.ndarray], list[bool]]:
     """Each chunk's symbols, and whether the coder is empty after it."""
     coder = native.AnsDecoder(payload, grid.SCALES, cache=cache)
     symbols, empty = [], []
