@@ -224,7 +224,7 @@ class AutoregressiveModel:
         self.max_rate = max_rate
         self.lo = np.array([lo for lo, _ in ranges], dtype=np.float64)
         self.hi = np.array([hi for _, hi in ranges], dtype=np.float64)
-        # the native kernel's arguments (tests also build it with vector=False: the portable path)
+        # the native kernel's arguments (tests also build it with vector=0: the portable path, 1: AVX2)
         self.kernel_args = dict(
             w1=_fitting(self.w1[..., : self.hidden], np.int32), skip=_fitting(self.w1[..., self.hidden], np.int32),
             b1=_fitting(self.b1, np.int64), w_rate=_fitting(self.w_rate, np.int64), w2=_fitting(self.w2, np.int32),
