@@ -216,6 +216,9 @@ def test_geometry_is_validated_before_coding(photo) -> None:
         compress_samples(np.zeros((4, 4, 5), np.uint8), photo)
     with pytest.raises(UnsupportedImageError, match=r"70000x1 is outside the supported range \(sides 1..65536"):
         compress_samples(np.zeros((1, 70000, 3), np.uint8), photo)
+    wide = np.broadcast_to(np.zeros((1, 1, 1), np.uint8), (528, 65536, 1))  # 135 168 tiles of 16: over the limit
+    with pytest.raises(UnsupportedImageError, match=r"more than 131072 \(its smallest tile size is 32\)"):
+        compress_samples(wide, photo, tile_size=16)
 
 
 @pytest.mark.parametrize("quality", [50.5, "50", True, 0, 101, -3])
