@@ -373,3 +373,22 @@ def test_the_pixel_crc_is_the_crc_of_the_raster_bytes_without_a_copy_of_the_imag
     view[...] = rng.integers(0, 256, view.shape, dtype=np.uint8)
     assert pixel_crc(view) == zlib.crc32(np.ascontiguousarray(view).tobytes())
     assert pixel_crc(np.zeros((0, 5, 3), np.uint8)) == zlib.crc32(b"")
+
+
+def test_decoding_holds_the_image_and_no_copy_of_its_tiles() -> None:
+    """A file's memory is its image's raw size plus a tile per thread (the crafted 8 KB file
+    of a 65536 x 4096 RGBA image with a wrong CRC: 1.1 GB, where the tiles were once kept too)."""
+    import tracemalloc
+
+    header = container.Header(2048, 2048, 4, 512, b"", 12345)  # a wrong pixel CRC
+    data = container.pack(header, [container.Stream(StreamKind.CONSTANT, b"\x10\x20\x30" if i % 2 == 0 else b"\xff")
+                                   for i in range(2 * header.tile_count)])
+    tracemalloc.start()
+    try:
+        with pytest.raises(InvalidFileError, match="pixel checksum mismatch"):
+            decompress_samples(data, threads=2)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    raw = 2048 * 2048 * 4
+    assert raw < peak < raw + 4 * 512 * 512 * 4
