@@ -133,6 +133,17 @@ def _worker_init() -> None:
     signal.signal(signal.SIGTERM, stop)
 
 
+def _show_finished(results, show: Callable) -> None:
+    """Show the results that reached the parent before its workers were stopped."""
+    import multiprocessing
+
+    while True:
+        try:
+            show(results.next(timeout=0))
+        except (StopIteration, multiprocessing.TimeoutError):
+            return
+
+
 def run_batch(fn: Callable[..., str], jobs: list[tuple[Path, Path]], model: str | None, force: bool, workers: int) -> None:
     """Run every job, report each as it finishes, carry on past failures, exit 1 if any failed."""
     to_stdout = any(out == STDIO for _, out in jobs)
@@ -152,12 +163,15 @@ def run_batch(fn: Callable[..., str], jobs: list[tuple[Path, Path]], model: str 
         import multiprocessing
 
         pool = multiprocessing.Pool(min(workers, len(jobs)), initializer=_worker_init)
+        results = pool.imap_unordered(_call_packed, args)
         try:
-            for result in pool.imap_unordered(_call_packed, args):
+            for result in results:
                 show(result)
             pool.close()
         except BaseException:  # Ctrl-C, SIGTERM or a bug: stop the others (their temporary files go too)
             pool.terminate()
+            pool.join()
+            _show_finished(results, show)  # files done while the signal came are reported, not left unnamed
             raise
         finally:
             pool.join()
