@@ -409,7 +409,7 @@ def test_hostile_suite_has_every_kind_and_over_a_thousand_cases() -> None:
     cases = all_cases()
     assert len(cases) >= 1000 and len({c.name for c in cases}) == len(cases)
     assert {c.kind for c in cases} == {"mode", "png-depth", "colour-key", "icc", "exif", "frames", "huge", "truncated",
-                                       "mutated", "garbage", "clobber"}
+                                       "mutated", "garbage", "clobber", "stdio", "signal", "crafted"}
 
 
 _FAKE_CLI = '''
@@ -449,6 +449,49 @@ def test_hostile_judge_catches_each_defect(tmp_path, monkeypatch, behaviour, ver
     case = Case("t/" + behaviour, "mode", files, ["in.png", "-o", "out.inv"])
     result = hostile.judge(case, tmp_path / "cases", timeout=60, memory=4 << 30)
     assert result["verdict"] == verdict, result
+
+
+_FAKE_BATCH = '''
+import signal, subprocess, sys, time
+from pathlib import Path
+behaviour = sys.argv[1]
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+Path("out/a.inv").write_bytes(b"done")
+if behaviour == "half-written":
+    Path("out/.b.inv.tmp").write_bytes(b"half")
+if behaviour == "late":  # a worker the parent leaves behind
+    subprocess.Popen([sys.executable, "-c", "import time; time.sleep(2); open('out/c.inv', 'wb').write(b'late')"],
+                     start_new_session=True)
+print("in/a.png -> out/a.inv: done", flush=True)
+time.sleep(60)
+'''
+
+
+@pytest.mark.parametrize("behaviour, verdict", [("stop", "stopped"), ("half-written", "partial"), ("late", "late")])
+def test_hostile_judge_of_a_signal_catches_a_partial_or_late_file(tmp_path, monkeypatch, behaviour, verdict) -> None:
+    import signal
+
+    from invcodec_benchmarks import hostile
+    from invcodec_benchmarks.hostile_inputs import Case
+
+    fake = tmp_path / "fake_batch.py"
+    fake.write_text(_FAKE_BATCH)
+    monkeypatch.setattr(hostile, "_command", lambda: [sys.executable, str(fake), behaviour])
+    case = Case("t/" + behaviour, "signal", {}, ["in", "-o", "out", "-j", "2"], setup=lambda d: (d / "out").mkdir(),
+                output=None, outputs=("out/a.inv", "out/b.inv", "out/c.inv"), signal=signal.SIGTERM)
+    result = hostile.judge(case, tmp_path / "cases", timeout=60, memory=4 << 30)
+    assert result["verdict"] == verdict, result
+
+
+def test_hostile_judge_counts_a_command_over_its_budget(tmp_path, monkeypatch) -> None:
+    from invcodec_benchmarks import hostile
+    from invcodec_benchmarks.hostile_inputs import Case
+
+    monkeypatch.setattr(hostile, "_command", lambda: [sys.executable, "-c", "sum(range(10**6)); print('streams: 2 ')"])
+    case = Case("t/budget", "crafted", {}, ["in.inv"], output=None, command="info", check=lambda d, out: None)
+    assert hostile.judge(case, tmp_path / "ok", timeout=60, memory=4 << 30)["verdict"] == "exact"
+    case.budget = (0.0, 1e6)  # no CPU time at all
+    assert hostile.judge(case, tmp_path / "over", timeout=60, memory=4 << 30)["verdict"] == "over_budget"
 
 
 @pytest.mark.slow
