@@ -39,6 +39,7 @@ _STREAM = struct.Struct("<BI")  # version 1: kind, length
 _U32 = struct.Struct("<I")
 _META_ENTRY = struct.Struct("<BI")  # tag, length of the zlib-compressed value
 _MAX_VARINT_BYTES = 5  # 35 bits: more than any length a valid file can hold
+_MAX_ENTRY_BYTES = 1 + _MAX_VARINT_BYTES  # a stream-table entry: kind, length
 
 
 class Flags(IntFlag):
@@ -348,9 +349,6 @@ def _table_entries(src: _Source, count: int) -> tuple[list[int], list[int]]:
             kinds.append(kind)
             lengths.append(length)
     return kinds, lengths
-
-
-_MAX_ENTRY_BYTES = 1 + _MAX_VARINT_BYTES
 
 
 def _bulk_entries(window, most: int) -> tuple[list[int], list[int], int]:

@@ -571,3 +571,18 @@ def test_thread_scaling_decodes_a_four_tile_mosaic_exactly(tmp_path, capsys) -> 
     report = json.loads(out.read_text())
     assert set(report["best_seconds"]) == {"1", "2"} and report["speedup"] > 0
     assert np.isfinite(report["speedup"])
+
+
+@pytest.mark.slow
+def test_thread_scaling_restores_four_tiles_with_the_same_pixels_on_1_and_2_threads(tmp_path, monkeypatch) -> None:
+    from invcodec import restore
+
+    (tmp_path / "images").mkdir()
+    folder = _folder(tmp_path / "images", 4, 512)
+    seen = []
+    denoise = restore.denoise
+    monkeypatch.setattr(restore, "denoise", lambda *a, **k: seen.append(k["threads"]) or denoise(*a, **k))
+    out = tmp_path / "t.json"
+    assert thread_scaling.main([str(folder), "--restore", "--repeats", "1", "--out", str(out)]) == 0  # same pixels
+    report = json.loads(out.read_text())
+    assert report["task"] == "restore denoise" and seen == [1, 2] and report["image"].startswith("2048x2048")
