@@ -133,15 +133,13 @@ def _worker_init() -> None:
     signal.signal(signal.SIGTERM, stop)
 
 
-def _show_finished(results, show: Callable) -> None:
-    """Show the results that reached the parent before its workers were stopped."""
-    import multiprocessing
-
-    while True:
-        try:
-            show(results.next(timeout=0))
-        except (StopIteration, multiprocessing.TimeoutError):
-            return
+def _identity(path: Path) -> tuple[int, int] | None:
+    """Which file is at ``path`` (None: none): a file a worker renamed into place is another."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns
 
 
 def run_batch(fn: Callable[..., str], jobs: list[tuple[Path, Path]], model: str | None, force: bool, workers: int) -> None:
@@ -150,9 +148,11 @@ def run_batch(fn: Callable[..., str], jobs: list[tuple[Path, Path]], model: str 
     report = (lambda line: click.echo(line, err=True)) if to_stdout else click.echo
     args = [(fn, inp, out, model, force) for inp, out in jobs]
     failures = []
+    shown: set[Path] = set()
 
     def show(result: tuple[Path, bool, str]) -> None:
         inp, ok, message = result
+        shown.add(inp)
         if ok:
             report(message)
         else:
@@ -162,16 +162,18 @@ def run_batch(fn: Callable[..., str], jobs: list[tuple[Path, Path]], model: str 
     if workers > 1 and len(jobs) > 1:
         import multiprocessing
 
+        before = {out: _identity(out) for _, out in jobs}
         pool = multiprocessing.Pool(min(workers, len(jobs)), initializer=_worker_init)
-        results = pool.imap_unordered(_call_packed, args)
         try:
-            for result in results:
+            for result in pool.imap_unordered(_call_packed, args):
                 show(result)
             pool.close()
         except BaseException:  # Ctrl-C, SIGTERM or a bug: stop the others (their temporary files go too)
             pool.terminate()
             pool.join()
-            _show_finished(results, show)  # files done while the signal came are reported, not left unnamed
+            for inp, out in jobs:  # a file finished as the stop came, its result not yet here: named all the same
+                if inp not in shown and _identity(out) != before[out]:
+                    report(f"{inp} -> {out}: finished as the batch was stopped")
             raise
         finally:
             pool.join()
