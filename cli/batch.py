@@ -4,6 +4,7 @@ carries on past failures."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -121,9 +122,14 @@ def _call_packed(args: tuple) -> tuple[Path, bool, str]:
     return _safe_call(*args)
 
 
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+
+
 def _worker_init() -> None:
     """Worker processes leave Ctrl-C and SIGHUP to the parent, which terminates them: SIGTERM
     then unwinds the job (its temporary file is removed) and exits without a traceback."""
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)  # held while the pool was made
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
 
@@ -131,6 +137,20 @@ def _worker_init() -> None:
         raise SystemExit(EXIT_INTERRUPTED)
 
     signal.signal(signal.SIGTERM, stop)
+
+
+@contextlib.contextmanager
+def _signals_held():
+    """The stop signals wait until the block is done, for this thread and the threads it
+    starts meanwhile (where the system can hold them)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def _identity(path: Path) -> tuple[int, int] | None:
@@ -152,18 +172,20 @@ def run_batch(fn: Callable[..., str], jobs: list[tuple[Path, Path]], model: str 
 
     def show(result: tuple[Path, bool, str]) -> None:
         inp, ok, message = result
-        shown.add(inp)
-        if ok:
-            report(message)
-        else:
-            failures.append(inp)
-            click.echo(f"invcodec: error: {message}", err=True)
+        with _signals_held():  # a stop comes before the line or after it is counted, never between
+            if ok:
+                report(message)
+            else:
+                failures.append(inp)
+                click.echo(f"invcodec: error: {message}", err=True)
+            shown.add(inp)
 
     if workers > 1 and len(jobs) > 1:
         import multiprocessing
 
         before = {out: _identity(out) for _, out in jobs}
-        pool = multiprocessing.Pool(min(workers, len(jobs)), initializer=_worker_init)
+        with _signals_held():  # the pool's threads never take a stop signal: it comes to this one, between lines
+            pool = multiprocessing.Pool(min(workers, len(jobs)), initializer=_worker_init)
         try:
             for result in pool.imap_unordered(_call_packed, args):
                 show(result)

@@ -87,8 +87,9 @@ def test_a_signal_stops_the_whole_batch_with_no_partial_or_late_file(tmp_path, s
                              str(tmp_path / "out"), "-j", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     first = proc.stdout.readline()  # the batch is under way: a file is done, the workers are busy with others
     proc.send_signal(getattr(signal, signame))
-    out, err = proc.communicate(timeout=60)
-    out = first + out
+    out = first + proc.stdout.read()  # (through the same reader: readline may have buffered the next lines)
+    err = proc.stderr.read()
+    proc.wait(timeout=60)
     assert proc.returncode == 128 + getattr(signal, signame), err
     assert "Traceback" not in err
     done = sorted(p.name for p in (tmp_path / "out").iterdir())
