@@ -195,12 +195,13 @@ def decode(data: bytes, model: CodingModel | str | None = None, progress: bool =
         raise InvalidFileError("the file's quantizer does not fit its model")
     context = StreamContext(model, lossy, header.adaptive_prior)
     per_tile = header.streams_per_tile
-    tiles = header.tiles()
-    jobs = [(streams[i * per_tile : (i + 1) * per_tile], th, tw, header.colour_planes, context)
-            for i, (_, _, th, tw) in enumerate(tiles)]
     out = np.empty((header.height, header.width, header.channels), dtype=np.uint8)
-    for (top, left, th, tw), samples in zip(tiles, map_tiles(decode_tile, jobs, threads, progress)):
-        out[top : top + th, left : left + tw] = samples
+
+    def one(i: int, top: int, left: int, th: int, tw: int) -> None:  # into the image at once: no tile is kept
+        out[top : top + th, left : left + tw] = decode_tile(streams[i * per_tile : (i + 1) * per_tile], th, tw,
+                                                            header.colour_planes, context)
+
+    map_tiles(one, [(i, *tile) for i, tile in enumerate(header.tiles())], threads, progress)
     if pixel_crc(out) != header.pixel_crc32:
         raise InvalidFileError("pixel checksum mismatch: the file is corrupted or was decoded on an incompatible model")
     return out, header
