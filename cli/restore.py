@@ -65,7 +65,8 @@ def restore_one(input: Path, output: Path, model: str | None, force: bool, task:
         raise CodecError(named(input, str(e))) from None
     seconds = time.perf_counter() - start
     samples = pixels.to_samples(result.image)
-    write(output, encode_image(samples, fmt, output, pixels.icc_profile(result.image)), force)
+    icc = pixels.icc_profile(result.image)
+    write(output, encode_image(samples, fmt, output, {"icc_profile": icc} if icc else {}), force)
     h, w, c = samples.shape
     passes_note = f", {passes} passes" if passes > 1 else ""
     return f"{input} -> {output}: {w}x{h}x{c}, {what}{passes_note}, {seconds:.2f} s"

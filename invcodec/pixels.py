@@ -162,11 +162,12 @@ def xmp(image: Image.Image) -> bytes | None:
     return (value.encode() if isinstance(value, str) else bytes(value)) if value else None
 
 
-def metadata_info(header: Header) -> dict[str, bytes]:
-    """What a file keeps beside its samples, as a PIL image's ``info`` holds it (EXIF data
-    with the "Exif\0\0" prefix that Pillow's JPEG and PNG readers give and its writers take)."""
-    return {key: value for key, value in (("icc_profile", header.icc_profile), ("xmp", header.xmp),
-                                          ("exif", header.exif and EXIF_PREFIX + header.exif)) if value}
+def metadata_info(kept: Header | Intake) -> dict[str, bytes]:
+    """What a file (or an input) keeps beside its samples, as a PIL image's ``info`` holds
+    it (EXIF data with the "Exif\0\0" prefix that Pillow's JPEG and PNG readers give and its
+    writers take)."""
+    return {key: value for key, value in (("icc_profile", kept.icc_profile), ("exif", kept.exif and EXIF_PREFIX + kept.exif),
+                                          ("xmp", kept.xmp)) if value}
 
 
 def not_kept(image: Image.Image) -> list[str]:
@@ -320,3 +321,50 @@ def square(image: Image.Image, size: int) -> Image.Image:
     side = min(w, h)
     left, top = (w - side) // 2, (h - side) // 2
     return image.crop((left, top, left + side, top + side)).resize((size, size), Image.Resampling.BOX)
+
+
+def write_image(samples: np.ndarray, fmt: str, icc_profile: bytes | None = None, exif: bytes | None = None,
+                xmp: bytes | None = None) -> bytes:
+    """(H, W, C) samples as a lossless ``fmt`` file (PNG, TIFF, WebP, BMP), with the metadata
+    given (EXIF with or without the "Exif\0\0" prefix). 8-bit samples and every metadata
+    through Pillow; 16-bit samples, which Pillow holds only for grey, as PNG through pypng
+    (the metadata chunks as Pillow writes them) or as TIFF through tifffile (no EXIF: TIFF
+    holds it as tags). Writes what it is given: the caller checks what the format keeps."""
+    buf = io.BytesIO()
+    if samples.dtype == np.uint16 and fmt == "TIFF":
+        import tifffile
+
+        channels = samples.shape[2]
+        tags = [(700, 1, len(xmp), xmp, True)] if xmp else []  # XMP, as Pillow reads it back
+        tifffile.imwrite(buf, samples if channels > 1 else samples[:, :, 0], photometric="rgb" if channels >= 3 else "minisblack",
+                         extrasamples=["unassalpha"] if channels in (2, 4) else None, iccprofile=icc_profile,
+                         extratags=tags, metadata=None)
+        return buf.getvalue()
+    options: dict = {"lossless": True, "exact": True} if fmt == "WEBP" else {}
+    options.update({key: value for key, value in (("icc_profile", icc_profile), ("exif", exif)) if value})
+    if xmp and fmt == "PNG":
+        from PIL import PngImagePlugin
+
+        options["pnginfo"] = PngImagePlugin.PngInfo()
+        options["pnginfo"].add_itxt("XML:com.adobe.xmp", xmp)  # where Pillow and exiftool read it from
+    elif xmp and fmt == "TIFF":
+        options["tiffinfo"] = {700: xmp}
+    elif xmp:
+        options["xmp"] = xmp
+    if fmt == "WEBP" and exif:
+        options["exif"] = exif_structure(exif)  # WebP's EXIF chunk holds the TIFF structure alone
+    if samples.dtype == np.uint8 or samples.shape[2] == 1:
+        from_samples(samples).save(buf, fmt, **options)
+        return buf.getvalue()
+    import png  # pypng: Pillow has no 16-bit colour modes
+
+    h, w, channels = samples.shape
+    png.Writer(w, h, greyscale=channels < 3, alpha=channels in (2, 4), bitdepth=16, compression=9).write(
+        buf, samples.reshape(h, w * channels))
+    meta = io.BytesIO()
+    Image.new("L", (1, 1)).save(meta, "PNG", **options)  # Pillow's own iCCP, eXIf and iTXt chunks
+    extra = [c for c in png.Reader(bytes=meta.getvalue()).chunks() if c[0] not in (b"IHDR", b"IDAT", b"IEND")]
+    chunks = list(png.Reader(bytes=buf.getvalue()).chunks())
+    out = io.BytesIO()
+    png.write_chunks(out, chunks[:1] + extra + chunks[1:])
+    return out.getvalue()
