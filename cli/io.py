@@ -21,8 +21,8 @@ if TYPE_CHECKING:
 STDIO = Path("-")  # '-' on the command line: stdin as an input, stdout as an output
 MAX_STDIN_BYTES = 1 << 30  # an image read from stdin; a file argument is bounded by Pillow's own checks
 LOSSLESS_OUTPUTS = {".png": "PNG", ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP"}
-# The metadata each output carries byte for byte: TIFF holds EXIF as tags of its own, which Pillow rewrites
-# (8-bit: written as tags, said in a warning; 16-bit: not written); BMP holds none.
+# The metadata each output carries byte for byte: TIFF holds EXIF as tags of its own (and Pillow applies a TIFF's
+# orientation when it reads one), so no EXIF is written there; BMP holds none.
 _KEEPS = {"PNG": {"icc_profile", "exif", "xmp"}, "TIFF": {"icc_profile", "xmp"}, "WEBP": {"icc_profile", "exif", "xmp"},
           "BMP": set()}
 _METADATA_NAMES = {"icc_profile": "the ICC colour profile", "exif": "the EXIF data", "xmp": "the XMP data"}
@@ -117,15 +117,10 @@ def encode_image(samples, fmt: str, output: Path, metadata: dict[str, bytes]) ->
         raise CodecError(f"{output}: {_OUTPUT_LIMITS[fmt, channels]}")
     kept = {key: value for key, value in metadata.items() if key in _KEEPS[fmt]}
     lost = [_METADATA_NAMES[key] for key in metadata if key not in kept]
-    if fmt == "TIFF" and "exif" in metadata and not deep:
-        lost.remove(_METADATA_NAMES["exif"])
-        click.echo(f"invcodec: warning: {output}: the EXIF data is written as TIFF tags, not byte for byte "
-                   f"(use .png or .webp)", err=True)
     if lost:
         click.echo(f"invcodec: warning: {output}: not kept: {' and '.join(lost)} ({fmt} cannot hold "
                    f"{'them' if len(lost) > 1 else 'it'} here; use .png{'' if deep else ' or .webp'})", err=True)
-    as_tags = {"exif": metadata["exif"]} if fmt == "TIFF" and not deep and "exif" in metadata else {}
-    data = pixels.write_image(samples, fmt, **kept, **as_tags)
+    data = pixels.write_image(samples, fmt, **kept)
     back = pixels.intake(io.BytesIO(data), "invcodec", name=str(output))
     if back.samples.shape != samples.shape or back.samples.dtype != samples.dtype or not np.array_equal(back.samples, samples):
         raise CodecError(f"{output}: this Pillow's {fmt} writer does not keep these pixels exactly; use .png")

@@ -348,7 +348,7 @@ def write_image(samples: np.ndarray, fmt: str, icc_profile: bytes | None = None,
         options["pnginfo"] = PngImagePlugin.PngInfo()
         options["pnginfo"].add_itxt("XML:com.adobe.xmp", xmp)  # where Pillow and exiftool read it from
     elif xmp and fmt == "TIFF":
-        options["tiffinfo"] = {700: xmp}
+        options["tiffinfo"] = {700: xmp}  # (Pillow then writes no exif=: a TIFF's EXIF is tags, not kept byte for byte)
     elif xmp:
         options["xmp"] = xmp
     if fmt == "WEBP" and exif:
