@@ -234,7 +234,7 @@ SETS: dict[str, GoldenSet] = {
     "format-3-faces-v3": GoldenSet(lambda: faces_cases("faces-v3", (61, 62, 63)), rdo_weight=RDOQ),
     "format-3-lossy-v5": GoldenSet(lossy_v5_cases, rdo_weight=RDOQ, tunes={LOSSY_V5_TUNED: "ms-ssim"}),
     "format-3-autoregressive": GoldenSet(autoregressive_cases),
-    "format-3-16bit": GoldenSet(deep_cases),
+    "format-3-16bit": GoldenSet(deep_cases, flow_only=lambda stem: False),
     "format-3-top-autoregressive": GoldenSet(lambda: top_autoregressive_cases("photo-lossy-v6", (91, 92, 93, 94, 95)), rdo_weight=RDOQ),
     "format-3-lossy-v7": GoldenSet(lambda: top_autoregressive_cases("photo-lossy-v7", (101, 102, 103, 104, 105)), rdo_weight=RDOQ),
     # the fine-tuning runs in float (torch): another machine may write other bytes, never other pixels
