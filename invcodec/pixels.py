@@ -253,8 +253,6 @@ def _as_image(image: object, caller: str, name: str | None = None,
         return image, None
     if isinstance(image, (str, os.PathLike)):
         return _open(os.fspath(image), name, deep)
-    if isinstance(image, io.IOBase):
-        return _open(image, name, deep)
     if isinstance(image, np.ndarray):
         arr = image[:, :, None] if image.ndim == 2 else image
         kinds = (np.uint8, np.uint16) if deep else (np.uint8,)
@@ -282,11 +280,14 @@ class Intake:
 
 
 def intake(source: object, caller: str, name: str | None = None) -> Intake:
-    """Open (a path or binary file object; ``name`` for messages), check and convert
+    """Open (a path, or a binary file object: ``name`` for messages), check and convert
     ``source`` (see ``as_image``; a uint16 array is taken as 16-bit samples) exactly as the
     codec stores it. Raises ``UnsupportedImageError`` with one line for what cannot be
     stored exactly: several frames, other colour spaces, 16-bit files in other formats."""
-    image, samples = _as_image(source, caller, name, deep=True)
+    if isinstance(source, io.IOBase):  # the command line's stdin, an output read back (the API takes paths)
+        image, samples = _open(source, name, deep=True)
+    else:
+        image, samples = _as_image(source, caller, name, deep=True)
     if image is None:
         return Intake(None, samples, None, None, None, [])
     if samples is None:
