@@ -111,8 +111,6 @@ def encode_image(samples, fmt: str, output: Path, metadata: dict[str, bytes]) ->
     channels, deep = samples.shape[2], samples.dtype == np.uint16
     if deep and fmt not in _DEEP_OUTPUTS:
         raise CodecError(f"{output}: {fmt} holds 8 bits per sample and this image has 16; use .png or .tif")
-    if deep and (fmt, channels) == ("TIFF", 2):
-        raise CodecError(f"{output}: Pillow cannot read a 16-bit grey + alpha TIFF back; use .png")
     if (fmt, channels) in _OUTPUT_LIMITS:
         raise CodecError(f"{output}: {_OUTPUT_LIMITS[fmt, channels]}")
     kept = {key: value for key, value in metadata.items() if key in _KEEPS[fmt]}

@@ -12,7 +12,8 @@ or as opened PIL images: keeping frame 1 would drop the others.
 16 bits per sample: Pillow holds 16-bit grey (modes I;16*, and I with values in
 0..65535), but reads 16-bit grey + alpha, RGB and RGBA files as 8-bit. Those are read at
 their full depth instead (``_deep_samples``: PNG with pypng, TIFF with tifffile, binary
-PPM with maxval 65535) or refused; never reduced on the way in.
+PPM with maxval 65535; a 16-bit grey + alpha TIFF, which Pillow cannot open, with
+tifffile alone) or refused; never reduced on the way in.
 
 Kept beside the samples, byte for byte: the ICC profile, the EXIF data (its orientation
 kept as data, never applied: the samples are stored as the file holds them) and the XMP
@@ -29,7 +30,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 import numpy as np
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
 from .container import EXIF_PREFIX, PIL_MODES, Header, exif_structure
 from .errors import UnsupportedImageError
@@ -38,6 +39,7 @@ MODES_BY_CHANNELS = PIL_MODES
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".ppm", ".tif", ".tiff"}  # what folders are read for
 _STORED_MODES = set(MODES_BY_CHANNELS.values())
 TIFF_BITS_PER_SAMPLE, TIFF_EXIF_IFD = 258, 0x8769  # (the second points to a TIFF's EXIF tags)
+TIFF_MAGICS = (b"II*\0", b"MM\0*")
 
 
 def _is_high_bit_depth(image: Image.Image) -> bool:
@@ -110,6 +112,47 @@ def _deep_grey(image: Image.Image) -> np.ndarray:
     return arr.astype(np.uint16).reshape(image.height, image.width, 1)
 
 
+def _read_tiff(data: bytes, name: str) -> tuple[np.ndarray, dict[str, bytes], bool]:
+    """(samples, the ICC profile and XMP data it holds, whether it has EXIF tags) of a
+    one-page grey or RGB TIFF, read by tifffile."""
+    import tifffile
+
+    with tifffile.TiffFile(io.BytesIO(data)) as tif:
+        page = tif.pages[0]
+        if len(tif.pages) != 1:
+            raise UnsupportedImageError(f"{name} has {len(tif.pages)} pages; invcodec stores one image")
+        if page.photometric not in (tifffile.PHOTOMETRIC.MINISBLACK, tifffile.PHOTOMETRIC.RGB):
+            raise UnsupportedImageError(f"{name}: 16-bit TIFF in {page.photometric.name} is not supported (use grey or RGB)")
+        arr = page.asarray()
+        tags = {key: bytes(page.tags[tag].value) for key, tag in (("icc_profile", 34675), ("xmp", 700)) if tag in page.tags}
+        exif_tags = TIFF_EXIF_IFD in page.tags
+    if page.planarconfig == tifffile.PLANARCONFIG.SEPARATE and arr.ndim == 3:
+        arr = np.moveaxis(arr, 0, -1)
+    return arr.reshape(arr.shape[0], arr.shape[1], -1), tags, exif_tags
+
+
+def _read_all(source: str | os.PathLike | BinaryIO) -> bytes:
+    if isinstance(source, (str, os.PathLike)):
+        with open(source, "rb") as f:
+            return f.read()
+    source.seek(0)
+    return source.read()
+
+
+class _PillowCannotOpen(UnsupportedImageError):
+    """Pillow knows no format for the file (it cannot open a 16-bit grey + alpha TIFF, say)."""
+
+
+def _tiff_intake(data: bytes, name: str) -> Intake:
+    """A 16-bit TIFF that Pillow cannot open (grey + alpha), read by tifffile alone."""
+    arr, tags, exif_tags = _read_tiff(data, name)
+    if arr.dtype != np.uint16 or not 1 <= arr.shape[2] <= 4:
+        raise UnsupportedImageError(f"{name}: cannot read it as an image")
+    _check_size(arr.shape[1], arr.shape[0])
+    return Intake(None, np.ascontiguousarray(arr), tags.get("icc_profile") or None, None, tags.get("xmp") or None,
+                  ["its TIFF EXIF tags"] if exif_tags else [])
+
+
 DEEP_FORMATS = ("PNG", "TIFF", "PPM")  # where a 16-bit file that Pillow reduces is read again at its depth
 
 
@@ -126,15 +169,7 @@ def _deep_samples(data: bytes, image: Image.Image, name: str) -> np.ndarray:
             raise UnsupportedImageError(f"{name}: cannot read its samples at 16 bits")
         arr = np.vstack([np.asarray(row, dtype=np.uint16) for row in rows]).reshape(height, width, info["planes"])
     elif image.format == "TIFF":
-        import tifffile
-
-        with tifffile.TiffFile(io.BytesIO(data)) as tif:
-            page = tif.pages[0]
-            if page.photometric not in (tifffile.PHOTOMETRIC.MINISBLACK, tifffile.PHOTOMETRIC.RGB):
-                raise UnsupportedImageError(f"{name}: 16-bit TIFF in {page.photometric.name} is not supported (use grey or RGB)")
-            arr = page.asarray()
-        if page.planarconfig == tifffile.PLANARCONFIG.SEPARATE and arr.ndim == 3:
-            arr = np.moveaxis(arr, 0, -1)
+        arr = _read_tiff(data, name)[0]
     else:  # PPM: only the binary one of maxval 65535 holds its samples as they are (Pillow parsed the header)
         tile = image.tile[0]
         if tile.codec_name != "ppm" or tile.args[1] != 0xFFFF:
@@ -210,7 +245,10 @@ def _open(source: str | BinaryIO, name: str | None, deep: bool) -> tuple[Image.I
     8 bits per sample is refused."""
     name = name or str(source)
     try:
-        image = Image.open(source)
+        try:
+            image = Image.open(source)
+        except UnidentifiedImageError as e:
+            raise _PillowCannotOpen(f"cannot read {name} as an image ({e})") from None
         reduced = _reduced_by_pillow(image)
         if deep and reduced and image.format not in DEEP_FORMATS:
             raise UnsupportedImageError(f"{name}: 16-bit {image.format} images are not supported (16-bit PNG, TIFF "
@@ -218,13 +256,7 @@ def _open(source: str | BinaryIO, name: str | None, deep: bool) -> tuple[Image.I
         if not deep and _is_high_bit_depth(image):
             raise UnsupportedImageError(f"{name}: images with more than 8 bits per sample are not supported")
         if reduced:  # read again at its depth, with the header Pillow parsed (loading drops the tiles)
-            if isinstance(source, str):
-                with open(source, "rb") as f:
-                    data = f.read()
-            else:
-                source.seek(0)
-                data = source.read()
-            samples = _deep_samples(data, image, name)
+            samples = _deep_samples(_read_all(source), image, name)
         image.load()
         _check_one_frame(image, name)
     except (FileNotFoundError, IsADirectoryError, PermissionError):
@@ -284,10 +316,23 @@ def intake(source: object, caller: str, name: str | None = None) -> Intake:
     ``source`` (see ``as_image``; a uint16 array is taken as 16-bit samples) exactly as the
     codec stores it. Raises ``UnsupportedImageError`` with one line for what cannot be
     stored exactly: several frames, other colour spaces, 16-bit files in other formats."""
-    if isinstance(source, io.IOBase):  # the command line's stdin, an output read back (the API takes paths)
-        image, samples = _open(source, name, deep=True)
-    else:
-        image, samples = _as_image(source, caller, name, deep=True)
+    try:
+        if isinstance(source, io.IOBase):  # the command line's stdin, an output read back (the API takes paths)
+            image, samples = _open(source, name, deep=True)
+        else:
+            image, samples = _as_image(source, caller, name, deep=True)
+    except _PillowCannotOpen as cannot:
+        data = _read_all(source)
+        if data[:4] not in TIFF_MAGICS:
+            raise
+        try:
+            return _tiff_intake(data, name or str(source))
+        except UnsupportedImageError:
+            raise
+        except MemoryError:
+            raise
+        except Exception:  # noqa: BLE001 - a broken TIFF makes tifffile raise many types: Pillow's word stands
+            raise cannot from None
     if image is None:
         return Intake(None, samples, None, None, None, [])
     if samples is None:
