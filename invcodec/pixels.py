@@ -47,7 +47,7 @@ def _is_high_bit_depth(image: Image.Image) -> bool:
     straight into an 8-bit mode; their decoder's raw mode still says 16 bits, or a PPM's
     maxval more than 255, or a TIFF's bits per sample. (Only before the image is loaded:
     loading drops the decoder's tiles.)"""
-    if image.format == "TIFF" and max(_tuple(getattr(image, "tag_v2", {}).get(TIFF_BITS_PER_SAMPLE, 8))) > 8:
+    if _tiff_bits(image) > 8:
         return True
     for tile in getattr(image, "tile", None) or []:
         args = tile[3] if len(tile) > 3 else None
@@ -59,8 +59,12 @@ def _is_high_bit_depth(image: Image.Image) -> bool:
     return False
 
 
-def _tuple(value: object) -> tuple:
-    return value if isinstance(value, tuple) else (value,)
+def _tiff_bits(image: Image.Image) -> int:
+    """A TIFF's bits per sample (8 for other formats)."""
+    if image.format != "TIFF":
+        return 8
+    bits = getattr(image, "tag_v2", {}).get(TIFF_BITS_PER_SAMPLE, 8)
+    return max(bits) if isinstance(bits, tuple) else int(bits)
 
 
 def _reduced_by_pillow(image: Image.Image) -> bool:
@@ -250,6 +254,8 @@ def _open(source: str | BinaryIO, name: str | None, deep: bool) -> tuple[Image.I
         except UnidentifiedImageError as e:
             raise _PillowCannotOpen(f"cannot read {name} as an image ({e})") from None
         reduced = _reduced_by_pillow(image)
+        if deep and _tiff_bits(image) > 16:  # (Pillow holds 32-bit ones in mode I)
+            raise UnsupportedImageError(f"{name}: {_tiff_bits(image)}-bit TIFF images are not supported (16 bits at most)")
         if deep and reduced and image.format not in DEEP_FORMATS:
             raise UnsupportedImageError(f"{name}: 16-bit {image.format} images are not supported (16-bit PNG, TIFF "
                                         "and PPM are)")
