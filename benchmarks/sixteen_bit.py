@@ -80,19 +80,23 @@ def _tiff_read(data: bytes) -> np.ndarray:
     return arr.reshape(arr.shape[0], arr.shape[1], -1)
 
 
-def _jxl(samples: np.ndarray) -> bytes | None:
-    if samples.shape[2] != 1:
-        return None
-    import pillow_jxl  # noqa: F401 - registers JPEG-XL with Pillow
+def _jxl_installed() -> bool:
+    try:
+        import pillow_jxl  # noqa: F401 - registers JPEG-XL with Pillow
+    except ImportError:
+        return False
+    return True
 
+
+def _jxl(samples: np.ndarray) -> bytes | None:
+    if samples.shape[2] != 1 or not _jxl_installed():
+        return None
     buf = io.BytesIO()
     Image.fromarray(samples[:, :, 0]).save(buf, "JXL", lossless=True, effort=7)
     return buf.getvalue()
 
 
 def _read_back(data: bytes) -> np.ndarray:
-    import pillow_jxl  # noqa: F401
-
     return pixels.intake(io.BytesIO(data), "bench").samples
 
 
@@ -106,8 +110,9 @@ def codecs(model: str) -> dict[str, tuple[Callable, Callable]]:
     }
 
 
-def run(model: str, folder: Path | None) -> dict:
-    images = pydicom_images()
+def run(model: str, folder: Path | None, images: dict[str, tuple[np.ndarray, str]] | None = None) -> dict:
+    """Every codec on ``images`` (name -> (samples, what); default: pydicom's) and the folder's."""
+    images = pydicom_images() if images is None else dict(images)
     if folder:
         for path in sorted(folder.iterdir()):
             if path.suffix.lower() in (".png", ".tif", ".tiff"):
@@ -150,7 +155,8 @@ def markdown(report: dict) -> str:
     s = report["summary"]
     lines += ["", f"invcodec ({report['model']}) larger than PNG on {len(s['larger_than_png'])} of {len(report['images'])} "
               f"images; every round trip exact: {'yes' if s['all_exact'] else 'NO'}. Bytes; bits: the largest sample's. "
-              f"JPEG-XL n/a: pillow-jxl-plugin takes Pillow images, which have no 16-bit colour mode."]
+              f"JPEG-XL n/a: pillow-jxl-plugin takes Pillow images, which have no 16-bit colour mode"
+              f"{'' if _jxl_installed() else ' (and it is not installed here)'}."]
     return "\n".join(lines) + "\n"
 
 
