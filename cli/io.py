@@ -117,7 +117,7 @@ def encode_image(samples, fmt: str, output: Path, metadata: dict[str, bytes]) ->
     lost = [_METADATA_NAMES[key] for key in metadata if key not in kept]
     if lost:
         click.echo(f"invcodec: warning: {output}: not kept: {' and '.join(lost)} ({fmt} cannot hold "
-                   f"{'them' if len(lost) > 1 else 'it'} here; use .png{'' if deep else ' or .webp'})", err=True)
+                   f"{'them' if len(lost) > 1 else 'it'}; use .png{'' if deep else ' or .webp'})", err=True)
     data = pixels.write_image(samples, fmt, **kept)
     back = pixels.intake(io.BytesIO(data), "invcodec", name=str(output))
     if back.samples.shape != samples.shape or back.samples.dtype != samples.dtype or not np.array_equal(back.samples, samples):

@@ -119,17 +119,26 @@ def _deep_grey(image: Image.Image) -> np.ndarray:
 def _read_tiff(data: bytes, name: str) -> tuple[np.ndarray, dict[str, bytes], bool]:
     """(samples, the ICC profile and XMP data it holds, whether it has EXIF tags) of a
     one-page grey or RGB TIFF, read by tifffile."""
+    import logging
+
     import tifffile
 
-    with tifffile.TiffFile(io.BytesIO(data)) as tif:
-        page = tif.pages[0]
-        if len(tif.pages) != 1:
-            raise UnsupportedImageError(f"{name} has {len(tif.pages)} pages; invcodec stores one image")
-        if page.photometric not in (tifffile.PHOTOMETRIC.MINISBLACK, tifffile.PHOTOMETRIC.RGB):
-            raise UnsupportedImageError(f"{name}: 16-bit TIFF in {page.photometric.name} is not supported (use grey or RGB)")
-        arr = page.asarray()
-        tags = {key: bytes(page.tags[tag].value) for key, tag in (("icc_profile", 34675), ("xmp", 700)) if tag in page.tags}
-        exif_tags = TIFF_EXIF_IFD in page.tags
+    log = logging.getLogger("tifffile")
+    quiet, log.disabled = log.disabled, True  # it logs what it skips of a broken file: the error says enough
+    try:
+        with tifffile.TiffFile(io.BytesIO(data)) as tif:
+            page = tif.pages[0]
+            if len(tif.pages) != 1:
+                raise UnsupportedImageError(f"{name} has {len(tif.pages)} pages; invcodec stores one image")
+            if page.photometric not in (tifffile.PHOTOMETRIC.MINISBLACK, tifffile.PHOTOMETRIC.RGB):
+                raise UnsupportedImageError(f"{name}: {page.photometric.name} TIFF with more than 8 bits per sample is "
+                                            "not supported (16-bit TIFF: grey or RGB)")
+            arr = page.asarray()
+            tags = {key: bytes(page.tags[tag].value) for key, tag in (("icc_profile", 34675), ("xmp", 700))
+                    if tag in page.tags}
+            exif_tags = TIFF_EXIF_IFD in page.tags
+    finally:
+        log.disabled = quiet
     if page.planarconfig == tifffile.PLANARCONFIG.SEPARATE and arr.ndim == 3:
         arr = np.moveaxis(arr, 0, -1)
     return arr.reshape(arr.shape[0], arr.shape[1], -1), tags, exif_tags
