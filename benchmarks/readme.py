@@ -24,6 +24,7 @@ HOMES = {  # generated block -> the file (relative to the repository) that holds
     "bpd": "docs/RESULTS.md",
     "lossless": "docs/RESULTS.md",
     "synthetic": "docs/RESULTS.md",
+    "16-bit": "docs/RESULTS.md",
     "rd": "docs/RESULTS.md",
     "restore": "docs/RESULTS.md",
     "hostile": "docs/RELIABILITY.md",
@@ -98,6 +99,10 @@ def blocks(results: Path) -> dict[str, str]:
         report = json.loads((results / "synthetic-lossless.json").read_text())
         out["synthetic"] = f"Synthetic set, {report['summary']['images']} images (git {report['git']}; bytes, whole files)\n\n" \
             + report["markdown"]
+    if (results / "16bit-lossless.json").exists():
+        report = json.loads((results / "16bit-lossless.json").read_text())
+        out["16-bit"] = f"pydicom {report['summary']['pydicom_version']}'s 16-bit test images and more, " \
+            f"{len(report['images'])} images (git {report['git']}; bytes, whole files)\n\n" + report["markdown"]
     if (results / "hostile.json").exists():
         out["hostile"] = _hostile_table(json.loads((results / "hostile.json").read_text()))
     runs = {}
