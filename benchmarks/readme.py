@@ -101,8 +101,9 @@ def blocks(results: Path) -> dict[str, str]:
             + report["markdown"]
     if (results / "16bit-lossless.json").exists():
         report = json.loads((results / "16bit-lossless.json").read_text())
-        out["16-bit"] = f"pydicom {report['summary']['pydicom_version']}'s 16-bit test images and more, " \
-            f"{len(report['images'])} images (git {report['git']}; bytes, whole files)\n\n" + report["markdown"]
+        out["16-bit"] = f"{len(report['images'])} images: pydicom {report['summary']['pydicom_version']}'s 16-bit test " \
+            f"files{' and ' + report['folder'] + 's' if report.get('folder') else ''} (git {report['git']}; bytes, " \
+            "whole files)\n\n" + report["markdown"]
     if (results / "hostile.json").exists():
         out["hostile"] = _hostile_table(json.loads((results / "hostile.json").read_text()))
     runs = {}

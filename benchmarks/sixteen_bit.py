@@ -132,7 +132,7 @@ def run(model: str, folder: Path | None, images: dict[str, tuple[np.ndarray, str
     larger = [n for n, r in rows.items() if r["bytes"]["invcodec"] > r["bytes"]["PNG (optimize)"]]
     totals = {c: sum(r["bytes"][c] for r in rows.values()) if all(r["bytes"][c] for r in rows.values()) else None
               for c in codecs(model)}
-    return {"model": model, "images": rows, "summary": {"all_exact": exact, "larger_than_png": larger, "total_bytes": totals,
+    return {"model": model, "folder": str(folder) if folder else None, "images": rows, "summary": {"all_exact": exact, "larger_than_png": larger, "total_bytes": totals,
                                                          "pydicom_version": _version("pydicom")}}
 
 
