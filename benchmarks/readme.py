@@ -102,7 +102,7 @@ def blocks(results: Path) -> dict[str, str]:
     if (results / "16bit-lossless.json").exists():
         report = json.loads((results / "16bit-lossless.json").read_text())
         out["16-bit"] = f"{len(report['images'])} images: pydicom {report['summary']['pydicom_version']}'s 16-bit test " \
-            f"files{' and ' + report['folder'] + 's' if report.get('folder') else ''} (git {report['git']}; bytes, " \
+            f"files{' and those of ' + report['folder'] if report.get('folder') else ''} (git {report['git']}; bytes, " \
             "whole files)\n\n" + report["markdown"]
     if (results / "hostile.json").exists():
         out["hostile"] = _hostile_table(json.loads((results / "hostile.json").read_text()))
