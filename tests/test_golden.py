@@ -21,7 +21,9 @@ prior sees the tile's borders; ``tests/golden/format-3-faces-v3`` those of faces
 ``tests/golden/format-3-top-autoregressive`` those of photo-lossy-v6, the first lifting
 model whose coarsest anchors are coded autoregressively; ``tests/golden/format-3-lossy-v7``
 those of photo-lossy-v7; ``tests/golden/format-3-adapted`` photo-v4 at effort 8, the first
-ADAPTED stream (the model fine-tuned on the tile, the weight delta in the stream)."""
+ADAPTED stream (the model fine-tuned on the tile, the weight delta in the stream);
+``tests/golden/format-3-16bit`` 16-bit files (grey, grey + alpha, RGB, RGBA; their PNGs
+are read at their depth) and metadata blocks with EXIF and XMP."""
 
 from __future__ import annotations
 
