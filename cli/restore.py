@@ -39,7 +39,10 @@ def restore_one(input: Path, output: Path, model: str | None, force: bool, task:
 
     fmt = output_format(output, "a JPEG output would bring the artefacts back")
     check_free(output, force)
-    image = read_image(input).image
+    taken = read_image(input)
+    if taken.samples.dtype.itemsize != 1:  # (its ``image`` is what Pillow reduced it to)
+        raise CodecError(named(input, "restoration takes 8-bit images; this one has 16 bits per sample"))
+    image = taken.image
     net = load(model) if model else None
     progress = sys.stderr.isatty()
     start = time.perf_counter()
