@@ -114,10 +114,11 @@ def _layout(data: bytes) -> list[tuple[str, int, int]] | None:
             field("u8", src.u8), field("u8", src.u8)  # quality, reconstruction offset
             for _ in range(field("u8", src.u8)):  # band count, then the steps
                 field("u8", src.u8)
-        if flags & container.Flags.ICC_PROFILE:
-            field("u8", src.u8), field("u8", src.u8)  # entry count, tag
-            length = field("u32", lambda: struct.unpack("<I", src.take(4))[0])
-            field("bytes", lambda: src.take(length))  # the compressed profile
+        if flags & container.Flags.METADATA:
+            for _ in range(field("u8", src.u8)):  # entry count, then per entry its tag, length and value
+                field("u8", src.u8)
+                length = field("u32", lambda: struct.unpack("<I", src.take(4))[0])
+                field("bytes", lambda: src.take(length))  # the compressed value
         streams = -(-width // tile) * -(-height // tile) * (2 if data[10] in (2, 4) else 1) if tile else 0
         fields.append(("table", src.pos, src.pos))  # a marker: the stream table starts here
         for _ in range(min(streams, 4096)):

@@ -167,9 +167,10 @@ def _declared_depth(path: Path, image: Image.Image) -> int:
 
 
 def reference(path: Path) -> tuple[np.ndarray | None, str | None, list[str]]:
-    """What a faithful encoder keeps of ``path``: (RGBA pixels or None, why it must be
-    refused or None, what it must warn about). The ICC profile is checked on its own
-    (``icc_of``): kept byte for byte, or a warning."""
+    """What a faithful encoder keeps of ``path``: (RGBA pixels, or a 16-bit file's samples,
+    or None; why it must be refused or None; what it must warn about). The ICC profile
+    and EXIF data are checked on their own (``icc_of``, ``exif_of``): kept byte for byte,
+    or a warning."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
@@ -180,21 +181,55 @@ def reference(path: Path) -> tuple[np.ndarray | None, str | None, list[str]]:
         if getattr(image, "n_frames", 1) > 1:
             return None, f"{image.n_frames} frames", []
         depth = _declared_depth(path, image)
-        if image.mode not in ("1", "L", "P", "LA", "PA", "RGB", "RGBA") or depth > 8:
-            return None, f"mode {image.mode}, {depth} bits: no exact 8-bit form", []
+        deep = None  # a 16-bit image: Pillow holds grey ones (I;16, and I of 16-bit values) whole; colour is read apart
+        if image.mode.startswith("I") and depth <= 16 and "transparency" not in image.info:
+            grey = np.asarray(image)
+            if grey.size and 0 <= grey.min() and grey.max() <= 0xFFFF:
+                deep = grey.astype(np.uint16).reshape(grey.shape[0], grey.shape[1], 1)
+        elif depth == 16 and "transparency" not in image.info:
+            deep = _deep_samples(path)
+        if deep is None and (image.mode not in ("1", "L", "P", "LA", "PA", "RGB", "RGBA") or depth > 8):
+            return None, f"mode {image.mode}, {depth} bits: no exact 8-bit form, nor a 16-bit grey or RGB one", []
         must_warn = []
         if not image.info.get("icc_profile") and "srgb" not in image.info:  # colour data besides a profile
             if abs(image.info.get("gamma", 1 / 2.2) - 1 / 2.2) > 5e-4:
                 must_warn.append("gamma")
             if "chromaticity" in image.info:
                 must_warn.append("chromaticities")
-        try:
-            orientation = image.getexif().get(0x0112)
-        except Exception:  # noqa: BLE001
-            orientation = None
-        if orientation not in (None, 1):
-            must_warn.append("orientation")
-        return np.asarray(image.convert("RGBA")), None, must_warn
+        return (np.asarray(image.convert("RGBA")) if deep is None else deep), None, must_warn  # (EXIF is kept: ``exif_of``)
+
+
+def _deep_samples(path: Path) -> np.ndarray | None:
+    """The (H, W, C) uint16 samples of a 16-bit PNG (pypng) or one-page grey or RGB TIFF
+    (tifffile), read apart from the codec's intake; None for other files."""
+    data = path.read_bytes()
+    try:
+        if data[:8] == b"\x89PNG\r\n\x1a\n":
+            import png
+
+            width, height, rows, info = png.Reader(bytes=data).read()
+            return np.vstack([np.asarray(r, np.uint16) for r in rows]).reshape(height, width, info["planes"])
+        import tifffile
+
+        with tifffile.TiffFile(path) as tif:
+            page = tif.pages[0]
+            if len(tif.pages) > 1 or page.photometric not in (tifffile.PHOTOMETRIC.MINISBLACK, tifffile.PHOTOMETRIC.RGB):
+                return None
+            arr = page.asarray()
+            if page.planarconfig == tifffile.PLANARCONFIG.SEPARATE and arr.ndim == 3:
+                arr = np.moveaxis(arr, 0, -1)
+        return arr.reshape(arr.shape[0], arr.shape[1], -1) if arr.dtype == np.uint16 else None
+    except Exception:  # noqa: BLE001 - what the reference readers cannot read must be refused
+        return None
+
+
+def exif_of(path: Path) -> bytes | None:
+    """The EXIF data of an image file, without JPEG's "Exif\\0\\0" name."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with Image.open(path) as image:
+            exif = image.info.get("exif") or b""
+    return (exif[6:] if exif.startswith(b"Exif\0\0") else exif) or None
 
 
 def _decoded(path: Path) -> tuple[np.ndarray, bytes | None]:
@@ -291,11 +326,16 @@ def _check_accepted(case: Case, folder: Path, run: dict, timeout: float, memory:
                             "detail": f"decompress to {suffix}: {dec['stderr'][-300:]}"}
                 continue  # this format cannot hold the image: refused, which is right
             got, got_icc = _decoded(folder / out)
-            if got.shape != expected.shape or not np.array_equal(got, expected):
+            if expected.dtype == np.uint16:
+                got = _deep_samples(folder / out)
+            if got is None or got.shape != expected.shape or not np.array_equal(got, expected):
                 return {"verdict": "silent_loss", "detail": f"decoded {suffix} differs from the input's pixels"}
             icc = icc_of(folder / source)
             if icc and got_icc != icc and "ICC" not in dec["stderr"] + run["stderr"]:
                 return {"verdict": "silent_loss", "detail": f"ICC profile dropped in {suffix} without a warning"}
+            exif = exif_of(folder / source)
+            if exif and exif_of(folder / out) != exif and "EXIF" not in dec["stderr"] + run["stderr"]:
+                return {"verdict": "silent_loss", "detail": f"EXIF data changed in {suffix} without a warning"}
             (folder / out).unlink()
     return {"verdict": "exact"}
 

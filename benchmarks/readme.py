@@ -24,6 +24,7 @@ HOMES = {  # generated block -> the file (relative to the repository) that holds
     "bpd": "docs/RESULTS.md",
     "lossless": "docs/RESULTS.md",
     "synthetic": "docs/RESULTS.md",
+    "16-bit": "docs/RESULTS.md",
     "rd": "docs/RESULTS.md",
     "restore": "docs/RESULTS.md",
     "hostile": "docs/RELIABILITY.md",
@@ -105,6 +106,11 @@ def blocks(results: Path) -> dict[str, str]:
         report = json.loads((results / "synthetic-lossless.json").read_text())
         out["synthetic"] = f"Synthetic set, {report['summary']['images']} images (git {report['git']}; bytes, whole files)\n\n" \
             + report["markdown"]
+    if (results / "16bit-lossless.json").exists():
+        report = json.loads((results / "16bit-lossless.json").read_text())
+        out["16-bit"] = f"{len(report['images'])} images: pydicom {report['summary']['pydicom_version']}'s 16-bit test " \
+            f"files{' and those of ' + report['folder'] if report.get('folder') else ''} (git {report['git']}; bytes, " \
+            "whole files)\n\n" + report["markdown"]
     if (results / "hostile.json").exists():
         out["hostile"] = _hostile_table(json.loads((results / "hostile.json").read_text()))
     runs = {}

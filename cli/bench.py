@@ -11,7 +11,8 @@ import click
 from .errors import expected_failures
 
 BENCHMARKS = {  # command name -> module of invcodec_benchmarks
-    "adaptation": "adaptation", "big-image": "big_image", "bpd": "bpd", "cli-roundtrip": "cli_roundtrip", "continuity": "continuity",
+    "16-bit": "sixteen_bit", "adaptation": "adaptation", "big-image": "big_image", "bpd": "bpd",
+    "cli-roundtrip": "cli_roundtrip", "continuity": "continuity",
     "conv-speed": "conv_speed", "file-hashes": "file_hashes",
     "fuzz": "fuzz", "hostile": "hostile", "interpolation": "interpolation", "lossless": "lossless", "lossy-tuning": "lossy_tuning", "rd": "rd",
     "restore": "restore", "startup": "import_time", "synthetic": "synthetic", "thread-scaling": "thread_scaling",
@@ -42,6 +43,7 @@ def bench(name: str, args: tuple[str, ...]) -> None:
     conv-speed     the runtime's exact convolution vs torch's, one thread (GMAC/s)
     startup        import / info / --help time; proof that coding imports no torch
     synthetic      screenshots, charts, flat graphics: invcodec vs PNG, WebP, JPEG-XL
+    16-bit         real 16-bit images: invcodec vs PNG, TIFF-deflate, JPEG-XL
     thread-scaling decode of a 4-tile image with 1 and N threads
     """
     # imported only when run: the benchmarks load numpy, torch and the other codecs

@@ -34,13 +34,14 @@ def compress_one(input: Path, output: Path, model: str | None, force: bool, qual
     check_free(output, force)
     taken = read_image(input)
     start = time.perf_counter()
-    data, stats = compress_samples(taken.samples, model, progress=sys.stderr.isatty(), quality=quality,
-                                   threads=threads, icc_profile=taken.icc_profile, classic=not flow_only, tune=tune,
-                                   effort=effort)
+    data, stats = compress_samples(taken.samples, model, progress=sys.stderr.isatty(), quality=quality, threads=threads,
+                                   icc_profile=taken.icc_profile, exif=taken.exif, xmp=taken.xmp, classic=not flow_only,
+                                   tune=tune, effort=effort)
     seconds = time.perf_counter() - start
     write(output, data, force)
     h, w, c = taken.samples.shape
-    line = f"{input} -> {output}: {w}x{h}x{c}, {len(data)} bytes, {stats.bits_per_sub_pixel:.3f} bits/sub-pixel, {seconds:.2f} s"
+    depth = ", 16-bit" if taken.samples.dtype.itemsize == 2 else ""
+    line = f"{input} -> {output}: {w}x{h}x{c}{depth}, {len(data)} bytes, {stats.bits_per_sub_pixel:.3f} bits/sub-pixel, {seconds:.2f} s"
     if quality is not None:
         line += f", quality {quality}: {8 * len(data) / (h * w):.3f} bpp, PSNR {stats.psnr:.2f} dB"
     return line
@@ -49,6 +50,7 @@ def compress_one(input: Path, output: Path, model: str | None, force: bool, qual
 def decompress_one(input: Path, output: Path, model: str | None, force: bool, threads: int | None = None,
                    default_output: bool = False) -> str:
     from invcodec.codec import decode
+    from invcodec.pixels import metadata_info
     from invcodec.registry import get_model
 
     fmt = output_format(output)
@@ -59,7 +61,7 @@ def decompress_one(input: Path, output: Path, model: str | None, force: bool, th
     start = time.perf_counter()
     samples, header = decode(data, get_model(model) if model else None, progress=sys.stderr.isatty(), threads=threads)
     seconds = time.perf_counter() - start
-    write(output, encode_image(samples, fmt, output, header.icc_profile), force)
+    write(output, encode_image(samples, fmt, output, metadata_info(header)), force)
     h, w, c = samples.shape
     return f"{input} -> {output}: {w}x{h}x{c}, {8 * len(data) / samples.size:.3f} bits/sub-pixel, {seconds:.2f} s"
 
@@ -87,8 +89,9 @@ def decompress_one(input: Path, output: Path, model: str | None, force: bool, th
 @threads_option
 def compress(inputs: tuple[Path, ...], output: str | None, stdout: bool, quality: int | None, model: str | None,
              tune: str, flow_only: bool, effort: int, force: bool, workers: int, threads: int | None) -> None:
-    """Compress 8-bit images (grey, RGB, with or without alpha) to .inv: losslessly,
-    or lossy with -q (alpha stays exact).
+    """Compress images (grey, RGB, with or without alpha; 8 bits, or 16 losslessly) to
+    .inv: losslessly, or lossy with -q (alpha stays exact). The ICC profile, EXIF and XMP
+    data are kept byte for byte.
 
     INPUTS are image files, folders (every image in them) or '-' for stdin. Each FILE
     is written to FILE with .inv unless -o says otherwise. A file that fails is reported
@@ -114,7 +117,8 @@ def compress(inputs: tuple[Path, ...], output: str | None, stdout: bool, quality
 def decompress(inputs: tuple[Path, ...], output: str | None, stdout: bool, model: str | None, force: bool, workers: int,
                threads: int | None) -> None:
     """Decode .inv files (lossless or lossy: the file says which) to lossless images
-    (PNG, or BMP/TIFF/WebP by -o's extension).
+    (PNG, or BMP/TIFF/WebP by -o's extension; 16-bit files to PNG or TIFF), with the
+    ICC profile, EXIF and XMP data the file keeps.
 
     INPUTS are .inv files, folders (every .inv in them) or '-' for stdin."""
     _check_model(model)
@@ -147,9 +151,28 @@ def _info_fields(input: Path) -> dict:
         **({"adaptive_prior": header.adaptive_prior} if header.model_id else {}),
         "pixel_crc32": f"{header.pixel_crc32:08x}",
         **({"icc_profile_bytes": len(header.icc_profile)} if header.icc_profile else {}),
+        **({"exif_bytes": len(header.exif), "orientation": _orientation(header.exif)} if header.exif else {}),
+        **({"xmp_bytes": len(header.xmp)} if header.xmp else {}),
         "bits_per_sub_pixel": round(8 * len(data) / (header.width * header.height * header.channels), 4),
         "streams": [{"kind": kind.name.lower(), "bytes": length} for kind, length in table],
     }
+
+
+_ORIENTATIONS = {1: "normal", 2: "mirrored", 3: "rotated 180", 4: "mirrored vertically", 5: "mirrored, rotated 270 CW",
+                 6: "rotated 90 CW", 7: "mirrored, rotated 90 CW", 8: "rotated 270 CW"}
+
+
+def _orientation(exif: bytes) -> str:
+    """The EXIF orientation, kept as data (the pixels are stored as the input held them)."""
+    from PIL import Image
+
+    try:
+        value = Image.Exif()
+        value.load(exif)
+        orientation = value.get(0x0112, 1)
+    except Exception:  # noqa: BLE001 - EXIF data is kept as it came, broken or not
+        return "unreadable"
+    return f"{orientation} ({_ORIENTATIONS.get(orientation, 'unknown')}; kept, not applied)"
 
 
 def _show_fields(fields: dict) -> None:

@@ -21,7 +21,12 @@ if TYPE_CHECKING:
 STDIO = Path("-")  # '-' on the command line: stdin as an input, stdout as an output
 MAX_STDIN_BYTES = 1 << 30  # an image read from stdin; a file argument is bounded by Pillow's own checks
 LOSSLESS_OUTPUTS = {".png": "PNG", ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP"}
-_ICC_OUTPUTS = {"PNG", "TIFF", "WEBP"}  # the outputs that carry an ICC profile
+# The metadata each output carries byte for byte: TIFF holds EXIF as tags of its own (and Pillow applies a TIFF's
+# orientation when it reads one), so no EXIF is written there; BMP holds none.
+_KEEPS = {"PNG": {"icc_profile", "exif", "xmp"}, "TIFF": {"icc_profile", "xmp"}, "WEBP": {"icc_profile", "exif", "xmp"},
+          "BMP": set()}
+_METADATA_NAMES = {"icc_profile": "the ICC colour profile", "exif": "the EXIF data", "xmp": "the XMP data"}
+_DEEP_OUTPUTS = {"PNG", "TIFF"}  # the outputs that hold 16 bits per sample
 # What an output format cannot hold exactly (Pillow 10+, checked by tests): refused, naming one that can.
 _OUTPUT_LIMITS = {
     ("BMP", 2): "BMP cannot hold grey with alpha; use .png or .tif",
@@ -71,8 +76,8 @@ def read_image(input: Path) -> Intake:
     from invcodec import pixels
 
     _pillow_reads_what_the_format_holds()
-    source = pixels.open_image(io.BytesIO(read_stdin_image()), name="stdin") if input == STDIO else str(input)
-    taken = pixels.intake(source, "invcodec")
+    source = io.BytesIO(read_stdin_image()) if input == STDIO else str(input)
+    taken = pixels.intake(source, "invcodec", name="stdin" if input == STDIO else None)
     if taken.not_kept:  # the pixels are stored as they are; say what a viewer would have applied
         click.echo(f"invcodec: warning: {named(input, 'not kept: ' + ' and '.join(taken.not_kept))}", err=True)
     return taken
@@ -98,33 +103,34 @@ def output_format(output: Path, why: str = "") -> str:
     return fmt
 
 
-def encode_image(samples, fmt: str, output: Path, icc_profile: bytes | None) -> bytes:
-    """The samples (and ICC profile) as a ``fmt`` file, read back and compared: an output
-    format that would change a sample or a channel is refused, never written; one that
-    cannot hold the profile (BMP) gets a warning."""
+def encode_image(samples, fmt: str, output: Path, metadata: dict[str, bytes]) -> bytes:
+    """The samples (8 or 16 bits) and their metadata (``pixels.metadata_info``: ICC profile,
+    EXIF, XMP) as a ``fmt`` file, read back and compared: an output format that would
+    change a sample, a channel or a kept metadata byte is refused, never written; metadata
+    that it cannot hold gets a warning."""
     import numpy as np
 
     from invcodec import pixels
 
     _pillow_reads_what_the_format_holds()  # the output is read back
-    channels = samples.shape[2]
+    channels, deep = samples.shape[2], samples.dtype == np.uint16
+    if deep and fmt not in _DEEP_OUTPUTS:
+        raise CodecError(f"{output}: {fmt} holds 8 bits per sample and this image has 16; use .png or .tif")
     if (fmt, channels) in _OUTPUT_LIMITS:
         raise CodecError(f"{output}: {_OUTPUT_LIMITS[fmt, channels]}")
-    options = {"lossless": True, "exact": True} if fmt == "WEBP" else {}
-    if icc_profile and fmt in _ICC_OUTPUTS:
-        options["icc_profile"] = icc_profile
-    elif icc_profile:
-        click.echo(f"invcodec: warning: {output}: not kept: the ICC colour profile ({fmt} cannot hold one; "
-                   f"use .png, .tif or .webp)", err=True)
-    buf = io.BytesIO()
-    pixels.from_samples(samples).save(buf, fmt, **options)
-    written = pixels.open_image(io.BytesIO(buf.getvalue()), name=str(output))
-    back = pixels.to_samples(written)
-    if back.shape != samples.shape or not np.array_equal(back, samples):
+    kept = {key: value for key, value in metadata.items() if key in _KEEPS[fmt]}
+    lost = [_METADATA_NAMES[key] for key in metadata if key not in kept]
+    if lost:
+        click.echo(f"invcodec: warning: {output}: not kept: {' and '.join(lost)} ({fmt} cannot hold "
+                   f"{'them' if len(lost) > 1 else 'it'}; use .png{'' if deep else ' or .webp'})", err=True)
+    data = pixels.write_image(samples, fmt, **kept)
+    back = pixels.intake(io.BytesIO(data), "invcodec", name=str(output))
+    if back.samples.shape != samples.shape or back.samples.dtype != samples.dtype or not np.array_equal(back.samples, samples):
         raise CodecError(f"{output}: this Pillow's {fmt} writer does not keep these pixels exactly; use .png")
-    if "icc_profile" in options and pixels.icc_profile(written) != icc_profile:
-        raise CodecError(f"{output}: this Pillow's {fmt} writer does not keep the ICC profile; use .png")
-    return buf.getvalue()
+    for key in kept:
+        if pixels.metadata_info(back).get(key) != kept[key]:
+            raise CodecError(f"{output}: this {fmt} writer does not keep {_METADATA_NAMES[key]} byte for byte; use .png")
+    return data
 
 
 def check_free(output: Path, force: bool, exists_hint: str = "use --force to overwrite") -> None:

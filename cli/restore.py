@@ -39,7 +39,10 @@ def restore_one(input: Path, output: Path, model: str | None, force: bool, task:
 
     fmt = output_format(output, "a JPEG output would bring the artefacts back")
     check_free(output, force)
-    image = read_image(input).image
+    taken = read_image(input)
+    if taken.samples.dtype.itemsize != 1:  # (its ``image`` is what Pillow reduced it to)
+        raise CodecError(named(input, "restoration takes 8-bit images; this one has 16 bits per sample"))
+    image = taken.image
     net = load(model) if model else None
     progress = sys.stderr.isatty()
     start = time.perf_counter()
@@ -65,7 +68,8 @@ def restore_one(input: Path, output: Path, model: str | None, force: bool, task:
         raise CodecError(named(input, str(e))) from None
     seconds = time.perf_counter() - start
     samples = pixels.to_samples(result.image)
-    write(output, encode_image(samples, fmt, output, pixels.icc_profile(result.image)), force)
+    icc = pixels.icc_profile(result.image)
+    write(output, encode_image(samples, fmt, output, {"icc_profile": icc} if icc else {}), force)
     h, w, c = samples.shape
     passes_note = f", {passes} passes" if passes > 1 else ""
     return f"{input} -> {output}: {w}x{h}x{c}, {what}{passes_note}, {seconds:.2f} s"

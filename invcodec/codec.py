@@ -57,15 +57,17 @@ class CompressStats:
         return 8 * self.bytes / self.sub_pixels
 
 
+SAMPLE_TYPES = (np.dtype(np.uint8), np.dtype(np.uint16))  # 8 and 16 bits per sample
 CRC_ROWS = 64  # rows per CRC update: a view of the image, never a copy of all of it
 
 
 def pixel_crc(samples: np.ndarray) -> int:
-    """CRC-32 of the samples' bytes in raster order (the file's pixel checksum), a band of
-    rows at a time: memory follows the band, not the image."""
+    """CRC-32 of the samples' bytes in raster order (16-bit ones little-endian: the file's
+    pixel checksum), a band of rows at a time: memory follows the band, not the image."""
     crc = 0
+    layout = samples.dtype.newbyteorder("<")
     for top in range(0, samples.shape[0], CRC_ROWS):
-        crc = zlib.crc32(np.ascontiguousarray(samples[top : top + CRC_ROWS]), crc)
+        crc = zlib.crc32(np.ascontiguousarray(samples[top : top + CRC_ROWS], dtype=layout), crc)
     return crc
 
 
@@ -96,15 +98,20 @@ def compress_samples(
     adaptive_prior: bool = True,
     tune: str = "psnr",
     effort: int = DEFAULT_EFFORT,
+    exif: bytes | None = None,
+    xmp: bytes | None = None,
 ) -> tuple[bytes, CompressStats]:
-    """(H, W, C) uint8 samples, C in 1..4 -> .inv bytes and what it cost.
+    """(H, W, C) uint8 or uint16 samples, C in 1..4 -> .inv bytes and what it cost
+    (16-bit samples: lossless only).
 
     ``tile_size`` None chooses: DEFAULT_TILE_SIZE, and in lossless mode also
     FLAT_TILE_SIZE when the image has flat areas that small tiles code as constants
     (``flat_tiles.worth_small_tiles``), keeping the smaller file. ``quality`` None is
     lossless; 1..100 is lossy (100 = finest steps). ``threads``: tiles coded in parallel
     (default ``tiling.default_threads()``); the bytes do not depend on it.
-    ``icc_profile``: the samples' colour profile, stored byte for byte. ``classic``: also
+    ``icc_profile``, ``exif``, ``xmp``: the image's colour profile, EXIF data (with or
+    without JPEG's "Exif\0\0" prefix: the TIFF structure after it is stored) and XMP data,
+    stored byte for byte (the orientation in the EXIF data is kept, never applied). ``classic``: also
     try the classic path (synthetic content) in lossless mode; False codes every plane
     through the flow (or raw), to measure the model itself. ``adaptive_prior``: flow
     streams carry per-band mean and scale offsets (``entropy.adapt``); False writes them
@@ -116,14 +123,16 @@ def compress_samples(
     at a higher encoding cost and the same decoding cost; the other efforts code alike.
     ``model`` is a loaded model, or a name or path as ``compress`` takes."""
     options = CodingOptions.checked(quality=quality, tune=tune, tile_size=tile_size, threads=threads, progress=progress,
-                                    icc_profile=icc_profile, classic=classic, adaptive_prior=adaptive_prior,
-                                    effort=effort)
+                                    icc_profile=icc_profile, exif=exif, xmp=xmp, classic=classic,
+                                    adaptive_prior=adaptive_prior, effort=effort)
     return _compress(samples, _model(model), options)
 
 
 def _compress(samples: np.ndarray, model: CodingModel | None, options: CodingOptions) -> tuple[bytes, CompressStats]:
-    if not isinstance(samples, np.ndarray) or samples.dtype != np.uint8 or samples.ndim != 3:
-        raise TypeError("samples must be a uint8 numpy array of shape (height, width, channels)")
+    if not isinstance(samples, np.ndarray) or samples.dtype not in SAMPLE_TYPES or samples.ndim != 3:
+        raise TypeError("samples must be a uint8 or uint16 numpy array of shape (height, width, channels)")
+    if samples.dtype == np.uint16 and options.lossy:
+        raise UnsupportedImageError("16-bit images are coded losslessly only: leave out the quality")
     model = model or get_model(default_model_name(options.lossy))
     if adapts(model, options) and importlib.util.find_spec("torch") is None:
         raise ValueError(f"effort {options.effort} adapts the model to the image, which needs torch: "
@@ -146,7 +155,8 @@ def _compress_tiled(samples: np.ndarray, model: CodingModel, tile_size: int,
     except InvalidFileError as e:  # the same bounds as a file's, but here the input is at fault, not a file
         raise UnsupportedImageError(str(e)) from None
     header = Header(w, h, c, tile_size, model.model_id, 0, None if lossy is None else lossy.quantizer,
-                    icc_profile=options.icc_profile, adaptive_prior=options.adaptive_prior)
+                    8 * samples.dtype.itemsize, icc_profile=options.icc_profile, exif=options.exif, xmp=options.xmp,
+                    adaptive_prior=options.adaptive_prior)
     context = StreamContext(model, lossy, options.adaptive_prior, options.classic, options.effort)
     jobs = [(samples[top : top + th, left : left + tw], header.colour_planes, context)
             for top, left, th, tw in header.tiles()]
@@ -173,14 +183,14 @@ def _model(model: CodingModel | str | None) -> CodingModel | None:
 
 def decompress_samples(data: bytes, model: CodingModel | str | None = None, progress: bool = False,
                        threads: int | None = None) -> np.ndarray:
-    """.inv bytes -> (H, W, C) uint8 samples, verified against the stored CRC."""
+    """.inv bytes -> (H, W, C) uint8 (or, for a 16-bit file, uint16) samples, verified against the stored CRC."""
     return decode(data, model, progress, threads)[0]
 
 
 def decode(data: bytes, model: CodingModel | str | None = None, progress: bool = False,
            threads: int | None = None) -> tuple[np.ndarray, Header]:
     """.inv bytes -> (samples, header): for callers that also want what the header keeps
-    (the ICC profile), without parsing it twice."""
+    (the ICC profile, EXIF and XMP data), without parsing it twice."""
     threads = check_threads(threads)
     model = _model(model)
     header, streams = container.unpack(data)
@@ -193,9 +203,9 @@ def decode(data: bytes, model: CodingModel | str | None = None, progress: bool =
     lossy = None if header.quantizer is None else LossyParams(header.quantizer)
     if lossy is not None and model is not None and len(header.quantizer.steps) != model.lossy_band_count:
         raise InvalidFileError("the file's quantizer does not fit its model")
-    context = StreamContext(model, lossy, header.adaptive_prior)
+    context = StreamContext(model, lossy, header.adaptive_prior, bit_depth=header.bit_depth)
     per_tile = header.streams_per_tile
-    out = np.empty((header.height, header.width, header.channels), dtype=np.uint8)
+    out = np.empty((header.height, header.width, header.channels), dtype=SAMPLE_TYPES[header.sample_bytes - 1])
 
     def one(i: int, top: int, left: int, th: int, tw: int) -> None:  # into the image at once: no tile is kept
         out[top : top + th, left : left + tw] = decode_tile(streams[i * per_tile : (i + 1) * per_tile], th, tw,
@@ -213,24 +223,30 @@ def compress(
     effort: int = DEFAULT_EFFORT,
 ) -> bytes:
     """Compress an image to the bytes of a .inv file: lossless, or lossy at ``quality``
-    1..100. ``image`` is a PIL image (L, LA, RGB, RGBA; bilevel, palette and colour-keyed
-    images are converted exactly), a uint8 numpy array (H, W[, C]) or a file path (refused
-    if it has several frames). ``model``: a shipped model's name ("photo-v1"), a model
-    file's path, or a loaded model; None: the default for the mode. Its ICC profile is
-    kept; an EXIF orientation is not (the pixels are stored unrotated): a ``UserWarning``
-    says so. ``classic=False`` codes every plane through the model; ``tune="ms-ssim"``
+    1..100. ``image`` is a PIL image (L, LA, RGB, RGBA, 16-bit grey; bilevel, palette and
+    colour-keyed images are converted exactly), a uint8 or uint16 numpy array (H, W[, C])
+    or a file path (16-bit PNG, TIFF and PPM files are read at their depth; refused if it
+    has several frames); 16-bit images are lossless only. ``model``: a shipped model's
+    name ("photo-v1"), a model file's path, or a loaded model; None: the default for the
+    mode. Its ICC profile, EXIF and XMP data are kept byte for byte (an EXIF orientation
+    as data: the pixels are stored unrotated); what is not kept, a ``UserWarning`` names.
+    ``classic=False`` codes every plane through the model; ``tune="ms-ssim"``
     chooses lossy steps for MS-SSIM rather than PSNR; ``effort`` 1..9 (see ``compress_samples``)."""
     options = CodingOptions.checked(quality=quality, tune=tune, tile_size=tile_size, threads=threads, classic=classic,
                                     effort=effort)
     model = _model(model)  # before the image is read: an unknown name fails first
     taken = pixels.intake(image, "compress")
     pixels.warn_not_kept(taken.not_kept, stacklevel=2)
-    return _compress(taken.samples, model, dataclasses.replace(options, icc_profile=taken.icc_profile or None))[0]
+    kept = dataclasses.replace(options, icc_profile=taken.icc_profile, exif=taken.exif, xmp=taken.xmp)
+    return _compress(taken.samples, model, kept)[0]
 
 
 def decompress(data: bytes | str | os.PathLike, model: CodingModel | str | None = None, threads: int | None = None) -> Image.Image:
     """The bytes of a .inv file (or its path) -> the PIL image (exact for lossless
-    files; ``info["icc_profile"]`` if the file keeps one). Raises ``InvalidFileError``.
+    files; 16-bit grey in mode I;16, and 16-bit colour, which Pillow cannot hold, is an
+    ``UnsupportedImageError``: ``decompress_samples`` decodes it); ``info["icc_profile"]``,
+    ``info["exif"]`` (with Pillow's "Exif\0\0" prefix) and ``info["xmp"]`` for what the
+    file keeps. Raises ``InvalidFileError``.
     ``model`` (a name, path or loaded model) is needed only for a model that is not
     shipped: shipped ones are found by the file's model id."""
     if isinstance(data, (str, os.PathLike)):
@@ -241,6 +257,5 @@ def decompress(data: bytes | str | os.PathLike, model: CodingModel | str | None 
     data = bytes(data)
     samples, header = decode(data, model, threads=threads)
     image = pixels.from_samples(samples)
-    if header.icc_profile:
-        image.info["icc_profile"] = header.icc_profile
+    image.info.update(pixels.metadata_info(header))
     return image

@@ -10,6 +10,7 @@ wrong."""
 
 from __future__ import annotations
 
+import dataclasses
 import struct
 import zlib
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ MAGIC = b"\x89INV\r\n\x1a\n"
 FORMAT_VERSION = 3  # what the encoder writes
 V1 = 1  # 0.1.0's fixed-width layout, read forever (version 2 existed only in 0.2.0 development builds)
 READ_VERSIONS = (V1, FORMAT_VERSION)
-MAX_ICC_BYTES = 1 << 22  # 4 MiB: the largest profile stored (real ones are 0.5-60 KB)
+MAX_METADATA_BYTES = 1 << 22  # 4 MiB: the largest metadata value stored (ICC profiles are 0.5-60 KB, EXIF at most 64 KB in a JPEG)
 MAX_SIDE = 1 << 16  # 65536 px
 MAX_PIXELS = 1 << 28  # 268 megapixels
 MIN_TILE, MAX_TILE = 16, 512  # the tile bounds the decoder's memory (about 0.5 GB at 512)
@@ -47,12 +48,29 @@ class Flags(IntFlag):
 
     LOSSY = 1  # a quantizer block (lossy mode)
     MODEL_ID = 2  # the 16-byte model id (present exactly when a flow stream is)
-    ICC_PROFILE = 4  # a metadata block with the input's ICC profile
+    METADATA = 4  # a metadata block: the input's ICC profile, EXIF data, XMP data
     ADAPTIVE_PRIOR = 8  # flow streams carry per-band mean and scale offsets (``entropy.adapt``); only with MODEL_ID
+    DEEP = 16  # 16 bits per sample (else 8)
 
 
 class MetadataTag(IntEnum):
-    ICC_PROFILE = 1  # the input's ICC colour profile, byte for byte
+    """What a metadata entry holds, byte for byte as the input held it; the entries come in
+    this order, each at most once."""
+
+    ICC_PROFILE = 1  # the ICC colour profile
+    EXIF = 2  # the EXIF data: a TIFF structure ("II*\0" or "MM\0*" ...), without JPEG's "Exif\0\0" prefix
+    XMP = 3  # the XMP packet (UTF-8 XML)
+
+
+BIT_DEPTHS = (8, 16)
+EXIF_PREFIX = b"Exif\0\0"  # JPEG's APP1 marker name, which Pillow keeps in front of a JPEG's or PNG's EXIF data
+
+
+def exif_structure(exif: bytes | None) -> bytes | None:
+    """EXIF data as a file stores it (``MetadataTag.EXIF``): the TIFF structure, without
+    JPEG's "Exif\0\0" prefix (Pillow's ``info["exif"]`` has it for some formats only)."""
+    exif = bytes(exif or b"")
+    return (exif[len(EXIF_PREFIX):] if exif.startswith(EXIF_PREFIX) else exif) or None
 
 
 class Mode(IntEnum):
@@ -110,6 +128,8 @@ class Header:
     bit_depth: int = 8
     version: int = FORMAT_VERSION  # as read; ``pack`` always writes FORMAT_VERSION
     icc_profile: bytes | None = None  # kept from the input, handed to the decoded image
+    exif: bytes | None = None  # as icc_profile (``MetadataTag.EXIF``): its orientation is kept, never applied
+    xmp: bytes | None = None  # as icc_profile
     # flow streams carry mean and scale offsets (``entropy.adapt``): every file written since the
     # flag exists; False in older files. ``pack`` writes the flag only with flow streams.
     adaptive_prior: bool = False
@@ -117,6 +137,16 @@ class Header:
     @property
     def mode(self) -> Mode:
         return Mode.LOSSLESS if self.quantizer is None else Mode.LOSSY
+
+    @property
+    def metadata(self) -> dict[MetadataTag, bytes]:
+        """The metadata entries the file holds, in the format's order."""
+        values = (self.icc_profile, self.exif, self.xmp)
+        return {tag: value for tag, value in zip(MetadataTag, values) if value is not None}
+
+    @property
+    def sample_bytes(self) -> int:
+        return self.bit_depth // 8
 
     @property
     def colour_planes(self) -> int:
@@ -141,7 +171,8 @@ class Header:
 
     @property
     def streams_per_tile(self) -> int:
-        return 2 if self.has_alpha else 1
+        """Colour and alpha, and in a 16-bit file both again: the high bytes', then the low bytes'."""
+        return (2 if self.has_alpha else 1) * self.sample_bytes
 
 
 @dataclass
@@ -191,43 +222,57 @@ def _unpack_quantizer(data: bytes, offset: int) -> tuple[Quantizer, int]:
     return Quantizer(quality, recon_offset, steps), end
 
 
-def _pack_metadata(icc_profile: bytes) -> bytes:
-    if len(icc_profile) > MAX_ICC_BYTES:
-        raise ValueError(f"the ICC profile has {len(icc_profile)} bytes; at most {MAX_ICC_BYTES} are stored")
-    value = zlib.compress(icc_profile, 9)
-    return bytes([1]) + _META_ENTRY.pack(MetadataTag.ICC_PROFILE, len(value)) + value
+def _pack_metadata(metadata: dict[MetadataTag, bytes]) -> bytes:
+    """The metadata block: entry count, then per entry its tag, length and zlib-compressed value."""
+    parts = [bytes([len(metadata)])]
+    for tag, value in metadata.items():
+        if not value or len(value) > MAX_METADATA_BYTES:
+            raise ValueError(f"the {tag.name} metadata has {len(value)} bytes; 1 to {MAX_METADATA_BYTES} are stored")
+        packed = zlib.compress(value, 9)
+        parts += [_META_ENTRY.pack(tag, len(packed)), packed]
+    return b"".join(parts)
 
 
-def _unpack_metadata(data: bytes, offset: int) -> tuple[bytes, int]:
-    """A metadata block: (the compressed ICC profile, offset after the block). It is
+def _metadata_entry(src: _Source, previous: int) -> tuple[MetadataTag, bytes]:
+    """One metadata entry (tag, compressed value), its tag after ``previous``. The value is
     inflated only after the header CRC has been checked."""
-    if len(data) < offset + 1:
-        raise InvalidFileError("truncated header")
-    count, offset = data[offset], offset + 1
-    if count != 1:
-        raise InvalidFileError(f"invalid metadata entry count {count}")
-    if len(data) < offset + _META_ENTRY.size:
-        raise InvalidFileError("truncated header")
-    tag, length = _META_ENTRY.unpack_from(data, offset)
-    offset += _META_ENTRY.size
-    if tag != MetadataTag.ICC_PROFILE:
+    tag, length = _META_ENTRY.unpack(src.take(_META_ENTRY.size))
+    if tag not in MetadataTag.__members__.values():
         raise InvalidFileError(f"unknown metadata tag {tag} (written by a newer invcodec?)")
-    if length > _max_packed(MAX_ICC_BYTES):
+    if tag <= previous:
+        raise InvalidFileError(f"metadata tag {tag} out of order")
+    if length > _max_packed(MAX_METADATA_BYTES):
         raise InvalidFileError(f"metadata entry of {length} bytes is too large")
-    if len(data) < offset + length:
-        raise InvalidFileError("truncated header")
-    return data[offset : offset + length], offset + length
+    return MetadataTag(tag), src.take(length)
 
 
-def _inflate_icc(packed: bytes) -> bytes:
+def _unpack_metadata(src: _Source) -> dict[MetadataTag, bytes]:
+    """A metadata block: its entries, values still compressed."""
+    count = src.u8()
+    if not 1 <= count <= len(MetadataTag):
+        raise InvalidFileError(f"invalid metadata entry count {count}")
+    entries: dict[MetadataTag, bytes] = {}
+    for _ in range(count):
+        tag, packed = _metadata_entry(src, max(entries, default=0))
+        entries[tag] = packed
+    return entries
+
+
+def _inflate(tag: MetadataTag, packed: bytes) -> bytes:
+    what = "ICC profile" if tag == MetadataTag.ICC_PROFILE else f"{tag.name} data"
     inflate = zlib.decompressobj()
     try:
-        icc = inflate.decompress(packed, MAX_ICC_BYTES + 1)
+        value = inflate.decompress(packed, MAX_METADATA_BYTES + 1)
     except zlib.error:
-        raise InvalidFileError("corrupted ICC profile") from None
-    if not inflate.eof or inflate.unconsumed_tail or inflate.unused_data or len(icc) > MAX_ICC_BYTES or not icc:
-        raise InvalidFileError("corrupted ICC profile")
-    return icc
+        raise InvalidFileError(f"corrupted {what}") from None
+    if not inflate.eof or inflate.unconsumed_tail or inflate.unused_data or len(value) > MAX_METADATA_BYTES or not value:
+        raise InvalidFileError(f"corrupted {what}")
+    return value
+
+
+def _inflate_all(packed: dict[MetadataTag, bytes]) -> dict[str, bytes]:
+    """The metadata values by ``Header`` field name."""
+    return {tag.name.lower(): _inflate(tag, value) for tag, value in packed.items()}
 
 
 def _max_packed(n: int) -> int:
@@ -249,15 +294,18 @@ def pack(header: Header, streams: list[Stream]) -> bytes:
     flow = any(s.kind in MODEL_KINDS for s in streams)
     if flow and len(header.model_id) != MODEL_ID_BYTES:
         raise ValueError(f"a file with flow streams needs a {MODEL_ID_BYTES}-byte model id")
+    if header.bit_depth not in BIT_DEPTHS:
+        raise ValueError(f"bit depth {header.bit_depth} is not one of {BIT_DEPTHS}")
+    metadata = header.metadata
     flags = (Flags.LOSSY if header.quantizer else 0) | (Flags.MODEL_ID if flow else 0) | \
-        (Flags.ICC_PROFILE if header.icc_profile is not None else 0) | \
-        (Flags.ADAPTIVE_PRIOR if flow and header.adaptive_prior else 0)
+        (Flags.METADATA if metadata else 0) | (Flags.ADAPTIVE_PRIOR if flow and header.adaptive_prior else 0) | \
+        (Flags.DEEP if header.bit_depth == 16 else 0)
     parts = [MAGIC, bytes([FORMAT_VERSION, flags, header.channels]), _varint(header.width), _varint(header.height),
              bytes([header.tile_size // MIN_TILE]), header.model_id if flow else b"", _U32.pack(header.pixel_crc32)]
     if header.quantizer is not None:
         parts.append(_pack_quantizer(header.quantizer))
-    if header.icc_profile is not None:
-        parts.append(_pack_metadata(header.icc_profile))
+    if metadata:
+        parts.append(_pack_metadata(metadata))
     parts += [bytes([s.kind]) + _varint(len(s.payload)) for s in streams]
     head = b"".join(parts)
     return head + _U32.pack(zlib.crc32(head)) + b"".join(s.payload for s in streams)
@@ -380,9 +428,9 @@ def _bulk_entries(window, most: int) -> tuple[list[int], list[int], int]:
     return window[starts].tolist(), lengths.tolist(), used
 
 
-def _parse_v3(src: _Source) -> tuple[Header, list[tuple[StreamKind, int]], bytes | None]:
+def _parse_v3(src: _Source) -> tuple[Header, list[tuple[StreamKind, int]], dict[MetadataTag, bytes]]:
     """Header and stream table of a version-3 file, up to and including the header CRC
-    (checked); the ICC profile is returned compressed, still to be inflated."""
+    (checked); the metadata values are returned compressed, still to be inflated."""
     src.take(len(MAGIC) + 1)  # magic and version: checked by the caller
     flags, channels = src.u8(), src.u8()
     if flags & ~sum(Flags):
@@ -398,15 +446,9 @@ def _parse_v3(src: _Source) -> tuple[Header, list[tuple[StreamKind, int]], bytes
     if flags & Flags.LOSSY:
         block = src.take(_QUANT.size)
         quant = _unpack_quantizer(block + src.take(block[-1]), 0)[0]
-    packed_icc = None
-    if flags & Flags.ICC_PROFILE:
-        entry = src.take(1 + _META_ENTRY.size)
-        length = _META_ENTRY.unpack_from(entry, 1)[1]
-        if length > _max_packed(MAX_ICC_BYTES):
-            raise InvalidFileError(f"metadata entry of {length} bytes is too large")
-        packed_icc = _unpack_metadata(entry + src.take(length), 0)[0]
-    header = Header(width, height, channels, tile, model_id, crc, quant, version=FORMAT_VERSION,
-                    adaptive_prior=bool(flags & Flags.ADAPTIVE_PRIOR))
+    packed = _unpack_metadata(src) if flags & Flags.METADATA else {}
+    header = Header(width, height, channels, tile, model_id, crc, quant, 16 if flags & Flags.DEEP else 8,
+                    version=FORMAT_VERSION, adaptive_prior=bool(flags & Flags.ADAPTIVE_PRIOR))
     kinds, lengths = _table_entries(src, header.tile_count * header.streams_per_tile)
     end = src.pos
     (stored_crc,) = _U32.unpack(src.take(_U32.size))
@@ -415,7 +457,7 @@ def _parse_v3(src: _Source) -> tuple[Header, list[tuple[StreamKind, int]], bytes
     table = _stream_table(header, kinds, lengths)
     if any(kind in MODEL_KINDS for kind, _ in table) != bool(model_id):
         raise InvalidFileError("the model id must be present exactly when there are flow streams")
-    return header, table, packed_icc
+    return header, table, packed
 
 
 def _parse_v1(data: bytes) -> tuple[Header, list[tuple[StreamKind, int]], int]:
@@ -453,8 +495,8 @@ def unpack_header(data: bytes, whole_file: bool = True) -> tuple[Header, list[tu
         header, table, offset = _parse_v1(data)
     else:
         src = _Source(data)
-        header, table, packed_icc = _parse_v3(src)
-        header.icc_profile = _inflate_icc(packed_icc) if packed_icc is not None else None
+        header, table, packed = _parse_v3(src)
+        header = dataclasses.replace(header, **_inflate_all(packed))
         offset = src.pos
     if whole_file and offset + sum(length for _, length in table) != len(data):
         raise InvalidFileError("file length does not match the stream table (truncated or padded)")
@@ -501,12 +543,11 @@ def read(fp: BinaryIO) -> bytes:
         header, table, offset = _parse_v1(data)
     else:  # parsed once, as it arrives
         src = _Source(data, fp)
-        header, table, packed_icc = _parse_v3(src)
-        if packed_icc is not None:
-            _inflate_icc(packed_icc)  # a corrupted profile is refused before the payload is read
+        header, table, packed = _parse_v3(src)
+        _inflate_all(packed)  # corrupted metadata is refused before the payload is read
         data, offset = bytes(src.data), src.pos
     payload = sum(length for _, length in table)
-    raw = header.width * header.height * header.channels
+    raw = header.width * header.height * header.channels * header.sample_bytes
     if payload > raw:
         raise InvalidFileError(f"the stream table declares {payload} bytes, more than the raw pixels ({raw} bytes)")
     data += _read_exactly(fp, payload)

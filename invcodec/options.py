@@ -6,7 +6,7 @@ from __future__ import annotations
 import numbers
 from dataclasses import dataclass
 
-from .container import MAX_TILE, MIN_TILE
+from .container import MAX_TILE, MIN_TILE, exif_structure
 from .quantizer import TUNINGS
 
 DEFAULT_TILE_SIZE = 512
@@ -72,18 +72,22 @@ class CodingOptions:
     threads: int | None = None
     progress: bool = False
     icc_profile: bytes | None = None
+    exif: bytes | None = None
+    xmp: bytes | None = None
     classic: bool = True
     adaptive_prior: bool = True
     effort: int = DEFAULT_EFFORT
 
     @classmethod
     def checked(cls, *, quality: object = None, tune: object = "psnr", tile_size: object = None, threads: object = None,
-                progress: bool = False, icc_profile: bytes | None = None, classic: bool = True,
-                adaptive_prior: bool = True, effort: object = DEFAULT_EFFORT) -> CodingOptions:
+                progress: bool = False, icc_profile: bytes | None = None, exif: bytes | None = None,
+                xmp: bytes | None = None, classic: bool = True, adaptive_prior: bool = True,
+                effort: object = DEFAULT_EFFORT) -> CodingOptions:
         quality = check_quality(quality)
         return cls(quality=quality, tune=check_tune(tune, quality), tile_size=check_tile_size(tile_size),
                    threads=check_threads(threads), progress=bool(progress), icc_profile=icc_profile or None,
-                   classic=bool(classic), adaptive_prior=bool(adaptive_prior), effort=check_effort(effort))
+                   exif=exif_structure(exif), xmp=xmp or None, classic=bool(classic), adaptive_prior=bool(adaptive_prior),
+                   effort=check_effort(effort))
 
     @property
     def lossy(self) -> bool:

@@ -1,6 +1,9 @@
 """Pillow plugin: after ``import invcodec``, ``Image.open("x.inv")`` decodes .inv files
 and ``image.save("x.inv")`` writes them (lossless; ``quality=1..100`` for lossy, with
-``tune="ms-ssim"`` for steps chosen for MS-SSIM; ``model=NAME_OR_PATH`` for another model)."""
+``tune="ms-ssim"`` for steps chosen for MS-SSIM; ``model=NAME_OR_PATH`` for another model).
+The ICC profile, EXIF and XMP data travel both ways in ``info`` (and ``icc_profile=``,
+``exif=``, ``xmp=`` replace the image's own when saving, as for Pillow's formats). 16-bit
+grey opens in mode I;16; 16-bit colour, which Pillow cannot hold, is refused on open."""
 
 from __future__ import annotations
 
@@ -21,10 +24,14 @@ class InvImageFile(ImageFile.ImageFile):
     def _open(self) -> None:
         self._inv_data = container.read(self.fp)  # no more than the header declares
         header, _, _ = container.unpack_header(self._inv_data)  # InvalidFileError is a ValueError
-        self._mode = container.PIL_MODES[header.channels]
+        if header.bit_depth == 16 and header.channels > 1:
+            raise UnsupportedImageError(f"Pillow has no 16-bit {container.PIL_MODES[header.channels]} mode: decode this "
+                                        "file with invcodec.decompress_samples")
+        self._mode = "I;16" if header.bit_depth == 16 else container.PIL_MODES[header.channels]
         self._size = (header.width, header.height)
-        if header.icc_profile:
-            self.info["icc_profile"] = header.icc_profile
+        from .pixels import metadata_info
+
+        self.info.update(metadata_info(header))
         self.format_description = ("invcodec image (lossless)" if header.quantizer is None
                                    else f"invcodec image (lossy, quality {header.quantizer.quality})")
         self.tile = []
@@ -54,16 +61,19 @@ class InvImageFile(ImageFile.ImageFile):
 
 
 def _save(image: Image.Image, fp, filename) -> None:
-    """As ``compress``; as for Pillow's other formats, ``icc_profile=`` replaces the image's
-    own profile, and ``exif=``, which a .inv file cannot keep, is warned about."""
+    """As ``compress``; as for Pillow's other formats, ``icc_profile=``, ``exif=`` (bytes
+    or an ``Image.Exif``) and ``xmp=`` replace the image's own, and are kept byte for byte."""
     from . import pixels
     from .codec import compress_samples
 
     options = image.encoderinfo
     taken = pixels.intake(image, "save")
-    pixels.warn_not_kept(taken.not_kept + (["the EXIF data given as exif="] if options.get("exif") else []), stacklevel=3)
+    pixels.warn_not_kept(taken.not_kept, stacklevel=3)
+    exif = options.get("exif", taken.exif)
     fp.write(compress_samples(taken.samples, options.get("model") or None, quality=options.get("quality"),
-                              icc_profile=options.get("icc_profile", taken.icc_profile), tune=options.get("tune", "psnr"))[0])
+                              icc_profile=options.get("icc_profile", taken.icc_profile),
+                              exif=exif.tobytes() if isinstance(exif, Image.Exif) else exif,
+                              xmp=options.get("xmp", taken.xmp), tune=options.get("tune", "psnr"))[0])
 
 
 def _save_all(image: Image.Image, fp, filename) -> None:

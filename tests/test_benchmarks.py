@@ -607,3 +607,16 @@ def test_thread_scaling_restores_four_tiles_with_the_same_pixels_on_1_and_2_thre
     assert thread_scaling.main([str(folder), "--restore", "--repeats", "1", "--out", str(out)]) == 0  # same pixels
     report = json.loads(out.read_text())
     assert report["task"] == "restore denoise" and seen == [1, 2] and report["image"].startswith("2048x2048")
+
+
+@pytest.mark.skipif(importlib.util.find_spec("cv2") is None, reason="needs the baselines (pip install .[restore-baselines])")
+def test_16_bit_benchmark_codes_every_image_exactly_and_reports_png_as_the_bar(tmp_path) -> None:
+    from invcodec_benchmarks import sixteen_bit
+
+    grey = (smooth_image(24, 20, 1).astype(np.uint16) << 4) | 9
+    rgba = smooth_image(16, 12, 4).astype(np.uint16) * 257
+    report = sixteen_bit.run("photo-v1", None, {"grey": (grey, "12-bit grey"), "rgba": (rgba, "16-bit RGBA")})
+    assert report["summary"]["all_exact"] and set(report["images"]) == {"grey", "rgba"}
+    sizes = report["images"]["rgba"]["bytes"]
+    assert sizes["JPEG-XL lossless"] is None and all(sizes[c] > 0 for c in ("invcodec", "PNG (optimize)", "TIFF-deflate"))
+    assert "| grey | 12-bit grey | 12 |" in sixteen_bit.markdown(report)

@@ -114,11 +114,12 @@ def test_bad_images_give_one_line_and_no_output(tmp_path, content, message) -> N
     assert list(tmp_path.iterdir()) == [bad]  # no temporary leftovers either
 
 
-def test_16_bit_and_missing_input(tmp_path) -> None:
-    p16 = tmp_path / "deep.png"
-    Image.fromarray(np.zeros((4, 4), np.uint16)).save(p16)
+def test_a_16_bit_file_that_cannot_be_read_at_its_depth_and_a_missing_input(tmp_path) -> None:
+    p16 = tmp_path / "deep.ppm"  # maxval 1023: Pillow would read it as 8-bit RGB
+    p16.write_bytes(b"P6\n2 2\n1023\n" + np.arange(12, dtype=">u2").tobytes())
     r = invcodec("compress", str(p16), *MODEL)
-    assert r.returncode != 0 and "8 bits" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert r.returncode != 0 and "16-bit colour PPM" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "deep.inv").exists()
     r = invcodec("compress", str(tmp_path / "nope.png"), *MODEL)
     assert r.returncode != 0 and "no such file" in r.stderr
 
@@ -397,8 +398,8 @@ def test_every_lossless_output_format_is_exact_or_refused(tmp_path, channels) ->
     assert (".webp" in kept) == (channels >= 3) and (".bmp" in kept) == (channels in (1, 3))
 
 
-def test_colour_key_frames_icc_and_exif_through_the_command_line(tmp_path) -> None:
-    from PIL import ImageCms
+def test_colour_key_frames_icc_exif_and_xmp_through_the_command_line(tmp_path) -> None:
+    from PIL import ImageCms, PngImagePlugin
 
     rgb = smooth_image(10, 12, 3)
     Image.fromarray(rgb).save(tmp_path / "key.png", transparency=tuple(int(v) for v in rgb[2, 3]))
@@ -414,22 +415,56 @@ def test_colour_key_frames_icc_and_exif_through_the_command_line(tmp_path) -> No
     icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     exif = Image.Exif()
     exif[0x0112] = 8
-    frames[0].save(tmp_path / "meta.png", icc_profile=icc, exif=exif)
+    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/">\xc3\xa9t\xc3\xa9</x:xmpmeta>'
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt("XML:com.adobe.xmp", xmp)
+    frames[0].save(tmp_path / "meta.png", icc_profile=icc, exif=exif, pnginfo=info)
     r = run_in_process("compress", str(tmp_path / "meta.png"), *MODEL)
     assert r.exit_code == 0 and (tmp_path / "meta.inv").exists()
-    warning = r.stderr.strip().splitlines()  # the ICC profile is kept; the orientation is named as not kept
-    assert len(warning) == 1 and warning[0].startswith("invcodec: warning: ") and "meta.png" in warning[0]
-    assert "ICC" not in warning[0] and "orientation (8" in warning[0]
+    assert "warning" not in r.stderr  # the ICC profile, EXIF (its orientation too) and XMP are kept
     info = json.loads(run_in_process("info", str(tmp_path / "meta.inv"), "--json").stdout)
-    assert info["format_version"] == 3 and info["icc_profile_bytes"] == len(icc)
-    for suffix in (".png", ".tif", ".webp"):  # outputs that hold a profile get it back, byte for byte
+    assert info["format_version"] == 3 and info["icc_profile_bytes"] == len(icc) and info["xmp_bytes"] == len(xmp)
+    assert info["exif_bytes"] == len(exif.tobytes()) - 6 and info["orientation"].startswith("8 (rotated 270 CW")
+    for suffix in (".png", ".webp", ".tif"):  # outputs that hold them get them back, byte for byte
         out = tmp_path / f"meta-back{suffix}"
         r = run_in_process("decompress", str(tmp_path / "meta.inv"), "-o", str(out))
-        assert r.exit_code == 0 and "warning" not in r.stderr, r.stderr
         with Image.open(out) as back:
-            assert back.info["icc_profile"] == icc and np.array_equal(np.asarray(back), np.asarray(frames[0]))
+            assert back.info["icc_profile"] == icc and back.info["xmp"] == xmp
+            assert np.array_equal(np.asarray(back), np.asarray(frames[0]))  # the orientation never applied
+            if suffix == ".tif":  # TIFF holds EXIF as tags of its own: not written, and said
+                assert r.exit_code == 0 and "not kept: the EXIF data (TIFF" in r.stderr and "exif" not in back.info
+            else:
+                assert r.exit_code == 0 and "warning" not in r.stderr, r.stderr
+                assert back.info["exif"].removeprefix(b"Exif\0\0") == exif.tobytes()[6:]
     r = run_in_process("decompress", str(tmp_path / "meta.inv"), "-o", str(tmp_path / "meta-back.bmp"))
-    assert r.exit_code == 0 and "not kept: the ICC colour profile (BMP" in r.stderr  # BMP cannot: said, not silent
+    assert r.exit_code == 0  # BMP cannot: said, not silent
+    assert "not kept: the ICC colour profile and the EXIF data and the XMP data (BMP" in r.stderr
+
+
+@pytest.mark.parametrize("channels", [1, 2, 3, 4])
+def test_16_bit_images_round_trip_through_png_and_tiff(tmp_path, channels: int) -> None:
+    import png
+
+    deep = (smooth_image(20, 24, channels, seed=channels).astype(np.uint16) * 257) ^ \
+        np.random.default_rng(channels).integers(0, 64, (20, 24, channels), dtype=np.uint16)
+    png.Writer(24, 20, greyscale=channels < 3, alpha=channels in (2, 4), bitdepth=16).write(
+        open(tmp_path / "deep.png", "wb"), deep.reshape(20, -1))
+    r = run_in_process("compress", str(tmp_path / "deep.png"), *MODEL)
+    assert r.exit_code == 0 and "16-bit" in r.output, r.output
+    assert json.loads(run_in_process("info", str(tmp_path / "deep.inv"), "--json").stdout)["bit_depth"] == 16
+    from invcodec import pixels
+
+    for suffix in (".png", ".tif"):
+        out = tmp_path / f"back{suffix}"
+        r = run_in_process("decompress", str(tmp_path / "deep.inv"), "-o", str(out))
+        assert r.exit_code == 0, r.output
+        back = pixels.intake(out, "test").samples
+        assert back.dtype == np.uint16 and np.array_equal(back, deep)
+    for suffix in (".bmp", ".webp"):
+        r = run_in_process("decompress", str(tmp_path / "deep.inv"), "-o", str(tmp_path / f"back{suffix}"))
+        assert r.exit_code == 1 and one_error_line(r.stderr, "8 bits per sample", "16")
+    r = run_in_process("compress", str(tmp_path / "deep.png"), "-q", "50", "-o", str(tmp_path / "lossy.inv"))
+    assert r.exit_code == 1 and one_error_line(r.stderr, "losslessly only")
 
 
 def test_outputs_are_never_clobbered(tmp_path) -> None:

@@ -131,3 +131,14 @@ def test_restoring_imports_no_torch(tmp_path) -> None:
     r = subprocess.run([sys.executable, "-c", code, str(src)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "noisy-denoised.png").exists()
+
+
+def test_a_16_bit_image_is_refused_not_restored_at_8_bits(tmp_path) -> None:
+    """The codec reads 16-bit colour files at their depth; restoration, which takes 8 bits, refuses them."""
+    import png
+
+    deep = smooth_image(12, 10, 3).astype(np.uint16) * 257
+    png.Writer(10, 12, greyscale=False, bitdepth=16).write(open(tmp_path / "deep.png", "wb"), deep.reshape(12, -1))
+    r = invcodec("restore", "denoise", str(tmp_path / "deep.png"), "--sigma", "10")
+    assert r.returncode == 1 and r.stderr.count("\n") == 1 and "16 bits per sample" in r.stderr
+    assert not (tmp_path / "deep-denoised.png").exists()

@@ -247,7 +247,7 @@ def test_the_api_takes_numpy_arrays_and_paths(photo, tmp_path) -> None:
         invcodec.decompress(12)
 
 
-def test_the_api_keeps_the_icc_profile_and_warns_about_the_orientation(photo, tmp_path) -> None:
+def test_the_api_keeps_the_icc_profile_exif_and_xmp_and_never_applies_the_orientation(photo, tmp_path) -> None:
     import warnings
 
     from PIL import ImageCms
@@ -262,9 +262,24 @@ def test_the_api_keeps_the_icc_profile_and_warns_about_the_orientation(photo, tm
     assert "icc_profile" not in invcodec.decompress(invcodec.compress(smooth_image(8, 8), photo), photo).info
     exif = Image.Exif()
     exif[0x0112] = 3
-    Image.fromarray(smooth_image(8, 8)).save(tmp_path / "rotated.png", exif=exif)
-    with pytest.warns(UserWarning, match="orientation"):
-        invcodec.compress(tmp_path / "rotated.png", photo)
+    Image.fromarray(smooth_image(8, 8)).save(tmp_path / "rotated.jpg", exif=exif, xmp=b"<x:xmpmeta/>", quality=95)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing of it is lost: no warning
+        back = invcodec.decompress(invcodec.compress(tmp_path / "rotated.jpg", photo), photo)
+    with Image.open(tmp_path / "rotated.jpg") as original:
+        assert back.info["exif"] == original.info["exif"] and back.info["xmp"] == original.info["xmp"] == b"<x:xmpmeta/>"
+        assert back.getexif()[0x0112] == 3 and np.array_equal(np.asarray(back), np.asarray(original))  # not applied
+
+
+def test_16_bit_samples_round_trip_and_are_lossless_only(photo) -> None:
+    deep = smooth_image(20, 30, 3).astype(np.uint16) * 251 + np.arange(30, dtype=np.uint16)[None, :, None]
+    data, stats = compress_samples(deep, photo, threads=1)
+    assert container.unpack(data)[0].bit_depth == 16 and stats.sub_pixels == deep.size
+    back = decompress_samples(data, threads=2)
+    assert back.dtype == np.uint16 and np.array_equal(back, deep)
+    assert decompress_samples(compress_samples(deep[:, :, :1], photo, tile_size=16)[0]).dtype == np.uint16
+    with pytest.raises(UnsupportedImageError, match="losslessly only"):
+        compress_samples(deep, photo, quality=50)
 
 
 def test_an_icc_profile_changes_nothing_but_the_header(photo) -> None:

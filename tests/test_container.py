@@ -269,14 +269,18 @@ def test_an_icc_profile_is_kept_in_the_header() -> None:
 
 
 def _rewrite_metadata(entry: bytes) -> bytes:
-    """A file with an ICC flag whose metadata block is ``entry`` (the header CRC recomputed)."""
-    return _v3(flags=container.Flags.ICC_PROFILE, width=b"\x08", height=b"\x08", rest=bytes(4) + entry,
+    """A file with a metadata flag whose metadata block is ``entry`` (the header CRC recomputed)."""
+    return _v3(flags=container.Flags.METADATA, width=b"\x08", height=b"\x08", rest=bytes(4) + entry,
                table=b"\x01\xc0\x01", payload=b"\0" * 192)
 
 
 @pytest.mark.parametrize("entry, message", [
-    (b"\x02" + container._META_ENTRY.pack(1, 3) + b"abc", "entry count"),
+    (b"\x04" + container._META_ENTRY.pack(1, 3) + b"abc", "entry count"),
+    (b"\x00", "entry count"),
     (b"\x01" + container._META_ENTRY.pack(9, 3) + b"abc", "unknown metadata tag"),
+    (b"\x02" + container._META_ENTRY.pack(2, 3) + b"abc" + container._META_ENTRY.pack(1, 3) + b"abc", "out of order"),
+    (b"\x02" + container._META_ENTRY.pack(3, 3) + b"abc" + container._META_ENTRY.pack(3, 3) + b"abc", "out of order"),
+    (b"\x01" + container._META_ENTRY.pack(2, 3) + b"abc", "corrupted EXIF"),
     (b"\x01" + container._META_ENTRY.pack(1, 3) + b"abc", "corrupted ICC"),
     (b"\x01" + container._META_ENTRY.pack(1, 1 << 30), "too large"),
     (b"\x01" + container._META_ENTRY.pack(1, len(zlib.compress(b"\0" * (5 << 20))))
@@ -340,3 +344,38 @@ def test_a_tile_size_that_makes_more_tiles_than_the_limit_is_refused_before_the_
     container.validate_geometry(4097, 65520, 4, 64)
     container.validate_geometry(65536, 4096, 4, 64)
     assert Header(4097, 65520, 4, 64, b"", 0).tile_count == 66560 < container.MAX_TILES
+
+
+def _with_metadata(**metadata: bytes) -> bytes:
+    header = Header(width=8, height=8, channels=3, tile_size=16, model_id=bytes(16), pixel_crc32=1, **metadata)
+    return container.pack(header, [Stream(StreamKind.RAW, b"\0" * 192)])
+
+
+def test_exif_and_xmp_are_kept_in_the_header_beside_the_icc_profile() -> None:
+    exif, xmp, icc = b"MM\0*\0\0\0\x08" + bytes(range(40)), b"<x:xmpmeta>\xc3\xa9</x:xmpmeta>", b"profile" * 9
+    for given in (dict(exif=exif), dict(xmp=xmp), dict(exif=exif, xmp=xmp, icc_profile=icc), dict(icc_profile=icc, xmp=xmp)):
+        data = _with_metadata(**given)
+        header = container.unpack(data)[0]
+        assert {name: getattr(header, name) for name in ("icc_profile", "exif", "xmp") if getattr(header, name)} == given
+        assert container.read(io.BytesIO(data)) == data and data[9] & container.Flags.METADATA
+
+
+def test_an_icc_profile_alone_is_written_as_before() -> None:
+    """Files are forever: the metadata block of a file with an ICC profile only is the one
+    format 3 always wrote (one entry, tag 1), so such files keep their bytes."""
+    icc = b"an ICC profile, byte for byte" * 3
+    packed = zlib.compress(icc, 9)
+    assert b"\x01" + container._META_ENTRY.pack(1, len(packed)) + packed in _with_icc(icc)
+
+
+def test_16_bit_files_say_so_and_may_hold_twice_the_raw_bytes() -> None:
+    header = Header(width=8, height=8, channels=1, tile_size=16, model_id=b"", pixel_crc32=1, bit_depth=16)
+    data = container.pack(header, [Stream(StreamKind.RAW, b"\0" * 64), Stream(StreamKind.RAW, b"\0" * 64)])
+    read = container.unpack(container.read(io.BytesIO(data)))[0]
+    assert read.bit_depth == 16 and read.streams_per_tile == 2 and data[9] == container.Flags.DEEP
+    assert container.unpack(_sample())[0].bit_depth == 8
+    too_long = container.pack(header, [Stream(StreamKind.RAW, b"\0" * 64), Stream(StreamKind.RAW, b"\0" * 65)])
+    with pytest.raises(InvalidFileError, match="more than the raw pixels"):
+        container.read(io.BytesIO(too_long))
+    with pytest.raises(ValueError, match="bit depth"):
+        container.pack(Header(8, 8, 1, 16, b"", 1, bit_depth=12), [Stream(StreamKind.RAW, b"\0" * 64)])

@@ -21,7 +21,9 @@ prior sees the tile's borders; ``tests/golden/format-3-faces-v3`` those of faces
 ``tests/golden/format-3-top-autoregressive`` those of photo-lossy-v6, the first lifting
 model whose coarsest anchors are coded autoregressively; ``tests/golden/format-3-lossy-v7``
 those of photo-lossy-v7; ``tests/golden/format-3-adapted`` photo-v4 at effort 8, the first
-ADAPTED stream (the model fine-tuned on the tile, the weight delta in the stream)."""
+ADAPTED stream (the model fine-tuned on the tile, the weight delta in the stream);
+``tests/golden/format-3-16bit`` 16-bit files (grey, grey + alpha, RGB, RGBA; their PNGs
+are read at their depth) and metadata blocks with EXIF and XMP."""
 
 from __future__ import annotations
 
@@ -33,7 +35,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from invcodec import codec, container
+from invcodec import codec, container, pixels
 from invcodec.codec import compress_samples, decompress_samples
 from invcodec.container import StreamKind
 from invcodec.registry import get_model, shipped_models
@@ -49,8 +51,8 @@ CASES = [
 
 
 def _png_samples(path: Path) -> np.ndarray:
-    arr = np.asarray(Image.open(path))
-    return arr.reshape(arr.shape[0], arr.shape[1], -1)
+    """The PNG's samples at its depth (Pillow reads 16-bit colour as 8-bit: the codec's intake does not)."""
+    return pixels.intake(path, "golden").samples
 
 
 def test_every_shipped_release_has_golden_files() -> None:

@@ -133,25 +133,43 @@ def test_save_keeps_a_palettes_alpha(tmp_path) -> None:
         assert im.mode == "RGBA" and np.array_equal(np.asarray(im), np.asarray(rgba.convert("RGBA")))
 
 
-def test_save_keeps_an_icc_profile_given_to_it_and_warns_about_exif(tmp_path) -> None:
-    """Issue 40: save() dropped icc_profile= and exif= silently."""
+def test_save_keeps_the_icc_profile_exif_and_xmp_given_to_it_or_the_images_own(tmp_path) -> None:
+    """Issue 40: save() dropped icc_profile= and exif= silently; issue 41: they are kept."""
     import warnings
 
     from PIL import ImageCms
 
     icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    exif = Image.Exif()
+    exif[0x010F] = "camera"
+    exif[0x0112] = 3
+    xmp = b"<x:xmpmeta>given</x:xmpmeta>"
     image = Image.fromarray(smooth_image(8, 8, 3))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        image.save(tmp_path / "icc.inv", model="photo-v1", icc_profile=icc)
-    with Image.open(tmp_path / "icc.inv") as im:
-        assert im.info["icc_profile"] == icc
-    exif = Image.Exif()
-    exif[0x010F] = "camera"
-    with pytest.warns(UserWarning, match="exif="):
-        image.save(tmp_path / "exif.inv", model="photo-v1", exif=exif)
-    with Image.open(tmp_path / "exif.inv") as im:
-        assert np.array_equal(np.asarray(im), smooth_image(8, 8, 3)) and "icc_profile" not in im.info
+        image.save(tmp_path / "given.inv", model="photo-v1", icc_profile=icc, exif=exif, xmp=xmp)
+    with Image.open(tmp_path / "given.inv") as im:
+        assert (im.info["icc_profile"], im.info["exif"], im.info["xmp"]) == (icc, exif.tobytes(), xmp)
+        assert im.getexif()[0x0112] == 3 and np.array_equal(np.asarray(im), smooth_image(8, 8, 3))  # never applied
+        im.load()
+        im.save(tmp_path / "again.inv", model="photo-v1")  # the image's own metadata travels on
+    with Image.open(tmp_path / "again.inv") as again:
+        assert (again.info["icc_profile"], again.info["exif"], again.info["xmp"]) == (icc, exif.tobytes(), xmp)
+    image.save(tmp_path / "plain.inv", model="photo-v1")
+    with Image.open(tmp_path / "plain.inv") as im:
+        assert not {"icc_profile", "exif", "xmp"} & set(im.info)
+
+
+def test_16_bit_grey_opens_as_i16_and_16_bit_colour_is_refused(tmp_path) -> None:
+    from invcodec.errors import UnsupportedImageError
+
+    grey = np.arange(12 * 10, dtype=np.uint16).reshape(12, 10) * 500
+    Image.fromarray(grey).save(tmp_path / "g.inv", model="photo-v1")
+    with Image.open(tmp_path / "g.inv") as im:
+        assert im.mode == "I;16" and np.array_equal(np.asarray(im), grey)
+    (tmp_path / "rgb.inv").write_bytes(invcodec.compress(np.dstack([grey] * 3)))
+    with pytest.raises(UnsupportedImageError, match="no 16-bit RGB mode"):
+        Image.open(tmp_path / "rgb.inv")
 
 
 def test_a_loaded_image_does_not_keep_its_file_open(tmp_path) -> None:

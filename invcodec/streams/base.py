@@ -21,6 +21,7 @@ class StreamContext:
     adaptive: bool  # flow streams carry the adaptive prior's offsets (the file's flag)
     classic: bool = True  # the encoder may try the classic path (lossless only)
     effort: int = DEFAULT_EFFORT  # the encoder's (``options.EFFORTS``)
+    bit_depth: int = 8  # 16: a tile's streams are those of its high bytes, then those of its low bytes (``table``)
 
     def lossless(self) -> StreamContext:
         return self if self.lossy is None else replace(self, lossy=None)

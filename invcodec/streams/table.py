@@ -2,11 +2,13 @@
 make through it: per tile, the colour planes and, apart, the alpha plane each get the
 smallest candidate of the plane owners in ``ENCODE_ORDER`` (a later one only when
 strictly smaller; a conclusive one ends the search), then a tile with alpha may be one
-JOINED stream of all its channels when that is smaller still."""
+JOINED stream of all its channels when that is smaller still. A 16-bit tile is two 8-bit
+tiles, its high bytes then its low bytes, each coded so (the high bytes of a photo are
+an 8-bit photo for the model; the low bytes are mostly noise, which raw or classic take)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -51,8 +53,21 @@ def encode_planes(planes: np.ndarray, context: StreamContext) -> EncodedPlanes:
     return best
 
 
+def split_bytes(region: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """uint16 samples -> their high and low bytes, as two uint8 arrays of the same shape."""
+    return (region >> 8).astype(np.uint8), (region & 0xFF).astype(np.uint8)
+
+
+def join_bytes(high: np.ndarray, low: np.ndarray) -> np.ndarray:
+    return (high.astype(np.uint16) << 8) | low
+
+
 def encode_tile(region: np.ndarray, colour: int, context: StreamContext) -> list[EncodedPlanes]:
-    """A tile's streams: colour, then alpha if there is any (always lossless)."""
+    """A tile's streams: colour, then alpha if there is any (always lossless); for 16-bit
+    samples, those of the high bytes, then those of the low bytes."""
+    if region.dtype == np.uint16:
+        high, low = split_bytes(region)
+        return encode_tile(high, colour, context) + encode_tile(low, colour, context)
     parts = [encode_planes(region[:, :, :colour], context)]
     if region.shape[2] == colour:
         return parts
@@ -66,7 +81,12 @@ def encode_tile(region: np.ndarray, colour: int, context: StreamContext) -> list
 
 
 def decode_tile(streams: list[Stream], height: int, width: int, colour: int, context: StreamContext) -> np.ndarray:
-    """A tile's streams (colour, then alpha if any) -> its (height, width, channels) samples."""
+    """A tile's streams (colour, then alpha if any; 16-bit: the high bytes', then the low
+    bytes') -> its (height, width, channels) samples."""
+    if context.bit_depth == 16:
+        half = len(streams) // 2
+        return join_bytes(*(decode_tile(part, height, width, colour, replace(context, bit_depth=8))
+                            for part in (streams[:half], streams[half:])))
     if len(streams) == 2 and streams[1].kind == StreamKind.JOINED:  # the colour slot holds every channel
         return _JOINED.decode(streams[0].payload, height, width, colour + 1, context)
     planes = [OWNERS[streams[0].kind].decode(streams[0].payload, height, width, colour, context)]

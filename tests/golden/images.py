@@ -124,3 +124,11 @@ def letterboxed(h: int, w: int) -> np.ndarray:
     out = np.zeros((h, w, 3), np.uint8)
     out[h // 4 : h - h // 4] = natural(h - 2 * (h // 4), w, 3, 7)
     return out
+
+
+def deep(image: np.ndarray, bits: int, seed: int) -> np.ndarray:
+    """A 16-bit image of ``bits`` significant bits from an 8-bit one: its samples scaled up,
+    plus low bits of noise (a sensor's: mostly incompressible)."""
+    channels = image.shape[2]
+    low = np.stack([noise(image.shape[0], image.shape[1], c, seed, 0, (1 << (bits - 8)) - 1) for c in range(channels)], 2)
+    return ((image.astype(np.int64) << (bits - 8)) + low).astype(np.uint16)

@@ -33,7 +33,8 @@ import numpy as np
 from PIL import Image
 from threadpoolctl import threadpool_limits
 
-from .images import bilevel, grey, grey_constant_alpha, icon, letterboxed, palette_image, rgb, rgb_with_noise_tile, rgba, stripes
+from .images import (bilevel, deep, grey, grey_constant_alpha, icon, letterboxed, palette_image, rgb, rgb_with_noise_tile,
+                     rgba, stripes)
 
 GOLDEN = Path(__file__).resolve().parent
 REPO = GOLDEN.parents[1]
@@ -67,7 +68,15 @@ class GoldenSet:
     effort: int | None = None  # the encoder's effort (None: an encoder from before efforts, the default)
 
 
-ICC = b"a colour profile for the golden files, kept byte for byte " * 4  # for the stems that end in "_icc"
+ICC = b"a colour profile for the golden files, kept byte for byte " * 4  # for the stems that end in "_icc" or "_meta"
+EXIF = bytes.fromhex("4d4d002a00000008000201120003000000010006000001100002000000080000002600000000") + b"golden\0\0"  # "_meta"
+XMP = '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF/><!-- g\u00f6lden --></x:xmpmeta>'.encode()  # for "_meta"
+
+
+def metadata(stem: str) -> dict[str, bytes]:
+    """The metadata a case's file keeps, by its stem's ending."""
+    return {"icc_profile": ICC, "exif": EXIF, "xmp": XMP} if stem.endswith("_meta") else \
+        {"icc_profile": ICC} if stem.endswith("_icc") else {}
 
 
 def v010_cases() -> list[Case]:
@@ -163,6 +172,24 @@ def faces_cases(model: str, seeds: tuple[int, int, int]) -> list[Case]:
     ]
 
 
+def deep_cases() -> list[Case]:
+    """16-bit files (a tile: its high bytes' streams, then its low bytes') and the metadata block's EXIF and XMP."""
+    return [
+        case("photo-v4_grey16_64x48_12bit", "photo-v4", None, None, deep(grey(48, 64, seed=111), 12, 111), {"FLOW"},
+             "16-bit grey of 12 significant bits (a CT's range): high bytes 0..15 and low bytes both through the model"),
+        case("photo-v4_rgb16_64x48", "photo-v4", None, None, deep(rgb(48, 64, seed=112), 16, 112), {"FLOW", "RAW"},
+             "16-bit RGB: the high bytes a photo for the model, the low bytes noise (raw)"),
+        case("photo-v4_rgba16_40x32_icon", "photo-v4", None, None, icon(32, 40).astype(np.uint16) * 257, {"CLASSIC", "JOINED:alpha"},
+             "16-bit RGBA icon: high and low bytes each one classic stream of 4 channels, JOINED alpha (4 streams a tile)"),
+        case("photo-v4_la16_48x32_t16", "photo-v4", None, 16, deep(grey_constant_alpha(32, 48), 16, 113), {"CONSTANT:alpha"},
+             "16-bit grey + alpha, 6 tiles of 16, alpha 200 plus noise: constant alpha high bytes, raw low bytes (streams per tile: colour and alpha of the high bytes, then of the low bytes)"),
+        case("photo-v4_rgb_48x40_meta", "photo-v4", None, None, rgb(40, 48, seed=114), {"FLOW"},
+             "8-bit RGB with ICC profile, EXIF (orientation 6) and XMP: a metadata block of three entries"),
+        case("photo-v4_grey16_40x30_meta", "photo-v4", None, None, deep(grey(30, 40, seed=115), 16, 115), {"FLOW", "RAW"},
+             "16-bit grey with ICC profile, EXIF and XMP"),
+    ]
+
+
 def autoregressive_cases() -> list[Case]:
     return [
         case("photo-v4_rgb_160x128", "photo-v4", None, None, rgb(128, 160, seed=81), {"FLOW"}, "photo-v4 (autoregressive) lossless"),
@@ -207,6 +234,7 @@ SETS: dict[str, GoldenSet] = {
     "format-3-faces-v3": GoldenSet(lambda: faces_cases("faces-v3", (61, 62, 63)), rdo_weight=RDOQ),
     "format-3-lossy-v5": GoldenSet(lossy_v5_cases, rdo_weight=RDOQ, tunes={LOSSY_V5_TUNED: "ms-ssim"}),
     "format-3-autoregressive": GoldenSet(autoregressive_cases),
+    "format-3-16bit": GoldenSet(deep_cases, flow_only=lambda stem: False),
     "format-3-top-autoregressive": GoldenSet(lambda: top_autoregressive_cases("photo-lossy-v6", (91, 92, 93, 94, 95)), rdo_weight=RDOQ),
     "format-3-lossy-v7": GoldenSet(lambda: top_autoregressive_cases("photo-lossy-v7", (101, 102, 103, 104, 105)), rdo_weight=RDOQ),
     # the fine-tuning runs in float (torch): another machine may write other bytes, never other pixels
@@ -227,6 +255,12 @@ def sha256(data: bytes) -> str:
 
 
 def save_png(samples: np.ndarray, path: Path) -> None:
+    if samples.dtype == np.uint16:  # Pillow holds 16-bit grey only: the codec's own writer, read back at depth
+        from invcodec import pixels
+
+        path.write_bytes(pixels.write_image(samples, "PNG"))
+        assert np.array_equal(pixels.intake(path, "golden").samples, samples), f"{path}: PNG does not hold the samples"
+        return
     mode = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}[samples.shape[2]]
     arr = samples[:, :, 0] if samples.shape[2] == 1 else np.ascontiguousarray(samples)
     Image.fromarray(arr, mode).save(path, format="PNG", optimize=True)
@@ -238,8 +272,7 @@ def stream_kinds(data: bytes) -> list[str]:
     from invcodec import container
 
     header, streams = container.unpack(data)
-    per_tile = header.streams_per_tile
-    return [s.kind.name + (":alpha" if per_tile == 2 and i % 2 else "") for i, s in enumerate(streams)]
+    return [s.kind.name + (":alpha" if header.has_alpha and i % 2 else "") for i, s in enumerate(streams)]
 
 
 def checkout(clean: bool) -> str:
@@ -273,13 +306,13 @@ def encode(golden: GoldenSet, c: Case) -> tuple[bytes, float, bytes]:
         data, stats = codec.compress_samples(c.samples, model, tile_size=c.tile, quality=c.quality)
         return data, stats.psnr, weights.model_id(model)
     codec.RDO_WEIGHT = golden.rdo_weight
-    icc = ICC if c.stem.endswith("_icc") else None
     options = {"tune": golden.tunes[c.stem]} if c.stem in golden.tunes else {}
+    options.update(metadata(c.stem))
     if "adaptive_prior" in inspect.signature(codec.compress_samples).parameters:  # an encoder from before the flag writes without it
         options["adaptive_prior"] = golden.adaptive_prior
     if golden.effort is not None:
         options["effort"] = golden.effort
-    data, stats = codec.compress_samples(c.samples, model, tile_size=c.tile, quality=c.quality, threads=1, icc_profile=icc,
+    data, stats = codec.compress_samples(c.samples, model, tile_size=c.tile, quality=c.quality, threads=1,
                                          classic=not golden.flow_only(c.stem), **options)
     return data, stats.psnr, container.unpack(data)[0].model_id  # none in a file without flow streams
 
@@ -304,13 +337,18 @@ def write(name: str, out: Path, commit: str) -> None:
         else:
             assert data[8] == container.FORMAT_VERSION == 3, c.stem
             decoded, header = codec.decode(data)
-            icc = ICC if c.stem.endswith("_icc") else None
-            assert header.icc_profile == icc and getattr(header, "adaptive_prior", False) == golden.adaptive_prior, c.stem
-            icc_bytes = {"icc_profile_bytes": len(icc) if icc else 0}
+            kept = metadata(c.stem)
+            assert {key: getattr(header, key, None) for key in kept} == kept, c.stem
+            flow = bool(header.model_id)  # (the flag is written only with flow streams)
+            assert getattr(header, "adaptive_prior", False) == (golden.adaptive_prior and flow), c.stem
+            icc_bytes = {"icc_profile_bytes": len(kept.get("icc_profile", b""))}
+            icc_bytes.update({f"{key}_bytes": len(kept[key]) for key in ("exif", "xmp") if key in kept})
+            if getattr(header, "bit_depth", 8) == 16:
+                icc_bytes["bit_depth"] = 16
             if c.stem in golden.classic_flags:
                 method = container.unpack(data)[1][0].payload[0]
                 assert method & 0x30 == golden.classic_flags[c.stem], f"{c.stem}: method byte {method:#x}"
-        assert decoded.dtype == np.uint8 and decoded.shape == c.samples.shape, c.stem
+        assert decoded.dtype == c.samples.dtype and decoded.shape == c.samples.shape, c.stem
         if c.quality is None:
             assert np.array_equal(decoded, c.samples), f"{c.stem}: lossless file does not decode to its input"
         kinds = stream_kinds(data)
@@ -344,7 +382,8 @@ def write(name: str, out: Path, commit: str) -> None:
         "release": golden.release if golden.release == "0.1.0" else f"format 3, written by invcodec {invcodec.__version__}",
         "commit": commit,
         "generator": "tests/golden/make_golden.py, run in a clean checkout of that commit",
-        "decoded_sha256_of": "numpy uint8 array (height, width, channels), C order, .tobytes()",
+        "decoded_sha256_of": "numpy uint8 array (height, width, channels), C order, .tobytes()"
+                             + ("; uint16, little-endian, where bit_depth is 16" if any("bit_depth" in e for e in entries) else ""),
         "source_sha256_of": "the input samples, same layout (equal to decoded_sha256 for lossless files)",
         "files": entries,
     }
