@@ -20,21 +20,25 @@ import torch
 from ..runtime import autoregressive as ar
 from .autoregressive import PlaneNet, laplace_bits
 
-BATCH = 8192
-LEARNING_RATE = 3e-3
+BATCH = 4096
+LEARNING_RATES = {"head": 3e-3, "all": 2e-3}
 # the parts of a plane's net a plan fine-tunes (the file's tensor names, after "planeN.")
 PARTS = {"head": ("b1", "b2", "w3", "b3", "skip", "skip_bias"),
          "all": ("w1", "b1", "w2", "b2", "w3", "b3", "skip", "skip_bias")}
 # each part's delta step (log2, in the float weights' units): measured on photos-dev
 LOG2_STEPS = {"head": -8, "all": -6}
-# what each adapting effort tries, (part, Adam steps per plane); the encoder keeps the smallest stream
-PLANS = {8: (("head", 200),), 9: (("head", 600), ("all", 600))}
+# what each adapting effort tries, (part, Adam steps per plane); the encoder keeps the smallest
+# stream. Sized to the time the efforts may take: about 2 000 steps per Kodak image at effort 9
+PLANS = {8: (("head", 200),), 9: (("head", 200), ("all", 300))}
+# the whole net's delta (~25 kbit) did not pay on photos-dev's 154 000-pixel images: smaller tiles skip it
+MIN_PIXELS = {"head": 0, "all": 200_000}
 
 
 def candidates(tensors: Mapping[str, np.ndarray], pixels: np.ndarray,
                effort: int) -> list[tuple[dict[str, np.ndarray], dict[str, int]]]:
-    """The architecture's adapter: one ``adapted_tensors`` per plan of ``effort``."""
-    return [adapted_tensors(tensors, pixels, part, steps) for part, steps in PLANS[effort]]
+    """The architecture's adapter: one ``adapted_tensors`` per plan of ``effort`` that fits the tile."""
+    area = pixels.shape[0] * pixels.shape[1]
+    return [adapted_tensors(tensors, pixels, part, steps) for part, steps in PLANS[effort] if area >= MIN_PIXELS[part]]
 
 
 def adapted_tensors(tensors: Mapping[str, np.ndarray], pixels: np.ndarray, part: str, steps: int,
@@ -55,7 +59,7 @@ def adapted_tensors(tensors: Mapping[str, np.ndarray], pixels: np.ndarray, part:
             x = torch.from_numpy(planes[plane].reshape(-1).astype(np.float32))
             names = [n.rsplit(".", 1)[1] for n in net.tensors(f"plane{plane}")]
             chosen = [p for n, p in zip(names, net.parameter_list()) if n in PARTS[part]]
-            _fine_tune(net, chosen, f, ref, x, steps, torch.Generator().manual_seed(seed * 10 + plane))
+            _fine_tune(net, chosen, f, ref, x, steps, LEARNING_RATES[part], torch.Generator().manual_seed(seed * 10 + plane))
             for name, value in net.tensors(f"plane{plane}").items():
                 if name.rsplit(".", 1)[1] in PARTS[part]:
                     out[name], log2_steps[name] = value, LOG2_STEPS[part]
@@ -65,8 +69,8 @@ def adapted_tensors(tensors: Mapping[str, np.ndarray], pixels: np.ndarray, part:
 
 
 def _fine_tune(net: PlaneNet, params: list[torch.Tensor], f: torch.Tensor, ref: torch.Tensor, x: torch.Tensor,
-               steps: int, gen: torch.Generator) -> None:
-    opt = torch.optim.Adam(params, LEARNING_RATE)
+               steps: int, learning_rate: float, gen: torch.Generator) -> None:
+    opt = torch.optim.Adam(params, learning_rate)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
     for _ in range(steps):
         idx = torch.randint(0, x.numel(), (min(BATCH, x.numel()),), generator=gen)

@@ -30,3 +30,11 @@ def test_the_same_tile_gives_the_same_weights(tiny_coding_models) -> None:
     pixels = smooth_image(24, 24, seed=12)
     first, second = (per_image.adapted_tensors(base, pixels, "all", 10)[0] for _ in range(2))
     assert all(np.array_equal(first[n], second[n]) for n in base)
+
+
+def test_small_tiles_are_not_offered_the_whole_net(tiny_coding_models, monkeypatch) -> None:
+    monkeypatch.setattr(per_image, "PLANS", {8: (("head", 3),), 9: (("head", 3), ("all", 3))})
+    monkeypatch.setattr(per_image, "MIN_PIXELS", {"head": 0, "all": 24 * 24})
+    base = tiny_coding_models["autoregressive"].evaluator.tensors
+    assert len(per_image.candidates(base, smooth_image(24, 23, seed=14), 9)) == 1
+    assert len(per_image.candidates(base, smooth_image(24, 24, seed=14), 9)) == 2
