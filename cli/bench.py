@@ -11,7 +11,7 @@ import click
 from .errors import expected_failures
 
 BENCHMARKS = {  # command name -> module of invcodec_benchmarks
-    "big-image": "big_image", "bpd": "bpd", "cli-roundtrip": "cli_roundtrip", "continuity": "continuity",
+    "anomaly": "anomaly", "big-image": "big_image", "bpd": "bpd", "cli-roundtrip": "cli_roundtrip", "continuity": "continuity",
     "conv-speed": "conv_speed", "file-hashes": "file_hashes",
     "fuzz": "fuzz", "hostile": "hostile", "interpolation": "interpolation", "lossless": "lossless", "lossy-tuning": "lossy_tuning", "rd": "rd",
     "restore": "restore", "startup": "import_time", "synthetic": "synthetic", "thread-scaling": "thread_scaling",
@@ -26,6 +26,7 @@ def bench(name: str, args: tuple[str, ...]) -> None:
     """Run a benchmark (options after NAME go to it; `invcodec bench NAME --help`).
 
     \b
+    anomaly        density scores as anomaly detectors: AUROC of bits/dim and of the complexity-corrected score
     lossless       invcodec vs PNG, WebP, JPEG2000, JPEG-XL on an image folder
     rd             lossy: invcodec qualities vs JPEG, WebP, AVIF, JPEG-XL; BD-rates
     restore        denoise / JPEG / inpaint: PSNR, SSIM, seconds vs BM3D, NL-means, OpenCV
