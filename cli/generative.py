@@ -121,7 +121,8 @@ def interpolate(first: Path, second: Path, model: str | None, steps: int, size: 
 @click.option("--reference", default=None, metavar="REF",
               help="Also score with the complexity correction (Serra et al. 2020): bits under the model minus bits "
                    "under REF, a generic lossless compressor: png, jpeg-xl, or a lossless model (photo-v4, the "
-                   "default lossless model, by its exact code length). Sorted by the corrected score.")
+                   "default lossless model, by its exact code length). Sorted by the corrected score, "
+                   "lowest (most typical) first; docs/ANOMALY.md says how well it separates.")
 @click.option("--map", "map_folder", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Write each image's surprise map (bits per pixel under the model, black 0 to pale yellow 24 "
                    "and above) to this folder as NAME-surprise.png.")
