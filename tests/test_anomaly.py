@@ -65,7 +65,8 @@ def test_a_run_on_a_stand_in_data_folder_writes_the_table_the_histograms_and_the
     assert "| faces-v3 | celeba-test | noise | 1.000" in table and "Raw likelihood fails (AUROC < 0.5) on:" in table
     assert "RealNVP (crop [40:188, 15:163], bilinear to 64x64)" in table
     assert Image.open(tmp_path / "out" / "histograms.png").size == (4 * anomaly.PANEL[0] + 10, 9 * anomaly.PANEL[1] + 30)
-    assert Image.open(tmp_path / "out" / "surprise-face-patch-faces-v3.png").size == (4 * (2 * 64 + 2), 4 * 64)
+    assert Image.open(tmp_path / "out" / "surprise-face-patch-faces-v3.png").size == (4 * (3 * 64 + 2 * 2), 4 * 64)
+    assert Image.open(tmp_path / "out" / "surprise-kodim23-photo-v4.png").size == (2 * 256 + 2, 256)
 
 
 @pytest.mark.parametrize("args, message", [
