@@ -11,9 +11,10 @@ import click
 from .errors import expected_failures
 
 BENCHMARKS = {  # command name -> module of invcodec_benchmarks
-    "anomaly": "anomaly", "big-image": "big_image", "bpd": "bpd", "cli-roundtrip": "cli_roundtrip", "continuity": "continuity",
+    "big-image": "big_image", "bpd": "bpd", "cli-roundtrip": "cli_roundtrip", "continuity": "continuity",
     "conv-speed": "conv_speed", "file-hashes": "file_hashes",
     "fuzz": "fuzz", "hostile": "hostile", "interpolation": "interpolation", "lossless": "lossless", "lossy-tuning": "lossy_tuning", "rd": "rd",
+    "anomaly": "anomaly",
     "restore": "restore", "startup": "import_time", "synthetic": "synthetic", "thread-scaling": "thread_scaling",
 }
 
@@ -26,7 +27,6 @@ def bench(name: str, args: tuple[str, ...]) -> None:
     """Run a benchmark (options after NAME go to it; `invcodec bench NAME --help`).
 
     \b
-    anomaly        density scores as anomaly detectors: AUROC of bits/dim and of the complexity-corrected score
     lossless       invcodec vs PNG, WebP, JPEG2000, JPEG-XL on an image folder
     rd             lossy: invcodec qualities vs JPEG, WebP, AVIF, JPEG-XL; BD-rates
     restore        denoise / JPEG / inpaint: PSNR, SSIM, seconds vs BM3D, NL-means, OpenCV
@@ -34,6 +34,7 @@ def bench(name: str, args: tuple[str, ...]) -> None:
     bpd            bits per dim: model NLL vs real stream and file bits
     continuity     local Lipschitz constants of decoder and encoder (Jacobians, differences)
     interpolation  middle frames of interpolations: distance to the cross-fade, sharpness
+    anomaly        density scores as anomaly detectors: AUROC of bits/dim and of the complexity-corrected score
     fuzz           mutation fuzzing of the decoder
     hostile        unusual and hostile inputs through the command line, each judged
     big-image      peak memory and time on a 25 MP photo
