@@ -15,6 +15,7 @@ BENCHMARKS = {  # command name -> module of invcodec_benchmarks
     "cli-roundtrip": "cli_roundtrip", "continuity": "continuity",
     "conv-speed": "conv_speed", "file-hashes": "file_hashes",
     "fuzz": "fuzz", "hostile": "hostile", "interpolation": "interpolation", "lossless": "lossless", "lossy-tuning": "lossy_tuning", "rd": "rd",
+    "anomaly": "anomaly",
     "restore": "restore", "startup": "import_time", "synthetic": "synthetic", "thread-scaling": "thread_scaling",
 }
 
@@ -35,6 +36,7 @@ def bench(name: str, args: tuple[str, ...]) -> None:
     bpd            bits per dim: model NLL vs real stream and file bits
     continuity     local Lipschitz constants of decoder and encoder (Jacobians, differences)
     interpolation  middle frames of interpolations: distance to the cross-fade, sharpness
+    anomaly        density scores as anomaly detectors: AUROC of bits/dim and of the complexity-corrected score
     fuzz           mutation fuzzing of the decoder
     hostile        unusual and hostile inputs through the command line, each judged
     big-image      peak memory and time on a 25 MP photo

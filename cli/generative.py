@@ -118,30 +118,76 @@ def interpolate(first: Path, second: Path, model: str | None, steps: int, size: 
 @click.argument("images", nargs=-1, required=True, type=click.Path(path_type=Path))
 @_model_option
 @click.option("--size", type=click.IntRange(16, 4096), default=None, help="Centre-crop and resize to this square first (use 64 for faces-v1).")
+@click.option("--reference", default=None, metavar="REF",
+              help="Also score with the complexity correction (Serra et al. 2020): bits under the model minus bits "
+                   "under REF, a generic lossless compressor: png, jpeg-xl, or a lossless model (photo-v4, the "
+                   "default lossless model, by its exact code length). Sorted by the corrected score, "
+                   "lowest (most typical) first; docs/ANOMALY.md says how well it separates.")
+@click.option("--map", "map_folder", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Write each image's surprise map (bits per pixel under the model, black 0 to pale yellow 24 "
+                   "and above) to this folder as NAME-surprise.png.")
+@force_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @expected_failures
-def score(images: tuple[Path, ...], model: str | None, size: int | None, as_json: bool) -> None:
+def score(images: tuple[Path, ...], model: str | None, size: int | None, reference: str | None, map_folder: Path | None,
+          force: bool, as_json: bool) -> None:
     """Bits per dimension of each image under the model (its negative log-likelihood; an
-    autoregressive model's is its exact code length): lower is more typical. Sorted from most to least typical. Folders are expanded."""
+    autoregressive model's is its exact code length): lower is more typical. Sorted from most to least typical. Folders are expanded.
+
+    \b
+    invcodec score faces/ -m faces-v3 --size 64 --reference photo-v4 --map maps/
+    """
     import numpy as np
 
-    from invcodec import generative, pixels
+    from invcodec import complexity, generative, pixels
 
-    bits_per_dim = generative.scorer(_model(model, "score"))
+    coding = _model(model, "score")
+    bits_per_dim = generative.scorer(coding)
+    if reference is not None:
+        try:
+            ref = complexity.reference(reference)
+        except (ValueError, OSError) as e:
+            raise CodecError(f"--reference: {one_line(describe_failure(e) or str(e))}") from None
+        scored = complexity.corrected_scorer(bits_per_dim, ref)
+    surprise = generative.surprise(coding) if map_folder is not None else None
+    if map_folder is not None:
+        map_folder.mkdir(parents=True, exist_ok=True)
     results, failed = [], 0
     for path in expand_inputs(images, pixels.IMAGE_SUFFIXES):
         try:  # an unreadable image is one line; the others are still scored
             arr = _square_image(path, size) if size else np.asarray(pixels.open_image(str(path)).convert("RGB"))
+            if reference is None:
+                result = {"image": str(path), "bits_per_dim": round(bits_per_dim(arr), 4)}
+            else:
+                s = scored(arr)
+                result = {"image": str(path), "bits_per_dim": round(s.bits_per_dim, 4), "reference": ref.name,
+                          "reference_bits_per_dim": round(s.reference_bits_per_dim, 4),
+                          "corrected": round(s.corrected, 4)}
+            if surprise is not None:
+                result["surprise_map"] = str(_write_map(generative.heat_map(surprise(arr)), map_folder, path, force))
         except Exception as exc:  # noqa: BLE001 - report_failure decides what is expected
             report_failure(path, exc)
             failed += 1
             continue
-        results.append({"image": str(path), "bits_per_dim": round(bits_per_dim(arr), 4)})
-    results.sort(key=lambda r: r["bits_per_dim"])
+        results.append(result)
+    results.sort(key=lambda r: r["corrected" if reference else "bits_per_dim"])
     if as_json:
         click.echo(json.dumps(results, indent=2))
     else:
+        if reference and results:
+            click.echo(f"{'bits/dim':>8}  {'ref':>8}  {'corrected':>9}  image (ref: {ref.name})")
         for r in results:
-            click.echo(f"{r['bits_per_dim']:8.4f}  {r['image']}")
+            cells = [r["bits_per_dim"]] + ([r["reference_bits_per_dim"], r["corrected"]] if reference else [])
+            click.echo("  ".join(f"{c:8.4f}" for c in cells) + f"  {r['image']}")
     if failed:
         sys.exit(1)
+
+
+def _write_map(picture, folder: Path, image: Path, force: bool) -> Path:
+    """``picture`` as folder/STEM-surprise.png (not over a file that exists, without --force)."""
+    out = folder / f"{image.stem}-surprise.png"
+    check_free(out, force)
+    buf = io.BytesIO()
+    picture.save(buf, "PNG")
+    write(out, buf.getvalue(), force)
+    return out

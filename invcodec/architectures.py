@@ -24,7 +24,8 @@ class Generative:
     """How ``sample``, ``interpolate`` and ``score`` work with a model: ``module`` has
     ``load(coding_model)`` and, for each tool not in ``refused``, ``sample(model, count,
     size, temperature, seed)``, ``interpolate(model, a, b, steps, space)``,
-    ``bits_per_dim(model, image)``; ``refused`` says in a line why a tool cannot be used."""
+    ``bits_per_dim(model, image)`` and ``bit_map(model, image)`` (score: the same bits per
+    pixel); ``refused`` says in a line why a tool cannot be used."""
 
     module: str
     refused: Mapping[str, str] = field(default_factory=dict)

@@ -63,6 +63,27 @@ def scorer(model: CodingModel) -> Callable[[np.ndarray], float]:
     return functools.partial(module.bits_per_dim, native)
 
 
+def surprise(model: CodingModel) -> Callable[[np.ndarray], np.ndarray]:
+    """A function of an (H, W, 3) uint8 image: its negative log-likelihood per pixel, in
+    bits (H, W), summing to ``scorer``'s bits per sub-pixel times the image's sub-pixels."""
+    module, native = _implementation(model, "score")
+    return functools.partial(module.bit_map, native)
+
+
+# inferno's colours at 0, 1/4, ..., 1: dark where a pixel is cheap, bright where it is costly
+_HEAT = np.array([[0, 0, 4], [87, 16, 110], [188, 55, 84], [249, 142, 9], [252, 255, 164]], dtype=np.float64)
+RAW_BITS_PER_PIXEL = 24.0  # three 8-bit samples stored as they are: the top of the heat map's scale
+
+
+def heat_map(bits: np.ndarray, top: float = RAW_BITS_PER_PIXEL) -> Image.Image:
+    """An (H, W) map of bits per pixel as an RGB picture, 0 bits black to ``top`` (and
+    above) pale yellow, on a fixed scale so that maps of different images compare."""
+    t = np.clip(np.nan_to_num(bits / top), 0.0, 1.0) * (len(_HEAT) - 1)
+    low = np.minimum(t.astype(np.int64), len(_HEAT) - 2)
+    frac = (t - low)[..., None]
+    return Image.fromarray(np.round(_HEAT[low] * (1 - frac) + _HEAT[low + 1] * frac).astype(np.uint8))
+
+
 def check(model: CodingModel, tool: str) -> None:
     """ValueError (one line) unless ``model`` can run ``tool``, before any work is done."""
     _module(model, tool)

@@ -70,16 +70,22 @@ def test_lossy_models_refuse_every_tool_and_the_autoregressive_one_only_interpol
     assert refusals["photo-v3"] == refusals["faces-v3"] == refusals["cifar10-v1"] == set()
 
 
-def test_sampling_the_autoregressive_model_loads_no_torch(tmp_path) -> None:
+def _loads_torch(*args: str) -> bool:
+    """Whether the command ``invcodec ARGS``, run in a fresh interpreter, imports torch."""
     import subprocess
     import sys
 
     code = ("import sys; from invcodec_cli.main import main; "
-            f"sys.argv = ['invcodec', 'sample', '-m', 'photo-v4', '-n', '1', '--size', '16', '-o', r'{tmp_path / 's.png'}']\n"
+            f"sys.argv = ['invcodec', *{list(args)!r}]\n"
             "try:\n    main()\nexcept SystemExit:\n    pass\n"
             "print('torch' in sys.modules)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert r.stdout.strip().splitlines()[-1] == "False", r.stderr
+    assert r.stdout.strip().splitlines()[-1] in ("True", "False"), r.stderr
+    return r.stdout.strip().splitlines()[-1] == "True"
+
+
+def test_sampling_the_autoregressive_model_loads_no_torch(tmp_path) -> None:
+    assert not _loads_torch("sample", "-m", "photo-v4", "-n", "1", "--size", "16", "-o", str(tmp_path / "s.png"))
     assert (tmp_path / "s.png").exists()
     assert generative.image_grid(np.zeros((1, 4, 4, 3), np.uint8)).size == (4, 4)
 
@@ -118,3 +124,46 @@ def test_a_size_the_model_cannot_make_names_the_option(pictures, tmp_path) -> No
              "-o", str(tmp_path / "i.png"))
     assert r.exit_code == 1 and "--size 24 must be a multiple of 16 for photo-v3" in r.stderr
     assert not list(tmp_path.iterdir())
+
+
+def test_score_with_a_reference_adds_the_corrected_score_and_sorts_by_it(pictures) -> None:
+    r = _run("score", str(pictures), "-m", "photo-v4", "--reference", "png", "--json")
+    assert r.exit_code == 0, r.output
+    rows = json.loads(r.stdout)
+    assert [x["reference"] for x in rows] == ["PNG (optimize)"] * 2
+    for x in rows:
+        assert x["corrected"] == pytest.approx(x["bits_per_dim"] - x["reference_bits_per_dim"], abs=2e-4)
+    assert rows[0]["corrected"] <= rows[1]["corrected"]
+    text = _run("score", str(pictures / "ramp.png"), "-m", "photo-v4", "--reference", "photo-v4")
+    header, line = text.stdout.splitlines()
+    assert "ref: photo-v4" in header and line.split()[2] == "0.0000"  # a model corrected by itself: nothing left
+
+
+def test_score_writes_surprise_maps_the_size_of_the_image(pictures, tmp_path) -> None:
+    r = _run("score", str(pictures), "-m", "photo-v4", "--map", str(tmp_path / "maps"), "--json")
+    assert r.exit_code == 0, r.output
+    rows = {x["image"].rsplit("/", 1)[-1]: x for x in json.loads(r.stdout)}
+    noise, ramp = (np.asarray(Image.open(rows[n]["surprise_map"])) for n in ("noise.png", "ramp.png"))
+    assert noise.shape == ramp.shape == (40, 48, 3)
+    assert noise.mean() > ramp.mean()  # noise costs more: brighter
+    again = _run("score", str(pictures / "ramp.png"), "-m", "photo-v4", "--map", str(tmp_path / "maps"))
+    assert again.exit_code == 1 and len(again.stderr.strip().splitlines()) == 1 and "--force" in again.stderr
+    assert _run("score", str(pictures / "ramp.png"), "-m", "photo-v4", "--map", str(tmp_path / "maps"), "-f").exit_code == 0
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--reference", "gzip"], "invcodec: error: --reference: unknown reference 'gzip': png, jpeg-xl, or a lossless model"),
+    (["--reference", "photo-lossy-v7"], "invcodec: error: --reference: photo-lossy-v7 is a lossy model"),
+    (["-m", "photo-lossy-v7", "--map", "MAPS"], "invcodec: error: photo-lossy-v7 is a lossy model"),
+])
+def test_score_refuses_a_reference_or_a_map_it_cannot_make_in_one_line(args, message, pictures, tmp_path) -> None:
+    args = [str(tmp_path / "maps") if a == "MAPS" else a for a in args]
+    r = _run("score", str(pictures / "ramp.png"), *(["-m", "photo-v4"] if "-m" not in args else []), *args)
+    assert r.exit_code == 1 and r.stderr.startswith(message) and len(r.stderr.strip().splitlines()) == 1
+    assert not r.stdout and not (tmp_path / "maps").exists()
+
+
+def test_corrected_scores_and_surprise_maps_of_the_autoregressive_model_load_no_torch(pictures, tmp_path) -> None:
+    assert not _loads_torch("score", str(pictures / "ramp.png"), "-m", "photo-v4", "--reference", "photo-v4",
+                            "--map", str(tmp_path))
+    assert (tmp_path / "ramp-surprise.png").exists()

@@ -290,11 +290,15 @@ class AutoregressiveModel:
     def code_length(self, rgb: np.ndarray) -> float:
         """Bits of one tile, (h, w, 3) integers, under the model's own priors (before any
         recalibration): what training validates and ``bench bpd`` reports."""
+        return float(self.code_length_map(rgb).sum())
+
+    def code_length_map(self, rgb: np.ndarray) -> np.ndarray:
+        """``code_length`` per pixel, (h, w): the bits of its three planes' samples."""
         planes = forward_colour(rgb)
-        bits = 0.0
+        bits = np.zeros(planes.shape[1:])
         for plane in range(PLANES):
             mean, index = self.encode_params(planes, plane)
-            bits += float(grid.laplace_bits(planes[plane].reshape(-1), mean, grid.SCALES[index]).sum())
+            bits += grid.laplace_bits(planes[plane].reshape(-1), mean, grid.SCALES[index]).reshape(bits.shape)
         return bits
 
     def decode_planes(self, pull, h: int, w: int, moved: np.ndarray | None = None, rate: int = 0) -> np.ndarray:

@@ -38,3 +38,8 @@ def bits_per_dim(model: AutoregressiveModel, image: np.ndarray) -> float:
     (the streams' scale offsets and the container's header are not counted)."""
     return model.code_length(image.astype(np.int64)) / image.size
 
+
+
+def bit_map(model: AutoregressiveModel, image: np.ndarray) -> np.ndarray:
+    """``bits_per_dim``'s code length per pixel, in bits (H, W): the bits of its three samples."""
+    return model.code_length_map(image.astype(np.int64))

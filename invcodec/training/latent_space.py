@@ -127,3 +127,37 @@ def bits_per_dim(model: IntegerFlowModel, samples: np.ndarray, tile: int = SCORE
             padded = np.pad(part, ((0, -ph % block), (0, -pw % block), (0, 0)), mode="edge")
             bits += float(model.bits(torch.from_numpy(padded.transpose(2, 0, 1).astype(np.float32))[None])[0])
     return bits / samples.size
+
+
+@torch.no_grad()
+def bit_map(model: IntegerFlowModel, samples: np.ndarray, tile: int = SCORE_TILE) -> np.ndarray:
+    """Negative log-likelihood of an (H, W, 3) uint8 image per pixel, in bits (H, W): each
+    latent's bits spread evenly over the pixels it stands for (a latent of level l covers a
+    2**(l+1) square), so the map sums to the image's code length (``bits_per_dim``). Tile by
+    tile as ``bits_per_dim``; the bits of a tile's edge padding go to the edge it copies."""
+    h, w = samples.shape[:2]
+    block = model.block_size
+    out = np.zeros((h, w))
+    for y in range(0, h, tile):
+        for x in range(0, w, tile):
+            part = samples[y : y + tile, x : x + tile]
+            ph, pw = part.shape[:2]
+            padded = np.pad(part, ((0, -ph % block), (0, -pw % block), (0, 0)), mode="edge")
+            maps = model.bit_maps(torch.from_numpy(padded.transpose(2, 0, 1).astype(np.float32))[None])
+            pixels = np.zeros(padded.shape[:2])
+            for level_map in maps:
+                m = level_map[0, 0].double().numpy()
+                factor = padded.shape[0] // m.shape[0]
+                pixels += np.kron(m, np.full((factor, factor), 1.0 / factor**2))
+            out[y : y + ph, x : x + pw] = _fold_padding(pixels, ph, pw)
+    return out
+
+
+def _fold_padding(pixels: np.ndarray, h: int, w: int) -> np.ndarray:
+    """The (h, w) top-left of ``pixels`` with the rows and columns past it (edge-replication
+    padding) added onto its last row and column, so that no bit is lost."""
+    folded = pixels[:, :w].copy()
+    folded[:, w - 1] += pixels[:, w:].sum(axis=1)
+    out = folded[:h].copy()
+    out[h - 1] += folded[h:].sum(axis=0)
+    return out

@@ -136,6 +136,12 @@ class IntegerFlowModel(nn.Module):
         """Code length in bits of each image in x (B,3,H,W, integer values 0..255)."""
         return self.latent_bits(*self.analyze(x))
 
+    def bit_maps(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Code length in bits per latent position of each image in x: one (B, 1, h, w) map
+        per level, finest first (its positions are 2**(level+1) pixels apart), then the top's."""
+        per_level, top = self.analyze(x)
+        return [level.prior.bit_map(a, d) for level, (a, d) in zip(self.levels, per_level)] + [self.top.bit_map(top)]
+
     def latent_bits(self, per_level: list[tuple[torch.Tensor, torch.Tensor]], top: torch.Tensor) -> torch.Tensor:
         """Code length in bits of ``analyze``'s latents, per image."""
         total = self.top.bits(top)

@@ -106,8 +106,12 @@ class ConditionalPrior(nn.Module):
 
     def bits(self, anchors: torch.Tensor, details: torch.Tensor) -> torch.Tensor:
         """-log2 p(details | anchors) summed per image (teacher forcing)."""
+        return self.bit_map(anchors, details).flatten(1).sum(1)
+
+    def bit_map(self, anchors: torch.Tensor, details: torch.Tensor) -> torch.Tensor:
+        """-log2 p(details | anchors) per position (B, 1, H, W), summed over the channels."""
         feats = self.trunk_features(anchors)
-        total = details.new_zeros(details.shape[0])
+        total = torch.zeros_like(details[:, :1])
         white = white_positions(*details.shape[2:], details.device) if self.checkerboard else None
         for g in range(details.shape[1]):
             x = details[:, g : g + 1]
@@ -116,7 +120,7 @@ class ConditionalPrior(nn.Module):
             if white is not None:
                 black = self.context_params(p, x * white, g)
                 bits = torch.where(white, bits, laplace_bits(x, black.mean, black.log2_scale))
-            total = total + bits.flatten(1).sum(1)
+            total = total + bits
         return total
 
 
@@ -163,8 +167,12 @@ class TopPrior(nn.Module):
         return PriorParams.from_output(self.heads[c](a), base)
 
     def bits(self, x: torch.Tensor) -> torch.Tensor:
-        total = x.new_zeros(x.shape[0])
+        return self.bit_map(x).flatten(1).sum(1)
+
+    def bit_map(self, x: torch.Tensor) -> torch.Tensor:
+        """-log2 p(x) per position (B, 1, H, W), summed over the colours."""
+        total = torch.zeros_like(x[:, :1])
         for c in range(x.shape[1]):
             p = self.channel_params(x, c)
-            total = total + laplace_bits(x[:, c : c + 1], p.mean, p.log2_scale).flatten(1).sum(1)
+            total = total + laplace_bits(x[:, c : c + 1], p.mean, p.log2_scale)
         return total

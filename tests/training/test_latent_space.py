@@ -108,3 +108,13 @@ def test_bits_per_dim_works_tile_by_tile(photo, monkeypatch) -> None:
     monkeypatch.setattr(photo, "bits", lambda t: shapes.append(tuple(t.shape[2:])) or bits(t))
     assert latent_space.bits_per_dim(photo, x, tile=16) == pytest.approx(expected, rel=1e-12)
     assert len(shapes) == 9 and max(max(s) for s in shapes) == 16
+
+
+def test_bit_map_gives_each_tile_its_own_bits_padding_folded_onto_its_edges(photo) -> None:
+    x = smooth_image(40, 35, 3, seed=6)  # tiles of 16: the last row and column of tiles are padded
+    bits = latent_space.bit_map(photo, x, tile=16)
+    assert bits.shape == (40, 35) and (bits > 0).all()
+    for y in range(0, 40, 16):
+        for c in range(0, 35, 16):
+            assert bits[y : y + 16, c : c + 16].sum() == pytest.approx(_bits(photo, x[y : y + 16, c : c + 16]), rel=1e-5)
+    assert bits.sum() == pytest.approx(latent_space.bits_per_dim(photo, x, tile=16) * x.size, rel=1e-5)
