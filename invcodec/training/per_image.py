@@ -29,7 +29,7 @@ PARTS = {"head": ("b1", "b2", "w3", "b3", "skip", "skip_bias"),
 LOG2_STEPS = {"head": -8, "all": -6}
 # what each adapting effort tries, (part, Adam steps per plane); the encoder keeps the smallest
 # stream. Sized to the time the efforts may take: about 2 000 steps per Kodak image at effort 9
-PLANS = {8: (("head", 200),), 9: (("head", 200), ("all", 300))}
+PLANS = {8: (("head", 200),), 9: (("head", 400), ("all", 300))}
 # the whole net's delta (~25 kbit) did not pay on photos-dev's 154 000-pixel images: smaller tiles skip it
 MIN_PIXELS = {"head": 0, "all": 200_000}
 
