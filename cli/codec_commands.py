@@ -46,8 +46,8 @@ def compress_one(input: Path, output: Path, model: str | None, force: bool, qual
 
 
 def decompress_one(input: Path, output: Path, model: str | None, force: bool, threads: int | None = None,
-                   default_output: bool = False) -> str:
-    from invcodec.codec import decode
+                   default_output: bool = False, scale: str | None = None) -> str:
+    from invcodec.codec import decode_scaled
     from invcodec.registry import get_model
 
     fmt = output_format(output)
@@ -56,11 +56,16 @@ def decompress_one(input: Path, output: Path, model: str | None, force: bool, th
                               "or replace it with --force" if default_output else "use --force to overwrite")
     data = read_inv(input)
     start = time.perf_counter()
-    samples, header = decode(data, get_model(model) if model else None, progress=sys.stderr.isatty(), threads=threads)
+    decoded = decode_scaled(data, scale or 1, get_model(model) if model else None, progress=sys.stderr.isatty(),
+                            threads=threads)
     seconds = time.perf_counter() - start
+    samples, header = decoded.samples, decoded.header
     write(output, encode_image(samples, fmt, output, header.icc_profile), force)
     h, w, c = samples.shape
-    return f"{input} -> {output}: {w}x{h}x{c}, {8 * len(data) / samples.size:.3f} bits/sub-pixel, {seconds:.2f} s"
+    if scale is None:
+        return f"{input} -> {output}: {w}x{h}x{c}, {8 * len(data) / samples.size:.3f} bits/sub-pixel, {seconds:.2f} s"
+    how = "from its coarse levels" if decoded.in_full is None else f"decoded in full and box-reduced: {decoded.in_full}"
+    return f"{input} -> {output}: {w}x{h}x{c} at {scale} ({how}), {seconds:.2f} s"
 
 
 @click.command()
@@ -103,18 +108,23 @@ def compress(inputs: tuple[Path, ...], output: str | None, stdout: bool, quality
 @output_option
 @stdout_option
 @click.option("-m", "--model", default=None, help="Model file, if the .inv was written with one that is not shipped.")
+# (invcodec.reduce.SCALES, spelled out: the CLI imports no numpy before a command runs)
+@click.option("--scale", type=click.Choice(["1/2", "1/4", "1/8"]), default=None,
+              help="A smaller image, ceil(side x SCALE) a side: lossy files decode only their coarse levels "
+                   "(a fraction of the time); others decode in full and are box-reduced (the report line says which).")
 @force_option
 @workers_option
 @threads_option
-def decompress(inputs: tuple[Path, ...], output: str | None, stdout: bool, model: str | None, force: bool, workers: int,
-               threads: int | None) -> None:
+def decompress(inputs: tuple[Path, ...], output: str | None, stdout: bool, model: str | None, scale: str | None,
+               force: bool, workers: int, threads: int | None) -> None:
     """Decode .inv files (lossless or lossy: the file says which) to lossless images
     (PNG, or BMP/TIFF/WebP by -o's extension).
 
     INPUTS are .inv files, folders (every .inv in them) or '-' for stdin."""
     _check_model(model)
     output = output_or_stdout(output, stdout)
-    job = functools.partial(decompress_one, threads=threads_per_file(threads, workers), default_output=output is None)
+    job = functools.partial(decompress_one, threads=threads_per_file(threads, workers), default_output=output is None,
+                            scale=scale)
     run_batch(job, plan_jobs(inputs, output, ".png", {".inv"}), model, force, workers)
 
 

@@ -16,6 +16,7 @@ produce, which the encoder knows exactly because it runs the decoder's walk."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import zlib
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from . import container, pixels, quantizer
+from . import container, pixels, quantizer, reduce
 from .container import Header, Quantizer, StreamKind
 from .errors import InvalidFileError, UnsupportedImageError
 from .flat_tiles import FLAT_TILE_SIZE, worth_small_tiles
@@ -34,7 +35,7 @@ from .registry import default_model_name, get_model, model_by_id
 from .model_file import CodingModel
 from .streams.base import StreamContext
 from .streams.table import decode_tile, encode_tile
-from .tile_coder import LossyParams
+from .tile_coder import LossyParams, coder_for
 from .tiling import map_tiles
 
 # The lossy encoder's choices, tuned on photos-dev by benchmarks/lossy_tuning.py (record:
@@ -163,8 +164,11 @@ def _model(model: CodingModel | str | None) -> CodingModel | None:
 
 
 def decompress_samples(data: bytes, model: CodingModel | str | None = None, progress: bool = False,
-                       threads: int | None = None) -> np.ndarray:
-    """.inv bytes -> (H, W, C) uint8 samples, verified against the stored CRC."""
+                       threads: int | None = None, scale: object = 1) -> np.ndarray:
+    """.inv bytes -> (H, W, C) uint8 samples, verified against the stored CRC; at a
+    ``scale`` below 1, as ``decode_scaled`` gives them."""
+    if reduce.check_scale(scale):
+        return decode_scaled(data, scale, model, progress, threads).samples
     return decode(data, model, progress, threads)[0]
 
 
@@ -173,7 +177,40 @@ def decode(data: bytes, model: CodingModel | str | None = None, progress: bool =
     """.inv bytes -> (samples, header): for callers that also want what the header keeps
     (the ICC profile), without parsing it twice."""
     threads = check_threads(threads)
-    model = _model(model)
+    header, streams, context = _unpacked(data, _model(model))
+    return _verified(_decode_tiles(header, streams, context, threads, progress), header), header
+
+
+@dataclass
+class ScaledImage:
+    samples: np.ndarray  # (ceil(H * scale), ceil(W * scale), C) uint8
+    header: Header
+    in_full: str | None  # why the file was decoded in full and box-reduced; None: from its coarse levels
+
+
+def decode_scaled(data: bytes, scale: object, model: CodingModel | str | None = None, progress: bool = False,
+                  threads: int | None = None) -> ScaledImage:
+    """.inv bytes -> the image at ``scale`` (1, 1/2, 1/4 or 1/8; ``reduce.check_scale``),
+    ceil(side * scale) samples a side: a thumbnail in a fraction of a full decode's time
+    where the file allows it. A lossy file's flow tiles decode their coarse levels only
+    (``tile_coder.LossyTileCoder.decode`` says what that gives: near the full decode's box
+    reduction, not equal to it); its other tiles, and every tile of a file whose coder
+    cannot (``in_full`` says why: lossless files, autoregressive models), are decoded in
+    full and box-reduced (``reduce.box_reduce``), the pixel CRC checked first. A reduced
+    decode cannot check the CRC, which is over the full image: a corrupted finer band
+    goes unseen (a truncated stream does not)."""
+    levels = reduce.check_scale(scale)
+    threads = check_threads(threads)
+    header, streams, context = _unpacked(data, _model(model))
+    in_full = _no_reduction(header, streams, context) if levels else None
+    if in_full is None and levels:
+        return ScaledImage(_decode_tiles(header, streams, context, threads, progress, levels), header, None)
+    out = _verified(_decode_tiles(header, streams, context, threads, progress), header)
+    return ScaledImage(reduce.box_reduce(out, levels), header, in_full)
+
+
+def _unpacked(data: bytes, model: CodingModel | None) -> tuple[Header, list, StreamContext]:
+    """The header, the streams, and the context they decode in (the file's model found)."""
     header, streams = container.unpack(data)
     if any(s.kind == StreamKind.FLOW for s in streams):
         if model is None:
@@ -184,17 +221,33 @@ def decode(data: bytes, model: CodingModel | str | None = None, progress: bool =
     lossy = None if header.quantizer is None else LossyParams(header.quantizer)
     if lossy is not None and model is not None and len(header.quantizer.steps) != model.lossy_band_count:
         raise InvalidFileError("the file's quantizer does not fit its model")
-    context = StreamContext(model, lossy, header.adaptive_prior)
+    return header, streams, StreamContext(model, lossy, header.adaptive_prior)
+
+
+def _no_reduction(header: Header, streams: list, context: StreamContext) -> str | None:
+    """Why the file cannot be decoded at a reduced resolution from its coarse levels, or None."""
+    if context.model is None:
+        return "no tile of it is coded with the model (classic, raw or constant tiles)"
+    return coder_for(context.model, context.lossy, context.adaptive).no_reduction
+
+
+def _verified(samples: np.ndarray, header: Header) -> np.ndarray:
+    if pixel_crc(samples) != header.pixel_crc32:
+        raise InvalidFileError("pixel checksum mismatch: the file is corrupted or was decoded on an incompatible model")
+    return samples
+
+
+def _decode_tiles(header: Header, streams: list, context: StreamContext, threads: int | None, progress: bool,
+                  levels: int = 0) -> np.ndarray:
     per_tile = header.streams_per_tile
     tiles = header.tiles()
-    jobs = [(streams[i * per_tile : (i + 1) * per_tile], th, tw, header.colour_planes, context)
+    jobs = [(streams[i * per_tile : (i + 1) * per_tile], th, tw, header.colour_planes, context, levels)
             for i, (_, _, th, tw) in enumerate(tiles)]
-    out = np.empty((header.height, header.width, header.channels), dtype=np.uint8)
-    for (top, left, th, tw), samples in zip(tiles, map_tiles(decode_tile, jobs, threads, progress)):
-        out[top : top + th, left : left + tw] = samples
-    if pixel_crc(out) != header.pixel_crc32:
-        raise InvalidFileError("pixel checksum mismatch: the file is corrupted or was decoded on an incompatible model")
-    return out, header
+    side = functools.partial(reduce.reduced_side, levels=levels)
+    out = np.empty((side(header.height), side(header.width), header.channels), dtype=np.uint8)
+    for (top, left, _, _), samples in zip(tiles, map_tiles(decode_tile, jobs, threads, progress)):
+        out[top >> levels : (top >> levels) + samples.shape[0], left >> levels : (left >> levels) + samples.shape[1]] = samples
+    return out
 
 
 def compress(
@@ -216,18 +269,26 @@ def compress(
     return _compress(taken.samples, model, dataclasses.replace(options, icc_profile=taken.icc_profile or None))[0]
 
 
-def decompress(data: bytes | str | os.PathLike, model: CodingModel | str | None = None, threads: int | None = None) -> Image.Image:
+def decompress(data: bytes | str | os.PathLike, model: CodingModel | str | None = None, threads: int | None = None,
+               scale: object = 1) -> Image.Image:
     """The bytes of a .inv file (or its path) -> the PIL image (exact for lossless
     files; ``info["icc_profile"]`` if the file keeps one). Raises ``InvalidFileError``.
     ``model`` (a name, path or loaded model) is needed only for a model that is not
-    shipped: shipped ones are found by the file's model id."""
+    shipped: shipped ones are found by the file's model id. ``scale`` 1/2, 1/4 or 1/8
+    (a number or text such as "1/4"): a thumbnail, ceil(side * scale) a side, from a
+    lossy file's coarse levels alone, other files decoded in full and box-reduced
+    (``decode_scaled``)."""
     if isinstance(data, (str, os.PathLike)):
         with open(data, "rb") as f:
             data = container.read(f)
     elif not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"decompress takes the bytes of a .inv file or its path, not {type(data).__name__}")
     data = bytes(data)
-    samples, header = decode(data, model, threads=threads)
+    if reduce.check_scale(scale):
+        scaled = decode_scaled(data, scale, model, threads=threads)
+        samples, header = scaled.samples, scaled.header
+    else:
+        samples, header = decode(data, model, threads=threads)
     image = pixels.from_samples(samples)
     if header.icc_profile:
         image.info["icc_profile"] = header.icc_profile

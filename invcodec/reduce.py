@@ -1,0 +1,44 @@
+"""Reduced-resolution decoding's two shared pieces: the scales a file can be decoded at
+and the box reduction that defines every reduced image's size and, wherever a tile is
+decoded in full first, its pixels.
+
+A 1/2**k image is ceil(height / 2**k) x ceil(width / 2**k), each sample the rounded mean
+of its 2**k x 2**k block (fewer samples at the right and bottom edges): Pillow's
+``Image.reduce``, as libjpeg's scaled decoding sizes it. What a lossy flow tile gives at
+that size without its finer bands is ``tile_coder.LossyTileCoder.decode``'s to say."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from numbers import Real
+
+import numpy as np
+from PIL import Image
+
+# the scales a file decodes at -> the levels of the flow not decoded
+SCALES = {Fraction(1): 0, Fraction(1, 2): 1, Fraction(1, 4): 2, Fraction(1, 8): 3}
+
+
+def check_scale(scale: object) -> int:
+    """``scale`` (1, 1/2, 1/4 or 1/8: a number, a ``Fraction`` or text such as "1/4") ->
+    the levels it skips; a ValueError of one line otherwise."""
+    try:
+        value = Fraction(scale) if isinstance(scale, (Real, str)) and not isinstance(scale, bool) else None
+    except (ValueError, ZeroDivisionError):
+        value = None
+    if value not in SCALES:
+        raise ValueError(f"scale must be one of {', '.join(map(str, SCALES))}, got {scale!r}")
+    return SCALES[value]
+
+
+def reduced_side(side: int, levels: int) -> int:
+    return -(-side >> levels)
+
+
+def box_reduce(samples: np.ndarray, levels: int) -> np.ndarray:
+    """(H, W, C) uint8 -> the 1/2**levels image (module docstring), plane by plane."""
+    if not levels:
+        return samples
+    planes = [np.asarray(Image.fromarray(np.ascontiguousarray(samples[:, :, c])).reduce(1 << levels))
+              for c in range(samples.shape[2])]
+    return np.stack(planes, axis=2)
