@@ -2,10 +2,11 @@
 and the box reduction that defines every reduced image's size and, wherever a tile is
 decoded in full first, its pixels.
 
-A 1/2**k image is ceil(height / 2**k) x ceil(width / 2**k), each sample the rounded mean
-of its 2**k x 2**k block (fewer samples at the right and bottom edges): Pillow's
-``Image.reduce``, as libjpeg's scaled decoding sizes it. What a lossy flow tile gives at
-that size without its finer bands is ``tile_coder.LossyTileCoder.decode``'s to say."""
+A 1/2**k image is ceil(height / 2**k) x ceil(width / 2**k) (as libjpeg's scaled decoding
+and Pillow's ``Image.reduce`` size it), each sample the mean of its 2**k x 2**k block,
+rounded half up, over the samples the block has (fewer at the right and bottom edges,
+where Pillow's reduce rounds approximately: so it is not used). What a lossy flow tile
+gives at that size without its finer bands is ``tile_coder.LossyTileCoder.decode``'s to say."""
 
 from __future__ import annotations
 
@@ -13,9 +14,8 @@ from fractions import Fraction
 from numbers import Real
 
 import numpy as np
-from PIL import Image
 
-# the scales a file decodes at -> the levels of the flow not decoded
+# the scales a file decodes at -> their levels (halvings)
 SCALES = {Fraction(1): 0, Fraction(1, 2): 1, Fraction(1, 4): 2, Fraction(1, 8): 3}
 
 
@@ -36,9 +36,14 @@ def reduced_side(side: int, levels: int) -> int:
 
 
 def box_reduce(samples: np.ndarray, levels: int) -> np.ndarray:
-    """(H, W, C) uint8 -> the 1/2**levels image (module docstring), plane by plane."""
+    """(H, W, C) uint8 -> the 1/2**levels image (module docstring)."""
     if not levels:
         return samples
-    planes = [np.asarray(Image.fromarray(np.ascontiguousarray(samples[:, :, c])).reduce(1 << levels))
-              for c in range(samples.shape[2])]
-    return np.stack(planes, axis=2)
+    f = 1 << levels
+    h, w, c = samples.shape
+    rows, cols = reduced_side(h, levels), reduced_side(w, levels)
+    sums = np.zeros((rows * f, cols * f, c), np.int64)
+    sums[:h, :w] = samples
+    sums = sums.reshape(rows, f, cols, f, c).sum(axis=(1, 3))
+    counts = np.outer(np.minimum(f, h - f * np.arange(rows)), np.minimum(f, w - f * np.arange(cols)))[..., None]
+    return ((2 * sums + counts) // (2 * counts)).astype(np.uint8)

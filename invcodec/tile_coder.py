@@ -22,10 +22,14 @@ from .entropy import adapt, ans
 from .quantizer import EncoderChoices
 from .runtime import autoregressive
 from .reduce import box_reduce
-from .walk import DETAILS, bands_in_order, chunk_bands, chunk_values, walk
+from .walk import bands_in_order, chunk_bands, chunk_values, walk
 
 if TYPE_CHECKING:  # (the model file's loader imports the coders through ``architectures``)
     from .model_file import CodingModel
+
+# A reduced decode skips at most this many of the finest levels: the bands above the 1/4
+# level alone make a poor 1/8 image, and decoding them costs little (results/reduced-decode.md).
+REDUCED_DECODE_LEVELS = 2
 
 
 @dataclass
@@ -135,11 +139,11 @@ class LossyTileCoder:
 
     def decode(self, payload: bytes, height: int, width: int, levels: int = 0) -> np.ndarray:
         """The stream -> (height, width, 3) uint8; with ``levels`` k > 0 the tile at 1/2**k
-        (``reduce.box_reduce``'s size) from its levels coarser than k alone: the bands of
-        the finer levels come last in the stream and are never decoded; their latents are
-        taken as zero (the anchors' own prediction of the detail), the flow run back to
-        full size and the result box-reduced (the anchors themselves are a learned
-        latent, not a small image)."""
+        (``reduce.box_reduce``'s size) from its coarse levels alone: those coarser than
+        min(k, REDUCED_DECODE_LEVELS). The bands of the finer levels come last in the
+        stream and are never decoded; their latents are taken as zero (the anchors' own
+        prediction of the details), the flow run back to full size and the result
+        box-reduced (the anchors themselves are a learned latent, not a small image)."""
         q = self.lossy.quantizer
         block = self.flow.block_size
         dec = ans.LatentDecoder(payload, self.adaptive)
@@ -150,11 +154,12 @@ class LossyTileCoder:
             symbols = dec.pull(0.0, quantizer.residual_scale_index(p.scale_index, steps[i]))
             return quantizer.dequantize(p.mean, symbols, steps[i], q.recon_offset)
 
+        skipped = min(levels, REDUCED_DECODE_LEVELS, self.flow.level_count)
         x_hat = walk(self.flow, 1, height + (-height % block), width + (-width % block), band, rate=q.global_step,
-                     stop_level=levels)
+                     stop_level=skipped)
         if levels:
-            for level in reversed(range(levels)):
-                x_hat = self.flow.level_inverse(level, x_hat, np.zeros(x_hat.shape[:2] + (DETAILS,)))
+            for level in reversed(range(skipped)):
+                x_hat = self.flow.level_inverse_without_details(level, x_hat)
             return box_reduce(_to_pixels(x_hat, height, width), levels)
         if not dec.exhausted():
             raise ValueError("ANS stream has data left over after the last latent")
