@@ -10,10 +10,11 @@ from pathlib import Path
 
 import click
 
-from .batch import output_or_stdout, plan_jobs, run_batch, threads_per_file
+from .batch import output_or_stdout, plan_jobs, run_batch, run_on_cluster, threads_per_file
 from .errors import CodecError, describe_failure, expected_failures, report_failure
 from .io import check_free, encode_image, named, output_format, read_image, read_inv, write
-from .options import force_option, inputs_argument, output_option, stdout_option, threads_option, workers_option
+from .options import (cluster_option, force_option, inputs_argument, manifest_option, output_option, stdout_option,
+                      threads_option, workers_option)
 
 
 def _check_model(model: str | None) -> None:
@@ -68,6 +69,18 @@ def decompress_one(input: Path, output: Path, model: str | None, force: bool, th
     return f"{input} -> {output}: {w}x{h}x{c} at {scale} ({how}), {seconds:.2f} s"
 
 
+def _file_threads(threads: int | None, workers: int, cluster: str | None) -> int | None:
+    """A cluster's workers each run one file on one thread (unless -t says otherwise)."""
+    return threads_per_file(threads, workers) if cluster is None else threads or 1
+
+
+def _check_cluster(cluster: str | None, manifest: str | None, workers: int) -> None:
+    if cluster is None and manifest is not None:
+        raise CodecError("--manifest records a --cluster batch: give --cluster too")
+    if cluster is not None and workers > 1:
+        raise CodecError("-j is for one machine; with --cluster the cluster's workers run the files")
+
+
 @click.command()
 @inputs_argument
 @output_option
@@ -85,8 +98,11 @@ def decompress_one(input: Path, output: Path, model: str | None, force: bool, th
 @force_option
 @workers_option
 @threads_option
+@cluster_option
+@manifest_option
 def compress(inputs: tuple[Path, ...], output: str | None, stdout: bool, quality: int | None, model: str | None,
-             tune: str, flow_only: bool, force: bool, workers: int, threads: int | None) -> None:
+             tune: str, flow_only: bool, force: bool, workers: int, threads: int | None, cluster: str | None,
+             manifest: str | None) -> None:
     """Compress 8-bit images (grey, RGB, with or without alpha) to .inv: losslessly,
     or lossy with -q (alpha stays exact).
 
@@ -96,11 +112,20 @@ def compress(inputs: tuple[Path, ...], output: str | None, stdout: bool, quality
     if tune != "psnr" and quality is None:
         raise CodecError("--tune is for lossy files: give -q too")
     _check_model(model)
-    job = functools.partial(compress_one, quality=quality, threads=threads_per_file(threads, workers), flow_only=flow_only,
-                            tune=tune)
+    _check_cluster(cluster, manifest, workers)
+    job = functools.partial(compress_one, quality=quality, threads=_file_threads(threads, workers, cluster),
+                            flow_only=flow_only, tune=tune)
     from invcodec.pixels import IMAGE_SUFFIXES
 
-    run_batch(job, plan_jobs(inputs, output_or_stdout(output, stdout), ".inv", IMAGE_SUFFIXES), model, force, workers)
+    jobs = plan_jobs(inputs, output_or_stdout(output, stdout), ".inv", IMAGE_SUFFIXES)
+    if cluster is None:
+        run_batch(job, jobs, model, force, workers)
+        return
+    from invcodec.distributed import verify_compressed
+
+    settings = {"command": "compress", "quality": quality, "model": model, "tune": tune, "flow_only": flow_only}
+    verify = None if flow_only else functools.partial(verify_compressed, quality=quality, model=model)
+    run_on_cluster(job, jobs, model, force, cluster, manifest, settings, verify)
 
 
 @click.command()
@@ -115,17 +140,24 @@ def compress(inputs: tuple[Path, ...], output: str | None, stdout: bool, quality
 @force_option
 @workers_option
 @threads_option
+@cluster_option
+@manifest_option
 def decompress(inputs: tuple[Path, ...], output: str | None, stdout: bool, model: str | None, scale: str | None,
-               force: bool, workers: int, threads: int | None) -> None:
+               force: bool, workers: int, threads: int | None, cluster: str | None, manifest: str | None) -> None:
     """Decode .inv files (lossless or lossy: the file says which) to lossless images
     (PNG, or BMP/TIFF/WebP by -o's extension).
 
     INPUTS are .inv files, folders (every .inv in them) or '-' for stdin."""
     _check_model(model)
     output = output_or_stdout(output, stdout)
-    job = functools.partial(decompress_one, threads=threads_per_file(threads, workers), default_output=output is None,
-                            scale=scale)
-    run_batch(job, plan_jobs(inputs, output, ".png", {".inv"}), model, force, workers)
+    _check_cluster(cluster, manifest, workers)
+    job = functools.partial(decompress_one, threads=_file_threads(threads, workers, cluster),
+                            default_output=output is None, scale=scale)
+    jobs = plan_jobs(inputs, output, ".png", {".inv"})
+    if cluster is None:
+        run_batch(job, jobs, model, force, workers)
+    else:
+        run_on_cluster(job, jobs, model, force, cluster, manifest, {"command": "decompress", "model": model, "scale": scale})
 
 
 def _info_fields(input: Path) -> dict:
