@@ -80,7 +80,9 @@ def main(argv: list[str] | None = None) -> int:
         command = [sys.executable, "-m", "invcodec_cli.main", "compress", str(images), "-o", f"{outputs}/",
                    "--cluster", f"local:{args.workers}"]
         start = time.perf_counter()
-        first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # (SIGINT as a terminal's Ctrl-C delivers it: a shell's background job would start with it ignored)
+        first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                 preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         while first.poll() is None and done_records(manifest) < args.files // 2:
             time.sleep(0.2)
         first.send_signal(signal.SIGINT)
