@@ -1,5 +1,6 @@
 """The public API: image <-> .inv bytes (``compress``, ``decompress``, their sample-array
-forms and ``decode``), the lossy encoder's choices, and the pixel CRC.
+forms, ``decode`` and ``decode_scaled``: a smaller image, from a lossy file's coarse
+levels alone), the lossy encoder's choices, and the pixel CRC.
 
 The image is cut into tiles (``tile_size`` square, so memory is bounded by the tile, not
 the image) that are coded independently (``tiling``). Per tile, the colour planes (grey

@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import logging
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -105,9 +106,16 @@ class Manifest:
             self._append({"invcodec_manifest": MANIFEST_VERSION, "settings": settings})
 
     def _read(self, settings: dict[str, Any]) -> None:
-        with open(self.path) as f:
-            lines = [json.loads(line) for line in f if line.endswith("\n")]  # a torn last line is left out
-        if not lines or lines[0].get("invcodec_manifest") != MANIFEST_VERSION:
+        text = self.path.read_text()
+        if not text.endswith("\n"):  # a line torn when a client was killed: cut, so that the next line starts clean
+            text = text[: text.rfind("\n") + 1]
+            with open(self.path, "r+") as f:
+                f.truncate(len(text.encode()))
+        try:
+            lines = [json.loads(line) for line in text.splitlines()]
+        except ValueError:
+            lines = []
+        if not lines or not isinstance(lines[0], dict) or lines[0].get("invcodec_manifest") != MANIFEST_VERSION:
             raise ValueError(f"{self.path}: not an invcodec manifest (version {MANIFEST_VERSION})")
         if lines[0]["settings"] != settings:
             raise ValueError(f"{self.path}: written for other settings ({json.dumps(lines[0]['settings'])}); "
@@ -135,7 +143,13 @@ class Manifest:
     def own(self, jobs: Iterable[tuple[Path, Path]]) -> None:
         """Outputs this batch writes (with their inputs' size and mtime): an earlier run's
         leftovers among them may be replaced, or verified when their input is unchanged."""
-        new = {str(o): _input_stamp(i) for i, o in jobs if str(o) not in self.owned}
+        new = {}
+        for input, output in jobs:
+            if str(output) not in self.owned:
+                try:
+                    new[str(output)] = _input_stamp(input)
+                except OSError:  # a missing input: its job fails in one line
+                    continue
         if new:
             self._append({"owns": new})
             self.owned.update(new)
@@ -169,7 +183,8 @@ def connect(cluster: Any):
         workers = cluster[len(LOCAL_PREFIX):]
         if not workers.isdigit() or not 1 <= int(workers) <= 256:
             raise ValueError(f"{cluster}: 'local:N' takes N worker processes, 1..256")
-        local = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True, dashboard_address=None)
+        local = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True, dashboard_address=None,
+                             silence_logs=logging.ERROR)  # (not a warning per task cancelled at Ctrl-C)
         client = Client(local)
 
         def close() -> None:

@@ -117,10 +117,30 @@ def test_each_failed_file_is_one_line_and_the_others_are_done(client, images, tm
     assert (out / "im01.inv").read_bytes() == b"someone else's file"
 
 
+def test_a_line_torn_by_a_killed_client_is_cut_and_its_file_verified(client, images, tmp_path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    compress_files([images], out, cluster=client, progress=False)
+    manifest = out / MANIFEST_NAME
+    manifest.write_text(manifest.read_text()[:-40])  # the last record, half written
+    report = compress_files([images], out, cluster=client, progress=False)
+    assert (report.skipped, report.verified, report.coded) == (COUNT - 1, 1, 0)
+    assert all(json.loads(line) for line in manifest.read_text().splitlines())
+
+
+def test_a_missing_input_fails_in_one_line(client, images, tmp_path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    report = compress_files([images / "im00.png", images / "gone.png"], out, cluster=client, progress=False)
+    assert report.coded == 1 and [p.name for p, _ in report.failed] == ["gone.png"]
+    assert "gone.png" in report.failed[0][1] and "\n" not in report.failed[0][1]
+
+
 def test_a_manifest_that_is_no_manifest_and_bad_clusters_are_one_line(images, tmp_path) -> None:
-    (tmp_path / "m.jsonl").write_text('{"something": "else"}\n')
-    with pytest.raises(ValueError, match="not an invcodec manifest"):
-        Manifest(tmp_path / "m.jsonl", {})
+    for text in ('{"something": "else"}\n', "not json\n", "[1]\n"):
+        (tmp_path / "m.jsonl").write_text(text)
+        with pytest.raises(ValueError, match="not an invcodec manifest"):
+            Manifest(tmp_path / "m.jsonl", {})
     for cluster in ("local:0", "local:x", "", 3):
         with pytest.raises(ValueError, match="local:"):
             distributed.connect(cluster)
