@@ -34,12 +34,11 @@ from invcodec.pixels import IMAGE_SUFFIXES
 
 from .report import emit
 
-SIDE = 40
 SUMMARY = re.compile(r"(\d+) files: (\d+) coded, (\d+) already done, (\d+) verified, (\d+) failed")
 
 
-def make_images(folder: Path, photos: Path, count: int) -> list[Path]:
-    """``count`` crops of SIDE x SIDE from the photos: RGB, every third grey, every fifth with alpha."""
+def make_images(folder: Path, photos: Path, count: int, side: int) -> list[Path]:
+    """``count`` crops of side x side from the photos: RGB, every third grey, every fifth with alpha."""
     sources = [np.asarray(Image.open(p).convert("RGB")) for p in sorted(photos.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES]
     if not sources:
         raise SystemExit(f"no images in {photos}")
@@ -47,11 +46,12 @@ def make_images(folder: Path, photos: Path, count: int) -> list[Path]:
     paths = []
     for i in range(count):
         photo = sources[i % len(sources)]
-        top, left = rng.integers(0, photo.shape[0] - SIDE), rng.integers(0, photo.shape[1] - SIDE)
-        crop = photo[top : top + SIDE, left : left + SIDE]
+        top, left = rng.integers(0, photo.shape[0] - side), rng.integers(0, photo.shape[1] - side)
+        crop = photo[top : top + side, left : left + side]
         image = Image.fromarray(crop).convert("L") if i % 3 == 0 else Image.fromarray(crop)
         if i % 5 == 0:
-            image.putalpha(Image.fromarray(rng.integers(0, 256, (SIDE, SIDE), dtype=np.uint8)).convert("L").point(lambda v: 255 if v > 40 else v))
+            alpha = rng.integers(0, 256, (side, side), dtype=np.uint8)
+            image.putalpha(Image.fromarray(np.where(alpha > 40, 255, alpha).astype(np.uint8)))
         path = folder / f"img{i:05d}.png"
         image.save(path)
         paths.append(path)
@@ -64,18 +64,32 @@ def done_records(manifest: Path) -> int:
     return sum(1 for line in manifest.read_text().splitlines() if line.startswith('{"input"'))
 
 
+def table(report: dict) -> str:
+    """The run and its checks (results/distributed-resume.md; docs/DISTRIBUTED.md's generated block)."""
+    first, second = report["first_run"], report["second_run"]
+    lines = [f"{report['files']} files of {report['side']}x{report['side']} on a local cluster of {report['workers']} "
+             f"workers (git {report['git']}): `invcodec {report['command']}` (temporary folders), SIGINT once the "
+             "manifest held half the files, then the same command again.", "",
+             f"- first run: exit {first['exit']} after {first['seconds']:.0f} s, {first['records']} records, "
+             f"{first['outputs']} outputs",
+             f"- second run: exit {second['exit']} after {second['seconds']:.0f} s: `{second['summary']}`", ""]
+    lines += [f"- {'yes' if ok else 'NO'}: {name}" for name, ok in report["checks"].items()]
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="invcodec bench distributed-resume", description=__doc__.splitlines()[0])
     p.add_argument("photos", type=Path, help="a folder of photos to crop the small images from")
     p.add_argument("--files", type=int, default=2000)
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--side", type=int, default=40, help="the images' side [default: %(default)s]")
     p.add_argument("--out", type=Path, help="the JSON report; the Markdown beside it (.md)")
     args = p.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         images, outputs = Path(tmp) / "images", Path(tmp) / "inv"
         images.mkdir()
         outputs.mkdir()
-        paths = make_images(images, args.photos, args.files)
+        paths = make_images(images, args.photos, args.files, args.side)
         manifest = outputs / MANIFEST_NAME
         command = [sys.executable, "-m", "invcodec_cli.main", "compress", str(images), "-o", f"{outputs}/",
                    "--cluster", f"local:{args.workers}"]
@@ -117,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
             "resumed: total right, none failed": total == args.files and failed == 0,
             "one manifest record per file": len(records) == args.files == len({r["output"] for r in records}),
         }
-        report = {"files": args.files, "side": SIDE, "workers": args.workers, "command": " ".join(command[3:]),
+        report = {"files": args.files, "side": args.side, "workers": args.workers, "command": " ".join(command[3:]),
                   "first_run": {"seconds": round(first_seconds, 2), "exit": first.returncode, "records": recorded,
                                 "outputs": len(after_first), "stderr_tail": first_err.strip().splitlines()[-1:]},
                   "second_run": {"seconds": round(second_seconds, 2), "exit": second.returncode, "summary": summary.group(0)},
@@ -125,11 +139,5 @@ def main(argv: list[str] | None = None) -> int:
                   "note": "run niced on a shared 2-core machine; the seconds are not a speed measurement"}
     emit("distributed_resume", report, args.out)
     if args.out:
-        lines = [f"# A batch of {args.files} files on a local cluster of {args.workers} workers, interrupted and resumed", "",
-                 f"`invcodec {report['command']}` (folders are temporary), SIGINT once the manifest held half the files, "
-                 "then the same command again.", "",
-                 f"- first run: exit {first.returncode} after {first_seconds:.0f} s, {recorded} records, {len(after_first)} outputs",
-                 f"- second run: exit {second.returncode} after {second_seconds:.0f} s: `{summary.group(0)}`", ""]
-        lines += [f"- {'yes' if ok else 'NO'}: {name}" for name, ok in checks.items()]
-        args.out.with_suffix(".md").write_text("\n".join(lines) + "\n")
+        args.out.with_suffix(".md").write_text(f"# A batch interrupted and resumed\n\n{table(json.loads(args.out.read_text()))}")
     return 0 if report["passed"] else 1

@@ -13,6 +13,7 @@ decode would give for lossless lifting files (the reason they decode in full).""
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from contextlib import contextmanager
 from fractions import Fraction
@@ -70,9 +71,15 @@ def _reduced_decode_levels(levels: int):
 
 
 def markdown(report: dict) -> str:
+    """The report as results/reduced-decode.md: a title over ``table``."""
+    return f"# Reduced-resolution decoding\n\n{table(report)}"
+
+
+def table(report: dict) -> str:
+    """The measured table and the choice records (docs/SCALE.md's generated block)."""
     rows = report["images"]
-    lines = [f"# Reduced-resolution decoding: {report['model']} at quality {report['quality']}, "
-             f"{len(rows)} images, one thread, best of {report['repeats']}", "",
+    lines = [f"{report['model']} at quality {report['quality']}, {len(rows)} images, one thread, best of "
+             f"{report['repeats']} (git {report['git']}; {report['note']})", "",
              "| scale | time / full decode (mean) | worst image | PSNR vs box-reduced full decode, dB (mean, min) "
              "| PSNR vs box-reduced original, dB (mean) | full decode box-reduced vs original, dB (mean) |",
              "|---|---|---|---|---|---|"]
@@ -153,5 +160,5 @@ def main(argv: list[str] | None = None) -> int:
               "note": "timed niced on a shared 2-core machine; the lead re-measures on a quiet one"}
     emit("reduced_decode", report, args.out, coding_threads=1)
     if args.out:
-        args.out.with_suffix(".md").write_text(markdown({"benchmark": "reduced_decode", **report}))
+        args.out.with_suffix(".md").write_text(markdown(json.loads(args.out.read_text())))
     return 0

@@ -528,3 +528,32 @@ def test_thread_scaling_decodes_a_four_tile_mosaic_exactly(tmp_path, capsys) -> 
     report = json.loads(out.read_text())
     assert set(report["best_seconds"]) == {"1", "2"} and report["speedup"] > 0
     assert np.isfinite(report["speedup"])
+
+
+def test_reduced_decode_benchmark_on_two_small_images(tmp_path) -> None:
+    from invcodec_benchmarks import reduced_decode
+
+    for i in range(2):
+        Image.fromarray(smooth_image(64, 96, seed=i)).save(tmp_path / f"im{i}.png")
+    out = tmp_path / "r.json"
+    assert reduced_decode.main([str(tmp_path), "--repeats", "1", "--lossless-models", "photo-v3",
+                                "--lossless-images", "1", "--out", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert [r["scales"]["1/4"]["size"] for r in report["images"]] == [[16, 24]] * 2
+    assert all(r["scales"][s]["psnr_vs_full_reduced"] > 25 for r in report["images"] for s in ("1/2", "1/4", "1/8"))
+    assert len(report["lossless_coarse_psnr"]["photo-v3"]["1/4"]) == 1
+    assert "| 1/4 |" in out.with_suffix(".md").read_text()
+
+
+@pytest.mark.slow
+def test_distributed_resume_benchmark_on_forty_files(tmp_path) -> None:
+    pytest.importorskip("distributed")
+    from invcodec_benchmarks import distributed_resume
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    Image.fromarray(smooth_image(256, 256, seed=1)).save(photos / "a.png")
+    out = tmp_path / "d.json"  # files big enough that the first run is still going when half are done
+    assert distributed_resume.main([str(photos), "--files", "40", "--side", "128", "--out", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert report["passed"] and report["first_run"]["exit"] == 130 and all(report["checks"].values())

@@ -128,6 +128,15 @@ def test_a_line_torn_by_a_killed_client_is_cut_and_its_file_verified(client, ima
     assert all(json.loads(line) for line in manifest.read_text().splitlines())
 
 
+def test_a_scheduler_address_is_a_cluster_and_an_unreachable_one_is_one_line(client, images, tmp_path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    report = compress_files([images], out, cluster=client.scheduler.address, progress=False)
+    assert report.coded == COUNT and not report.failed
+    with pytest.raises(ValueError, match="^cannot reach the Dask scheduler at tcp://127.0.0.1:9: "):
+        distributed.connect("tcp://127.0.0.1:9")
+
+
 def test_a_missing_input_fails_in_one_line(client, images, tmp_path) -> None:
     out = tmp_path / "out"
     out.mkdir()
