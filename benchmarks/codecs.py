@@ -32,23 +32,26 @@ def _pillow(fmt: str, **options) -> tuple[Callable, Callable]:
     return encode, decode
 
 
-def invcodec_codec(model_name: str | None = None, threads: int = 1) -> Codec:
+def invcodec_codec(model_name: str | None = None, threads: int = 1, effort: int | None = None) -> Codec:
     """invcodec lossless with a shipped model (or a model file), ``threads`` tiles in
-    parallel; named after the model actually loaded (the registry default for None)."""
+    parallel, at ``effort`` (None: the default); named after the model actually loaded
+    (the registry default for None) and the effort when it is not the default."""
     import invcodec
     from invcodec.codec import compress_samples, decompress_samples
+    from invcodec.options import DEFAULT_EFFORT
     from invcodec.registry import get_model
 
     model = get_model(model_name)
+    effort = DEFAULT_EFFORT if effort is None else effort
     return Codec(
-        f"invcodec ({model.name})",
+        f"invcodec ({model.name})" if effort == DEFAULT_EFFORT else f"invcodec ({model.name}, effort {effort})",
         invcodec.__version__,
-        lambda s: compress_samples(s, model, threads=threads)[0],
+        lambda s: compress_samples(s, model, threads=threads, effort=effort)[0],
         lambda d: decompress_samples(d, model, threads=threads),
     )
 
 
-def lossless_baselines() -> list[Codec]:
+def lossless_baselines(jxl_efforts: tuple[int, ...] = (7,)) -> list[Codec]:
     v = PIL.__version__
     codecs = [
         Codec("PNG (optimize)", f"Pillow {v}", *_pillow("PNG", optimize=True)),
@@ -59,8 +62,8 @@ def lossless_baselines() -> list[Codec]:
         import pillow_jxl  # noqa: F401  (registers JPEG-XL with Pillow)
         from importlib.metadata import version
 
-        codecs.append(Codec("JPEG-XL lossless (effort 7)", f"pillow-jxl-plugin {version('pillow-jxl-plugin')}",
-                            *_pillow("JXL", lossless=True, effort=7)))
+        codecs += [Codec(f"JPEG-XL lossless (effort {e})", f"pillow-jxl-plugin {version('pillow-jxl-plugin')}",
+                         *_pillow("JXL", lossless=True, effort=e)) for e in jxl_efforts]
     except ImportError:
         pass
     return codecs

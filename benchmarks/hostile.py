@@ -3,24 +3,32 @@ through the installed command line as a user would, and judged.
 
     invcodec bench hostile --out results/hostile.json
 
-Each case runs ``invcodec compress`` in a folder of its own (a separate process, one
-thread, a memory limit and a time limit). The verdict:
+Each case runs ``invcodec compress`` (or the command the case names: decompress, info,
+restore, sample) in a folder of its own (a separate process, one thread, a memory limit
+and a time limit), with stdin and stdout as the case sets them (closed, or stdout on a full
+device) and, for a batch, a signal once its first file is done. The verdict:
 
     exact      compressed, and both decodes (PNG and one of TIFF/BMP/WebP, where that
                format is not refused) give exactly the pixels Pillow reads from the input
-               (compared as RGBA, so palettes, keys and bilevel count by their colours)
-    refused    exit status 1, one "invcodec: error:" line naming the file (warnings aside),
-               and no file created
+               (compared as RGBA, so palettes, keys and bilevel count by their colours);
+               for another command, its output is what the case expects
+    refused    exit status 1, one "invcodec: error:" line naming the file (or saying what
+               the case expects: "standard output is closed", ...; warnings aside), and no
+               file created
+    stopped    a signal stopped the batch: exit status 128 + the signal, every file left
+               behind reported finished, none half written, none written afterwards
 Defects (all must be 0):
-    traceback      a Python traceback, or an exit status other than 0/1
+    traceback      a Python traceback, or an exit status other than 0/1 (128 + signal for a signal)
     hang           the time limit was reached (killed)
+    late           a file appeared or changed after the command had exited (a signal case's workers)
+    over_budget    more CPU seconds or peak memory than the case allows (crafted .inv files)
     silent_loss    exit 0 but: other pixels, a multi-frame or more-than-8-bit input kept as
                    one 8-bit image, a mode with no exact 8-bit form, an ICC profile missing
                    from a decoded file, or an EXIF orientation dropped, without a warning
     clobbered      a file, FIFO, device, folder or link that existed before was changed
     partial        a file left behind by a failure (or more than the expected outputs)
     unclear_error  a refusal that is not one line naming the file
-Time per case and the peak memory of any one command are recorded too."""
+Time per case, its CPU seconds and its command's peak memory (RSS) are recorded too."""
 
 from __future__ import annotations
 
@@ -33,6 +41,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -44,7 +53,9 @@ from PIL import Image
 from .hostile_inputs import Case, all_cases
 from .report import emit
 
-DEFECTS = ("traceback", "hang", "silent_loss", "clobbered", "partial", "unclear_error")
+VERDICTS = ("exact", "refused", "stopped")
+DEFECTS = ("traceback", "hang", "silent_loss", "clobbered", "partial", "unclear_error", "late", "over_budget")
+LATE_S = 3.0  # how long after a signal case's exit nothing may change
 _ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONWARNINGS": ""}
 
 
@@ -69,39 +80,78 @@ def _snapshot(folder: Path) -> dict[str, tuple]:
     return entries
 
 
-def _limits(memory_bytes: int):
+def _limits(memory_bytes: int, close: tuple[int, ...]):
     def apply() -> None:
         if memory_bytes:  # 0: none (a sanitizer build reserves terabytes of address space for its shadow memory)
             resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+        for fd in close:  # the command starts with this standard stream closed (<&-, >&-)
+            os.close(fd)
     return apply
 
 
-def _run(args: list[str], cwd: Path, timeout: float, memory: int) -> dict:
+def _run(args: list[str], cwd: Path, timeout: float, memory: int, stdin: str = "null", stdout: str = "pipe",
+         signal: int | None = None) -> dict:
+    """One command, waited for with its own resource usage (CPU seconds, peak RSS)."""
+    close = tuple(fd for fd, closed in ((0, stdin == "closed"), (1, stdout == "closed")) if closed)
+    full = open("/dev/full", "wb") if stdout == "full" else None
     start = time.perf_counter()
-    proc = subprocess.Popen(_command() + args, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env=os.environ | _ENV, preexec_fn=_limits(memory))
-    try:
-        out, err = proc.communicate(timeout=timeout)
-        hung = False
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, err = proc.communicate()
-        hung = True
-    return {"rc": proc.returncode, "stdout": out.decode(errors="replace"), "stderr": err.decode(errors="replace"),
-            "seconds": time.perf_counter() - start, "hung": hung}
+    proc = subprocess.Popen(_command() + args, cwd=cwd, stdin=subprocess.DEVNULL,
+                            stdout=full or (subprocess.PIPE if stdout == "pipe" else subprocess.DEVNULL),
+                            stderr=subprocess.PIPE, env=os.environ | _ENV, preexec_fn=_limits(memory, close))
+    if full:
+        full.close()
+    lock, reaped, hung = threading.Lock(), threading.Event(), threading.Event()
+
+    def send(sig: int) -> None:  # never to a process already reaped (its pid may be another's)
+        with lock:
+            if not reaped.is_set():
+                os.kill(proc.pid, sig)
+
+    def read_stdout(lines: list[bytes]) -> None:
+        for line in proc.stdout:
+            lines.append(line)
+            if signal is not None and len(lines) == 1:  # a file is done: the batch is under way
+                send(signal)
+
+    def read_stderr(chunks: list[bytes]) -> None:
+        for chunk in iter(lambda: proc.stderr.read1(1 << 16), b""):
+            chunks.append(chunk)
+
+    out: list[bytes] = []
+    err: list[bytes] = []
+    readers = [threading.Thread(target=read_stderr, args=(err,), daemon=True)]
+    if proc.stdout:
+        readers.append(threading.Thread(target=read_stdout, args=(out,), daemon=True))
+    for reader in readers:
+        reader.start()
+    timer = threading.Timer(timeout, lambda: (hung.set(), send(9)))
+    timer.start()
+    _, status, usage = os.wait4(proc.pid, 0)
+    with lock:
+        reaped.set()
+    timer.cancel()
+    for reader in readers:  # what the command wrote is read at once; a worker it left behind may hold the pipes
+        reader.join(timeout=0.5)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return {"rc": proc.returncode, "stdout": b"".join(out).decode(errors="replace"),
+            "stderr": b"".join(err).decode(errors="replace"), "seconds": time.perf_counter() - start,
+            "cpu_s": usage.ru_utime + usage.ru_stime, "peak_rss_mb": usage.ru_maxrss / 1024, "hung": hung.is_set()}
 
 
-def _problem(run: dict, names: list[str]) -> str | None:
-    """The defect in one command's behaviour if it failed, else None."""
+def _problem(run: dict, names: list[str], words: tuple[str, ...] = (), signal: int | None = None) -> str | None:
+    """The defect in one command's behaviour if it failed, else None: a refusal is one line
+    naming one of ``names`` (or holding all of ``words``)."""
     if run["hung"]:
         return "hang"
-    if "Traceback (most recent call last)" in run["stderr"] or run["rc"] not in (0, 1):
+    expected = (0, 1) if signal is None else (0, 128 + signal)
+    if "Traceback (most recent call last)" in run["stderr"] or run["rc"] not in expected:
         return "traceback"
     if run["rc"] == 1:
         lines = [line for line in run["stderr"].splitlines() if line.strip()]
         errors = [line for line in lines if line.startswith("invcodec: error:")]
         others = [line for line in lines if not line.startswith(("invcodec: error:", "invcodec: warning:", "invcodec: "))]
-        if len(errors) != 1 or others or not any(n.rstrip("/") in errors[0] for n in names):
+        if len(errors) != 1 or others or not (all(w in errors[0] for w in words) if words else
+                                              any(n.rstrip("/") in errors[0] for n in names)):
             return "unclear_error"
     return None
 
@@ -159,6 +209,19 @@ def icc_of(path: Path) -> bytes | None:
             return image.info.get("icc_profile") or None
 
 
+def _args(case: Case) -> list[str]:
+    """The command line of a case: one coding thread where the command takes ``-t`` (a batch's
+    ``-j`` gives each file one)."""
+    command = case.command.split()
+    one_thread = command[0] in ("compress", "decompress", "restore") and "-j" not in case.args  # (sample -t: temperature)
+    return [*command, *(["-t", "1"] if one_thread else []), *case.args]
+
+
+def _reported(stdout: str) -> set[str]:
+    """The outputs a batch reported finished ("IN -> OUT: ...")."""
+    return {line.split(" -> ", 1)[1].split(": ", 1)[0] for line in stdout.splitlines() if " -> " in line}
+
+
 def judge(case: Case, root: Path, timeout: float, memory: int) -> dict:
     folder = root / case.name.replace("/", "_")[:120]
     folder.mkdir(parents=True)
@@ -167,23 +230,36 @@ def judge(case: Case, root: Path, timeout: float, memory: int) -> dict:
     if case.setup:
         case.setup(folder)
     before = _snapshot(folder)
-    run = _run(["compress", "-t", "1", *case.args], folder, timeout, memory)
-    result = {"case": case.name, "kind": case.kind, "seconds": round(run["seconds"], 3), "rc": run["rc"]}
+    run = _run(_args(case), folder, timeout, memory, case.stdin, case.stdout, case.signal)
+    result = {"case": case.name, "kind": case.kind, "seconds": round(run["seconds"], 3), "rc": run["rc"],
+              "cpu_s": round(run["cpu_s"], 3), "peak_rss_mb": round(run["peak_rss_mb"], 1)}
     after = _snapshot(folder)
+    if case.signal is not None:
+        time.sleep(LATE_S)
     changed = [k for k in before if after.get(k) != before[k]]
     created = sorted(set(after) - set(before))
     expected_outputs = [case.output] if case.output else list(case.outputs)
-    problem = _problem(run, [a for a in case.args if not a.startswith("-")])
+    problem = _problem(run, [a for a in case.args if not a.startswith("-")], case.words, case.signal)
+    stopped = case.signal is not None and run["rc"] == 128 + case.signal
     if changed:
         problem = "clobbered"
-    elif run["rc"] != 0 and created and problem is None:
+    elif case.signal is not None and _snapshot(folder) != after:
+        problem = "late"
+    elif run["rc"] != 0 and created and problem is None and not (stopped and set(created) == _reported(run["stdout"])):
         problem = "partial"
     elif run["rc"] == 0 and set(created) - set(expected_outputs):
         problem = "partial"
+    elif case.budget and (run["cpu_s"] > case.budget[0] or run["peak_rss_mb"] > case.budget[1]):
+        problem = "over_budget"
     if problem:
         return result | {"verdict": problem, "detail": (run["stderr"] or run["stdout"])[-400:]}
+    if stopped:
+        return result | {"verdict": "stopped", "finished": len(created)}
     if run["rc"] == 1:
         return result | {"verdict": "refused", "message": run["stderr"].strip().splitlines()[-1][:300]}
+    if case.command != "compress" or case.signal is not None:
+        wrong = case.check(folder, run["stdout"]) if case.check else None
+        return result | ({"verdict": "silent_loss", "detail": wrong} if wrong else {"verdict": "exact"})
     return result | _check_accepted(case, folder, run, timeout, memory)
 
 
@@ -250,11 +326,11 @@ def main(argv: list[str] | None = None) -> int:
         for folder in root.glob("*/ro"):
             os.chmod(folder, 0o755)
         shutil.rmtree(root, ignore_errors=True)
-    counts = {v: sum(r["verdict"] == v for r in results) for v in ("exact", "refused", *DEFECTS)}
+    counts = {v: sum(r["verdict"] == v for r in results) for v in (*VERDICTS, *DEFECTS)}
     kinds = sorted({r["kind"] for r in results})
-    by_kind = {k: {v: n for v in ("exact", "refused", *DEFECTS)
+    by_kind = {k: {v: n for v in (*VERDICTS, *DEFECTS)
                    if (n := sum(r["kind"] == k and r["verdict"] == v for r in results))} for k in kinds}
-    child = resource.getrusage(resource.RUSAGE_CHILDREN)
+    budgets = {c.name: c.budget for c in cases if c.budget}
     emit("hostile", {
         "settings": {"seed": args.seed, "timeout_s": args.timeout, "memory_limit_gb": args.memory_gb,
                      "workers": args.workers, "kinds": args.kinds, "sampled": args.cases},
@@ -262,7 +338,10 @@ def main(argv: list[str] | None = None) -> int:
         "by_kind": by_kind,
         "seconds": {"total": round(time.perf_counter() - start, 1),
                     "slowest_case": max((r["seconds"] for r in results), default=0)},
-        "peak_rss_mb_any_command": round(child.ru_maxrss / 1024, 1),
+        "peak_rss_mb_any_command": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
+        "budgeted": [{"case": r["case"], "verdict": r["verdict"], "cpu_s": r["cpu_s"], "seconds": r["seconds"],
+                      "peak_rss_mb": r["peak_rss_mb"], "budget_cpu_s": budgets[r["case"]][0],
+                      "budget_mb": round(budgets[r["case"]][1], 1)} for r in results if r["case"] in budgets],
         "defects": [r for r in results if r["verdict"] in DEFECTS],
         "refusals": {r["case"]: r["message"] for r in results if r["verdict"] == "refused"},
     }, args.out, coding_threads=1)

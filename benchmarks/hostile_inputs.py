@@ -16,11 +16,20 @@ in it. The kinds:
     garbage      empty, random, text, a .inv named .png, a folder named .png, a dead link
     clobber      outputs that exist, are FIFOs, devices, folders or the input itself;
                  batches whose outputs collide; 250-character names; read-only folders
+    stdio        compress, decompress, info, restore and sample with stdin or stdout
+                 closed (<&-, >&-) or stdout on a full device (>/dev/full)
+    signal       SIGTERM, SIGINT and SIGHUP on a `-j 2` batch of compress and of
+                 decompress, once its first file is done
+    crafted      .inv files made to cost the decoder: a 65536 x 4096 image of constant
+                 tiles with a wrong pixel CRC (8 KB in RGBA), 16-pixel tiles of a 16384^2
+                 image (2 million streams in 8 MB), and the most tiles a file may have
+                 (``container.MAX_TILES``), each through info and decompress within a budget
 """
 
 from __future__ import annotations
 
 import io
+import math
 import os
 import struct
 import warnings
@@ -52,6 +61,14 @@ class Case:
     output: str | None = "out.inv"  # the file a success creates (None: a batch, see `outputs`)
     outputs: tuple[str, ...] = ()
     decode_to: str = ".png"  # the second output format tried on success
+    command: str = "compress"  # the subcommand ARGS go to ("restore denoise": with its own subcommand)
+    stdin: str = "null"  # "null" or "closed" (<&-)
+    stdout: str = "pipe"  # "pipe", "closed" (>&-) or "full" (>/dev/full)
+    signal: int | None = None  # sent once the command reports its first finished file
+    budget: tuple[float, float] | None = None  # (CPU seconds, MB of peak RSS) the command may take
+    words: tuple[str, ...] = ()  # a refusal's line must hold these (default: the name of a file argument)
+    check: Callable[[Path, str], str | None] | None = None  # a success of another command than compress:
+    #                                                        what is wrong with its outputs (folder, stdout), or None
 
 
 def _pixels(mode: str, size: tuple[int, int], rng: np.random.Generator, smooth: bool) -> Image.Image:
@@ -335,6 +352,126 @@ def garbage_and_clobber_cases(rng: np.random.Generator) -> list[Case]:
     return cases
 
 
+def _ramps(folder: Path, count: int = 16) -> list[np.ndarray]:
+    """``count`` noisy 512 x 768 photos-to-be in ``folder``/in: seconds of work for a batch
+    however fast the machine, so that a signal comes mid-batch."""
+    (folder / "in").mkdir()
+    (folder / "out").mkdir()
+    rng = np.random.default_rng(0)
+    ramp = np.add.outer(np.arange(512), np.arange(768))[..., None] * [1, 2, 3] // 4
+    images = [(ramp + rng.normal(0, 6, ramp.shape[:2] + (3,))).clip(0, 255).astype(np.uint8) for _ in range(count)]
+    for i, image in enumerate(images):
+        Image.fromarray(image).save(folder / "in" / f"{i}.png")
+    return images
+
+
+def _coded_ramps(folder: Path) -> None:
+    """The ramps as .inv files (coded here, in the suite's process), the PNGs removed."""
+    from invcodec.codec import compress_samples
+
+    for i, image in enumerate(_ramps(folder)):
+        (folder / "in" / f"{i}.inv").write_bytes(compress_samples(image, threads=1)[0])
+        (folder / "in" / f"{i}.png").unlink()
+
+
+def stdio_and_signal_cases(rng: np.random.Generator) -> list[Case]:
+    """Standard streams the command cannot use (one line, exit 1, no file), and signals
+    on a batch (exit 128 + signal, no partial or late file)."""
+    import signal
+
+    png = _save(_pixels("RGB", (6, 5), rng, smooth=True), "PNG")
+    inv = _compressed(_pixels("RGB", (6, 5), rng, smooth=True))
+    files = {"in.png": png, "in.inv": inv}
+    sample = ["-m", "photo-v4", "-n", "1", "--size", "16", "-o", "-"]
+    writers = [("compress", ["in.png", "-o", "-"]), ("decompress", ["in.inv", "-c"]), ("info", ["in.inv"]),
+               ("restore denoise", ["in.png", "--sigma", "25", "-o", "-"]), ("sample", sample)]
+    readers = [("compress", ["-", "-o", "out.inv"]), ("decompress", ["-", "-o", "out.png"]), ("info", ["-"]),
+               ("restore denoise", ["-", "--sigma", "25", "-o", "out.png"])]
+    cases = [Case(f"stdio/stdout-closed/{cmd.split()[0]}", "stdio", files, args, output=None, command=cmd, stdout="closed",
+                  words=("standard output is closed",)) for cmd, args in writers]
+    cases += [Case(f"stdio/stdin-closed/{cmd.split()[0]}", "stdio", files, args, output=None, command=cmd, stdin="closed",
+                   words=("stdin", "closed")) for cmd, args in readers]
+    if os.path.exists("/dev/full"):
+        cases += [Case(f"stdio/stdout-full/{cmd.split()[0]}", "stdio", files, args, output=None, command=cmd, stdout="full",
+                       words=("No space left on device",)) for cmd, args in writers]
+    batch = tuple(f"out/{i}.inv" for i in range(16))
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        cases.append(Case(f"signal/{sig.name}/compress-j2", "signal", {}, ["in", "-o", "out", "-j", "2"], setup=_ramps,
+                          output=None, outputs=batch, signal=sig))
+        cases.append(Case(f"signal/{sig.name}/decompress-j2", "signal", {}, ["in", "-o", "out", "-j", "2"],
+                          setup=_coded_ramps, output=None, outputs=tuple(p[:-4] + ".png" for p in batch),
+                          command="decompress", signal=sig))
+    return cases
+
+
+def _compressed(image: Image.Image) -> bytes:
+    from invcodec.codec import compress_samples
+
+    return compress_samples(np.asarray(image), threads=1)[0]
+
+
+DECODE_BUDGET = (5.0, 500.0)  # CPU seconds and MB a crafted file may cost (issue 40), beyond its image's raw size
+
+
+def _constant_tiles(width: int, height: int, channels: int, tile: int, right_crc: bool) -> Callable[[Path], None]:
+    """A setup writing in.inv: ``tile``-pixel constant tiles of PIXEL[:channels], its pixel
+    CRC right or not (made in the case's run: a CRC over a gigabyte takes a while). ``pack``
+    checks no geometry, so it writes what only a crafted file holds (more tiles than a file
+    may have)."""
+    def setup(folder: Path) -> None:
+        from invcodec import container
+        from invcodec.codec import pixel_crc
+
+        pixel = np.frombuffer(PIXEL[:channels], np.uint8)
+        crc = pixel_crc(np.broadcast_to(pixel, (height, width, channels)))
+        header = container.Header(width, height, channels, tile, b"", crc if right_crc else crc ^ 1)
+        parts = {1: [PIXEL[:1]], 4: [PIXEL[:3], PIXEL[3:]]}[channels]  # (grey, or RGB and alpha)
+        streams = [container.Stream(container.StreamKind.CONSTANT, p) for p in parts] * header.tile_count
+        (folder / "in.inv").write_bytes(container.pack(header, streams))
+    return setup
+
+
+PIXEL = bytes([16, 32, 48, 128])  # the crafted images' colour: grey-blue, half transparent where there is alpha
+
+
+def _is_constant(channels: int, size: tuple[int, int]) -> Callable[[Path, str], str | None]:
+    """A decompress output check: out.png is the constant image."""
+    def check(folder: Path, stdout: str) -> str | None:
+        with Image.open(folder / "out.png") as image:
+            samples = np.asarray(image).reshape(size[1], size[0], -1)
+        same = samples.shape[2] == channels and (samples == np.frombuffer(PIXEL[:channels], np.uint8)).all()
+        return None if same else "decoded pixels differ from the crafted constant image"
+    return check
+
+
+def _lists_streams(count: int) -> Callable[[Path, str], str | None]:
+    return lambda folder, stdout: None if f"streams: {count} " in stdout else f"info does not list {count} streams"
+
+
+def crafted_cases() -> list[Case]:
+    """.inv files made to cost the decoder time or memory: each must be refused, or decoded
+    exactly, within DECODE_BUDGET beyond its image's raw size."""
+    from invcodec import container
+
+    cases = []
+    side = 16 * math.isqrt(container.MAX_TILES)  # the largest square of 16-pixel tiles a file may have
+    for name, (width, height, channels, tile, right) in {
+        "constant-65536x4096-rgba-wrong-crc": (65536, 4096, 4, 512, False),  # the issue's 8 KB file
+        "constant-65536x4096-grey-wrong-crc": (65536, 4096, 1, 512, False),
+        "tiles-16px-16384x16384-rgba": (16384, 16384, 4, 16, True),  # 2 million streams in 8 MB
+        f"most-tiles-16px-{side}x{side}-rgba": (side, side, 4, 16, True),
+    }.items():
+        tiles = -(-width // tile) * -(-height // tile)
+        setup = _constant_tiles(width, height, channels, tile, right)
+        cases.append(Case(f"crafted/{name}/info", "crafted", {}, ["in.inv"], setup=setup, output=None, command="info",
+                          budget=DECODE_BUDGET, check=_lists_streams(tiles * (2 if channels == 4 else 1))))
+        cases.append(Case(f"crafted/{name}/decompress", "crafted", {}, ["in.inv", "-o", "out.png"], setup=setup,
+                          output="out.png", command="decompress",
+                          budget=(DECODE_BUDGET[0], DECODE_BUDGET[1] + width * height * channels / 1e6),
+                          check=_is_constant(channels, (width, height))))
+    return cases
+
+
 def all_cases(seed: int = 0) -> list[Case]:
     rng = np.random.default_rng(seed)
     modes = mode_cases(rng)
@@ -342,4 +479,5 @@ def all_cases(seed: int = 0) -> list[Case]:
     special = colour_key_cases(rng) + icc_exif_cases(rng) + frame_cases(rng) + huge_cases(rng)
     readable = [c for c in modes + depth if len(next(iter(c.files.values()))) > 16]
     sources = [readable[i] for i in sorted(rng.choice(len(readable), min(80, len(readable)), replace=False))]
-    return modes + depth + special + cut_and_mutated_cases(sources, rng) + garbage_and_clobber_cases(rng)
+    return (modes + depth + special + cut_and_mutated_cases(sources, rng) + garbage_and_clobber_cases(rng)
+            + stdio_and_signal_cases(rng) + crafted_cases())

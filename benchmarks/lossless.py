@@ -39,11 +39,13 @@ def measure(codec: Codec, samples: np.ndarray) -> dict:
             "exact": bool(decoded.shape == samples.shape and np.array_equal(decoded, samples))}
 
 
-def run(folder: Path, limit: int | None, models: list[str | None], only_invcodec: bool = False, threads: int = 1) -> dict:
+def run(folder: Path, limit: int | None, models: list[str | None], only_invcodec: bool = False, threads: int = 1,
+        efforts: list[int] | None = None, jxl_efforts: tuple[int, ...] = (7,)) -> dict:
     paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[:limit]
     if not paths:
         raise SystemExit(f"no images in {folder}")
-    codecs = [invcodec_codec(m, threads) for m in models] + ([] if only_invcodec else lossless_baselines())
+    codecs = [invcodec_codec(m, threads, e) for m in models for e in efforts or [None]]
+    codecs += [] if only_invcodec else lossless_baselines(jxl_efforts)
     results = {c.name: {"version": c.version, "images": {}} for c in codecs}
     for path in tqdm(paths, unit="image"):
         samples = np.asarray(Image.open(path).convert("RGB"))
@@ -60,7 +62,8 @@ def run(folder: Path, limit: int | None, models: list[str | None], only_invcodec
         "folder": str(folder),
         "images": len(paths),
         **environment(threads),
-        "settings": {"models": [get_model(m).name for m in models], "threads": threads, "baselines": not only_invcodec},
+        "settings": {"models": [get_model(m).name for m in models], "threads": threads, "baselines": not only_invcodec,
+                     "efforts": efforts, "jxl_efforts": list(jxl_efforts)},
         "codecs": results,
     }
 
@@ -107,11 +110,16 @@ def main(argv: list[str] | None = None) -> None:
                    help="shipped model name or model file; repeat to compare several [default: the registry's DEFAULT_MODEL]")
     p.add_argument("--threads", type=int, default=1, help="invcodec's threads per image (tiles in parallel)")
     p.add_argument("--only-invcodec", action="store_true", help="skip the baseline codecs")
+    p.add_argument("--effort", type=int, action="append", default=None, choices=range(1, 10), metavar="1..9",
+                   help="invcodec's effort; repeat to compare several [default: the codec's default]")
+    p.add_argument("--jxl-effort", type=int, action="append", default=None, choices=range(1, 11), metavar="1..10",
+                   help="JPEG-XL's effort; repeat for several [default: 7]")
     args = p.parse_args(argv)
     models = args.model or [None]
     for model in models:
         check_model(p.prog, model)
-    write_folder(run(args.folder, args.limit, models, args.only_invcodec, args.threads), args.out, markdown, plot)
+    write_folder(run(args.folder, args.limit, models, args.only_invcodec, args.threads, args.effort,
+                     tuple(args.jxl_effort or [7])), args.out, markdown, plot)
 
 
 if __name__ == "__main__":

@@ -48,15 +48,22 @@ def _bpd_table(results: Path) -> str:
 
 
 def _hostile_table(report: dict) -> str:
+    from .hostile import DEFECTS, VERDICTS
+
     c = report["counts"]
     lines = [f"Hostile-input suite, {c['cases']} cases (git {report['git']}, slowest case {report['seconds']['slowest_case']:.1f} s, "
              f"peak memory of any command {report['peak_rss_mb_any_command']:.0f} MB)", "",
-             "| kind | cases | exact | refused (one line) | defects |", "|---|---:|---:|---:|---:|"]
+             "| kind | cases | exact | refused (one line) | stopped (signal) | defects |", "|---|---:|---:|---:|---:|---:|"]
     for kind, n in sorted(report["by_kind"].items()):
-        defects = sum(v for k, v in n.items() if k not in ("exact", "refused"))
-        lines.append(f"| {kind} | {sum(n.values())} | {n.get('exact', 0)} | {n.get('refused', 0)} | {defects} |")
-    lines += ["", "Defects: " + ", ".join(f"{k.replace('_', ' ')} {c[k]}" for k in
-                                          ("traceback", "hang", "silent_loss", "clobbered", "partial", "unclear_error"))]
+        defects = sum(v for k, v in n.items() if k not in VERDICTS)
+        lines.append(f"| {kind} | {sum(n.values())} | {n.get('exact', 0)} | {n.get('refused', 0)} | {n.get('stopped', 0)} "
+                     f"| {defects} |")
+    lines += ["", "Defects: " + ", ".join(f"{k.replace('_', ' ')} {c.get(k, 0)}" for k in DEFECTS)]
+    if report.get("budgeted"):
+        lines += ["", "Crafted .inv files, each command's CPU seconds and peak memory against its budget:", "",
+                  "| case | verdict | CPU s | peak MB | budget s / MB |", "|---|---|---:|---:|---:|"]
+        lines += [f"| {r['case']} | {r['verdict']} | {r['cpu_s']:.2f} | {r['peak_rss_mb']:.0f} | "
+                  f"{r['budget_cpu_s']:.0f} / {r['budget_mb']:.0f} |" for r in report["budgeted"]]
     return "\n".join(lines) + "\n"
 
 

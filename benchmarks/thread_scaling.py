@@ -1,10 +1,14 @@
 """Decode time of one image of several tiles with 1 and with N threads (tiles decoded in
-parallel threads; the native kernel releases the GIL), alternating, best of ``--repeats``.
+parallel threads; the native kernel releases the GIL), alternating, best of ``--repeats``;
+with ``--restore``, the time of ``restore denoise`` instead, whose pixels must be the same
+for every thread count.
 
     invcodec bench thread-scaling ../shared/data/kodak --threads 2 --out results/thread-scaling.json
+    invcodec bench thread-scaling ../shared/data/kodak --restore --threads 2 --out results/thread-scaling-restore.json
 
 The image is a 1024x1024 mosaic of four 512x512 crops of the folder's first photos: four
-tiles of 512, real photo content."""
+tiles of 512, real photo content; for restore, that mosaic twice in each direction (four
+restore tiles of 1024)."""
 
 from __future__ import annotations
 
@@ -43,23 +47,35 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", default=DEFAULT_MODEL, help="model name or file [default: %(default)s]")
     p.add_argument("--quality", type=int, default=None, help="lossy at this quality [default: lossless]")
     p.add_argument("--threads", type=int, default=2, help="the threads compared with one [default: %(default)s]")
+    p.add_argument("--restore", action="store_true", help="time restore denoise (sigma 25) rather than decoding")
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--out", type=Path)
     args = p.parse_args(argv)
-    check_model(p.prog, args.model)
     image = four_tiles(args.folder)
-    data = compress_samples(image, args.model, quality=args.quality, threads=1)[0]
+    if args.restore:
+        from invcodec import restore
+
+        image = np.tile(image, (2, 2, 1))
+        work, described = (lambda t: np.asarray(restore.denoise(image, 25, threads=t).image)), "2048x2048, 4 restore tiles"
+    else:
+        check_model(p.prog, args.model)
+        data = compress_samples(image, args.model, quality=args.quality, threads=1)[0]
+        work, described = (lambda t: decompress_samples(data, threads=t)), "1024x1024, 4 tiles of 512"
+    expected = image if args.quality is None and not args.restore else None  # restore: the one-thread pixels
     seconds: dict[int, list[float]] = {1: [], args.threads: []}
     for _ in range(args.repeats):
         for threads in seconds:
             start = time.perf_counter()
-            decoded = decompress_samples(data, threads=threads)
+            result = work(threads)
             seconds[threads].append(time.perf_counter() - start)
-            if args.quality is None and not np.array_equal(decoded, image):
-                raise SystemExit("the decode is not exact")
+            expected = result if expected is None else expected
+            if args.quality is None and not np.array_equal(result, expected):
+                raise SystemExit(f"{threads} threads give other pixels")
     best = {t: min(s) for t, s in seconds.items()}
-    emit("thread_scaling", {"model": args.model, "quality": args.quality, "image": "1024x1024, 4 tiles of 512",
-                            "decode_seconds": {str(t): [round(x, 4) for x in s] for t, s in seconds.items()},
+    emit("thread_scaling", {"task": "restore denoise" if args.restore else "decode",
+                            "model": None if args.restore else args.model,
+                            "quality": args.quality, "image": described,
+                            "seconds": {str(t): [round(x, 4) for x in s] for t, s in seconds.items()},
                             "best_seconds": {str(t): round(b, 4) for t, b in best.items()},
                             "speedup": round(best[1] / best[args.threads], 3)}, args.out)
     return 0

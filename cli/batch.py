@@ -4,6 +4,7 @@ carries on past failures."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import signal
@@ -122,9 +123,14 @@ def _call_packed(args: tuple) -> tuple[Path, bool, str]:
     return _safe_call(*args)
 
 
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+
+
 def _worker_init() -> None:
     """Worker processes leave Ctrl-C and SIGHUP to the parent, which terminates them: SIGTERM
     then unwinds the job (its temporary file is removed) and exits without a traceback."""
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)  # held while the pool was made
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
 
@@ -132,6 +138,29 @@ def _worker_init() -> None:
         raise SystemExit(EXIT_INTERRUPTED)
 
     signal.signal(signal.SIGTERM, stop)
+
+
+@contextlib.contextmanager
+def _signals_held():
+    """The stop signals wait until the block is done, for this thread and the threads it
+    starts meanwhile (where the system can hold them)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """Which file is at ``path`` (None: none): a file a worker renamed into place is another."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns
 
 
 def run_on_cluster(fn: Callable[..., str], jobs: list[tuple[Path, Path]], model: str | None, force: bool, cluster: str,
@@ -168,25 +197,34 @@ def run_batch(fn: Callable[..., str], jobs: list[tuple[Path, Path]], model: str 
     report = (lambda line: click.echo(line, err=True)) if to_stdout else click.echo
     args = [(fn, inp, out, model, force) for inp, out in jobs]
     failures = []
+    shown: set[Path] = set()
 
     def show(result: tuple[Path, bool, str]) -> None:
         inp, ok, message = result
-        if ok:
-            report(message)
-        else:
-            failures.append(inp)
-            click.echo(f"invcodec: error: {message}", err=True)
+        with _signals_held():  # a stop comes before the line or after it is counted, never between
+            if ok:
+                report(message)
+            else:
+                failures.append(inp)
+                click.echo(f"invcodec: error: {message}", err=True)
+            shown.add(inp)
 
     if workers > 1 and len(jobs) > 1:
         import multiprocessing
 
-        pool = multiprocessing.Pool(min(workers, len(jobs)), initializer=_worker_init)
+        before = {out: _identity(out) for _, out in jobs}
+        with _signals_held():  # the pool's threads never take a stop signal: it comes to this one, between lines
+            pool = multiprocessing.Pool(min(workers, len(jobs)), initializer=_worker_init)
         try:
             for result in pool.imap_unordered(_call_packed, args):
                 show(result)
             pool.close()
         except BaseException:  # Ctrl-C, SIGTERM or a bug: stop the others (their temporary files go too)
             pool.terminate()
+            pool.join()
+            for inp, out in jobs:  # a file finished as the stop came, its result not yet here: named all the same
+                if inp not in shown and _identity(out) != before[out]:
+                    report(f"{inp} -> {out}: finished as the batch was stopped")
             raise
         finally:
             pool.join()

@@ -11,7 +11,7 @@ import click
 from .errors import expected_failures
 
 BENCHMARKS = {  # command name -> module of invcodec_benchmarks
-    "big-image": "big_image", "bpd": "bpd", "cli-roundtrip": "cli_roundtrip", "continuity": "continuity",
+    "adaptation": "adaptation", "big-image": "big_image", "bpd": "bpd", "cli-roundtrip": "cli_roundtrip", "continuity": "continuity",
     "conv-speed": "conv_speed", "distributed-resume": "distributed_resume", "file-hashes": "file_hashes",
     "fuzz": "fuzz", "hostile": "hostile", "interpolation": "interpolation", "lossless": "lossless", "lossy-tuning": "lossy_tuning", "rd": "rd",
     "reduced-decode": "reduced_decode",
@@ -28,6 +28,7 @@ def bench(name: str, args: tuple[str, ...]) -> None:
 
     \b
     lossless       invcodec vs PNG, WebP, JPEG2000, JPEG-XL on an image folder
+    adaptation     the per-tile adaptation's choices (part, steps, delta step) on a folder
     rd             lossy: invcodec qualities vs JPEG, WebP, AVIF, JPEG-XL; BD-rates
     restore        denoise / JPEG / inpaint: PSNR, SSIM, seconds vs BM3D, NL-means, OpenCV
     lossy-tuning   dead zone / reconstruction offset of the lossy encoder

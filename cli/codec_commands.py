@@ -29,14 +29,15 @@ def _check_model(model: str | None) -> None:
 
 
 def compress_one(input: Path, output: Path, model: str | None, force: bool, quality: int | None = None,
-                 threads: int | None = None, flow_only: bool = False, tune: str = "psnr") -> str:
+                 threads: int | None = None, flow_only: bool = False, tune: str = "psnr", effort: int = 7) -> str:
     from invcodec.codec import compress_samples
 
     check_free(output, force)
     taken = read_image(input)
     start = time.perf_counter()
     data, stats = compress_samples(taken.samples, model, progress=sys.stderr.isatty(), quality=quality,
-                                   threads=threads, icc_profile=taken.icc_profile, classic=not flow_only, tune=tune)
+                                   threads=threads, icc_profile=taken.icc_profile, classic=not flow_only, tune=tune,
+                                   effort=effort)
     seconds = time.perf_counter() - start
     write(output, data, force)
     h, w, c = taken.samples.shape
@@ -95,14 +96,18 @@ def _check_cluster(cluster: str | None, manifest: str | None, workers: int) -> N
               help="With -q: choose the steps for PSNR, or for MS-SSIM (coarser on the finest details).")
 @click.option("--flow-only", is_flag=True,
               help="Code every tile with the model (no classic path for synthetic content): to measure the model.")
+# (invcodec.options.EFFORTS and DEFAULT_EFFORT, spelled out for the same reason)
+@click.option("-e", "--effort", type=click.IntRange(1, 9), default=7, show_default=True,
+              help="8 and 9 fine-tune the lossless model on each tile and store the change (slower encoding, "
+                   "same decoding; needs torch); the other efforts code alike.")
 @force_option
 @workers_option
 @threads_option
 @cluster_option
 @manifest_option
 def compress(inputs: tuple[Path, ...], output: str | None, stdout: bool, quality: int | None, model: str | None,
-             tune: str, flow_only: bool, force: bool, workers: int, threads: int | None, cluster: str | None,
-             manifest: str | None) -> None:
+             tune: str, flow_only: bool, effort: int, force: bool, workers: int, threads: int | None,
+             cluster: str | None, manifest: str | None) -> None:
     """Compress 8-bit images (grey, RGB, with or without alpha) to .inv: losslessly,
     or lossy with -q (alpha stays exact).
 
@@ -114,7 +119,7 @@ def compress(inputs: tuple[Path, ...], output: str | None, stdout: bool, quality
     _check_model(model)
     _check_cluster(cluster, manifest, workers)
     job = functools.partial(compress_one, quality=quality, threads=_file_threads(threads, workers, cluster),
-                            flow_only=flow_only, tune=tune)
+                            flow_only=flow_only, tune=tune, effort=effort)
     from invcodec.pixels import IMAGE_SUFFIXES
 
     jobs = plan_jobs(inputs, output_or_stdout(output, stdout), ".inv", IMAGE_SUFFIXES)
@@ -123,7 +128,8 @@ def compress(inputs: tuple[Path, ...], output: str | None, stdout: bool, quality
         return
     from invcodec.distributed import verify_compressed
 
-    settings = {"command": "compress", "quality": quality, "model": model, "tune": tune, "flow_only": flow_only}
+    settings = {"command": "compress", "quality": quality, "model": model, "tune": tune, "flow_only": flow_only,
+                "effort": effort}
     verify = None if flow_only else functools.partial(verify_compressed, quality=quality, model=model)
     run_on_cluster(job, jobs, model, force, cluster, manifest, settings, verify)
 

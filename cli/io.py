@@ -37,10 +37,15 @@ def named(name: Path, message: str) -> str:
     return message if label in message else f"{label}: {message}"
 
 
+def _stdin():
+    """stdin's bytes, or one line when the command was started with stdin closed (<&-)."""
+    if sys.stdin is None:
+        raise CodecError("stdin: standard input is closed; give a file name instead")
+    return sys.stdin.buffer
+
+
 def read_stdin_image() -> bytes:
-    if sys.stdin is None:  # started with stdin closed (<&-)
-        raise CodecError("stdin: standard input is closed; give the image as a file")
-    data = sys.stdin.buffer.read(MAX_STDIN_BYTES + 1)
+    data = _stdin().read(MAX_STDIN_BYTES + 1)
     if len(data) > MAX_STDIN_BYTES:
         raise CodecError(f"stdin: more than {MAX_STDIN_BYTES >> 20} MiB; give the image as a file")
     return data
@@ -78,7 +83,7 @@ def read_inv(path: Path) -> bytes:
     from invcodec import container
 
     if path == STDIO:
-        return container.read(sys.stdin.buffer)
+        return container.read(_stdin())
     with open(path, "rb") as f:
         return container.read(f)
 

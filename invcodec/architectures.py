@@ -55,10 +55,23 @@ class Architecture:
     # "module:function" of the training side (torch) that turns a trained model into the file's tensors
     exporter: str
     generative: Callable[[Any], Generative]
+    # (coding model, effort) -> the coder of ADAPTED streams (the model fine-tuned on each
+    # tile, the change in the stream); None: the architecture is never adapted
+    adapted_coder: Callable[..., Any] | None = None
+    # "module:function" of the training side (torch) that fine-tunes the model's tensors on
+    # a tile: (tensors, pixels, effort) -> [(tensors, the delta's log2 step per changed tensor)]
+    adapter: str | None = None
 
     def load_exporter(self) -> Callable[..., dict[str, np.ndarray]]:
-        module, function = self.exporter.split(":")
-        return getattr(importlib.import_module(module), function)
+        return _load(self.exporter)
+
+    def load_adapter(self) -> Callable[..., list[tuple[dict[str, np.ndarray], dict[str, int]]]]:
+        return _load(self.adapter)
+
+
+def _load(target: str) -> Callable[..., Any]:
+    module, function = target.split(":")
+    return getattr(importlib.import_module(module), function)
 
 
 _LOSSY_PRIOR = ("{name} is a lossy model: its prior is of quantized latents at a rate, not of images; "
@@ -88,7 +101,8 @@ AUTOREGRESSIVE = Architecture(
     tile_coder=tile_coder.autoregressive_coder, lossy_bands=lambda spec: None, block_size=lambda spec: 1,
     # it predicts flat areas from their neighbours: they cost next to nothing inside big tiles
     small_tiles_pay=False, exporter="invcodec.training.autoregressive:file_tensors",
-    generative=_autoregressive_generative,
+    generative=_autoregressive_generative, adapted_coder=tile_coder.AdaptedTileCoder,
+    adapter="invcodec.training.per_image:candidates",
 )
 ARCHITECTURES: dict[str, Architecture] = {a.name: a for a in (LIFTING, AUTOREGRESSIVE)}
 

@@ -17,7 +17,7 @@ produce, which the encoder knows exactly because it runs the decoder's walk."""
 from __future__ import annotations
 
 import dataclasses
-import functools
+import importlib.util
 import os
 import zlib
 from dataclasses import dataclass
@@ -26,15 +26,15 @@ import numpy as np
 from PIL import Image
 
 from . import container, pixels, quantizer, reduce
-from .container import Header, Quantizer, StreamKind
+from .container import MODEL_KINDS, Header, Quantizer
 from .errors import InvalidFileError, UnsupportedImageError
 from .flat_tiles import FLAT_TILE_SIZE, worth_small_tiles
 from .metrics import psnr
-from .options import DEFAULT_TILE_SIZE, CodingOptions, check_threads
+from .options import DEFAULT_EFFORT, DEFAULT_TILE_SIZE, CodingOptions, check_threads
 from .quantizer import EncoderChoices
 from .registry import default_model_name, get_model, model_by_id
 from .model_file import CodingModel
-from .streams.base import StreamContext
+from .streams.base import StreamContext, adapts
 from .streams.table import decode_tile, encode_tile
 from .tile_coder import LossyParams, coder_for
 from .tiling import map_tiles
@@ -96,6 +96,7 @@ def compress_samples(
     classic: bool = True,
     adaptive_prior: bool = True,
     tune: str = "psnr",
+    effort: int = DEFAULT_EFFORT,
 ) -> tuple[bytes, CompressStats]:
     """(H, W, C) uint8 samples, C in 1..4 -> .inv bytes and what it cost.
 
@@ -111,9 +112,13 @@ def compress_samples(
     as files before that flag did, to measure what the offsets give and to check that old
     streams are reproduced. ``tune``: what lossy steps are chosen for, "psnr" (the model's
     own) or "ms-ssim" (``quantizer.TUNINGS``); the file holds the steps, so any decoder
-    reads it. ``model`` is a loaded model, or a name or path as ``compress`` takes."""
+    reads it. ``effort`` 1..9 (``options.EFFORTS``): 8 and 9 adapt an autoregressive model to
+    each tile in lossless mode and send the change (``streams.adapted``; they need torch),
+    at a higher encoding cost and the same decoding cost; the other efforts code alike.
+    ``model`` is a loaded model, or a name or path as ``compress`` takes."""
     options = CodingOptions.checked(quality=quality, tune=tune, tile_size=tile_size, threads=threads, progress=progress,
-                                    icc_profile=icc_profile, classic=classic, adaptive_prior=adaptive_prior)
+                                    icc_profile=icc_profile, classic=classic, adaptive_prior=adaptive_prior,
+                                    effort=effort)
     return _compress(samples, _model(model), options)
 
 
@@ -121,6 +126,9 @@ def _compress(samples: np.ndarray, model: CodingModel | None, options: CodingOpt
     if not isinstance(samples, np.ndarray) or samples.dtype != np.uint8 or samples.ndim != 3:
         raise TypeError("samples must be a uint8 numpy array of shape (height, width, channels)")
     model = model or get_model(default_model_name(options.lossy))
+    if adapts(model, options) and importlib.util.find_spec("torch") is None:
+        raise ValueError(f"effort {options.effort} adapts the model to the image, which needs torch: "
+                         "pip install 'invcodec[torch]' (or use effort 7 or less)")
     if options.tile_size is not None:
         return _compress_tiled(samples, model, options.tile_size, options)
     first = _compress_tiled(samples, model, DEFAULT_TILE_SIZE, options)
@@ -140,7 +148,7 @@ def _compress_tiled(samples: np.ndarray, model: CodingModel, tile_size: int,
         raise UnsupportedImageError(str(e)) from None
     header = Header(w, h, c, tile_size, model.model_id, 0, None if lossy is None else lossy.quantizer,
                     icc_profile=options.icc_profile, adaptive_prior=options.adaptive_prior)
-    context = StreamContext(model, lossy, options.adaptive_prior, options.classic)
+    context = StreamContext(model, lossy, options.adaptive_prior, options.classic, options.effort)
     jobs = [(samples[top : top + th, left : left + tw], header.colour_planes, context)
             for top, left, th, tw in header.tiles()]
     tiles = map_tiles(encode_tile, jobs, options.threads, options.progress)
@@ -150,7 +158,7 @@ def _compress_tiled(samples: np.ndarray, model: CodingModel, tile_size: int,
         for (top, left, th, tw), parts in zip(header.tiles(), tiles):
             decoded[top : top + th, left : left + tw] = np.concatenate([p.decoded for p in parts], axis=2)
     encoded = [part for parts in tiles for part in parts]
-    stats.flow_bytes = sum(len(p.stream.payload) for p in encoded if p.stream.kind == StreamKind.FLOW)
+    stats.flow_bytes = sum(len(p.stream.payload) for p in encoded if p.stream.kind in MODEL_KINDS)
     header.pixel_crc32 = pixel_crc(decoded)
     if lossy is not None:
         stats.psnr = psnr(samples, decoded)
@@ -213,7 +221,7 @@ def decode_scaled(data: bytes, scale: object, model: CodingModel | str | None = 
 def _unpacked(data: bytes, model: CodingModel | None) -> tuple[Header, list, StreamContext]:
     """The header, the streams, and the context they decode in (the file's model found)."""
     header, streams = container.unpack(data)
-    if any(s.kind == StreamKind.FLOW for s in streams):
+    if any(s.kind in MODEL_KINDS for s in streams):
         if model is None:
             model = model_by_id(header.model_id)
         elif model.model_id != header.model_id:
@@ -241,19 +249,21 @@ def _verified(samples: np.ndarray, header: Header) -> np.ndarray:
 def _decode_tiles(header: Header, streams: list, context: StreamContext, threads: int | None, progress: bool,
                   levels: int = 0) -> np.ndarray:
     per_tile = header.streams_per_tile
-    tiles = header.tiles()
-    jobs = [(streams[i * per_tile : (i + 1) * per_tile], th, tw, header.colour_planes, context, levels)
-            for i, (_, _, th, tw) in enumerate(tiles)]
-    side = functools.partial(reduce.reduced_side, levels=levels)
-    out = np.empty((side(header.height), side(header.width), header.channels), dtype=np.uint8)
-    for (top, left, _, _), samples in zip(tiles, map_tiles(decode_tile, jobs, threads, progress)):
-        out[top >> levels : (top >> levels) + samples.shape[0], left >> levels : (left >> levels) + samples.shape[1]] = samples
+    out = np.empty((reduce.reduced_side(header.height, levels), reduce.reduced_side(header.width, levels), header.channels),
+                   dtype=np.uint8)
+
+    def one(i: int, top: int, left: int, th: int, tw: int) -> None:  # into the image at once: no tile is kept
+        tile = decode_tile(streams[i * per_tile : (i + 1) * per_tile], th, tw, header.colour_planes, context, levels)
+        out[top >> levels : (top >> levels) + tile.shape[0], left >> levels : (left >> levels) + tile.shape[1]] = tile
+
+    map_tiles(one, [(i, *tile) for i, tile in enumerate(header.tiles())], threads, progress)
     return out
 
 
 def compress(
     image: Image.Image | np.ndarray | str | os.PathLike, model: CodingModel | str | None = None, tile_size: int | None = None,
     quality: int | None = None, threads: int | None = None, classic: bool = True, tune: str = "psnr",
+    effort: int = DEFAULT_EFFORT,
 ) -> bytes:
     """Compress an image to the bytes of a .inv file: lossless, or lossy at ``quality``
     1..100. ``image`` is a PIL image (L, LA, RGB, RGBA; bilevel, palette and colour-keyed
@@ -262,8 +272,9 @@ def compress(
     file's path, or a loaded model; None: the default for the mode. Its ICC profile is
     kept; an EXIF orientation is not (the pixels are stored unrotated): a ``UserWarning``
     says so. ``classic=False`` codes every plane through the model; ``tune="ms-ssim"``
-    chooses lossy steps for MS-SSIM rather than PSNR (see ``compress_samples``)."""
-    options = CodingOptions.checked(quality=quality, tune=tune, tile_size=tile_size, threads=threads, classic=classic)
+    chooses lossy steps for MS-SSIM rather than PSNR; ``effort`` 1..9 (see ``compress_samples``)."""
+    options = CodingOptions.checked(quality=quality, tune=tune, tile_size=tile_size, threads=threads, classic=classic,
+                                    effort=effort)
     model = _model(model)  # before the image is read: an unknown name fails first
     taken = pixels.intake(image, "compress")
     pixels.warn_not_kept(taken.not_kept, stacklevel=2)

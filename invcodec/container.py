@@ -28,6 +28,9 @@ MAX_ICC_BYTES = 1 << 22  # 4 MiB: the largest profile stored (real ones are 0.5-
 MAX_SIDE = 1 << 16  # 65536 px
 MAX_PIXELS = 1 << 28  # 268 megapixels
 MIN_TILE, MAX_TILE = 16, 512  # the tile bounds the decoder's memory (about 0.5 GB at 512)
+# bounds the stream table and the decoder's per-tile work by the image's size; the encoder's
+# smallest own tile size (64, ``flat_tiles``) cuts any image into at most 66 560 tiles
+MAX_TILES = 1 << 17
 PIL_MODES = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}  # what the channel count means
 MODEL_ID_BYTES = 16
 
@@ -36,6 +39,7 @@ _STREAM = struct.Struct("<BI")  # version 1: kind, length
 _U32 = struct.Struct("<I")
 _META_ENTRY = struct.Struct("<BI")  # tag, length of the zlib-compressed value
 _MAX_VARINT_BYTES = 5  # 35 bits: more than any length a valid file can hold
+_MAX_ENTRY_BYTES = 1 + _MAX_VARINT_BYTES  # a stream-table entry: kind, length
 
 
 class Flags(IntFlag):
@@ -87,6 +91,11 @@ class StreamKind(IntEnum):
     CONSTANT = 2  # one byte per plane: every pixel has this value (one plane only before 0.2.0)
     CLASSIC = 3  # row prediction + LZMA2 or deflate, for synthetic content (invcodec.classic_coder)
     JOINED = 4  # (alpha only, empty) the tile's alpha is inside its colour stream, a CLASSIC one of all channels
+    ADAPTED = 5  # a FLOW stream of an autoregressive model adapted to the tile: the weight delta, then the stream
+
+
+# the kinds coded by the file's model (the header names it exactly when there are some)
+MODEL_KINDS = frozenset({StreamKind.FLOW, StreamKind.ADAPTED})
 
 
 @dataclass
@@ -128,8 +137,7 @@ class Header:
 
     @property
     def tile_count(self) -> int:
-        t = self.tile_size
-        return -(-self.height // t) * -(-self.width // t)
+        return _tile_count(self.width, self.height, self.tile_size)
 
     @property
     def streams_per_tile(self) -> int:
@@ -149,6 +157,15 @@ def validate_geometry(width: int, height: int, channels: int, tile_size: int) ->
         raise InvalidFileError(f"unsupported channel count {channels}")
     if not (MIN_TILE <= tile_size <= MAX_TILE) or tile_size % MIN_TILE:
         raise InvalidFileError(f"invalid tile size {tile_size}")
+    if _tile_count(width, height, tile_size) > MAX_TILES:
+        smallest = next(t for t in range(MIN_TILE, MAX_TILE + 1, MIN_TILE) if _tile_count(width, height, t) <= MAX_TILES)
+        raise InvalidFileError(f"tile size {tile_size} cuts a {width}x{height} image into "
+                               f"{_tile_count(width, height, tile_size)} tiles, more than {MAX_TILES} "
+                               f"(its smallest tile size is {smallest})")
+
+
+def _tile_count(width: int, height: int, tile_size: int) -> int:
+    return -(-width // tile_size) * -(-height // tile_size)
 
 
 def _pack_quantizer(q: Quantizer) -> bytes:
@@ -229,7 +246,7 @@ def _varint(value: int) -> bytes:
 
 def pack(header: Header, streams: list[Stream]) -> bytes:
     """A version-3 file: header, stream table, header CRC, payloads."""
-    flow = any(s.kind == StreamKind.FLOW for s in streams)
+    flow = any(s.kind in MODEL_KINDS for s in streams)
     if flow and len(header.model_id) != MODEL_ID_BYTES:
         raise ValueError(f"a file with flow streams needs a {MODEL_ID_BYTES}-byte model id")
     flags = (Flags.LOSSY if header.quantizer else 0) | (Flags.MODEL_ID if flow else 0) | \
@@ -262,6 +279,12 @@ class _Source:
         out, self.pos = bytes(self.data[self.pos : end]), end
         return out
 
+    def fill(self, n: int) -> None:
+        """Have up to ``n`` bytes after the position at hand (fewer at the input's end)."""
+        end = self.pos + n
+        if end > len(self.data) and self.fp is not None:
+            self.data += _read_exactly(self.fp, end - len(self.data))
+
     def u8(self) -> int:
         return self.take(1)[0]
 
@@ -290,17 +313,71 @@ def _check_magic(data: bytes) -> int:
     return version
 
 
-def _stream_table(header: Header, entries: list[tuple[int, int]]) -> list[tuple[StreamKind, int]]:
-    """Kinds checked: known, and JOINED only as an empty alpha stream after a classic colour stream."""
-    table = []
-    for i, (kind, length) in enumerate(entries):
-        if kind not in StreamKind.__members__.values():
-            raise InvalidFileError(f"unknown stream kind {kind}")
-        if kind == StreamKind.JOINED and not (header.has_alpha and i % 2 and length == 0
-                                               and table[-1][0] == StreamKind.CLASSIC):
-            raise InvalidFileError("a joined stream must be an empty alpha stream after a classic colour stream")
-        table.append((StreamKind(kind), length))
-    return table
+def _stream_table(header: Header, kinds: list[int], lengths: list[int]) -> list[tuple[StreamKind, int]]:
+    """Kinds checked, all at once: known, and JOINED only as an empty alpha stream after a
+    classic colour stream."""
+    import numpy as np
+
+    kind, length = np.asarray(kinds, np.int64), np.asarray(lengths, np.int64)
+    unknown = np.flatnonzero(kind > max(StreamKind))
+    if unknown.size:
+        raise InvalidFileError(f"unknown stream kind {kind[unknown[0]]}")
+    joined = np.flatnonzero(kind == StreamKind.JOINED)
+    if joined.size and not (header.has_alpha and (joined % 2).all() and (length[joined] == 0).all()
+                            and (kind[joined - 1] == StreamKind.CLASSIC).all()):
+        raise InvalidFileError("a joined stream must be an empty alpha stream after a classic colour stream")
+    return list(zip(map(_KINDS.__getitem__, kind.tolist()), length.tolist()))
+
+
+_KINDS = list(StreamKind)  # a stream kind by its number
+
+
+def _table_entries(src: _Source, count: int) -> tuple[list[int], list[int]]:
+    """The kinds and lengths of ``count`` stream-table entries (a kind byte, a LEB128
+    length), parsed in bulk: the cost is numpy's per byte, not Python's per entry."""
+    import numpy as np
+
+    kinds: list[int] = []
+    lengths: list[int] = []
+    while len(kinds) < count:
+        left = count - len(kinds)
+        src.fill(2 * left)  # every entry takes at least 2 bytes: never read past the table
+        window = np.frombuffer(src.data[src.pos : src.pos + _MAX_ENTRY_BYTES * left], np.uint8)
+        k, n, used = _bulk_entries(window, left)
+        kinds += k
+        lengths += n
+        src.pos += used
+        if not k:  # a malformed entry, or one the window cuts: read alone, it is refused or completed
+            kind, length = src.u8(), src.varint()
+            if kind > max(StreamKind):  # (a kind byte of 0x80 or more breaks the bulk parse at each entry)
+                raise InvalidFileError(f"unknown stream kind {kind}")
+            kinds.append(kind)
+            lengths.append(length)
+    return kinds, lengths
+
+
+def _bulk_entries(window, most: int) -> tuple[list[int], list[int], int]:
+    """Up to ``most`` entries from the start of ``window``, as far as they are well formed:
+    (kinds, lengths, bytes used). A well-formed entry's kind byte is below 0x80 and its
+    length ends at its first byte below 0x80, so such bytes alternate kind, last length byte."""
+    import numpy as np
+
+    low = np.flatnonzero(window < 0x80)
+    m = min(most, low.size // 2)
+    starts, ends = low[0 : 2 * m : 2], low[1 : 2 * m : 2]
+    size = ends - starts  # the length's bytes
+    ok = (size <= _MAX_VARINT_BYTES) & ((size == 1) | (window[ends] != 0))  # not too long, not padded
+    ok[1:] &= starts[1:] == ends[:-1] + 1  # each entry starts where the one before it ends
+    if m:
+        ok[0] &= starts[0] == 0
+    m = int(ok.argmin()) if not ok.all() else m
+    starts, size = starts[:m], size[:m]
+    shift = np.arange(_MAX_VARINT_BYTES)
+    at = np.minimum(starts[:, None] + 1 + shift, window.size - 1)
+    digits = np.where(shift < size[:, None], window[at].astype(np.int64) & 0x7F, 0)
+    lengths = (digits << (7 * shift)).sum(axis=1)
+    used = int(ends[m - 1]) + 1 if m else 0
+    return window[starts].tolist(), lengths.tolist(), used
 
 
 def _parse_v3(src: _Source) -> tuple[Header, list[tuple[StreamKind, int]], bytes | None]:
@@ -330,13 +407,13 @@ def _parse_v3(src: _Source) -> tuple[Header, list[tuple[StreamKind, int]], bytes
         packed_icc = _unpack_metadata(entry + src.take(length), 0)[0]
     header = Header(width, height, channels, tile, model_id, crc, quant, version=FORMAT_VERSION,
                     adaptive_prior=bool(flags & Flags.ADAPTIVE_PRIOR))
-    entries = [(src.u8(), src.varint()) for _ in range(header.tile_count * header.streams_per_tile)]
+    kinds, lengths = _table_entries(src, header.tile_count * header.streams_per_tile)
     end = src.pos
     (stored_crc,) = _U32.unpack(src.take(_U32.size))
     if zlib.crc32(src.data[:end]) != stored_crc:
         raise InvalidFileError("header checksum mismatch (the file is corrupted)")
-    table = _stream_table(header, entries)
-    if any(kind == StreamKind.FLOW for kind, _ in table) != bool(model_id):
+    table = _stream_table(header, kinds, lengths)
+    if any(kind in MODEL_KINDS for kind, _ in table) != bool(model_id):
         raise InvalidFileError("the model id must be present exactly when there are flow streams")
     return header, table, packed_icc
 
@@ -362,8 +439,11 @@ def _parse_v1(data: bytes) -> tuple[Header, list[tuple[StreamKind, int]], int]:
     expected = header.tile_count * header.streams_per_tile
     if n_streams != expected:
         raise InvalidFileError(f"stream count {n_streams} does not match the geometry (expected {expected})")
-    entries = [_STREAM.unpack_from(data, table_start + i * _STREAM.size) for i in range(n_streams)]
-    return header, _stream_table(header, entries), table_end + _U32.size
+    import numpy as np
+
+    entries = np.frombuffer(data, np.dtype([("kind", "u1"), ("length", "<u4")]), n_streams, table_start)  # _STREAM
+    kinds, lengths = entries["kind"].tolist(), entries["length"].tolist()
+    return header, _stream_table(header, kinds, lengths), table_end + _U32.size
 
 
 def unpack_header(data: bytes, whole_file: bool = True) -> tuple[Header, list[tuple[StreamKind, int]], int]:

@@ -10,6 +10,11 @@ from .container import MAX_TILE, MIN_TILE
 from .quantizer import TUNINGS
 
 DEFAULT_TILE_SIZE = 512
+# efforts as cjxl numbers them; 8 and 9 fine-tune an autoregressive model on each tile
+# (``training.per_image``, needs torch); every other coding is the same at every effort
+EFFORTS = range(1, 10)
+DEFAULT_EFFORT = 7
+ADAPTING_EFFORTS = (8, 9)
 
 
 def check_quality(quality: object) -> int | None:
@@ -42,6 +47,13 @@ def check_tile_size(tile_size: object) -> int | None:
     return tile_size
 
 
+def check_effort(effort: object) -> int:
+    """``effort`` as an int in EFFORTS; a clear ValueError otherwise."""
+    if not (_whole(effort) and effort in EFFORTS):
+        raise ValueError(f"effort must be a whole number in {EFFORTS[0]}..{EFFORTS[-1]}, got {effort!r}")
+    return int(effort)
+
+
 def check_threads(threads: object) -> int | None:
     """None (``tiling.default_threads()``) or a whole number of threads, at least 1."""
     if threads is not None and not (_whole(threads) and threads >= 1):
@@ -62,15 +74,16 @@ class CodingOptions:
     icc_profile: bytes | None = None
     classic: bool = True
     adaptive_prior: bool = True
+    effort: int = DEFAULT_EFFORT
 
     @classmethod
     def checked(cls, *, quality: object = None, tune: object = "psnr", tile_size: object = None, threads: object = None,
                 progress: bool = False, icc_profile: bytes | None = None, classic: bool = True,
-                adaptive_prior: bool = True) -> CodingOptions:
+                adaptive_prior: bool = True, effort: object = DEFAULT_EFFORT) -> CodingOptions:
         quality = check_quality(quality)
         return cls(quality=quality, tune=check_tune(tune, quality), tile_size=check_tile_size(tile_size),
                    threads=check_threads(threads), progress=bool(progress), icc_profile=icc_profile or None,
-                   classic=bool(classic), adaptive_prior=bool(adaptive_prior))
+                   classic=bool(classic), adaptive_prior=bool(adaptive_prior), effort=check_effort(effort))
 
     @property
     def lossy(self) -> bool:

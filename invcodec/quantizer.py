@@ -15,6 +15,7 @@ level (``TUNINGS``: encoder only, since the file holds the steps it chose)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
@@ -91,13 +92,30 @@ def rdo_quantize(residual: np.ndarray, step_index: int, scale_index: np.ndarray,
     choice = nearest > 0  # only a nonzero level has a level towards zero to compare with
     if choice.any():
         m, hi = magnitude[choice], nearest[choice]
-        scale = grid.SCALES[np.broadcast_to(scale_index, residual.shape)[choice]]
-        # both levels' bits in one call: small chunks (an autoregressive top band's steps) pay per call
-        bits = grid.laplace_bits(np.concatenate([hi, hi - 1]), 0.0, np.concatenate([scale, scale]))
-        cost_hi = bits[: hi.size] + weight * (m - hi) ** 2
-        cost_lo = bits[hi.size :] + weight * (m - hi + 1) ** 2
+        index = np.broadcast_to(scale_index, residual.shape)[choice]
+        cost_hi = _level_bits(hi, index) + weight * (m - hi) ** 2
+        cost_lo = _level_bits(hi - 1, index) + weight * (m - hi + 1) ** 2
         symbols[choice] = np.sign(residual[choice]) * np.where(cost_lo < cost_hi, hi - 1, hi)
     return symbols
+
+
+_TABLE_LEVELS = 256
+
+
+@cache
+def _level_bits_table() -> np.ndarray:
+    """(N_SCALES, _TABLE_LEVELS): ``laplace_bits(level, 0, SCALES[index])``, computed once by
+    that function (numpy's elementwise results do not depend on the array they are in)."""
+    levels = np.tile(np.arange(_TABLE_LEVELS, dtype=np.float64), grid.N_SCALES)
+    return grid.laplace_bits(levels, 0.0, np.repeat(grid.SCALES, _TABLE_LEVELS)).reshape(grid.N_SCALES, _TABLE_LEVELS)
+
+
+def _level_bits(level: np.ndarray, scale_index: np.ndarray) -> np.ndarray:
+    """The code length of integer levels >= 0 about a mean of 0: looked up (RDOQ asks for
+    it per chunk, an autoregressive top band's steps being many small ones)."""
+    if level.max() < _TABLE_LEVELS:
+        return _level_bits_table()[scale_index, level.astype(np.int64)]
+    return grid.laplace_bits(level, 0.0, grid.SCALES[scale_index])
 
 
 @dataclass(frozen=True)

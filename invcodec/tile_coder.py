@@ -11,12 +11,13 @@ The model's architecture and the file's mode pick the coder (``coder_for``)."""
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import quantizer
+from . import quantizer, weight_delta
 from .container import Quantizer
 from .entropy import adapt, ans
 from .quantizer import EncoderChoices
@@ -171,12 +172,13 @@ class AutoregressiveTileCoder:
     transform's planes, each sample under the prior its decoded neighbours give, in the
     decoder's order. The stream starts with each plane's scale offsets (one per bin of
     ``entropy.adapt``, all sent: the decoder learns the scales only as it goes), which
-    recalibrate the model to the tile (record: results/encoder-choices.md)."""
+    recalibrate the model to the tile (record: results/encoder-choices.md). ``evaluator``:
+    the model's (``autoregressive.AutoregressiveModel``)."""
 
     no_reduction = "an autoregressive model codes each tile as one raster-order stream, with no coarse image in it"
 
-    def __init__(self, model: CodingModel):
-        self.model = model.evaluator
+    def __init__(self, evaluator: autoregressive.AutoregressiveModel):
+        self.model = evaluator
 
     def encode(self, pixels: np.ndarray) -> EncodedTile:
         h, w = pixels.shape[:2]
@@ -206,7 +208,45 @@ class AutoregressiveTileCoder:
         return out.astype(np.uint8)
 
 
-TileCoder = LosslessTileCoder | LossyTileCoder | AutoregressiveTileCoder
+class AdaptedTileCoder:
+    """Lossless tiles of an autoregressive model adapted to each: the stream is the length
+    (u32, little-endian) and bytes of a ``weight_delta``, then an ``AutoregressiveTileCoder``
+    stream under the model plus that delta. The encoder fine-tunes the model on the tile
+    at ``effort`` (``training.per_image``, torch); the decoder only adds the delta."""
+
+    def __init__(self, model: CodingModel, effort: int):
+        self.model = model
+        self.base = model.evaluator.tensors
+        self.effort = effort
+
+    def encode(self, pixels: np.ndarray) -> EncodedTile:
+        """The smallest stream of the adapter's candidates (the architecture's ``adapter``)."""
+        best = None
+        for tensors, log2_steps in self.model.architecture.load_adapter()(self.base, pixels, self.effort):
+            delta = weight_delta.encode(self.base, tensors, log2_steps)
+            tile = AutoregressiveTileCoder(self._adapted(delta)).encode(pixels)
+            payload = _DELTA_LENGTH.pack(len(delta)) + delta + tile.payload
+            if best is None or len(payload) < len(best.payload):
+                best = EncodedTile(payload, tile.decoded)
+        return best
+
+    def decode(self, payload: bytes, height: int, width: int) -> np.ndarray:
+        if len(payload) < _DELTA_LENGTH.size:
+            raise ValueError("adapted stream shorter than its delta's length")
+        (length,) = _DELTA_LENGTH.unpack_from(payload)
+        if length > len(payload) - _DELTA_LENGTH.size:
+            raise ValueError("adapted stream shorter than its weight delta")
+        delta = payload[_DELTA_LENGTH.size : _DELTA_LENGTH.size + length]
+        return AutoregressiveTileCoder(self._adapted(delta)).decode(payload[_DELTA_LENGTH.size + length :], height, width)
+
+    def _adapted(self, delta: bytes) -> autoregressive.AutoregressiveModel:
+        """The evaluator of the model plus ``delta`` (ValueError: not a delta of this model,
+        or weights the exact arithmetic cannot hold)."""
+        return autoregressive.AutoregressiveModel(weight_delta.apply(self.base, delta))
+
+
+_DELTA_LENGTH = struct.Struct("<I")
+TileCoder = LosslessTileCoder | LossyTileCoder | AutoregressiveTileCoder | AdaptedTileCoder
 
 
 def lifting_coder(model: CodingModel, lossy: LossyParams | None, adaptive: bool) -> TileCoder:
@@ -220,7 +260,7 @@ def autoregressive_coder(model: CodingModel, lossy: LossyParams | None, adaptive
     flag means nothing to it)."""
     if lossy is not None:
         raise ValueError(f"{model.name} codes lossless only (an autoregressive model)")
-    return AutoregressiveTileCoder(model)
+    return AutoregressiveTileCoder(model.evaluator)
 
 
 def coder_for(model: CodingModel, lossy: LossyParams | None, adaptive: bool) -> TileCoder:

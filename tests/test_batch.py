@@ -87,8 +87,9 @@ def test_a_signal_stops_the_whole_batch_with_no_partial_or_late_file(tmp_path, s
                              str(tmp_path / "out"), "-j", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     first = proc.stdout.readline()  # the batch is under way: a file is done, the workers are busy with others
     proc.send_signal(getattr(signal, signame))
-    out, err = proc.communicate(timeout=60)
-    out = first + out
+    out = first + proc.stdout.read()  # (through the same reader: readline may have buffered the next lines)
+    err = proc.stderr.read()
+    proc.wait(timeout=60)
     assert proc.returncode == 128 + getattr(signal, signame), err
     assert "Traceback" not in err
     done = sorted(p.name for p in (tmp_path / "out").iterdir())
@@ -96,3 +97,44 @@ def test_a_signal_stops_the_whole_batch_with_no_partial_or_late_file(tmp_path, s
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == done
     assert all(name.endswith(".inv") and not name.startswith(".") for name in done)  # no temporary file left
     assert 1 <= len(done) == out.count(" -> ") < 16  # every file there was reported finished, and the batch did stop
+
+
+_STOPPED_BATCH = '''
+import sys, time
+from pathlib import Path
+from invcodec_cli.batch import run_batch
+from invcodec_cli.errors import Terminated, stop_on_signals
+
+def job(inp, out, model, force):
+    if inp.name == "a":
+        out.write_bytes(b"whole")  # finished, but the stop comes before its result reaches the parent
+    time.sleep(60)
+
+if __name__ == "__main__":
+    stop_on_signals()
+    d = Path(sys.argv[1])
+    try:
+        run_batch(job, [(d / "a", d / "a.out"), (d / "b", d / "b.out")], None, False, 2)
+    except Terminated:
+        sys.exit(143)
+'''
+
+
+def test_a_file_a_worker_finished_as_the_batch_was_stopped_is_named(tmp_path) -> None:
+    """Whatever the race between a worker's last file and the signal, every file left behind is reported."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "batch.py"
+    script.write_text(_STOPPED_BATCH)
+    proc = subprocess.Popen([sys.executable, str(script), str(tmp_path)], stdout=subprocess.PIPE, text=True)
+    for _ in range(600):
+        if (tmp_path / "a.out").exists():
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 143
+    assert out.splitlines() == [f"{tmp_path / 'a'} -> {tmp_path / 'a.out'}: finished as the batch was stopped"]

@@ -409,7 +409,7 @@ def test_hostile_suite_has_every_kind_and_over_a_thousand_cases() -> None:
     cases = all_cases()
     assert len(cases) >= 1000 and len({c.name for c in cases}) == len(cases)
     assert {c.kind for c in cases} == {"mode", "png-depth", "colour-key", "icc", "exif", "frames", "huge", "truncated",
-                                       "mutated", "garbage", "clobber"}
+                                       "mutated", "garbage", "clobber", "stdio", "signal", "crafted"}
 
 
 _FAKE_CLI = '''
@@ -451,6 +451,49 @@ def test_hostile_judge_catches_each_defect(tmp_path, monkeypatch, behaviour, ver
     assert result["verdict"] == verdict, result
 
 
+_FAKE_BATCH = '''
+import signal, subprocess, sys, time
+from pathlib import Path
+behaviour = sys.argv[1]
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+Path("out/a.inv").write_bytes(b"done")
+if behaviour == "half-written":
+    Path("out/.b.inv.tmp").write_bytes(b"half")
+if behaviour == "late":  # a worker the parent leaves behind
+    subprocess.Popen([sys.executable, "-c", "import time; time.sleep(2); open('out/c.inv', 'wb').write(b'late')"],
+                     start_new_session=True)
+print("in/a.png -> out/a.inv: done", flush=True)
+time.sleep(60)
+'''
+
+
+@pytest.mark.parametrize("behaviour, verdict", [("stop", "stopped"), ("half-written", "partial"), ("late", "late")])
+def test_hostile_judge_of_a_signal_catches_a_partial_or_late_file(tmp_path, monkeypatch, behaviour, verdict) -> None:
+    import signal
+
+    from invcodec_benchmarks import hostile
+    from invcodec_benchmarks.hostile_inputs import Case
+
+    fake = tmp_path / "fake_batch.py"
+    fake.write_text(_FAKE_BATCH)
+    monkeypatch.setattr(hostile, "_command", lambda: [sys.executable, str(fake), behaviour])
+    case = Case("t/" + behaviour, "signal", {}, ["in", "-o", "out", "-j", "2"], setup=lambda d: (d / "out").mkdir(),
+                output=None, outputs=("out/a.inv", "out/b.inv", "out/c.inv"), signal=signal.SIGTERM)
+    result = hostile.judge(case, tmp_path / "cases", timeout=60, memory=4 << 30)
+    assert result["verdict"] == verdict, result
+
+
+def test_hostile_judge_counts_a_command_over_its_budget(tmp_path, monkeypatch) -> None:
+    from invcodec_benchmarks import hostile
+    from invcodec_benchmarks.hostile_inputs import Case
+
+    monkeypatch.setattr(hostile, "_command", lambda: [sys.executable, "-c", "sum(range(10**6)); print('streams: 2 ')"])
+    case = Case("t/budget", "crafted", {}, ["in.inv"], output=None, command="info", check=lambda d, out: None)
+    assert hostile.judge(case, tmp_path / "ok", timeout=60, memory=4 << 30)["verdict"] == "exact"
+    case.budget = (0.0, 1e6)  # no CPU time at all
+    assert hostile.judge(case, tmp_path / "over", timeout=60, memory=4 << 30)["verdict"] == "over_budget"
+
+
 @pytest.mark.slow
 def test_hostile_suite_sample_has_no_defects(tmp_path) -> None:
     from invcodec_benchmarks import hostile
@@ -460,7 +503,7 @@ def test_hostile_suite_sample_has_no_defects(tmp_path) -> None:
     report_ = json.loads(out.read_text())
     counts = report_["counts"]
     assert status == 0 and counts["cases"] == 60, report_["defects"]
-    assert counts["exact"] > 0 and counts["refused"] > 0 and counts["exact"] + counts["refused"] == 60
+    assert counts["exact"] > 0 and counts["refused"] > 0 and counts["exact"] + counts["refused"] + counts["stopped"] == 60
 
 
 @pytest.mark.skipif(importlib.util.find_spec("cv2") is None, reason="needs the baselines (pip install .[restore-baselines])")
@@ -528,6 +571,42 @@ def test_thread_scaling_decodes_a_four_tile_mosaic_exactly(tmp_path, capsys) -> 
     report = json.loads(out.read_text())
     assert set(report["best_seconds"]) == {"1", "2"} and report["speedup"] > 0
     assert np.isfinite(report["speedup"])
+
+
+def test_lossless_benchmark_names_each_effort(tmp_path) -> None:
+    Image.fromarray(smooth_image(24, 32, 3, seed=3)).save(tmp_path / "a.png")
+    out = lossless.run(tmp_path, limit=None, models=["photo-v4"], only_invcodec=True, efforts=[7, 6])
+    assert set(out["codecs"]) == {"invcodec (photo-v4)", "invcodec (photo-v4, effort 6)"}
+    assert out["settings"]["efforts"] == [7, 6] and all(e["all_exact"] for e in out["codecs"].values())
+
+
+@pytest.mark.torch
+def test_adaptation_benchmark_on_two_tiny_images(tmp_path) -> None:
+    from invcodec_benchmarks import adaptation
+
+    for i in range(2):
+        Image.fromarray(smooth_image(24, 32, 3, seed=i)).save(tmp_path / f"{i}.png")
+    out = adaptation.run(tmp_path, 2, ["head"], [5], [-8, -6], "photo-v4")
+    assert out["images"] == 2 and [c["log2_step"] for c in out["choices"]] != [] and len(out["choices"]) == 2
+    totals = [c["total_bpsp"] for c in out["choices"]]
+    assert totals == sorted(totals) and out["plain_bpsp"] > 0
+    for c in out["choices"]:
+        assert abs(c["model_bpsp"] + c["delta_bpsp"] - c["total_bpsp"]) < 2e-4 and c["delta_bpsp"] > 0
+
+
+@pytest.mark.slow
+def test_thread_scaling_restores_four_tiles_with_the_same_pixels_on_1_and_2_threads(tmp_path, monkeypatch) -> None:
+    from invcodec import restore
+
+    (tmp_path / "images").mkdir()
+    folder = _folder(tmp_path / "images", 4, 512)
+    seen = []
+    denoise = restore.denoise
+    monkeypatch.setattr(restore, "denoise", lambda *a, **k: seen.append(k["threads"]) or denoise(*a, **k))
+    out = tmp_path / "t.json"
+    assert thread_scaling.main([str(folder), "--restore", "--repeats", "1", "--out", str(out)]) == 0  # same pixels
+    report = json.loads(out.read_text())
+    assert report["task"] == "restore denoise" and seen == [1, 2] and report["image"].startswith("2048x2048")
 
 
 def test_reduced_decode_benchmark_on_two_small_images(tmp_path) -> None:

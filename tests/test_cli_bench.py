@@ -6,7 +6,7 @@ from click.testing import CliRunner
 from invcodec_cli.main import main
 
 
-@pytest.mark.parametrize("name", ["lossless", "rd", "lossy-tuning", "cli-roundtrip", "thread-scaling"])
+@pytest.mark.parametrize("name", ["lossless", "rd", "lossy-tuning", "cli-roundtrip", "thread-scaling", "adaptation"])
 def test_a_missing_benchmark_folder_is_one_line(name: str, tmp_path) -> None:
     r = CliRunner().invoke(main, ["bench", name, str(tmp_path / "nowhere")])
     assert r.exit_code == 1 and r.stderr.strip() == f"invcodec: error: {tmp_path / 'nowhere'}: no such file"

@@ -40,9 +40,10 @@ def test_a_closed_stdout_is_one_line(files, args) -> None:
     assert r.returncode == 1 and _one_line(r.stderr, "standard output is closed")
 
 
-def test_a_closed_stdin_is_one_line(files, tmp_path) -> None:
-    r = _invcodec("compress", "-", "-o", str(tmp_path / "x.inv"), close=(0,))
-    assert r.returncode == 1 and _one_line(r.stderr, "stdin", "closed") and not (tmp_path / "x.inv").exists()
+@pytest.mark.parametrize("args", [["compress", "-", "-o", "OUT.inv"], ["decompress", "-", "-o", "OUT.png"], ["info", "-"]])
+def test_a_closed_stdin_is_one_line(files, tmp_path, args) -> None:
+    r = _invcodec(*[a.replace("OUT", str(tmp_path / "x")) for a in args], close=(0,))
+    assert r.returncode == 1 and _one_line(r.stderr, "stdin", "closed") and not list(tmp_path.iterdir())
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full here")

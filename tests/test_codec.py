@@ -216,6 +216,9 @@ def test_geometry_is_validated_before_coding(photo) -> None:
         compress_samples(np.zeros((4, 4, 5), np.uint8), photo)
     with pytest.raises(UnsupportedImageError, match=r"70000x1 is outside the supported range \(sides 1..65536"):
         compress_samples(np.zeros((1, 70000, 3), np.uint8), photo)
+    wide = np.broadcast_to(np.zeros((1, 1, 1), np.uint8), (528, 65536, 1))  # 135 168 tiles of 16: over the limit
+    with pytest.raises(UnsupportedImageError, match=r"more than 131072 \(its smallest tile size is 32\)"):
+        compress_samples(wide, photo, tile_size=16)
 
 
 @pytest.mark.parametrize("quality", [50.5, "50", True, 0, 101, -3])
@@ -370,3 +373,35 @@ def test_the_pixel_crc_is_the_crc_of_the_raster_bytes_without_a_copy_of_the_imag
     view[...] = rng.integers(0, 256, view.shape, dtype=np.uint8)
     assert pixel_crc(view) == zlib.crc32(np.ascontiguousarray(view).tobytes())
     assert pixel_crc(np.zeros((0, 5, 3), np.uint8)) == zlib.crc32(b"")
+
+
+def test_an_adapting_effort_without_torch_is_one_clear_error(monkeypatch) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a))
+    pixels = smooth_image(16, 16)
+    with pytest.raises(ValueError, match="effort 8 adapts the model to the image, which needs torch"):
+        compress_samples(pixels, effort=8)
+    assert decompress_samples(compress_samples(pixels, effort=6)[0]).tobytes() == pixels.tobytes()
+    # lossy files and other models are never adapted: the effort asks for nothing torch does
+    compress_samples(pixels, quality=50, effort=9)
+
+
+def test_decoding_holds_the_image_and_no_copy_of_its_tiles() -> None:
+    """A file's memory is its image's raw size plus a tile per thread (the crafted 8 KB file
+    of a 65536 x 4096 RGBA image with a wrong CRC: 1.1 GB, where the tiles were once kept too)."""
+    import tracemalloc
+
+    header = container.Header(2048, 2048, 4, 512, b"", 12345)  # a wrong pixel CRC
+    data = container.pack(header, [container.Stream(StreamKind.CONSTANT, b"\x10\x20\x30" if i % 2 == 0 else b"\xff")
+                                   for i in range(2 * header.tile_count)])
+    tracemalloc.start()
+    try:
+        with pytest.raises(InvalidFileError, match="pixel checksum mismatch"):
+            decompress_samples(data, threads=2)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    raw = 2048 * 2048 * 4
+    assert raw < peak < raw + 4 * 512 * 512 * 4

@@ -298,3 +298,45 @@ def test_the_header_crc_covers_the_icc_profile() -> None:
     data[8 + 3 + 3 + 4 + 1 + 5 + 2] ^= 0x10  # inside the compressed profile
     with pytest.raises(InvalidFileError, match="checksum"):
         container.unpack(bytes(data))
+
+
+# --- the stream table: parsed in bulk, its size bounded by the image's ------------------------
+
+
+class _CountingReader(io.BytesIO):
+    """A file that records how far it was read."""
+
+    def read(self, n: int = -1) -> bytes:
+        out = super().read(n)
+        self.furthest = max(getattr(self, "furthest", 0), self.tell())
+        return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from([0, 1, 127, 128, 300, 16383, 16384, 1 << 21, (1 << 28) + 5]), min_size=1, max_size=40))
+def test_the_bulk_table_parse_gives_the_lengths_packed_and_reads_no_further(lengths: list[int]) -> None:
+    header = Header(16 * len(lengths), 16, 3, 16, b"", 0)
+    table = b"".join(bytes([StreamKind.RAW]) + container._varint(n) for n in lengths)
+    reader = _CountingReader(table + b"\xff" * 64)  # what follows must stay unread
+    kinds, got = container._table_entries(container._Source(b"", reader), header.tile_count)
+    assert got == lengths and kinds == [StreamKind.RAW] * len(lengths) and reader.furthest == len(table)
+
+
+@pytest.mark.parametrize("entry, message", [(b"\x01\x80\x00", "padded"), (b"\x01" + b"\xff" * 5 + b"\x01", "too long"),
+                                            (b"\x85\x03", "stream kind 133"), (b"\x01\x80", "truncated")])
+def test_a_malformed_table_entry_among_good_ones_is_refused(entry: bytes, message: str) -> None:
+    table = b"\x01\x30" * 5 + entry + b"\x01\x30" * 4
+    with pytest.raises(InvalidFileError, match=message):
+        container._table_entries(container._Source(table[: len(table) - (4 * 2 if message == "truncated" else 0)]), 10)
+
+
+def test_a_tile_size_that_makes_more_tiles_than_the_limit_is_refused_before_the_table_is_read() -> None:
+    """2**20 tiles of 16 pixels declared in a header of a few bytes: refused at once, with
+    the smallest tile size the image may have; every image the encoder's own tile sizes
+    cut fits (at most 66 560 tiles of 64 pixels, at 4097 x 65520)."""
+    head = container.MAGIC + bytes([3, 0, 4]) + container._varint(16384) * 2 + bytes([1])
+    with pytest.raises(InvalidFileError, match=r"1048576 tiles, more than 131072 \(its smallest tile size is 48\)"):
+        container.read(io.BytesIO(head + b"\0" * 4))  # the table is not there: the geometry is refused first
+    container.validate_geometry(4097, 65520, 4, 64)
+    container.validate_geometry(65536, 4096, 4, 64)
+    assert Header(4097, 65520, 4, 64, b"", 0).tile_count == 66560 < container.MAX_TILES

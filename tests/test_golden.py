@@ -20,7 +20,8 @@ prior sees the tile's borders; ``tests/golden/format-3-faces-v3`` those of faces
 ``tests/golden/format-3-autoregressive`` those of photo-v4, the first autoregressive model;
 ``tests/golden/format-3-top-autoregressive`` those of photo-lossy-v6, the first lifting
 model whose coarsest anchors are coded autoregressively; ``tests/golden/format-3-lossy-v7``
-those of photo-lossy-v7."""
+those of photo-lossy-v7; ``tests/golden/format-3-adapted`` photo-v4 at effort 8, the first
+ADAPTED stream (the model fine-tuned on the tile, the weight delta in the stream)."""
 
 from __future__ import annotations
 
@@ -71,7 +72,8 @@ def test_golden_file_decodes_to_the_same_pixels(release: str, entry: dict) -> No
     assert np.array_equal(out, _png_samples(folder / entry["png"]))
 
 
-LOSSLESS = [(r, e) for r, e in CASES if e["mode"] == "lossless"]
+# (an ADAPTED stream's weights come from a float fine-tuning: its pixels are forever, its bytes may differ by machine)
+LOSSLESS = [(r, e) for r, e in CASES if e["mode"] == "lossless" and "ADAPTED" not in e["streams"]]
 
 
 @pytest.mark.parametrize("release, entry", LOSSLESS, ids=[f"{r}/{e['name']}" for r, e in LOSSLESS])

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from invcodec import codec
-from invcodec.options import CodingOptions, check_quality, check_threads, check_tile_size, check_tune
+from invcodec.options import DEFAULT_EFFORT, CodingOptions, check_effort, check_quality, check_threads, check_tile_size, check_tune
 
 
 def test_good_options_pass_through() -> None:
@@ -14,12 +14,15 @@ def test_good_options_pass_through() -> None:
     assert check_tune("ms-ssim", 40) == "ms-ssim" and check_tune("psnr", None) == "psnr"
     assert check_tile_size(None) is None and check_tile_size(64) == 64
     assert check_threads(None) is None and check_threads(3) == 3
+    assert check_effort(np.int64(9)) == 9 and CodingOptions().effort == DEFAULT_EFFORT == 7
 
 
 @pytest.mark.parametrize("check, value, message", [
     (check_quality, 0, "quality"), (check_quality, 50.0, "quality"), (check_quality, True, "quality"),
     (check_tile_size, 17, "tile size"), (check_tile_size, 1024, "tile size"), (check_tile_size, 64.0, "tile size"),
     (check_threads, 0, "threads"), (check_threads, "2", "threads"), (check_threads, False, "threads"),
+    (check_effort, 0, "effort"), (check_effort, 10, "effort"), (check_effort, "8", "effort"), (check_effort, True, "effort"),
+    (check_effort, 8.0, "effort"),
 ])
 def test_bad_options_are_one_clear_value_error(check, value, message: str) -> None:
     with pytest.raises(ValueError, match=message):

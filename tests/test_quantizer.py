@@ -91,6 +91,29 @@ def test_rdoq_never_rounds_away_and_is_plain_rounding_when_distortion_dominates(
     assert np.array_equal(quantizer.rdo_quantize(r, 40, scales, weight=1e12), nearest)
 
 
+def _rdo_reference(residual: np.ndarray, step_index: int, scale_index, weight: float) -> np.ndarray:
+    """RDOQ with every code length from ``grid.laplace_bits`` itself, over the whole array."""
+    magnitude = np.abs(residual) / quantizer.step_value(step_index)
+    hi = np.floor(magnitude + 0.5)
+    scale = grid.SCALES[np.broadcast_to(scale_index, residual.shape)]
+    cost_hi = grid.laplace_bits(hi, 0.0, scale) + weight * (magnitude - hi) ** 2
+    cost_lo = grid.laplace_bits(np.maximum(hi - 1, 0), 0.0, scale) + weight * (magnitude - hi + 1) ** 2
+    return np.sign(residual) * np.where((hi > 0) & (cost_lo < cost_hi), hi - 1, hi)
+
+
+@pytest.mark.parametrize("spread", [3.0, 300.0, 30000.0])
+def test_rdoq_weighs_the_code_lengths_of_laplace_bits(spread: float) -> None:
+    """The code lengths RDOQ looks up are laplace_bits' own, for levels within its table
+    and beyond it, one scale index per residual or one for all."""
+    rng = np.random.default_rng(int(spread))
+    r = rng.laplace(0, spread, 20000)
+    index = rng.integers(0, grid.N_SCALES, r.size)
+    for step_index in (0, 16, 40):
+        for scale_index in (index, np.int64(index[0])):
+            got = quantizer.rdo_quantize(r, step_index, scale_index, 10.0)
+            assert np.array_equal(got, _rdo_reference(r, step_index, scale_index, 10.0))
+
+
 def test_band_count_is_the_walks() -> None:
     assert quantizer.band_count(4) == 3 + 9 * 4
 

@@ -10,6 +10,7 @@ int ans_decoder_init(AnsDecoder *decoder, const uint32_t *words, int64_t count) 
     decoder->words = words;
     decoder->unread = count;
     decoder->state = 0;
+    decoder->cache = NULL;
     if (count == 0) return 0;
     if (words[count - 1] == 0) return -1;
     /* the state is the last words, read backwards until it reaches the floor */

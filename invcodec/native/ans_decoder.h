@@ -4,15 +4,19 @@
 #ifndef INVCODEC_ANS_DECODER_H
 #define INVCODEC_ANS_DECODER_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+struct LqCache;
 
 typedef struct {
     const uint32_t *words; /* the compressed words; read from the end (a stack) */
     int64_t unread;        /* words[0 .. unread) not yet in the state */
     uint64_t state;
+    struct LqCache *cache; /* the latents' cumulatives remembered for this stream, or NULL (latent_decoder.c) */
 } AnsDecoder;
 
-/* 0, or -1 when the words end in a zero word (no encoder writes one). */
+/* 0, or -1 when the words end in a zero word (no encoder writes one). No cache. */
 int ans_decoder_init(AnsDecoder *decoder, const uint32_t *words, int64_t count);
 
 /* The quantile (< 2**24) the next symbol's interval must hold. */

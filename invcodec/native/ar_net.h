@@ -6,6 +6,8 @@
 
 #define AR_NET_MAX_PLANES 3
 #define AR_NET_MAX_HIDDEN 256
+#define AR_NET_PATH_AVX2 1 /* ArNet.vector: the paths, 0 the portable C */
+#define AR_NET_PATH_VNNI 2
 
 /* One net per plane, the planes' nets of one width. Weights are integers on the grids
  * of runtime/autoregressive.py; every accumulator is an int64 below 2**53 in magnitude
@@ -22,7 +24,8 @@ typedef struct {
     int32_t mean_steps;   /* the mean's grid: 1 / mean_steps */
     int32_t n_scales;     /* scale indices 0 .. n_scales - 1 */
     int32_t narrow_first; /* layer 1's weighted sums (before the bias) fit int32 for any input */
-    int32_t vector;       /* use the AVX2 path (ar_net_prepare decides) */
+    int32_t vector;       /* the path: 0 portable, AR_NET_PATH_AVX2 or _VNNI (ar_net_prepare decides) */
+    int32_t second_split; /* vector layer 2 on int16 multiply-adds: activations split at 2**second_split (0: int64 lanes) */
     int64_t lo[AR_NET_MAX_PLANES], hi[AR_NET_MAX_PLANES];  /* each plane's value range */
     int32_t *w1;     /* [plane][feature][hidden] */
     int32_t *skip;   /* [plane][feature]: the linear skip, on the output grid */
@@ -32,14 +35,19 @@ typedef struct {
     int64_t *b2;     /* [plane][hidden] */
     int32_t *w3;     /* [plane][hidden][2]: mean, scale */
     int64_t *b3;     /* [plane][2] */
-    /* the AVX2 path's copies (ar_net_prepare), NULL without it */
+    /* the vector paths' copies (ar_net_prepare), NULL without them */
     int16_t *w1_pairs; /* [plane][feature pair][hidden][2]: layer 1 two features at a time, int16 */
-    int64_t *w2_wide;  /* w2 sign-extended: each 64-bit lane a multiplier as is */
+    int64_t *w2_wide;  /* w2 sign-extended: each 64-bit lane a multiplier as is (second_split 0) */
+    int16_t *w2_pairs; /* [plane][input pair][hidden][2]: w2 clamped to int16 (second_split > 0) */
+    int32_t *w2_excess; /* [k][3]: input, output, w2 minus its clamp, for the few weights beyond int16 */
+    int32_t excess_start[AR_NET_MAX_PLANES + 1]; /* plane p's excess weights: rows excess_start[p] .. [p + 1] - 1 */
 } ArNet;
 
-/* Picks the path: AVX2 where the CPU has it, ``allow_vector`` is set and the model fits
- * it (layer 1 in int16 x int16 -> int32, a width a multiple of 8), and makes its copies
- * of the weights. 0, or -1 out of memory. */
+/* Picks the path, the fastest up to ``allow_vector`` (an AR_NET_PATH) that the CPU has and
+ * the model fits: AVX2 for layer 1 in int16 x int16 -> int32 and a width a multiple of 8,
+ * AVX-512 (F, BW, DQ, VL, VNNI) for a multiple of 16; makes its copies of the weights,
+ * layer 2's too where its bound allows the int16 multiply-adds (see second_split). 0, or
+ * -1 out of memory. */
 int ar_net_prepare(ArNet *net, int32_t allow_vector, double feature_limit);
 
 /* Frees what ar_net_prepare made. */

@@ -4,6 +4,7 @@
 #include "laplace_quantizer.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 #include "msun_math.h"
 
@@ -40,28 +41,49 @@ static double laplace_inverse(double mean, double scale, double p) {
     return mean + scale * msun_log(2.0 * p);
 }
 
+/* the Laplace's part of a left cumulative (symbol within the support's inner edges) */
+static uint32_t laplace_part(double mean, double scale, int32_t symbol) {
+    return saturating_u32(FREE_WEIGHT * laplace_cdf(mean, scale, (double)symbol - 0.5));
+}
+
 uint32_t lq_left_cumulative(double mean, double scale, int32_t symbol) {
     if (symbol <= LQ_SYMBOL_MIN) return 0;
     if (symbol > LQ_SYMBOL_MAX) return TOTAL;
     /* the bin's left edge; the leak: one unit per symbol before it */
-    return saturating_u32(FREE_WEIGHT * laplace_cdf(mean, scale, (double)symbol - 0.5)) + (uint32_t)(symbol - LQ_SYMBOL_MIN);
+    return laplace_part(mean, scale, symbol) + (uint32_t)(symbol - LQ_SYMBOL_MIN);
 }
 
-int32_t lq_symbol(double mean, double scale, uint32_t quantile, uint32_t *left, uint32_t *probability) {
-    /* The answer is the one symbol whose interval holds the quantile (the intervals tile
-     * [0, 2**24) in order), whatever the search that finds it: from the nearest bin to the
-     * Laplace's inverse (constriction truncates, a bin too far half the time), galloping
-     * to bracket it, then bisecting (the far tails are thousands away). */
-    int32_t low = saturating_i32(floor(laplace_inverse(mean, scale, ((double)quantile + 0.5) * (1.0 / (double)TOTAL)) + 0.5));
+/* Where the search reads left cumulatives: a cache row (NULL: none) and the mean in 1/16 */
+typedef struct {
+    double mean, scale;
+    uint32_t *row; /* the scale's entries, at k = 0 */
+    int64_t mean16;
+} Cumulatives;
+
+static inline uint32_t left_of(const Cumulatives *c, int32_t symbol) {
+    int64_t k;
+    if (c->row == NULL) return lq_left_cumulative(c->mean, c->scale, symbol);
+    if (symbol <= LQ_SYMBOL_MIN) return 0;
+    if (symbol > LQ_SYMBOL_MAX) return TOTAL;
+    k = 16 * (int64_t)symbol - 8 - c->mean16;
+    if (k < -LQ_CACHE_REACH || k >= LQ_CACHE_REACH) return lq_left_cumulative(c->mean, c->scale, symbol);
+    if (c->row[k] == 0) c->row[k] = laplace_part(c->mean, c->scale, symbol) + 1;
+    return c->row[k] - 1 + (uint32_t)(symbol - LQ_SYMBOL_MIN);
+}
+
+/* The answer is the one symbol whose interval holds the quantile (the intervals tile
+ * [0, 2**24) in order), whatever the search that finds it: from ``low``, galloping to
+ * bracket it, then bisecting (the far tails are thousands away). */
+static int32_t search(const Cumulatives *c, int32_t low, uint32_t quantile, uint32_t *left, uint32_t *probability) {
     int32_t high, step = 1;
     uint32_t low_left, high_left;
     if (low < LQ_SYMBOL_MIN) low = LQ_SYMBOL_MIN;
     if (low > LQ_SYMBOL_MAX) low = LQ_SYMBOL_MAX;
-    low_left = lq_left_cumulative(mean, scale, low);
+    low_left = left_of(c, low);
     if (low_left <= quantile) { /* up until past it (LQ_SYMBOL_MAX + 1's left is 2**24) */
         for (;; step *= 2) {
             high = low < LQ_SYMBOL_MAX + 1 - step ? low + step : LQ_SYMBOL_MAX + 1;
-            high_left = lq_left_cumulative(mean, scale, high);
+            high_left = left_of(c, high);
             if (high_left > quantile) break;
             low = high;
             low_left = high_left;
@@ -71,7 +93,7 @@ int32_t lq_symbol(double mean, double scale, uint32_t quantile, uint32_t *left, 
         high_left = low_left;
         for (;; step *= 2) {
             low = high > LQ_SYMBOL_MIN + step ? high - step : LQ_SYMBOL_MIN;
-            low_left = lq_left_cumulative(mean, scale, low);
+            low_left = left_of(c, low);
             if (low_left <= quantile) break;
             high = low;
             high_left = low_left;
@@ -79,7 +101,7 @@ int32_t lq_symbol(double mean, double scale, uint32_t quantile, uint32_t *left, 
     }
     while (high - low > 1) { /* left(low) <= quantile < left(high) */
         const int32_t middle = low + (high - low) / 2;
-        const uint32_t middle_left = lq_left_cumulative(mean, scale, middle);
+        const uint32_t middle_left = left_of(c, middle);
         if (middle_left <= quantile) {
             low = middle;
             low_left = middle_left;
@@ -91,4 +113,45 @@ int32_t lq_symbol(double mean, double scale, uint32_t quantile, uint32_t *left, 
     *left = low_left;
     *probability = high_left - low_left;
     return low;
+}
+
+int32_t lq_symbol(double mean, double scale, uint32_t quantile, uint32_t *left, uint32_t *probability) {
+    /* from the nearest bin to the Laplace's inverse (constriction truncates, a bin too far
+     * half the time) */
+    const Cumulatives c = {mean, scale, NULL, 0};
+    const double start = floor(laplace_inverse(mean, scale, ((double)quantile + 0.5) * (1.0 / (double)TOTAL)) + 0.5);
+    return search(&c, saturating_i32(start), quantile, left, probability);
+}
+
+/* at most this many scales get a cache (the codec's grid has 225) */
+#define LQ_CACHE_MAX_SCALES 4096
+
+int lq_cache_init(LqCache *cache, const double *scales, int64_t n_scales) {
+    cache->scales = scales;
+    cache->n_scales = n_scales;
+    cache->entries = NULL;
+    if (n_scales > LQ_CACHE_MAX_SCALES) return 0; /* lq_cached_symbol computes every one */
+    /* zeroed lazily by the system for an allocation this size: rows of unused scales cost nothing */
+    cache->entries = calloc((size_t)n_scales * 2 * LQ_CACHE_REACH, sizeof(uint32_t));
+    return cache->entries == NULL ? -1 : 0;
+}
+
+void lq_cache_release(LqCache *cache) {
+    free(cache->entries);
+    cache->entries = NULL;
+}
+
+int32_t lq_cached_symbol(LqCache *cache, double mean, int64_t scale_index, uint32_t quantile, uint32_t *left,
+                         uint32_t *probability) {
+    const double mean16 = mean * 16.0; /* exact: a power of two */
+    Cumulatives c = {mean, cache->scales[scale_index], NULL, 0};
+    int64_t start;
+    if (cache->entries == NULL || !(mean16 >= -1099511627776.0 && mean16 <= 1099511627776.0) || mean16 != floor(mean16))
+        return lq_symbol(mean, c.scale, quantile, left, probability);
+    c.mean16 = (int64_t)mean16;
+    c.row = cache->entries + (scale_index * 2 + 1) * LQ_CACHE_REACH;
+    /* from the bin that holds the mean: floor((16 mean + 8) / 16) (|mean16| <= 2**40), in the support */
+    start = (c.mean16 + 8 + ((int64_t)1 << 44)) / 16 - ((int64_t)1 << 40);
+    start = start < LQ_SYMBOL_MIN ? LQ_SYMBOL_MIN : start > LQ_SYMBOL_MAX ? LQ_SYMBOL_MAX : start;
+    return search(&c, (int32_t)start, quantile, left, probability);
 }

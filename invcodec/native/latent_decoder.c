@@ -7,7 +7,10 @@ void latents_decode(AnsDecoder *decoder, const double *mean, const int64_t *scal
     int64_t i;
     for (i = 0; i < count; i++) {
         uint32_t left, probability;
-        const int32_t symbol = lq_symbol(mean[i], scales[scale_index[i]], ans_quantile(decoder), &left, &probability);
+        const uint32_t quantile = ans_quantile(decoder);
+        const int32_t symbol = decoder->cache != NULL
+                                   ? lq_cached_symbol(decoder->cache, mean[i], scale_index[i], quantile, &left, &probability)
+                                   : lq_symbol(mean[i], scales[scale_index[i]], quantile, &left, &probability);
         ans_pop(decoder, left, probability);
         values[i] = (double)symbol;
     }

@@ -8,7 +8,8 @@
 #include "ans_decoder.h"
 
 /* ``count`` symbols into ``values``. The caller has checked every mean finite and every
- * scale index within its grid of positive scales. */
+ * scale index within its grid of positive scales; the decoder's cache, if any, is over
+ * that grid. */
 void latents_decode(AnsDecoder *decoder, const double *mean, const int64_t *scale_index, const double *scales,
                     int64_t count, double *values);
 

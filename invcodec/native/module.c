@@ -15,6 +15,7 @@
 #include "ar_net.h"
 #include "ar_schedule.h"
 #include "int8_conv.h"
+#include "laplace_quantizer.h"
 #include "latent_decoder.h"
 
 #define MAX_SIDE ((int64_t)1 << 24)  /* planes' sides: far above any tile, far below overflow */
@@ -149,14 +150,14 @@ static PyObject *net_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
     int west_north[4], shifts[3], act_limit, mean_steps, n_scales, pad, lag;
     long long max_rate;
     double feature_limit;
-    int vector = 1;
+    int vector = AR_NET_PATH_VNNI;
     Py_buffer view;
     NetObject *self;
     ArNet *net;
     Py_ssize_t P, F, H;
     int32_t p;
 
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOOOOOOOOOOO(iiii)(iii)iiiiidL|p", keywords, &w1, &skip, &b1, &w_rate,
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOOOOOOOOOOO(iiii)(iii)iiiiidL|i", keywords, &w1, &skip, &b1, &w_rate,
                                      &w2, &b2, &w3, &b3, &lo, &hi, &used, &causal, &earlier, &west_north[0],
                                      &west_north[1], &west_north[2], &west_north[3], &shifts[0], &shifts[1], &shifts[2],
                                      &act_limit, &mean_steps, &n_scales, &pad, &lag, &feature_limit, &max_rate, &vector))
@@ -388,11 +389,18 @@ static PyObject *net_decoder(NetObject *self, PyObject *args) {
 }
 
 static PyObject *net_get_vector(NetObject *self, void *closure) {
-    return PyBool_FromLong(self->net.vector);
+    return PyLong_FromLong(self->net.vector);
+}
+
+static PyObject *net_get_second_split(NetObject *self, void *closure) {
+    return PyLong_FromLong(self->net.second_split);
 }
 
 static PyGetSetDef net_getset[] = {
-    {"vector", (getter)net_get_vector, NULL, PyDoc_STR("whether the AVX2 path runs (else the portable C)"), NULL},
+    {"vector", (getter)net_get_vector, NULL, PyDoc_STR("the path that runs: 2 AVX-512 VNNI, 1 AVX2, 0 the portable C (``vector=`` caps it)"), NULL},
+    {"second_split", (getter)net_get_second_split, NULL,
+     PyDoc_STR("the vector paths' layer 2 on int16 multiply-adds, activations split at 2**second_split (0: int64 lanes)"),
+     NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -419,6 +427,7 @@ static PyTypeObject NetType = {
 typedef struct {
     PyObject_HEAD
     AnsDecoder coder;
+    LqCache cache;
     uint32_t *words;
     double *scales;
     Py_ssize_t n_scales;
@@ -440,19 +449,21 @@ static Py_ssize_t buffer_items(PyObject *obj, const char *name) {
 }
 
 static void ans_dealloc(AnsObject *self) {
+    lq_cache_release(&self->cache);
     free(self->words);
     free(self->scales);
     PyObject_Free(self);
 }
 
 static PyObject *ans_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
-    static char *keywords[] = {"payload", "scales", NULL};
+    static char *keywords[] = {"payload", "scales", "cache", NULL};
     Py_buffer payload, scales;
     PyObject *scales_obj;
     AnsObject *self;
     Py_ssize_t k, count;
     const unsigned char *bytes;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "y*O", keywords, &payload, &scales_obj)) return NULL;
+    int cache = 1;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "y*O|p", keywords, &payload, &scales_obj, &cache)) return NULL;
     if (payload.len % 4) {
         PyBuffer_Release(&payload);
         return PyErr_Format(PyExc_ValueError, "ANS stream length is not a multiple of 4 bytes");
@@ -491,6 +502,13 @@ static PyObject *ans_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
     if (ans_decoder_init(&self->coder, self->words, payload.len / 4) < 0) {
         PyErr_SetString(PyExc_ValueError, "Invalid compressed data: ANS compressed data never ends in a zero word.");
         goto fail;
+    }
+    if (cache) {
+        if (lq_cache_init(&self->cache, self->scales, count) < 0) {
+            PyErr_NoMemory();
+            goto fail;
+        }
+        self->coder.cache = &self->cache;
     }
     PyBuffer_Release(&payload);
     PyBuffer_Release(&scales);
@@ -570,8 +588,8 @@ static PyMethodDef ans_methods[] = {
 static PyTypeObject AnsType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "invcodec.native._kernel.AnsDecoder",
-    .tp_doc = PyDoc_STR("AnsDecoder(payload, scales): an ANS stream of the codec's latents, decoded as constriction\n"
-                        "decodes it (see invcodec.native)."),
+    .tp_doc = PyDoc_STR("AnsDecoder(payload, scales, cache=True): an ANS stream of the codec's latents, decoded as\n"
+                        "constriction decodes it (see invcodec.native); cache=False computes every cumulative afresh."),
     .tp_basicsize = sizeof(AnsObject),
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_new = ans_new,

@@ -214,6 +214,7 @@ class AutoregressiveModel:
 
     def __init__(self, tensors: Mapping[str, np.ndarray], prefix: str = "",
                  ranges: tuple[tuple[int, int], ...] = RANGES, feature_limit: float = FEATURE_LIMIT, max_rate: int = 0):
+        self.tensors = dict(tensors)  # the float weights it was made of (what a tile's adaptation changes)
         per_plane = [_plane_weights(tensors, prefix, p, feature_limit, max_rate) for p in range(PLANES)]
         hidden = {w[0].shape[1] for w in per_plane}
         if len(hidden) != 1:
@@ -223,7 +224,7 @@ class AutoregressiveModel:
         self.max_rate = max_rate
         self.lo = np.array([lo for lo, _ in ranges], dtype=np.float64)
         self.hi = np.array([hi for _, hi in ranges], dtype=np.float64)
-        # the native kernel's arguments (tests also build it with vector=False: the portable path)
+        # the native kernel's arguments (tests also build it with vector=0: the portable path, 1: AVX2)
         self.kernel_args = dict(
             w1=_fitting(self.w1[..., : self.hidden], np.int32), skip=_fitting(self.w1[..., self.hidden], np.int32),
             b1=_fitting(self.b1, np.int64), w_rate=_fitting(self.w_rate, np.int64), w2=_fitting(self.w2, np.int32),

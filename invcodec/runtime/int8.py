@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..native import Int8Conv
+from .checkerboard import take_half
 from .nets import NetOutput, check_exponents
 
 EXACT_LIMIT = 2**24
@@ -160,16 +161,16 @@ class SplitPrior:
         return self.from_latents[g].activation(latent_input(latents), self.hidden_exps[g], -PART_LIMIT, PART_LIMIT,
                                                features.parts, 2 * PART_LIMIT, int(features.starts[g]))
 
-    def white_output(self, g: int, hidden_sum: np.ndarray, white: np.ndarray) -> NetOutput:
-        """The head's output at the white positions (``white``: a mask), (N, 2)."""
-        h = hidden_sum[white]  # a copy: ``hidden_sum`` stays for the black half
+    def white_output(self, g: int, hidden_sum: np.ndarray) -> NetOutput:
+        """The head's output at the white positions (``runtime.checkerboard``), (N, 2)."""
+        h = take_half(hidden_sum, 0)  # a copy: ``hidden_sum`` stays for the black half
         return self._output(g, np.clip(h, 0, ACT_LIMIT, out=h))
 
-    def black_output(self, g: int, hidden_sum: np.ndarray, known: np.ndarray, white: np.ndarray) -> NetOutput:
+    def black_output(self, g: int, hidden_sum: np.ndarray, known: np.ndarray) -> NetOutput:
         """The head's output at the black positions, with the context part of ``known``
         (the channel's white half, zero on the black positions), (N, 2)."""
-        h = self.context[g].activation(latent_input(known), self.hidden_exps[g], -PART_LIMIT, PART_LIMIT, hidden_sum,
-                                       2 * PART_LIMIT)[~white]
+        h = take_half(self.context[g].activation(latent_input(known), self.hidden_exps[g], -PART_LIMIT, PART_LIMIT,
+                                                 hidden_sum, 2 * PART_LIMIT), 1)
         return self._output(g, np.clip(h, 0, ACT_LIMIT, out=h))
 
     def _output(self, g: int, hidden: np.ndarray) -> NetOutput:

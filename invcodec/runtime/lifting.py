@@ -25,6 +25,7 @@ from ..entropy import grid
 from ..spec import LATENT_INPUT_SHIFT, LiftingSpec, anchor_order, level_prior, predict_net, top_head, update_net
 from ..walk import COLOURS, DETAILS
 from . import fixed64, int8
+from .checkerboard import put_half, take_half
 from .autoregressive import AutoregressiveModel
 
 MAX_CORRECTION = 128.0  # bound of a coupling's learned shift (latents stay in the coder's range)
@@ -50,15 +51,6 @@ class Laplace:
     hidden_sum: np.ndarray | None = None
     half: int | None = None
     where: np.ndarray | None = None  # an autoregressive top band's step: the raster indices it covers
-
-
-@lru_cache(maxsize=16)
-def white_positions(height: int, width: int) -> np.ndarray:
-    """(height, width) bool: the checkerboard's first half, (row + column) even (cached:
-    every channel of a level asks for the same one; read-only)."""
-    mask = (np.add.outer(np.arange(height), np.arange(width)) % 2) == 0
-    mask.flags.writeable = False
-    return mask
 
 
 def squeeze(x: np.ndarray) -> np.ndarray:
@@ -212,14 +204,12 @@ class LiftingFlow:
             return _params(prior.head(features, g, latents), 0.0)
         # only the white half's parameters are computed here: the black half gets its own
         hidden_sum = prior.head_sum(features, g, latents)
-        white = white_positions(*hidden_sum.shape[:2])
-        return Laplace(*_snapped(prior.white_output(g, hidden_sum, white), 0.0), hidden_sum, 0)
+        return Laplace(*_snapped(prior.white_output(g, hidden_sum), 0.0), hidden_sum, 0)
 
     # -- checkerboard context (``walk``) ------------------------------------------------
     def context_params(self, level: int, first: Laplace, known: np.ndarray, g: int) -> Laplace:
         """Channel g's black half's parameters given its white half (``known``, zero on the black half)."""
-        white = white_positions(*known.shape[:2])
-        out = self._priors[level].black_output(g, first.hidden_sum, known, white)
+        out = self._priors[level].black_output(g, first.hidden_sum, known)
         return Laplace(*_snapped(out, 0.0), first.hidden_sum, 1)
 
     def half(self, t, which: int):
@@ -229,14 +219,12 @@ class LiftingFlow:
             if t.half != which:
                 raise ValueError(f"parameters of half {t.half} asked for half {which}")
             return t
-        white = white_positions(*t.shape[:2])
-        return t[white if which == 0 else ~white]
+        return take_half(t, which)
 
     def merge(self, white: np.ndarray, black: np.ndarray | None, params: Laplace) -> np.ndarray:
         """A band (of the shape of ``params.hidden_sum``) from its halves; None: zeros there."""
         out = np.zeros(params.hidden_sum.shape[:2] + (1,))
-        mask = white_positions(*out.shape[:2])
-        out[mask] = white
+        put_half(out, white, 0)
         if black is not None:
-            out[~mask] = black
+            put_half(out, black, 1)
         return out

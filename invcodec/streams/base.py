@@ -8,6 +8,7 @@ from typing import ClassVar, Protocol
 import numpy as np
 
 from ..model_file import CodingModel
+from ..options import ADAPTING_EFFORTS, DEFAULT_EFFORT, CodingOptions
 from ..tile_coder import LossyParams
 
 
@@ -19,9 +20,15 @@ class StreamContext:
     lossy: LossyParams | None  # None: lossless (alpha planes always are)
     adaptive: bool  # flow streams carry the adaptive prior's offsets (the file's flag)
     classic: bool = True  # the encoder may try the classic path (lossless only)
+    effort: int = DEFAULT_EFFORT  # the encoder's (``options.EFFORTS``)
 
     def lossless(self) -> StreamContext:
         return self if self.lossy is None else replace(self, lossy=None)
+
+
+def adapts(model: CodingModel, options: CodingOptions) -> bool:
+    """Whether the encoder fine-tunes ``model`` on each tile (ADAPTED streams)."""
+    return options.effort in ADAPTING_EFFORTS and not options.lossy and model.architecture.adapted_coder is not None
 
 
 @dataclass

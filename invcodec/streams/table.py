@@ -12,6 +12,7 @@ import numpy as np
 
 from ..container import Stream, StreamKind
 from ..reduce import box_reduce
+from .adapted import AdaptedStream
 from .base import StreamContext, StreamOwner
 from .classic import ClassicStream
 from .constant import ConstantStream
@@ -27,9 +28,10 @@ OWNERS: dict[StreamKind, StreamOwner] = {
     StreamKind.FLOW: _MODEL,
     StreamKind.CLASSIC: ClassicStream(),
     StreamKind.JOINED: _JOINED,
+    StreamKind.ADAPTED: AdaptedStream(),
 }
 # the plane owners in the order the encoder tries them (JOINED codes whole tiles)
-ENCODE_ORDER = (StreamKind.CONSTANT, StreamKind.RAW, StreamKind.FLOW, StreamKind.CLASSIC)
+ENCODE_ORDER = (StreamKind.CONSTANT, StreamKind.RAW, StreamKind.FLOW, StreamKind.ADAPTED, StreamKind.CLASSIC)
 
 
 @dataclass

@@ -54,11 +54,26 @@ class PlaneNet(nn.Module):
         out = self.l3(torch.relu(self.l2(torch.relu(h))))
         return ar.MEAN_GAIN * out[:, 0] + self.skip(f)[:, 0], out[:, 1] + ar.SCALE_BIAS
 
+    @classmethod
+    def from_tensors(cls, tensors, prefix: str, plane: int) -> "PlaneNet":
+        """The float net a model file stores for ``plane`` under ``prefix`` (the inverse of ``tensors``)."""
+        w1 = tensors[f"{prefix}plane{plane}.w1"]
+        net = cls(w1.shape[1], w1.shape[0], rate_input=f"{prefix}plane{plane}.w_rate" in tensors)
+        values = dict(zip(net.tensors(f"{prefix}plane{plane}"), net.parameter_list()))
+        with torch.no_grad():
+            for name, param in values.items():
+                param.copy_(torch.from_numpy(np.asarray(tensors[name], np.float32).reshape(param.shape)))
+        return net
+
+    def parameter_list(self) -> list[torch.Tensor]:
+        """The parameters in ``tensors``' order."""
+        values = [self.l1.weight, self.l1.bias, self.l2.weight, self.l2.bias, self.l3.weight, self.l3.bias,
+                  self.skip.weight, self.skip.bias]
+        return values + ([self.w_rate] if self.w_rate is not None else [])
+
     def tensors(self, prefix: str) -> dict[str, np.ndarray]:
-        names, values = list(NAMES), [self.l1.weight, self.l1.bias, self.l2.weight, self.l2.bias, self.l3.weight,
-                                      self.l3.bias, self.skip.weight[0], self.skip.bias]
-        if self.w_rate is not None:
-            names.append("w_rate"), values.append(self.w_rate)
+        names = list(NAMES) + (["w_rate"] if self.w_rate is not None else [])
+        values = [v[0] if n == "skip" else v for n, v in zip(names, self.parameter_list())]
         return {f"{prefix}.{n}": v.detach().float().numpy().copy() for n, v in zip(names, values)}
 
 

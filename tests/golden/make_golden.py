@@ -64,6 +64,7 @@ class GoldenSet:
     flow_only: Callable[[str], bool] = lambda stem: True  # classic=False: the files exist to cover the flow
     classic_flags: dict[str, int] = dataclasses.field(default_factory=dict)  # stem -> the classic method byte's bits 0x30
     tunes: dict[str, str] = dataclasses.field(default_factory=dict)  # stem -> step tuning other than "psnr"
+    effort: int | None = None  # the encoder's effort (None: an encoder from before efforts, the default)
 
 
 ICC = b"a colour profile for the golden files, kept byte for byte " * 4  # for the stems that end in "_icc"
@@ -171,6 +172,15 @@ def autoregressive_cases() -> list[Case]:
     ]
 
 
+def adapted_cases() -> list[Case]:
+    return [
+        case("photo-v4_rgb_160x128_effort8", "photo-v4", None, None, rgb(128, 160, seed=121), {"ADAPTED"},
+             "photo-v4 fine-tuned on the tile: the weight delta, then the stream"),
+        case("photo-v4_grey_128x96_effort8", "photo-v4", None, None, grey(96, 128, seed=122), {"FLOW"},
+             "effort 8 where the adaptation does not pay: the plain stream"),
+    ]
+
+
 def top_autoregressive_cases(model: str, seeds: tuple[int, int, int, int, int]) -> list[Case]:
     """The three qualities, a lossless file (the top band's rate input 0) and partial tiles."""
     lossless, tiles = seeds[3:]
@@ -199,6 +209,8 @@ SETS: dict[str, GoldenSet] = {
     "format-3-autoregressive": GoldenSet(autoregressive_cases),
     "format-3-top-autoregressive": GoldenSet(lambda: top_autoregressive_cases("photo-lossy-v6", (91, 92, 93, 94, 95)), rdo_weight=RDOQ),
     "format-3-lossy-v7": GoldenSet(lambda: top_autoregressive_cases("photo-lossy-v7", (101, 102, 103, 104, 105)), rdo_weight=RDOQ),
+    # the fine-tuning runs in float (torch): another machine may write other bytes, never other pixels
+    "format-3-adapted": GoldenSet(adapted_cases, effort=8),
 }
 
 
@@ -265,6 +277,8 @@ def encode(golden: GoldenSet, c: Case) -> tuple[bytes, float, bytes]:
     options = {"tune": golden.tunes[c.stem]} if c.stem in golden.tunes else {}
     if "adaptive_prior" in inspect.signature(codec.compress_samples).parameters:  # an encoder from before the flag writes without it
         options["adaptive_prior"] = golden.adaptive_prior
+    if golden.effort is not None:
+        options["effort"] = golden.effort
     data, stats = codec.compress_samples(c.samples, model, tile_size=c.tile, quality=c.quality, threads=1, icc_profile=icc,
                                          classic=not golden.flow_only(c.stem), **options)
     return data, stats.psnr, container.unpack(data)[0].model_id  # none in a file without flow streams

@@ -24,9 +24,10 @@ def _payload(words: np.ndarray) -> bytes:
     return np.asarray(words, dtype="<u4").tobytes()
 
 
-def _native(payload: bytes, chunks: list[tuple[np.ndarray, np.ndarray]]) -> tuple[list[np.ndarray], list[bool]]:
+def _native(payload: bytes, chunks: list[tuple[np.ndarray, np.ndarray]],
+            cache: bool = True) -> tuple[list[np.ndarray], list[bool]]:
     """Each chunk's symbols, and whether the coder is empty after it."""
-    coder = native.AnsDecoder(payload, grid.SCALES)
+    coder = native.AnsDecoder(payload, grid.SCALES, cache=cache)
     symbols, empty = [], []
     for mean, index in chunks:
         out = np.empty(mean.size)
@@ -46,8 +47,11 @@ def _constriction(payload: bytes, chunks: list[tuple[np.ndarray, np.ndarray]]) -
 
 
 def _assert_same(payload: bytes, chunks: list[tuple[np.ndarray, np.ndarray]]) -> list[np.ndarray]:
-    mine, mine_empty = _native(payload, chunks)
+    """The native decoder, with its cache of cumulatives and without, against constriction."""
     theirs, their_empty = _constriction(payload, chunks)
+    uncached, uncached_empty = _native(payload, chunks, cache=False)
+    assert all(np.array_equal(a, b) for a, b in zip(uncached, theirs)) and uncached_empty == their_empty
+    mine, mine_empty = _native(payload, chunks)
     for k, (a, b) in enumerate(zip(mine, theirs)):
         if not np.array_equal(a, b):
             i = int(np.argmax(a != b))
@@ -58,13 +62,15 @@ def _assert_same(payload: bytes, chunks: list[tuple[np.ndarray, np.ndarray]]) ->
 
 
 def _means(rng: np.random.Generator, n: int) -> np.ndarray:
-    """Means on the 1/16 grid: near 0, anywhere in the support, at and past its ends."""
+    """Means on the 1/16 grid: near 0, anywhere in the support, at and past its ends; a few
+    off the grid (the decoder's cache does not hold them)."""
     kind = rng.integers(0, 4, n)
     near = rng.integers(-64, 65, n)
     anywhere = rng.integers(ans.SYMBOL_MIN * 16, ans.SYMBOL_MAX * 16 + 1, n)
     ends = np.where(rng.random(n) < 0.5, ans.SYMBOL_MIN * 16, ans.SYMBOL_MAX * 16) + rng.integers(-40, 41, n)
     beyond = rng.integers(-5000 * 16, 5000 * 16, n)
-    return np.choose(kind, [near, anywhere, ends, beyond]) / 16.0
+    off = rng.random(n) < 0.02
+    return np.where(off, rng.uniform(-64, 64, n), np.choose(kind, [near, anywhere, ends, beyond]) / 16.0)
 
 
 def _symbols(rng: np.random.Generator, mean: np.ndarray, index: np.ndarray) -> np.ndarray:

@@ -31,13 +31,21 @@ def _shipped_nets() -> dict[str, ar.AutoregressiveModel]:
 SHIPPED = _shipped_nets()
 
 
-def _portable(model: ar.AutoregressiveModel, planes: np.ndarray, plane: int, rate: int) -> tuple[np.ndarray, np.ndarray]:
-    """The kernel's portable C path (the model's own kernel takes the AVX2 path where it can)."""
-    kernel = native.ArNet(**{**model.kernel_args, "vector": False})
+def _capped(model: ar.AutoregressiveModel, vector: int) -> native.ArNet:
+    """The model's nets on the kernel's path ``vector`` at most (0 the portable C, 1 AVX2)."""
+    return native.ArNet(**{**model.kernel_args, "vector": vector})
+
+
+def _each_path(model: ar.AutoregressiveModel, planes: np.ndarray, plane: int, rate: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The priors on every path of the kernel this CPU has: the model's own (the fastest),
+    the AVX2 path and the portable C."""
     h, w = planes.shape[1:]
-    mean, index = np.empty(h * w), np.empty(h * w, dtype=np.int64)
-    kernel.plane_params(planes.astype(np.int32), h, w, plane, rate, mean, index)
-    return mean, index
+    results = [model.encode_params(planes, plane, rate)]
+    for vector in (1, 0):
+        mean, index = np.empty(h * w), np.empty(h * w, dtype=np.int64)
+        _capped(model, vector).plane_params(planes.astype(np.int32), h, w, plane, rate, mean, index)
+        results.append((mean, index))
+    return results
 
 
 def _reference(model: ar.AutoregressiveModel, planes: np.ndarray, plane: int, rate: int) -> tuple[np.ndarray, np.ndarray]:
@@ -67,16 +75,15 @@ def test_shipped_nets_give_the_reference_priors(name: str) -> None:
     for planes in _test_planes(model, rng):
         for plane in range(ar.PLANES):
             for rate in rates:
-                mean, index = model.encode_params(planes, plane, rate)
                 want_mean, want_index = _reference(model, planes, plane, rate)
-                assert np.array_equal(mean, want_mean) and np.array_equal(index, want_index)
-                assert index.dtype == np.int64 and mean.dtype == np.float64
-                portable_mean, portable_index = _portable(model, planes, plane, rate)
-                assert np.array_equal(portable_mean, want_mean) and np.array_equal(portable_index, want_index)
+                for mean, index in _each_path(model, planes, plane, rate):
+                    assert np.array_equal(mean, want_mean) and np.array_equal(index, want_index)
+                    assert index.dtype == np.int64 and mean.dtype == np.float64
 
 
 def _random_model(rng: np.random.Generator, hidden: int, gain: float, ranges=ar.RANGES, feature_limit=ar.FEATURE_LIMIT,
-                  max_rate: int = 0) -> ar.AutoregressiveModel:
+                  max_rate: int = 0, second_gain: float = 1.0, large_second: int = 0) -> ar.AutoregressiveModel:
+    """``second_gain`` scales layer 2 alone; ``large_second`` of its weights per plane made beyond int16's range."""
     tensors = {}
     for p in range(ar.PLANES):
         n = ar.feature_count(p)
@@ -86,26 +93,54 @@ def _random_model(rng: np.random.Generator, hidden: int, gain: float, ranges=ar.
         tensors[f"plane{p}.w1"] *= gain
         tensors[f"plane{p}.w2"] *= gain
         tensors[f"plane{p}.b1"] *= gain
+        tensors[f"plane{p}.w2"] *= second_gain
+        if large_second:
+            tensors[f"plane{p}.w2"].reshape(-1)[rng.choice(hidden * hidden, large_second, replace=False)] = 12.0
         if max_rate:
             tensors[f"plane{p}.w_rate"] = rng.normal(0, 1, hidden).astype(np.float32)
     return ar.AutoregressiveModel(tensors, "", ranges, feature_limit, max_rate)
 
 
-@pytest.mark.parametrize("hidden, gain", [(32, 1.0), (64, 0.5), (7, 2.0), (32, 300.0), (5, 3000.0)])
+@pytest.mark.parametrize("hidden, gain", [(32, 1.0), (64, 0.5), (48, 1.0), (24, 1.0), (7, 2.0), (32, 300.0), (5, 3000.0)])
 def test_random_nets_give_the_reference_priors(hidden: int, gain: float) -> None:
-    """Both paths (AVX2 where the CPU has it, portable C), every width the kernel inlines
-    (32, 64) or not, layer 1 summed in int32 or (large weights) in int64, accumulators up
-    to near 2**53."""
+    """Every path (AVX-512 VNNI and AVX2 where the CPU has them, portable C), every width
+    the kernel inlines (32, 64) or not (48; 24, too narrow for VNNI; 7 and 5, for any
+    vector path), layer 1 summed in int32 or (large weights) in int64, accumulators up to
+    near 2**53."""
     rng = np.random.default_rng(hidden)
     model = _random_model(rng, hidden, gain, max_rate=50)
     for planes in _test_planes(model, rng, 17, 29):
         for plane in range(ar.PLANES):
             for rate in (0, 50):
                 want = _reference(model, planes, plane, rate)
-                for got in (model.encode_params(planes, plane, rate), _portable(model, planes, plane, rate)):
+                for got in _each_path(model, planes, plane, rate):
                     assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
     if gain >= 300:
         assert np.abs(model.w1[..., :-1]).sum(1).max() * ar.FEATURE_LIMIT > 2**31  # the int64 path was taken
+
+
+@pytest.mark.parametrize("second_gain, large_second, split", [(1.0, 0, 13), (1.0, 3, 13), (0.5, 0, 14), (20.0, 0, 0)])
+@pytest.mark.parametrize("vector", [1, 2])
+def test_every_path_of_the_second_layer_gives_the_reference_priors(second_gain: float, large_second: int, split: int,
+                                                                    vector: int) -> None:
+    """The vector paths' layer 2 (AVX2, AVX-512 VNNI): int16 multiply-adds with the
+    activations split (both parts where they are large), with a few weights beyond int16
+    added apart, or int64 lanes where no split keeps the int32 sums exact."""
+    rng = np.random.default_rng(large_second)
+    model = _random_model(rng, 32, 1.0, max_rate=50, second_gain=second_gain, large_second=large_second)
+    kernel = _capped(model, vector)
+    if kernel.vector != vector:
+        pytest.skip(f"this CPU lacks path {vector}")
+    assert kernel.second_split == split
+    assert np.any(np.abs(model.kernel_args["w2"]) > 32767) == (large_second > 0 or split == 0)
+    for planes in _test_planes(model, rng, 17, 29):
+        h, w = planes.shape[1:]
+        for plane in range(ar.PLANES):
+            for rate in (0, 50):
+                want = _reference(model, planes, plane, rate)
+                mean, index = np.empty(h * w), np.empty(h * w, dtype=np.int64)
+                kernel.plane_params(planes.astype(np.int32), h, w, plane, rate, mean, index)
+                assert np.array_equal(mean, want[0]) and np.array_equal(index, want[1])
 
 
 def test_means_reach_the_ranges_ends_and_scales_the_grids() -> None:

@@ -15,7 +15,7 @@ import pytest
 
 from invcodec.entropy import grid
 from invcodec import model_file
-from invcodec.runtime import int8, lifting
+from invcodec.runtime import checkerboard, int8
 from invcodec.model_file import CodingModel
 from invcodec.walk import COLOURS, DETAILS
 
@@ -259,7 +259,7 @@ def test_checkerboard_halves_prior_parameters_are_identical(checkerboard_pair: P
     anchors_t, details_t = pair.analysed[0][level]
     anchors_r, details_r = pair.runtime_analysed[0][0][level]
     white_t = prior.white_positions(*details_t.shape[2:])
-    white_r = lifting.white_positions(*details_r.shape[:2])
+    white_r = checkerboard.white_positions(*details_r.shape[:2])
     assert np.array_equal(white_t.numpy(), white_r)
     with torch.no_grad():
         features_t = pair.torch_model.level_features(level, anchors_t, None)

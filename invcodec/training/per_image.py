@@ -1,0 +1,78 @@
+"""The encoder's per-tile adaptation of an autoregressive model (efforts 8 and 9): the
+image teaches the model, and the change travels in the file (``weight_delta``).
+
+Each plane's net is fine-tuned on the tile's own samples under the code length it is
+trained on, from the shipped weights: the biases, the output layer and the linear skip
+(the "head": ~400 numbers of photo-v4's 6 237), and at effort 9 also the whole net,
+whose delta costs more than it gains on small tiles but may pay on large ones (the
+choices: ``invcodec bench adaptation``, on photos-dev). The encoder keeps the smallest
+stream, delta included, and the plain one where no adaptation pays. Deterministic for a
+given machine (seeded, one thread); the decoder never runs this: it adds the delta and
+decodes exactly."""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+import torch
+
+from ..runtime import autoregressive as ar
+from .autoregressive import PlaneNet, laplace_bits
+
+BATCH = 8192
+LEARNING_RATE = 3e-3
+# the parts of a plane's net a plan fine-tunes (the file's tensor names, after "planeN.")
+PARTS = {"head": ("b1", "b2", "w3", "b3", "skip", "skip_bias"),
+         "all": ("w1", "b1", "w2", "b2", "w3", "b3", "skip", "skip_bias")}
+# each part's delta step (log2, in the float weights' units): measured on photos-dev
+LOG2_STEPS = {"head": -8, "all": -6}
+# what each adapting effort tries, (part, Adam steps per plane); the encoder keeps the smallest stream
+PLANS = {8: (("head", 200),), 9: (("head", 600), ("all", 600))}
+
+
+def candidates(tensors: Mapping[str, np.ndarray], pixels: np.ndarray,
+               effort: int) -> list[tuple[dict[str, np.ndarray], dict[str, int]]]:
+    """The architecture's adapter: one ``adapted_tensors`` per plan of ``effort``."""
+    return [adapted_tensors(tensors, pixels, part, steps) for part, steps in PLANS[effort]]
+
+
+def adapted_tensors(tensors: Mapping[str, np.ndarray], pixels: np.ndarray, part: str, steps: int,
+                    seed: int = 0) -> tuple[dict[str, np.ndarray], dict[str, int]]:
+    """(the model's tensors with ``part`` of each plane's net fine-tuned on the tile
+    ``pixels`` (h, w, 3) for ``steps`` steps, the delta's step (log2) of each tensor it changed)."""
+    planes = ar.forward_colour(pixels)
+    out = {name: np.asarray(value) for name, value in tensors.items()}
+    log2_steps: dict[str, int] = {}
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        for plane in range(ar.PLANES):
+            net = PlaneNet.from_tensors(tensors, "", plane)
+            features, reference = ar.plane_features(planes, plane)
+            f = torch.from_numpy(features.astype(np.float32))
+            ref = torch.from_numpy(reference.astype(np.float32))
+            x = torch.from_numpy(planes[plane].reshape(-1).astype(np.float32))
+            names = [n.rsplit(".", 1)[1] for n in net.tensors(f"plane{plane}")]
+            chosen = [p for n, p in zip(names, net.parameter_list()) if n in PARTS[part]]
+            _fine_tune(net, chosen, f, ref, x, steps, torch.Generator().manual_seed(seed * 10 + plane))
+            for name, value in net.tensors(f"plane{plane}").items():
+                if name.rsplit(".", 1)[1] in PARTS[part]:
+                    out[name], log2_steps[name] = value, LOG2_STEPS[part]
+    finally:
+        torch.set_num_threads(threads)
+    return out, log2_steps
+
+
+def _fine_tune(net: PlaneNet, params: list[torch.Tensor], f: torch.Tensor, ref: torch.Tensor, x: torch.Tensor,
+               steps: int, gen: torch.Generator) -> None:
+    opt = torch.optim.Adam(params, LEARNING_RATE)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
+    for _ in range(steps):
+        idx = torch.randint(0, x.numel(), (min(BATCH, x.numel()),), generator=gen)
+        mean, log_scale = net(f[idx])
+        loss = laplace_bits(x[idx], ref[idx] + mean, log_scale).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()

@@ -1,0 +1,32 @@
+"""The encoder's per-tile fine-tuning of an autoregressive model."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from invcodec.runtime.autoregressive import AutoregressiveModel
+from invcodec.training import per_image
+
+from ..conftest import smooth_image
+
+
+def test_only_the_head_changes_and_the_tile_costs_fewer_bits(tiny_coding_models) -> None:
+    base = tiny_coding_models["autoregressive"].evaluator.tensors
+    pixels = smooth_image(48, 48, seed=11)
+    adapted, steps = per_image.adapted_tensors(base, pixels, "head", 60)
+    changed = {name for name in base if not np.array_equal(adapted[name], base[name])}
+    assert changed and changed <= set(steps) and all(n.rsplit(".", 1)[1] in per_image.PARTS["head"] for n in steps)
+    assert AutoregressiveModel(adapted).code_length(pixels) < AutoregressiveModel(base).code_length(pixels)
+
+
+def test_the_whole_net_changes_with_part_all(tiny_coding_models) -> None:
+    base = tiny_coding_models["autoregressive"].evaluator.tensors
+    adapted, steps = per_image.adapted_tensors(base, smooth_image(24, 24, seed=13), "all", 10)
+    assert set(steps) == set(base) and all(not np.array_equal(adapted[n], base[n]) for n in base if n.endswith(".w1"))
+
+
+def test_the_same_tile_gives_the_same_weights(tiny_coding_models) -> None:
+    base = tiny_coding_models["autoregressive"].evaluator.tensors
+    pixels = smooth_image(24, 24, seed=12)
+    first, second = (per_image.adapted_tensors(base, pixels, "all", 10)[0] for _ in range(2))
+    assert all(np.array_equal(first[n], second[n]) for n in base)
