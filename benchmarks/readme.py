@@ -15,7 +15,7 @@ import re
 import sys
 from pathlib import Path
 
-from . import lossless, rd
+from . import distributed_resume, lossless, rd, reduced_decode
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,6 +28,8 @@ HOMES = {  # generated block -> the file (relative to the repository) that holds
     "rd": "docs/RESULTS.md",
     "restore": "docs/RESULTS.md",
     "hostile": "docs/RELIABILITY.md",
+    "reduced-decode": "docs/SCALE.md",
+    "distributed-resume": "docs/DISTRIBUTED.md",
 }
 MARKER = re.compile(r"^<!-- generated:([\w-]+) -->$", re.M)
 
@@ -113,6 +115,9 @@ def blocks(results: Path) -> dict[str, str]:
             "whole files)\n\n" + report["markdown"]
     if (results / "hostile.json").exists():
         out["hostile"] = _hostile_table(json.loads((results / "hostile.json").read_text()))
+    for name, module in (("reduced-decode", reduced_decode), ("distributed-resume", distributed_resume)):
+        if (results / f"{name}.json").exists():
+            out[name] = module.table(json.loads((results / f"{name}.json").read_text()))
     runs = {}
     # the headline's lossless row: the default model's latest run beside the baselines, if there is one
     for name, folder in (("restore", "kodak-restore"), ("lossless", "kodak-lossless"), ("rd", "kodak-rd"),

@@ -5,6 +5,7 @@ carries on past failures."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import signal
 import sys
@@ -160,6 +161,34 @@ def _identity(path: Path) -> tuple[int, int] | None:
     except OSError:
         return None
     return st.st_ino, st.st_mtime_ns
+
+
+def run_on_cluster(fn: Callable[..., str], jobs: list[tuple[Path, Path]], model: str | None, force: bool, cluster: str,
+                   manifest: str | None, settings: dict, verify: Callable[[Path, Path], bool] | None = None) -> None:
+    """--cluster: the batch on a Dask cluster (``invcodec.distributed``), resumable through
+    its manifest (by default beside the first output); one line per failed file, a count
+    of the files at the end, exit 1 if any failed."""
+    from invcodec import distributed
+
+    if any(STDIO in job for job in jobs):
+        raise CodecError("--cluster codes files that every worker can read: not '-' (stdin or stdout)")
+    path = Path(manifest) if manifest else jobs[0][1].parent / distributed.MANIFEST_NAME
+    try:
+        report = distributed.run(functools.partial(_cluster_job, fn, model, force), jobs, cluster, path, settings, verify,
+                                 progress=sys.stderr.isatty(),
+                                 on_failure=lambda input, line: click.echo(f"invcodec: error: {line}", err=True))
+    except ValueError as e:  # the cluster or the manifest
+        raise CodecError(str(e)) from None
+    click.echo(f"invcodec: {report.summary()}", err=True)
+    if report.failed:
+        sys.exit(1)
+
+
+def _cluster_job(fn: Callable[..., str], model: str | None, force: bool, input: Path, output: Path,
+                 overwrite: bool) -> tuple[bool, str]:
+    """One file on a worker: --force, or an output of this batch's that it may replace."""
+    _, ok, message = _safe_call(fn, input, output, model, force or overwrite)
+    return ok, message
 
 
 def run_batch(fn: Callable[..., str], jobs: list[tuple[Path, Path]], model: str | None, force: bool, workers: int) -> None:

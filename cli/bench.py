@@ -11,11 +11,11 @@ import click
 from .errors import expected_failures
 
 BENCHMARKS = {  # command name -> module of invcodec_benchmarks
-    "16-bit": "sixteen_bit", "adaptation": "adaptation", "big-image": "big_image", "bpd": "bpd",
-    "cli-roundtrip": "cli_roundtrip", "continuity": "continuity",
-    "conv-speed": "conv_speed", "file-hashes": "file_hashes",
+    "16-bit": "sixteen_bit", "adaptation": "adaptation", "anomaly": "anomaly", "big-image": "big_image", "bpd": "bpd",
+    "cli-roundtrip": "cli_roundtrip", "continuity": "continuity", "conv-speed": "conv_speed",
+    "distributed-resume": "distributed_resume", "file-hashes": "file_hashes",
     "fuzz": "fuzz", "hostile": "hostile", "interpolation": "interpolation", "lossless": "lossless", "lossy-tuning": "lossy_tuning", "rd": "rd",
-    "anomaly": "anomaly",
+    "reduced-decode": "reduced_decode",
     "restore": "restore", "startup": "import_time", "synthetic": "synthetic", "thread-scaling": "thread_scaling",
 }
 
@@ -47,6 +47,8 @@ def bench(name: str, args: tuple[str, ...]) -> None:
     synthetic      screenshots, charts, flat graphics: invcodec vs PNG, WebP, JPEG-XL
     16-bit         real 16-bit images: invcodec vs PNG, TIFF-deflate, JPEG-XL
     thread-scaling decode of a 4-tile image with 1 and N threads
+    reduced-decode --scale 1/2, 1/4, 1/8 of lossy files: time vs a full decode, PSNR
+    distributed-resume  a batch on a local Dask cluster, interrupted and resumed: every check
     """
     # imported only when run: the benchmarks load numpy, torch and the other codecs
     module = importlib.import_module(f"invcodec_benchmarks.{BENCHMARKS[name]}")

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import click
 
-from .batch import output_or_stdout, plan_jobs, run_batch, threads_per_file
+from .batch import output_or_stdout, plan_jobs, run_batch, run_on_cluster, threads_per_file
 from .errors import CodecError, describe_failure, expected_failures, report_failure
 from .io import check_free, encode_image, named, output_format, read_image, read_inv, write
-from .options import force_option, inputs_argument, output_option, stdout_option, threads_option, workers_option
+from .options import (cluster_option, force_option, inputs_argument, manifest_option, output_option, stdout_option,
+                      threads_option, workers_option)
 
 
 def _check_model(model: str | None) -> None:
@@ -48,8 +49,8 @@ def compress_one(input: Path, output: Path, model: str | None, force: bool, qual
 
 
 def decompress_one(input: Path, output: Path, model: str | None, force: bool, threads: int | None = None,
-                   default_output: bool = False) -> str:
-    from invcodec.codec import decode
+                   default_output: bool = False, scale: str | None = None) -> str:
+    from invcodec.codec import decode_scaled
     from invcodec.pixels import metadata_info
     from invcodec.registry import get_model
 
@@ -59,11 +60,28 @@ def decompress_one(input: Path, output: Path, model: str | None, force: bool, th
                               "or replace it with --force" if default_output else "use --force to overwrite")
     data = read_inv(input)
     start = time.perf_counter()
-    samples, header = decode(data, get_model(model) if model else None, progress=sys.stderr.isatty(), threads=threads)
+    decoded = decode_scaled(data, scale or 1, get_model(model) if model else None, progress=sys.stderr.isatty(),
+                            threads=threads)
     seconds = time.perf_counter() - start
+    samples, header = decoded.samples, decoded.header
     write(output, encode_image(samples, fmt, output, metadata_info(header)), force)
     h, w, c = samples.shape
-    return f"{input} -> {output}: {w}x{h}x{c}, {8 * len(data) / samples.size:.3f} bits/sub-pixel, {seconds:.2f} s"
+    if scale is None:
+        return f"{input} -> {output}: {w}x{h}x{c}, {8 * len(data) / samples.size:.3f} bits/sub-pixel, {seconds:.2f} s"
+    how = "from its coarse levels" if decoded.in_full is None else f"decoded in full and box-reduced: {decoded.in_full}"
+    return f"{input} -> {output}: {w}x{h}x{c} at {scale} ({how}), {seconds:.2f} s"
+
+
+def _file_threads(threads: int | None, workers: int, cluster: str | None) -> int | None:
+    """A cluster's workers each run one file on one thread (unless -t says otherwise)."""
+    return threads_per_file(threads, workers) if cluster is None else threads or 1
+
+
+def _check_cluster(cluster: str | None, manifest: str | None, workers: int) -> None:
+    if cluster is None and manifest is not None:
+        raise CodecError("--manifest records a --cluster batch: give --cluster too")
+    if cluster is not None and workers > 1:
+        raise CodecError("-j is for one machine; with --cluster the cluster's workers run the files")
 
 
 @click.command()
@@ -87,8 +105,11 @@ def decompress_one(input: Path, output: Path, model: str | None, force: bool, th
 @force_option
 @workers_option
 @threads_option
+@cluster_option
+@manifest_option
 def compress(inputs: tuple[Path, ...], output: str | None, stdout: bool, quality: int | None, model: str | None,
-             tune: str, flow_only: bool, effort: int, force: bool, workers: int, threads: int | None) -> None:
+             tune: str, flow_only: bool, effort: int, force: bool, workers: int, threads: int | None,
+             cluster: str | None, manifest: str | None) -> None:
     """Compress images (grey, RGB, with or without alpha; 8 bits, or 16 losslessly) to
     .inv: losslessly, or lossy with -q (alpha stays exact). The ICC profile, EXIF and XMP
     data are kept byte for byte.
@@ -99,11 +120,21 @@ def compress(inputs: tuple[Path, ...], output: str | None, stdout: bool, quality
     if tune != "psnr" and quality is None:
         raise CodecError("--tune is for lossy files: give -q too")
     _check_model(model)
-    job = functools.partial(compress_one, quality=quality, threads=threads_per_file(threads, workers), flow_only=flow_only,
-                            tune=tune, effort=effort)
+    _check_cluster(cluster, manifest, workers)
+    job = functools.partial(compress_one, quality=quality, threads=_file_threads(threads, workers, cluster),
+                            flow_only=flow_only, tune=tune, effort=effort)
     from invcodec.pixels import IMAGE_SUFFIXES
 
-    run_batch(job, plan_jobs(inputs, output_or_stdout(output, stdout), ".inv", IMAGE_SUFFIXES), model, force, workers)
+    jobs = plan_jobs(inputs, output_or_stdout(output, stdout), ".inv", IMAGE_SUFFIXES)
+    if cluster is None:
+        run_batch(job, jobs, model, force, workers)
+        return
+    from invcodec.distributed import verify_compressed
+
+    settings = {"command": "compress", "quality": quality, "model": model, "tune": tune, "flow_only": flow_only,
+                "effort": effort}
+    verify = None if flow_only else functools.partial(verify_compressed, quality=quality, model=model)
+    run_on_cluster(job, jobs, model, force, cluster, manifest, settings, verify)
 
 
 @click.command()
@@ -111,11 +142,17 @@ def compress(inputs: tuple[Path, ...], output: str | None, stdout: bool, quality
 @output_option
 @stdout_option
 @click.option("-m", "--model", default=None, help="Model file, if the .inv was written with one that is not shipped.")
+# (invcodec.reduce.SCALES, spelled out: the CLI imports no numpy before a command runs)
+@click.option("--scale", type=click.Choice(["1/2", "1/4", "1/8"]), default=None,
+              help="A smaller image, ceil(side x SCALE) a side: lossy files decode only their coarse levels "
+                   "(a fraction of the time); others decode in full and are box-reduced (the report line says which).")
 @force_option
 @workers_option
 @threads_option
-def decompress(inputs: tuple[Path, ...], output: str | None, stdout: bool, model: str | None, force: bool, workers: int,
-               threads: int | None) -> None:
+@cluster_option
+@manifest_option
+def decompress(inputs: tuple[Path, ...], output: str | None, stdout: bool, model: str | None, scale: str | None,
+               force: bool, workers: int, threads: int | None, cluster: str | None, manifest: str | None) -> None:
     """Decode .inv files (lossless or lossy: the file says which) to lossless images
     (PNG, or BMP/TIFF/WebP by -o's extension; 16-bit files to PNG or TIFF), with the
     ICC profile, EXIF and XMP data the file keeps.
@@ -123,8 +160,14 @@ def decompress(inputs: tuple[Path, ...], output: str | None, stdout: bool, model
     INPUTS are .inv files, folders (every .inv in them) or '-' for stdin."""
     _check_model(model)
     output = output_or_stdout(output, stdout)
-    job = functools.partial(decompress_one, threads=threads_per_file(threads, workers), default_output=output is None)
-    run_batch(job, plan_jobs(inputs, output, ".png", {".inv"}), model, force, workers)
+    _check_cluster(cluster, manifest, workers)
+    job = functools.partial(decompress_one, threads=_file_threads(threads, workers, cluster),
+                            default_output=output is None, scale=scale)
+    jobs = plan_jobs(inputs, output, ".png", {".inv"})
+    if cluster is None:
+        run_batch(job, jobs, model, force, workers)
+    else:
+        run_on_cluster(job, jobs, model, force, cluster, manifest, {"command": "decompress", "model": model, "scale": scale})
 
 
 def _info_fields(input: Path) -> dict:

@@ -16,3 +16,9 @@ workers_option = click.option("-j", "--jobs", "workers", type=click.IntRange(1, 
                               help="Files processed in parallel (worker processes).")
 threads_option = click.option("-t", "--threads", type=click.IntRange(1, 64), default=None,
                               help="Threads per file, tiles in parallel [default: one per core, at most 4; 1 with -j].")
+cluster_option = click.option("--cluster", default=None, metavar="local:N|ADDRESS",
+                              help="Run the batch on a Dask cluster: N worker processes here, or a scheduler's address "
+                                   "(tcp://host:8786); resumable (--manifest). Needs invcodec[distributed].")
+manifest_option = click.option("--manifest", default=None, type=click.Path(dir_okay=False),
+                               help="With --cluster: the batch's record, read by a rerun to skip what is done "
+                                    "[default: invcodec-manifest.jsonl beside the outputs].")

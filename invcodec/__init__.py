@@ -4,6 +4,7 @@
     >>> data = invcodec.compress(image)          # PIL image -> .inv bytes (lossless)
     >>> small = invcodec.compress(image, quality=40)   # lossy, quality 1..100
     >>> image2 = invcodec.decompress(data)       # pixels back (exact for lossless files)
+    >>> thumb = invcodec.decompress(small, scale="1/4")   # a quarter of each side
 
 Importing the package registers a Pillow plugin, so ``Image.open("x.inv")`` works. The
 codec itself is loaded on first use, so tools that only read headers start fast."""

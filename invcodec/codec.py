@@ -1,5 +1,6 @@
 """The public API: image <-> .inv bytes (``compress``, ``decompress``, their sample-array
-forms and ``decode``), the lossy encoder's choices, and the pixel CRC.
+forms, ``decode`` and ``decode_scaled``: a smaller image, from a lossy file's coarse
+levels alone), the lossy encoder's choices, and the pixel CRC.
 
 The image is cut into tiles (``tile_size`` square, so memory is bounded by the tile, not
 the image) that are coded independently (``tiling``). Per tile, the colour planes (grey
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from . import container, pixels, quantizer
+from . import container, pixels, quantizer, reduce
 from .container import MODEL_KINDS, Header, Quantizer
 from .errors import InvalidFileError, UnsupportedImageError
 from .flat_tiles import FLAT_TILE_SIZE, worth_small_tiles
@@ -35,7 +36,7 @@ from .registry import default_model_name, get_model, model_by_id
 from .model_file import CodingModel
 from .streams.base import StreamContext, adapts
 from .streams.table import decode_tile, encode_tile
-from .tile_coder import LossyParams
+from .tile_coder import LossyParams, coder_for
 from .tiling import map_tiles
 
 # The lossy encoder's choices, tuned on photos-dev by benchmarks/lossy_tuning.py (record:
@@ -182,8 +183,11 @@ def _model(model: CodingModel | str | None) -> CodingModel | None:
 
 
 def decompress_samples(data: bytes, model: CodingModel | str | None = None, progress: bool = False,
-                       threads: int | None = None) -> np.ndarray:
-    """.inv bytes -> (H, W, C) uint8 (or, for a 16-bit file, uint16) samples, verified against the stored CRC."""
+                       threads: int | None = None, scale: object = 1) -> np.ndarray:
+    """.inv bytes -> (H, W, C) uint8 (or, for a 16-bit file, uint16) samples, verified
+    against the stored CRC; at a ``scale`` below 1, as ``decode_scaled`` gives them."""
+    if reduce.check_scale(scale):
+        return decode_scaled(data, scale, model, progress, threads).samples
     return decode(data, model, progress, threads)[0]
 
 
@@ -192,7 +196,40 @@ def decode(data: bytes, model: CodingModel | str | None = None, progress: bool =
     """.inv bytes -> (samples, header): for callers that also want what the header keeps
     (the ICC profile, EXIF and XMP data), without parsing it twice."""
     threads = check_threads(threads)
-    model = _model(model)
+    header, streams, context = _unpacked(data, _model(model))
+    return _verified(_decode_tiles(header, streams, context, threads, progress), header), header
+
+
+@dataclass
+class ScaledImage:
+    samples: np.ndarray  # (ceil(H * scale), ceil(W * scale), C) uint8
+    header: Header
+    in_full: str | None  # why the file was decoded in full and box-reduced; None: from its coarse levels
+
+
+def decode_scaled(data: bytes, scale: object, model: CodingModel | str | None = None, progress: bool = False,
+                  threads: int | None = None) -> ScaledImage:
+    """.inv bytes -> the image at ``scale`` (1, 1/2, 1/4 or 1/8; ``reduce.check_scale``),
+    ceil(side * scale) samples a side: a thumbnail in a fraction of a full decode's time
+    where the file allows it. A lossy file's flow tiles decode their coarse levels only
+    (``tile_coder.LossyTileCoder.decode`` says what that gives: near the full decode's box
+    reduction, not equal to it); its other tiles, and every tile of a file whose coder
+    cannot (``in_full`` says why: lossless files, autoregressive models), are decoded in
+    full and box-reduced (``reduce.box_reduce``), the pixel CRC checked first. A reduced
+    decode cannot check the CRC, which is over the full image: a corrupted finer band
+    goes unseen (a truncated stream does not)."""
+    levels = reduce.check_scale(scale)
+    threads = check_threads(threads)
+    header, streams, context = _unpacked(data, _model(model))
+    in_full = _no_reduction(header, streams, context) if levels else None
+    if in_full is None and levels:
+        return ScaledImage(_decode_tiles(header, streams, context, threads, progress, levels), header, None)
+    out = _verified(_decode_tiles(header, streams, context, threads, progress), header)
+    return ScaledImage(reduce.box_reduce(out, levels), header, in_full)
+
+
+def _unpacked(data: bytes, model: CodingModel | None) -> tuple[Header, list, StreamContext]:
+    """The header, the streams, and the context they decode in (the file's model found)."""
     header, streams = container.unpack(data)
     if any(s.kind in MODEL_KINDS for s in streams):
         if model is None:
@@ -203,18 +240,34 @@ def decode(data: bytes, model: CodingModel | str | None = None, progress: bool =
     lossy = None if header.quantizer is None else LossyParams(header.quantizer)
     if lossy is not None and model is not None and len(header.quantizer.steps) != model.lossy_band_count:
         raise InvalidFileError("the file's quantizer does not fit its model")
-    context = StreamContext(model, lossy, header.adaptive_prior, bit_depth=header.bit_depth)
+    return header, streams, StreamContext(model, lossy, header.adaptive_prior, bit_depth=header.bit_depth)
+
+
+def _no_reduction(header: Header, streams: list, context: StreamContext) -> str | None:
+    """Why the file cannot be decoded at a reduced resolution from its coarse levels, or None."""
+    if context.model is None:
+        return "no tile of it is coded with the model (classic, raw or constant tiles)"
+    return coder_for(context.model, context.lossy, context.adaptive).no_reduction
+
+
+def _verified(samples: np.ndarray, header: Header) -> np.ndarray:
+    if pixel_crc(samples) != header.pixel_crc32:
+        raise InvalidFileError("pixel checksum mismatch: the file is corrupted or was decoded on an incompatible model")
+    return samples
+
+
+def _decode_tiles(header: Header, streams: list, context: StreamContext, threads: int | None, progress: bool,
+                  levels: int = 0) -> np.ndarray:
     per_tile = header.streams_per_tile
-    out = np.empty((header.height, header.width, header.channels), dtype=SAMPLE_TYPES[header.sample_bytes - 1])
+    out = np.empty((reduce.reduced_side(header.height, levels), reduce.reduced_side(header.width, levels), header.channels),
+                   dtype=SAMPLE_TYPES[header.sample_bytes - 1])
 
     def one(i: int, top: int, left: int, th: int, tw: int) -> None:  # into the image at once: no tile is kept
-        out[top : top + th, left : left + tw] = decode_tile(streams[i * per_tile : (i + 1) * per_tile], th, tw,
-                                                            header.colour_planes, context)
+        tile = decode_tile(streams[i * per_tile : (i + 1) * per_tile], th, tw, header.colour_planes, context, levels)
+        out[top >> levels : (top >> levels) + tile.shape[0], left >> levels : (left >> levels) + tile.shape[1]] = tile
 
     map_tiles(one, [(i, *tile) for i, tile in enumerate(header.tiles())], threads, progress)
-    if pixel_crc(out) != header.pixel_crc32:
-        raise InvalidFileError("pixel checksum mismatch: the file is corrupted or was decoded on an incompatible model")
-    return out, header
+    return out
 
 
 def compress(
@@ -241,21 +294,29 @@ def compress(
     return _compress(taken.samples, model, kept)[0]
 
 
-def decompress(data: bytes | str | os.PathLike, model: CodingModel | str | None = None, threads: int | None = None) -> Image.Image:
+def decompress(data: bytes | str | os.PathLike, model: CodingModel | str | None = None, threads: int | None = None,
+               scale: object = 1) -> Image.Image:
     """The bytes of a .inv file (or its path) -> the PIL image (exact for lossless
     files; 16-bit grey in mode I;16, and 16-bit colour, which Pillow cannot hold, is an
     ``UnsupportedImageError``: ``decompress_samples`` decodes it); ``info["icc_profile"]``,
     ``info["exif"]`` (with Pillow's "Exif\0\0" prefix) and ``info["xmp"]`` for what the
     file keeps. Raises ``InvalidFileError``.
     ``model`` (a name, path or loaded model) is needed only for a model that is not
-    shipped: shipped ones are found by the file's model id."""
+    shipped: shipped ones are found by the file's model id. ``scale`` 1/2, 1/4 or 1/8
+    (a number or text such as "1/4"): a thumbnail, ceil(side * scale) a side, from a
+    lossy file's coarse levels alone, other files decoded in full and box-reduced
+    (``decode_scaled``)."""
     if isinstance(data, (str, os.PathLike)):
         with open(data, "rb") as f:
             data = container.read(f)
     elif not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"decompress takes the bytes of a .inv file or its path, not {type(data).__name__}")
     data = bytes(data)
-    samples, header = decode(data, model, threads=threads)
+    if reduce.check_scale(scale):
+        scaled = decode_scaled(data, scale, model, threads=threads)
+        samples, header = scaled.samples, scaled.header
+    else:
+        samples, header = decode(data, model, threads=threads)
     image = pixels.from_samples(samples)
     image.info.update(pixels.metadata_info(header))
     return image

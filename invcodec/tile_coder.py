@@ -22,10 +22,15 @@ from .container import Quantizer
 from .entropy import adapt, ans
 from .quantizer import EncoderChoices
 from .runtime import autoregressive
+from .reduce import box_reduce
 from .walk import bands_in_order, chunk_bands, chunk_values, walk
 
 if TYPE_CHECKING:  # (the model file's loader imports the coders through ``architectures``)
     from .model_file import CodingModel
+
+# A reduced decode skips at most this many of the finest levels: the bands above the 1/4
+# level alone make a poor 1/8 image, and decoding them costs little (results/reduced-decode.md).
+REDUCED_DECODE_LEVELS = 2
 
 
 @dataclass
@@ -60,6 +65,10 @@ def _to_pixels(x: np.ndarray, height: int, width: int) -> np.ndarray:
 class LosslessTileCoder:
     """``adaptive``: the stream carries the adaptive prior's corrections (``entropy.adapt``),
     as every file written since the flag exists does; False: as older files."""
+
+    # why ``decode`` has no reduced resolution (``LossyTileCoder.decode`` has; None there)
+    no_reduction = ("the coarse bands of a lossless lifting file are a learned latent, far from a small image "
+                    "even with the finer levels predicted (results/reduced-decode.md)")
 
     def __init__(self, model: CodingModel, adaptive: bool = True):
         self.flow = model.evaluator
@@ -103,6 +112,8 @@ class LossyTileCoder:
     """``lossy.quantizer`` must fit the model (``CodingModel.lossy_band_count``): the caller checks it
     once per file."""
 
+    no_reduction = None
+
     def __init__(self, model: CodingModel, lossy: LossyParams, adaptive: bool = True):
         self.flow = model.evaluator
         self.lossy = lossy
@@ -127,7 +138,13 @@ class LossyTileCoder:
         x_hat = walk(self.flow, 1, *padded.shape[:2], band, rate=q.global_step)
         return EncodedTile(enc.finish(), _to_pixels(x_hat, h, w))
 
-    def decode(self, payload: bytes, height: int, width: int) -> np.ndarray:
+    def decode(self, payload: bytes, height: int, width: int, levels: int = 0) -> np.ndarray:
+        """The stream -> (height, width, 3) uint8; with ``levels`` k > 0 the tile at 1/2**k
+        (``reduce.box_reduce``'s size) from its coarse levels alone: those coarser than
+        min(k, REDUCED_DECODE_LEVELS). The bands of the finer levels come last in the
+        stream and are never decoded; their latents are taken as zero (the anchors' own
+        prediction of the details), the flow run back to full size and the result
+        box-reduced (the anchors themselves are a learned latent, not a small image)."""
         q = self.lossy.quantizer
         block = self.flow.block_size
         dec = ans.LatentDecoder(payload, self.adaptive)
@@ -138,7 +155,13 @@ class LossyTileCoder:
             symbols = dec.pull(0.0, quantizer.residual_scale_index(p.scale_index, steps[i]))
             return quantizer.dequantize(p.mean, symbols, steps[i], q.recon_offset)
 
-        x_hat = walk(self.flow, 1, height + (-height % block), width + (-width % block), band, rate=q.global_step)
+        skipped = min(levels, REDUCED_DECODE_LEVELS, self.flow.level_count)
+        x_hat = walk(self.flow, 1, height + (-height % block), width + (-width % block), band, rate=q.global_step,
+                     stop_level=skipped)
+        if levels:
+            for level in reversed(range(skipped)):
+                x_hat = self.flow.level_inverse_without_details(level, x_hat)
+            return box_reduce(_to_pixels(x_hat, height, width), levels)
         if not dec.exhausted():
             raise ValueError("ANS stream has data left over after the last latent")
         return _to_pixels(x_hat, height, width)
@@ -151,6 +174,8 @@ class AutoregressiveTileCoder:
     ``entropy.adapt``, all sent: the decoder learns the scales only as it goes), which
     recalibrate the model to the tile (record: results/encoder-choices.md). ``evaluator``:
     the model's (``autoregressive.AutoregressiveModel``)."""
+
+    no_reduction = "an autoregressive model codes each tile as one raster-order stream, with no coarse image in it"
 
     def __init__(self, evaluator: autoregressive.AutoregressiveModel):
         self.model = evaluator

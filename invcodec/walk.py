@@ -75,12 +75,15 @@ def chunk_bands(model: Walkable | Checkerboard) -> list[int]:
 
 
 def walk(model: Walkable | Checkerboard | TopContext, batch: int, height: int, width: int, band: BandFn, rate: Any = None,
-         known_inputs: Sequence[Any] | None = None) -> Any:
+         known_inputs: Sequence[Any] | None = None, stop_level: int = 0) -> Any:
     """Visit every band in decoding order and run the flow backwards: the reconstructed
     image for padded sides (height, width multiples of ``model.block_size``).
 
     ``known_inputs[l]`` (the lossless encoder, which has them all) is the image entering
-    level l; it replaces the inverse of level l, which would give the same thing."""
+    level l; it replaces the inverse of level l, which would give the same thing.
+    ``stop_level`` k > 0 stops before level k - 1's bands (a reduced-resolution decode):
+    the anchors entering level k, (height / 2**k, width / 2**k); the finer bands are
+    last in the order, so they are never visited."""
     checkerboard = model.checkerboard
     if model.top_autoregressive:
         x = model.top_band(band, height // model.block_size, width // model.block_size, rate)
@@ -91,7 +94,7 @@ def walk(model: Walkable | Checkerboard | TopContext, batch: int, height: int, w
             colours.append(band(c, model.top_params(model.cat(colours) if colours else zeros, c, rate)))
         x = model.cat(colours)
     index = COLOURS
-    for level in reversed(range(model.level_count)):
+    for level in reversed(range(stop_level, model.level_count)):
         features = model.level_features(level, x, rate)
         details: list[Any] = []
         for g in range(DETAILS):

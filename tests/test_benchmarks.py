@@ -620,3 +620,32 @@ def test_16_bit_benchmark_codes_every_image_exactly_and_reports_png_as_the_bar(t
     sizes = report["images"]["rgba"]["bytes"]
     assert sizes["JPEG-XL lossless"] is None and all(sizes[c] > 0 for c in ("invcodec", "PNG (optimize)", "TIFF-deflate"))
     assert "| grey | 12-bit grey | 12 |" in sixteen_bit.markdown(report)
+
+
+def test_reduced_decode_benchmark_on_two_small_images(tmp_path) -> None:
+    from invcodec_benchmarks import reduced_decode
+
+    for i in range(2):
+        Image.fromarray(smooth_image(64, 96, seed=i)).save(tmp_path / f"im{i}.png")
+    out = tmp_path / "r.json"
+    assert reduced_decode.main([str(tmp_path), "--repeats", "1", "--lossless-models", "photo-v3",
+                                "--lossless-images", "1", "--out", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert [r["scales"]["1/4"]["size"] for r in report["images"]] == [[16, 24]] * 2
+    assert all(r["scales"][s]["psnr_vs_full_reduced"] > 25 for r in report["images"] for s in ("1/2", "1/4", "1/8"))
+    assert len(report["lossless_coarse_psnr"]["photo-v3"]["1/4"]) == 1
+    assert "| 1/4 |" in out.with_suffix(".md").read_text()
+
+
+@pytest.mark.slow
+def test_distributed_resume_benchmark_on_forty_files(tmp_path) -> None:
+    pytest.importorskip("distributed")
+    from invcodec_benchmarks import distributed_resume
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    Image.fromarray(smooth_image(256, 256, seed=1)).save(photos / "a.png")
+    out = tmp_path / "d.json"  # files big enough that the first run is still going when half are done
+    assert distributed_resume.main([str(photos), "--files", "40", "--side", "128", "--out", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert report["passed"] and report["first_run"]["exit"] == 130 and all(report["checks"].values())

@@ -15,6 +15,7 @@ wavefront), with the lossy quantizer's global step as a rate input."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -35,6 +36,7 @@ NUMERIC_FORMATS = {"fixed64": fixed64.Nets, "int8": int8.Nets}
 # decodes outside is rejected.
 TOP_RANGE = (-2048, 2303)
 TOP_PREFIX = "top_ar."
+ZERO_PROBE = 64  # side of the all-zero details whose update shift stands for every size's
 
 
 @dataclass
@@ -118,6 +120,36 @@ class LiftingFlow:
         detail = details - self._predict_shift(level, anchor)
         h = np.concatenate([anchor, detail], axis=2)[..., np.argsort(self._order[level])]
         return unsqueeze(h)
+
+    def level_inverse_without_details(self, level: int, anchors: np.ndarray) -> np.ndarray:
+        """``level_inverse`` with every detail latent zero: the level's image as its
+        anchors alone predict it (a reduced-resolution decode's finer levels)."""
+        anchor = anchors - self._zero_update_shift(level, *anchors.shape[:2])
+        detail = -self._predict_shift(level, anchor)
+        return unsqueeze(np.concatenate([anchor, detail], axis=2)[..., np.argsort(self._order[level])])
+
+    def _zero_update_shift(self, level: int, height: int, width: int) -> np.ndarray:
+        """The update shift of all-zero details. Zero padding makes it the same everywhere
+        beyond the net's reach from a border, so the ZERO_PROBE square's (``_zero_probe``)
+        stands for any size: its corner and edge bands copied, its centre repeated."""
+        probe = self._zero_probe(level)
+        if probe is None or height < ZERO_PROBE or width < ZERO_PROBE:
+            return self._update_shift(level, np.zeros((height, width, DETAILS)))
+        half = ZERO_PROBE // 2
+
+        def index(side: int) -> np.ndarray:
+            return np.concatenate([np.arange(half), np.full(side - ZERO_PROBE, half), np.arange(half, ZERO_PROBE)])
+
+        return probe[np.ix_(index(height), index(width))]
+
+    @lru_cache(maxsize=None)
+    def _zero_probe(self, level: int) -> np.ndarray | None:
+        """The update shift of zeros on a ZERO_PROBE square, or None when its centre is not
+        constant (a net that reaches further than ZERO_PROBE / 2 - 1: then sized each time)."""
+        shift = self._update_shift(level, np.zeros((ZERO_PROBE, ZERO_PROBE, DETAILS)))
+        c = ZERO_PROBE // 2
+        centre = shift[c - 2 : c + 2, c - 2 : c + 2]
+        return shift if (centre == shift[c, c]).all() else None
 
     def analyze(self, x: np.ndarray) -> tuple[list[tuple[np.ndarray, np.ndarray]], np.ndarray]:
         """Image (H, W, 3) -> per level (anchors, details), finest first, and the coarsest anchors."""

@@ -20,9 +20,13 @@ class ModelStream:
             return None
         return Candidate(tile.payload, tile.decoded[:, :, : planes.shape[2]])
 
-    def decode(self, payload: bytes, height: int, width: int, planes: int, context: StreamContext) -> np.ndarray:
+    def decode(self, payload: bytes, height: int, width: int, planes: int, context: StreamContext,
+               levels: int = 0) -> np.ndarray:
+        """``levels`` k > 0: the tile at 1/2**k from its coarse levels alone (only for a
+        coder whose ``no_reduction`` is None: ``codec.decode_scaled`` checks)."""
         try:
-            three = coder_for(context.model, context.lossy, context.adaptive).decode(payload, height, width)
+            coder = coder_for(context.model, context.lossy, context.adaptive)
+            three = coder.decode(payload, height, width, levels) if levels else coder.decode(payload, height, width)
         except Exception as e:  # whatever a corrupted stream makes the coder raise, it is a bad file
             raise InvalidFileError(f"corrupted flow stream ({e})") from None
         return three[:, :, :planes]

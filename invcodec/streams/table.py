@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..container import Stream, StreamKind
+from ..reduce import box_reduce
 from .adapted import AdaptedStream
 from .base import StreamContext, StreamOwner
 from .classic import ClassicStream
@@ -22,10 +23,11 @@ from .model import ModelStream
 from .raw import RawStream
 
 _JOINED = JoinedStream()
+_MODEL = ModelStream()
 OWNERS: dict[StreamKind, StreamOwner] = {
     StreamKind.CONSTANT: ConstantStream(),
     StreamKind.RAW: RawStream(),
-    StreamKind.FLOW: ModelStream(),
+    StreamKind.FLOW: _MODEL,
     StreamKind.CLASSIC: ClassicStream(),
     StreamKind.JOINED: _JOINED,
     StreamKind.ADAPTED: AdaptedStream(),
@@ -80,16 +82,26 @@ def encode_tile(region: np.ndarray, colour: int, context: StreamContext) -> list
     return parts
 
 
-def decode_tile(streams: list[Stream], height: int, width: int, colour: int, context: StreamContext) -> np.ndarray:
-    """A tile's streams (colour, then alpha if any; 16-bit: the high bytes', then the low
-    bytes') -> its (height, width, channels) samples."""
+def decode_tile(streams: list[Stream], height: int, width: int, colour: int, context: StreamContext,
+                levels: int = 0) -> np.ndarray:
+    """A tile's streams (colour, then alpha if any) -> its (height, width, channels)
+    samples; ``levels`` k > 0: at 1/2**k, a flow stream from its coarse levels alone
+    (the file's coder reduces: ``codec.decode_scaled`` checks), the others decoded in full
+    and box-reduced. 16-bit: the high bytes' streams, then the low bytes' (lossless: never
+    reduced from coarse levels)."""
     if context.bit_depth == 16:
         half = len(streams) // 2
-        return join_bytes(*(decode_tile(part, height, width, colour, replace(context, bit_depth=8))
-                            for part in (streams[:half], streams[half:])))
+        return box_reduce(join_bytes(*(decode_tile(part, height, width, colour, replace(context, bit_depth=8))
+                                       for part in (streams[:half], streams[half:]))), levels)
     if len(streams) == 2 and streams[1].kind == StreamKind.JOINED:  # the colour slot holds every channel
-        return _JOINED.decode(streams[0].payload, height, width, colour + 1, context)
-    planes = [OWNERS[streams[0].kind].decode(streams[0].payload, height, width, colour, context)]
+        return box_reduce(_JOINED.decode(streams[0].payload, height, width, colour + 1, context), levels)
+    planes = [_decode_planes(streams[0], height, width, colour, context, levels)]
     if len(streams) == 2:
-        planes.append(OWNERS[streams[1].kind].decode(streams[1].payload, height, width, 1, context.lossless()))
+        planes.append(_decode_planes(streams[1], height, width, 1, context.lossless(), levels))
     return np.concatenate(planes, axis=2) if len(planes) == 2 else planes[0]
+
+
+def _decode_planes(stream: Stream, height: int, width: int, planes: int, context: StreamContext, levels: int) -> np.ndarray:
+    if levels and stream.kind == StreamKind.FLOW:
+        return _MODEL.decode(stream.payload, height, width, planes, context, levels)
+    return box_reduce(OWNERS[stream.kind].decode(stream.payload, height, width, planes, context), levels)

@@ -214,3 +214,17 @@ def test_a_top_position_prior_knows_the_borders(numeric: str) -> None:
     assert (with_position.mean[corner], with_position.scale_index[corner]) != (with_position.mean[centre], with_position.scale_index[centre])
     interior = slice(1, 7)  # the 3x3 window sees no padding there: one distribution again
     assert len(np.unique(with_position.mean[interior, interior])) == 1
+
+
+@pytest.mark.parametrize("name", ["photo-lossy-v7", "photo-v3"])
+@pytest.mark.parametrize("shape", [(8, 12), (64, 64), (65, 130), (100, 64), (256, 96)])
+def test_level_inverse_without_details_is_level_inverse_of_zeros(name: str, shape: tuple[int, int]) -> None:
+    """The update shift of zeros is taken from one 64x64 probe (its border bands copied): it
+    must equal the shift of a zero array of every size, small and large."""
+    from invcodec.registry import get_model
+
+    flow = get_model(name).evaluator
+    anchors = np.random.default_rng(sum(shape)).integers(-300, 400, shape + (COLOURS,)).astype(np.float64)
+    for level in range(flow.level_count):
+        zeros = np.zeros(shape + (DETAILS,))
+        assert np.array_equal(flow.level_inverse_without_details(level, anchors), flow.level_inverse(level, anchors, zeros))
