@@ -9,6 +9,8 @@ from PIL import Image
 
 from invcodec_benchmarks import anomaly
 
+pytest.importorskip("scipy")  # (the AUROC is scipy's Mann-Whitney U: the bench and test extras bring it)
+
 from .conftest import one_thread, smooth_image
 
 
