@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
@@ -10,6 +11,7 @@ from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 MAX_DEFAULT_THREADS = 4
+QUEUED_PER_THREAD = 4
 
 
 def default_threads() -> int:
@@ -32,13 +34,19 @@ def map_tiles(fn: Callable, jobs: list, threads: int | None, progress: bool) -> 
                 bar.update()
             return results
         with ThreadPoolExecutor(threads) as pool:
-            futures = [pool.submit(fn, *job) for job in jobs]
+            results: list = []
+            queued: deque = deque()  # a few tiles per thread ahead, not one future per tile of the file
             try:
-                for future in futures:
-                    future.result()
+                for job in jobs:
+                    queued.append(pool.submit(fn, *job))
+                    if len(queued) >= QUEUED_PER_THREAD * threads:
+                        results.append(queued.popleft().result())
+                        bar.update()
+                while queued:
+                    results.append(queued.popleft().result())
                     bar.update()
             except BaseException:  # Ctrl-C or a failed tile: do not code the tiles still queued
-                for f in futures:
+                for f in queued:
                     f.cancel()
                 raise
-            return [f.result() for f in futures]
+            return results
