@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from contextlib import contextmanager
 from fractions import Fraction
@@ -79,7 +80,7 @@ def table(report: dict) -> str:
     """The measured table and the choice records (docs/SCALE.md's generated block)."""
     rows = report["images"]
     lines = [f"{report['model']} at quality {report['quality']}, {len(rows)} images, one thread, best of "
-             f"{report['repeats']} (git {report['git']}; {report['note']})", "",
+             f"{report['repeats']} (git {report['git']}; load average {report['load_average_before'][0]:.1f} before the run)", "",
              "| scale | time / full decode (mean) | worst image | PSNR vs box-reduced full decode, dB (mean, min) "
              "| PSNR vs box-reduced original, dB (mean) | full decode box-reduced vs original, dB (mean) |",
              "|---|---|---|---|---|---|"]
@@ -113,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lossless-images", type=int, default=4)
     p.add_argument("--out", type=Path, help="the JSON report; the Markdown table beside it (.md)")
     args = p.parse_args(argv)
+    load_before = list(os.getloadavg())
     check_model(p.prog, args.model)
     paths = sorted(q for q in args.folder.iterdir() if q.suffix.lower() in IMAGE_SUFFIXES)[: args.limit]
     if not paths:
@@ -157,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
               "format_version": container.FORMAT_VERSION,
               "reduced_decode_levels": tile_coder.REDUCED_DECODE_LEVELS, "images": rows, "lossless_coarse_psnr": lossless,
               "eighth_from_three_levels_psnr_vs_full_reduced": coarse_eighth,
-              "note": "timed niced on a shared 2-core machine; the lead re-measures on a quiet one"}
+              "load_average_before": load_before, "load_average_after": list(os.getloadavg())}
     emit("reduced_decode", report, args.out, coding_threads=1)
     if args.out:
         args.out.with_suffix(".md").write_text(markdown(json.loads(args.out.read_text())))

@@ -25,8 +25,10 @@ LEARNING_RATES = {"head": 3e-3, "all": 2e-3}
 # the parts of a plane's net a plan fine-tunes (the file's tensor names, after "planeN.")
 PARTS = {"head": ("b1", "b2", "w3", "b3", "skip", "skip_bias"),
          "all": ("w1", "b1", "w2", "b2", "w3", "b3", "skip", "skip_bias")}
-# each part's delta step (log2, in the float weights' units): measured on photos-dev
-LOG2_STEPS = {"head": -8, "all": -6}
+# each part's delta steps (log2, in the float weights' units), each tried on the tile (the
+# encoder keeps the smallest stream): on photos-dev the head's best was 2^-8, the whole
+# net's 2^-6, and a larger tile pays for a finer delta
+LOG2_STEPS = {"head": (-8,), "all": (-6, -7, -8)}
 # what each adapting effort tries, (part, Adam steps per plane); the encoder keeps the smallest
 # stream. Sized to the time the efforts may take: about 2 000 steps per Kodak image at effort 9
 PLANS = {8: (("head", 200),), 9: (("head", 400), ("all", 300))}
@@ -36,9 +38,15 @@ MIN_PIXELS = {"head": 0, "all": 200_000}
 
 def candidates(tensors: Mapping[str, np.ndarray], pixels: np.ndarray,
                effort: int) -> list[tuple[dict[str, np.ndarray], dict[str, int]]]:
-    """The architecture's adapter: one ``adapted_tensors`` per plan of ``effort`` that fits the tile."""
+    """The architecture's adapter: for each plan of ``effort`` that fits the tile, its
+    fine-tuned tensors with each of its part's delta steps."""
     area = pixels.shape[0] * pixels.shape[1]
-    return [adapted_tensors(tensors, pixels, part, steps) for part, steps in PLANS[effort] if area >= MIN_PIXELS[part]]
+    out = []
+    for part, steps in PLANS[effort]:
+        if area >= MIN_PIXELS[part]:
+            tuned, changed = adapted_tensors(tensors, pixels, part, steps)
+            out += [(tuned, {name: log2 for name in changed}) for log2 in LOG2_STEPS[part]]
+    return out
 
 
 def adapted_tensors(tensors: Mapping[str, np.ndarray], pixels: np.ndarray, part: str, steps: int,
@@ -62,7 +70,7 @@ def adapted_tensors(tensors: Mapping[str, np.ndarray], pixels: np.ndarray, part:
             _fine_tune(net, chosen, f, ref, x, steps, LEARNING_RATES[part], torch.Generator().manual_seed(seed * 10 + plane))
             for name, value in net.tensors(f"plane{plane}").items():
                 if name.rsplit(".", 1)[1] in PARTS[part]:
-                    out[name], log2_steps[name] = value, LOG2_STEPS[part]
+                    out[name], log2_steps[name] = value, LOG2_STEPS[part][0]
     finally:
         torch.set_num_threads(threads)
     return out, log2_steps

@@ -36,5 +36,9 @@ def test_small_tiles_are_not_offered_the_whole_net(tiny_coding_models, monkeypat
     monkeypatch.setattr(per_image, "PLANS", {8: (("head", 3),), 9: (("head", 3), ("all", 3))})
     monkeypatch.setattr(per_image, "MIN_PIXELS", {"head": 0, "all": 24 * 24})
     base = tiny_coding_models["autoregressive"].evaluator.tensors
-    assert len(per_image.candidates(base, smooth_image(24, 23, seed=14), 9)) == 1
-    assert len(per_image.candidates(base, smooth_image(24, 24, seed=14), 9)) == 2
+    head, whole = (len(per_image.LOG2_STEPS[part]) for part in ("head", "all"))
+    assert len(per_image.candidates(base, smooth_image(24, 23, seed=14), 9)) == head
+    offered = per_image.candidates(base, smooth_image(24, 24, seed=14), 9)
+    assert len(offered) == head + whole
+    # the whole net's tensors, once per delta step
+    assert [set(steps.values()) for _, steps in offered[head:]] == [{s} for s in per_image.LOG2_STEPS["all"]]
