@@ -152,11 +152,11 @@ def _bits_per_dim(score: Callable[[np.ndarray], float], images: np.ndarray, labe
     return np.array([score(i) for i in tqdm(images, desc=label, unit="image", leave=False)])
 
 
-def measure(data: Path, count: int, seed: int = 0) -> dict:
+def measure(data: Path, count: int, seed: int = 0, reference_names: tuple[str, ...] = REFERENCES) -> dict:
     import torch
 
     torch.set_num_threads(1)  # small images: one thread is fastest and immune to contention
-    references = {name: complexity.reference(name) for name in REFERENCES}
+    references = {name: complexity.reference(name) for name in reference_names}
     report: dict = {"count_per_set": count, "seed": seed, "tpr": TPR, "preparation": PREPARATION,
                     "references": {n: r.name for n, r in references.items()}, "setups": []}
     for setup in SETUPS:
@@ -171,7 +171,7 @@ def measure(data: Path, count: int, seed: int = 0) -> dict:
         pairs = []
         for name in setup.outside:
             metrics = {}
-            for key in ("bits_per_dim", *REFERENCES):
+            for key in ("bits_per_dim", *references):
                 inside, outside = scores[setup.inside][key], scores[name][key]
                 metrics[key] = {"auroc": round(auroc(inside, outside), 4), "fpr95": round(fpr_at_tpr(inside, outside), 4)}
             pairs.append({"outside": name, **metrics})
@@ -192,12 +192,17 @@ def measure(data: Path, count: int, seed: int = 0) -> dict:
 SCORE_LABELS = {"bits_per_dim": "bits/dim", "photo-v4": "S (photo-v4)", "png": "S (PNG)", "jpeg-xl": "S (JPEG-XL)"}
 
 
+def _score_keys(report: dict) -> list[str]:
+    """bits/dim, then the corrected score of each reference the run measured."""
+    return ["bits_per_dim", *report["references"]]
+
+
 def markdown(report: dict) -> str:
-    keys = list(SCORE_LABELS)
+    keys = _score_keys(report)
     lines = [f"AUROC (FPR at {report['tpr']:.0%} TPR), {report['count_per_set']} images per set; positive = out of "
              "distribution, higher score = more anomalous. S = bits/dim under the model − bits/dim under the "
              "reference compressor.", "",
-             "| model | in | out | " + " | ".join(SCORE_LABELS.values()) + " |", "|---|---|---|" + "---:|" * len(keys)]
+             "| model | in | out | " + " | ".join(SCORE_LABELS[k] for k in keys) + " |", "|---|---|---|" + "---:|" * len(keys)]
     failing = []
     for setup in report["setups"]:
         for pair in setup["pairs"]:
@@ -241,10 +246,10 @@ def _histogram(draw: ImageDraw.ImageDraw, box: tuple[int, int], inside: np.ndarr
 def histograms(report: dict, out: Path) -> Path:
     """One row of panels per pair (in: blue, out: orange), one column per score, with its AUROC."""
     rows = [(s, p) for s in report["setups"] for p in s["pairs"]]
-    keys = list(SCORE_LABELS)
+    keys = _score_keys(report)
     image = Image.new("RGB", (len(keys) * PANEL[0] + 10, len(rows) * PANEL[1] + 30), (255, 255, 255))
     draw = ImageDraw.Draw(image)
-    draw.text((5, 5), "in distribution: blue; out: orange. Columns: " + ", ".join(SCORE_LABELS.values()), fill=(0, 0, 0))
+    draw.text((5, 5), "in distribution: blue; out: orange. Columns: " + ", ".join(SCORE_LABELS[k] for k in keys), fill=(0, 0, 0))
     for r, (setup, pair) in enumerate(rows):
         for c, key in enumerate(keys):
             title = f"{setup['model']} vs {pair['outside']}: AUROC {pair[key]['auroc']:.2f}"
@@ -297,12 +302,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--count", type=int, default=500, help="images per set [default: %(default)s]")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, required=True, help="folder for results.json, results.md, histograms.png")
+    p.add_argument("--reference", action="append", choices=REFERENCES, default=None,
+                   help="a reference compressor of the corrected score; repeatable [default: all of them]")
     args = p.parse_args(argv)
     if args.count < 1:
         raise SystemExit(f"{p.prog}: --count must be at least 1")
     if not (args.data / "celeba" / "split.csv").is_file():
         raise SystemExit(f"{p.prog}: {args.data}: no celeba/split.csv here; give the shared data folder with --data")
-    report = {"benchmark": "anomaly", **environment(coding_threads=1), **measure(args.data, args.count, args.seed)}
+    report = {"benchmark": "anomaly", **environment(coding_threads=1), **measure(args.data, args.count, args.seed, tuple(args.reference or REFERENCES))}
     write_folder(report, args.out, markdown, histograms)
     surprise_pictures(args.data, args.out)
     return 0

@@ -124,13 +124,42 @@ def encode_image(samples, fmt: str, output: Path, metadata: dict[str, bytes]) ->
         click.echo(f"invcodec: warning: {output}: not kept: {' and '.join(lost)} ({fmt} cannot hold "
                    f"{'them' if len(lost) > 1 else 'it'}; use .png{'' if deep else ' or .webp'})", err=True)
     data = pixels.write_image(samples, fmt, **kept)
-    back = pixels.intake(io.BytesIO(data), "invcodec", name=str(output))
-    if back.samples.shape != samples.shape or back.samples.dtype != samples.dtype or not np.array_equal(back.samples, samples):
+    same, back = _read_back(data, samples, output)
+    if not same:
         raise CodecError(f"{output}: this Pillow's {fmt} writer does not keep these pixels exactly; use .png")
     for key in kept:
         if pixels.metadata_info(back).get(key) != kept[key]:
             raise CodecError(f"{output}: this {fmt} writer does not keep {_METADATA_NAMES[key]} byte for byte; use .png")
     return data
+
+
+READ_BACK_ROWS = 256  # an 8-bit output is compared a band of rows at a time: no third copy of a big image
+
+
+def _read_back(data: bytes, samples, output: Path):
+    """(whether ``data`` reads back as exactly ``samples``, what it keeps: an object with
+    ``icc_profile``, ``exif``, ``xmp``)."""
+    import types
+
+    import numpy as np
+    from PIL import Image
+
+    from invcodec import pixels
+
+    if samples.dtype == np.uint16:  # read at full depth by the intake (pypng, tifffile)
+        back = pixels.intake(io.BytesIO(data), "invcodec", name=str(output))
+        return back.samples.dtype == samples.dtype and np.array_equal(back.samples, samples), back
+    with Image.open(io.BytesIO(data)) as image:
+        image.load()
+        kept = types.SimpleNamespace(icc_profile=pixels.icc_profile(image), exif=pixels.exif(image), xmp=pixels.xmp(image))
+        height, width = samples.shape[:2]
+        if image.size != (width, height):
+            return False, kept
+        for top in range(0, height, READ_BACK_ROWS):
+            band = pixels.to_samples(image.crop((0, top, width, min(height, top + READ_BACK_ROWS))))
+            if band.dtype != samples.dtype or not np.array_equal(band, samples[top : top + READ_BACK_ROWS]):
+                return False, kept
+    return True, kept
 
 
 def check_free(output: Path, force: bool, exists_hint: str = "use --force to overwrite") -> None:
