@@ -126,6 +126,7 @@ def _run(args: list[str], cwd: Path, timeout: float, memory: int, stdin: str = "
         reader.start()
     timer = threading.Timer(timeout, lambda: (hung.set(), send(9)))
     timer.start()
+    # (ru_maxrss includes what the runner held when it forked: run the suite from a small process)
     _, status, usage = os.wait4(proc.pid, 0)
     with lock:
         reaped.set()
