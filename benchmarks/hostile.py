@@ -48,7 +48,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
 from .hostile_inputs import Case, all_cases
 from .report import emit
@@ -238,6 +238,14 @@ def _decoded(path: Path) -> tuple[np.ndarray, bytes | None]:
         return np.asarray(image.convert("RGBA")), image.info.get("icc_profile") or None
 
 
+def _if_pillow_reads(read, path: Path):
+    """``read(path)``, or None for a file Pillow cannot open."""
+    try:
+        return read(path)
+    except (UnidentifiedImageError, OSError):
+        return None
+
+
 def icc_of(path: Path) -> bytes | None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -326,16 +334,17 @@ def _check_accepted(case: Case, folder: Path, run: dict, timeout: float, memory:
                     return {"verdict": "partial" if (folder / out).exists() else "unclear_error",
                             "detail": f"decompress to {suffix}: {dec['stderr'][-300:]}"}
                 continue  # this format cannot hold the image: refused, which is right
-            got, got_icc = _decoded(folder / out)
-            if expected.dtype == np.uint16:
-                got = _deep_samples(folder / out)
+            if expected.dtype == np.uint16:  # (Pillow cannot open every 16-bit output: grey + alpha TIFF)
+                got, got_icc = _deep_samples(folder / out), _if_pillow_reads(icc_of, folder / out)
+            else:
+                got, got_icc = _decoded(folder / out)
             if got is None or got.shape != expected.shape or not np.array_equal(got, expected):
                 return {"verdict": "silent_loss", "detail": f"decoded {suffix} differs from the input's pixels"}
             icc = icc_of(folder / source)
             if icc and got_icc != icc and "ICC" not in dec["stderr"] + run["stderr"]:
                 return {"verdict": "silent_loss", "detail": f"ICC profile dropped in {suffix} without a warning"}
             exif = exif_of(folder / source)
-            if exif and exif_of(folder / out) != exif and "EXIF" not in dec["stderr"] + run["stderr"]:
+            if exif and _if_pillow_reads(exif_of, folder / out) != exif and "EXIF" not in dec["stderr"] + run["stderr"]:
                 return {"verdict": "silent_loss", "detail": f"EXIF data changed in {suffix} without a warning"}
             (folder / out).unlink()
     return {"verdict": "exact"}
