@@ -29,12 +29,12 @@ TILE = 512
 
 
 def run(folder: Path, limit: int, parts: list[str], steps: list[int], log2_steps: list[int], model_name: str) -> dict:
-    from invcodec.training import per_image
-
-    base = get_model(model_name).evaluator.tensors
     paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[:limit]
     if not paths:
         raise SystemExit(f"no images in {folder}")
+    from invcodec.training import per_image  # torch: after the folder is known to hold images
+
+    base = get_model(model_name).evaluator.tensors
     plain, sub_pixels = 0.0, 0
     totals: dict[str, dict] = {}
     for path in paths:

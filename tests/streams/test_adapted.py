@@ -47,6 +47,7 @@ def test_the_smallest_plan_is_kept(adapting) -> None:
     assert sizes[9] <= sizes[8]
 
 
+@needs_torch
 def test_the_delta_changes_the_model(adapting) -> None:
     """The stream after the delta is the plain coder's under other weights: not the FLOW stream."""
     pixels = smooth_image(40, 48, seed=3)
