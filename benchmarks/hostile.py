@@ -33,6 +33,7 @@ Time per case, its CPU seconds and its command's peak memory (RSS) are recorded 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import os
 import resource
@@ -358,10 +359,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", type=int, default=2, help="cases in parallel (each command uses one thread)")
     p.add_argument("--timeout", type=float, default=120.0, help="seconds per command before it counts as a hang")
     p.add_argument("--memory-gb", type=float, default=4.0, help="address-space limit per command (0: none, for sanitizer builds)")
+    p.add_argument("--no-budgets", action="store_true",
+                   help="judge no case's CPU and memory budget (sanitizer builds are several times slower and heavier)")
     p.add_argument("--out", type=Path, default=None)
     args = p.parse_args(argv)
 
     cases = all_cases(args.seed)
+    if args.no_budgets:
+        cases = [dataclasses.replace(c, budget=None) for c in cases]
     if args.kinds:
         cases = [c for c in cases if c.kind in set(args.kinds.split(","))]
     if args.cases and args.cases < len(cases):
@@ -383,7 +388,8 @@ def main(argv: list[str] | None = None) -> int:
     budgets = {c.name: c.budget for c in cases if c.budget}
     emit("hostile", {
         "settings": {"seed": args.seed, "timeout_s": args.timeout, "memory_limit_gb": args.memory_gb,
-                     "workers": args.workers, "kinds": args.kinds, "sampled": args.cases},
+                     "workers": args.workers, "kinds": args.kinds, "sampled": args.cases,
+                     "budgets_judged": not args.no_budgets},
         "counts": {"cases": len(results), **counts},
         "by_kind": by_kind,
         "seconds": {"total": round(time.perf_counter() - start, 1),
