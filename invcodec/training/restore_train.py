@@ -5,7 +5,11 @@ Gaussian noise with sigma uniform in [5, 55] (the network is told sigma), Pillow
 with quality 5 + 85 u^2, u uniform (told the quality; half the crops have q <= 30), or ~10 % holes of boxes and strokes
 (told the mask; the hole starts as a harmonic fill, ``restore.hole_fill``). Loss: L1 (or, with ``--loss mse``, the
 squared error) between the restored and the clean crop (for inpainting, the
-restored image is composited: only the hole's pixels come from the network). Resumable:
+restored image is composited: only the hole's pixels come from the network), or, with ``--loss psnr``, the
+mean over crops of their squared error in dB (each crop counts by its PSNR, so the low noise levels are not
+drowned by the high ones' larger errors). ``--init MODEL`` starts from a model file's weights; ``--holdout N``
+validates on the last N photos of ``--data`` (never trained on) at the task's three benchmark levels instead of
+on ``--val``. Resumable:
 RUN/checkpoint.pt is rewritten every ``--save-every`` steps and read back on start; a
 validation PSNR on photos-dev centre crops goes to RUN/log.jsonl. When ``--steps`` are
 done (or ``--minutes`` of this segment ran out) RUN/model.safetensors is written."""
@@ -19,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from safetensors import safe_open
 from safetensors.numpy import save_file
 
 from ..restore import QUALITY_LIMITS, degrade
@@ -95,8 +100,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--hidden", type=int, default=64)
     p.add_argument("--drop", type=int, default=24)
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--loss", choices=["l1", "mse"], default="l1",
-                   help="l1 (robust, the first stages) or mse (what PSNR measures: a last fine-tuning stage)")
+    p.add_argument("--loss", choices=["l1", "mse", "psnr"], default="l1",
+                   help="l1 (robust, the first stages), mse (what PSNR measures: a last fine-tuning stage) or "
+                        "psnr (the crops' mean squared error in dB: every noise level weighs alike)")
+    p.add_argument("--init", type=Path, default=None, help="start a new run from this model file's weights")
+    p.add_argument("--holdout", type=int, default=0,
+                   help="validate on the last N photos of --data, left out of training, at three levels")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--save-every", type=int, default=250)
     p.add_argument("--val-every", type=int, default=1000)
@@ -107,6 +116,10 @@ def main(argv: list[str] | None = None) -> None:
     config = RestoreConfig(task=args.task, couplings=args.couplings, hidden=args.hidden, drop=args.drop)
     torch.manual_seed(args.seed)
     net = RestoreNet(config)
+    if args.init:
+        config, state = model_weights(args.init)
+        net = RestoreNet(config)
+        net.load_state_dict(state)
     opt = torch.optim.Adam(net.parameters(), lr=args.lr)
     step, rng = 0, np.random.default_rng(args.seed)
     ckpt_path = args.run / "checkpoint.pt"
@@ -124,11 +137,14 @@ def main(argv: list[str] | None = None) -> None:
         write_model(net, config, step, ckpt["args"] if ckpt_path.exists() else vars(args), args.run, args.export)
         return
     images = load_folder(args.data, min_side=args.crop)
-    val_clean = centre_crops(load_folder(args.val, min_side=128), 128).transpose(0, 2, 3, 1)[:32]
-    val_rng = np.random.default_rng(1234)
-    val_level = {"denoise": 25.0, "jpeg": 10, "inpaint": None}[args.task]
-    val_in, val_cond = degrade_batch(args.task, val_clean, val_rng, val_level)
+    if args.holdout:
+        images, held_out = images[: -args.holdout], images[-args.holdout:]
+        levels = {"denoise": [15.0, 25.0, 50.0], "jpeg": [10, 20, 30], "inpaint": [None]}[args.task]
+    else:
+        held_out, levels = load_folder(args.val, min_side=128), [{"denoise": 25.0, "jpeg": 10, "inpaint": None}[args.task]]
+    val_clean = centre_crops(held_out, 128).transpose(0, 2, 3, 1)[:32]
     val_target = torch.from_numpy(val_clean.transpose(0, 3, 1, 2).astype(np.float32) / 255.0)
+    val_sets = [degrade_batch(args.task, val_clean, np.random.default_rng(1234), level) for level in levels]
     log = open(args.run / "log.jsonl", "a")
     start, segment_start = time.time(), time.time()
 
@@ -147,7 +163,10 @@ def main(argv: list[str] | None = None) -> None:
         degraded, cond = degrade_batch(args.task, clean, rng)
         target = torch.from_numpy(clean.transpose(0, 3, 1, 2).astype(np.float32) / 255.0)
         out = restored(net, args.task, degraded, cond)
-        loss = torch.mean(torch.abs(out - target) if args.loss == "l1" else (out - target) ** 2)
+        if args.loss == "psnr":
+            loss = 10 * torch.log10(torch.mean((out - target) ** 2, dim=(1, 2, 3)) + 1e-10).mean()
+        else:
+            loss = torch.mean(torch.abs(out - target) if args.loss == "l1" else (out - target) ** 2)
         if args.task == "inpaint":  # only the hole counts; normalise by its size
             loss = loss / cond.mean().clamp(min=1e-3)
         opt.zero_grad()
@@ -164,8 +183,11 @@ def main(argv: list[str] | None = None) -> None:
             losses = []
             if validate:
                 with torch.no_grad():
-                    rec["val_psnr"] = psnr(restored(net, args.task, val_in, val_cond), val_target)
-                    rec["val_input_psnr"] = psnr(val_in, val_target)
+                    scores = [psnr(restored(net, args.task, v_in, v_cond), val_target) for v_in, v_cond in val_sets]
+                    inputs = [psnr(v_in, val_target) for v_in, _ in val_sets]
+                rec["val_psnr"], rec["val_input_psnr"] = float(np.mean(scores)), float(np.mean(inputs))
+                if len(levels) > 1:
+                    rec["val_psnr_by_level"] = {str(level): float(score) for level, score in zip(levels, scores)}
             log.write(json.dumps(rec) + "\n")
             log.flush()
             print(rec, flush=True)
@@ -173,6 +195,12 @@ def main(argv: list[str] | None = None) -> None:
             save()
             break
     write_model(net, config, step, vars(args), args.run, args.run / "model.safetensors")
+
+
+def model_weights(path: Path) -> tuple[RestoreConfig, dict[str, torch.Tensor]]:
+    """A restoring model file's config and tensors, to start a run from."""
+    with safe_open(str(path), "pt") as f:
+        return RestoreConfig.from_json(f.metadata()["config"]), {k: f.get_tensor(k) for k in f.keys()}
 
 
 def write_model(net: RestoreNet, config: RestoreConfig, step: int, args: dict, run: Path, path: Path) -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 import torch
 from PIL import Image
+from safetensors.numpy import load_file
 
 from invcodec.restore import network
 from invcodec.training import restore_train
@@ -52,3 +53,21 @@ def test_the_untrained_net_drops_only_fine_haar_details() -> None:
     flat = torch.full((1, 3, 16, 16), 0.3)
     with torch.no_grad():  # a flat image has no detail to lose
         torch.testing.assert_close(net(flat, torch.zeros(1, 1, 16, 16)), flat)
+
+
+def test_a_run_starts_from_a_model_file_and_validates_on_held_out_photos(tmp_path, folders) -> None:
+    train, val = folders
+    first, second = tmp_path / "first", tmp_path / "second"
+    small = ["--task", "denoise", "--data", str(train), "--val", str(val), "--couplings", "2", "--hidden", "8",
+             "--crop", "32", "--batch", "2"]
+    restore_train.main([str(first), *small, "--steps", "2"])
+    restore_train.main([str(second), *small, "--init", str(first / "model.safetensors"), "--hidden", "16",
+                        "--steps", "0"])  # the model file's shape wins, as a checkpoint's does
+    started, trained = (load_file(str(run / "model.safetensors")) for run in (second, first))
+    assert started.keys() == trained.keys() and all((started[k] == trained[k]).all() for k in trained)
+    restore_train.main([str(second), *small, "--init", str(first / "model.safetensors"), "--steps", "2",
+                        "--loss", "psnr", "--holdout", "1", "--val-every", "2"])
+    record = [json.loads(line) for line in (second / "log.jsonl").read_text().splitlines()][-1]
+    assert set(record["val_psnr_by_level"]) == {"15.0", "25.0", "50.0"}
+    assert record["val_psnr"] == pytest.approx(sum(record["val_psnr_by_level"].values()) / 3)
+    assert record["val_psnr_by_level"]["15.0"] > record["val_psnr_by_level"]["50.0"]
