@@ -154,8 +154,8 @@ def check_held(output: Path, fmt: str, raw: int) -> None:
     """An output built whole in memory is refused for an image of more than HELD_AT_MOST bytes."""
     if raw > HELD_AT_MOST:
         where, to = ("stdout", "-o FILE.png") if output == STDIO else (str(output), ".png")
-        raise CodecError(f"{where}: {fmt} outputs are built in memory, for images of at most {HELD_AT_MOST >> 20} MiB "
-                         f"of samples, and this one has {raw >> 20} MiB: use {to} (written as the image decodes)")
+        raise CodecError(f"{where}: {fmt} outputs are built in memory, for images of at most {HELD_AT_MOST / 2**20:.3g} "
+                         f"MiB of samples, and this one has {raw / 2**20:.3g} MiB: use {to} (written as the image decodes)")
 
 
 def write_png_as_decoded(output: Path, decoded, force: bool) -> None:
