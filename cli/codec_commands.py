@@ -69,8 +69,9 @@ def decompress_one(input: Path, output: Path, model: str | None, force: bool, th
     if scale is None and streams_as_decoded(output, fmt, raw):
         write_png_as_decoded(output, decode_bands(data, coder, progress=sys.stderr.isatty(), threads=threads), force)
         seconds = time.perf_counter() - start
+        sub_pixels = header.width * header.height * header.channels
         return (f"{input} -> {output}: {header.width}x{header.height}x{header.channels}, "
-                f"{8 * len(data) / (raw // header.sample_bytes):.3f} bits/sub-pixel, {seconds:.2f} s")
+                f"{8 * len(data) / sub_pixels:.3f} bits/sub-pixel, {seconds:.2f} s")
     if scale is not None and decoded_in_full(data, coder) is None:  # only the reduced image is held
         levels = check_scale(scale)
         raw = raw_bytes(reduced_side(header.height, levels), reduced_side(header.width, levels), header.channels,

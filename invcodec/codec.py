@@ -1,6 +1,7 @@
 """The public API: image <-> .inv bytes (``compress``, ``decompress``, their sample-array
-forms, ``decode`` and ``decode_scaled``: a smaller image, from a lossy file's coarse
-levels alone), the lossy encoder's choices, and the pixel CRC.
+forms, ``decode``, ``decode_scaled``: a smaller image, from a lossy file's coarse levels
+alone, and ``decode_bands``: the image a band of tile rows at a time), the lossy
+encoder's choices, and the pixel CRC.
 
 The image is cut into tiles (``tile_size`` square, so memory is bounded by the tile, not
 the image) that are coded independently (``tiling``). Per tile, the colour planes (grey
@@ -270,7 +271,9 @@ def _verified_crc(crc: int, header: Header) -> None:
 @dataclass
 class DecodedBands:
     header: Header
-    bands: Iterator[np.ndarray]  # (rows, W, C) samples, top to bottom; the last raises on a pixel CRC mismatch
+    # (rows, W, C) samples, top to bottom, each valid until the next is asked for; after the last,
+    # an InvalidFileError on a pixel CRC mismatch
+    bands: Iterator[np.ndarray]
 
 
 def decode_bands(data: bytes, model: CodingModel | str | None = None, progress: bool = False,
@@ -296,7 +299,7 @@ def _bands(header: Header, streams: list, context: StreamContext, threads: int |
         return decode_tile(streams[i * per_tile : (i + 1) * per_tile], th, tw, header.colour_planes, context)
 
     done = iter_tiles(one, [(i, *tile) for i, tile in enumerate(tiles)], threads, progress)
-    for (top, left, th, tw), tile in zip(tiles, done):
+    for tile, (top, left, th, tw) in zip(done, tiles):
         band[:th, left : left + tw] = tile
         if left + tw == header.width:  # the band's last tile: its rows are whole
             crc = pixel_crc(band[:th], crc)
