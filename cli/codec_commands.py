@@ -12,7 +12,8 @@ import click
 
 from .batch import output_or_stdout, plan_jobs, run_batch, run_on_cluster, threads_per_file
 from .errors import CodecError, describe_failure, expected_failures, report_failure
-from .io import check_free, encode_image, named, output_format, read_image, read_inv, write
+from .io import (check_free, check_held, encode_image, named, output_format, raw_bytes, read_image, read_inv, streams_as_decoded,
+                 write, write_png_as_decoded)
 from .options import (cluster_option, force_option, inputs_argument, manifest_option, output_option, stdout_option,
                       threads_option, workers_option)
 
@@ -50,8 +51,10 @@ def compress_one(input: Path, output: Path, model: str | None, force: bool, qual
 
 def decompress_one(input: Path, output: Path, model: str | None, force: bool, threads: int | None = None,
                    default_output: bool = False, scale: str | None = None) -> str:
-    from invcodec.codec import decode_scaled
+    from invcodec import container
+    from invcodec.codec import decode_bands, decode_scaled, decoded_in_full
     from invcodec.pixels import metadata_info
+    from invcodec.reduce import check_scale, reduced_side
     from invcodec.registry import get_model
 
     fmt = output_format(output)
@@ -59,9 +62,22 @@ def decompress_one(input: Path, output: Path, model: str | None, force: bool, th
     check_free(output, force, f"it may be the image {input.name} was made from; decode to another name with -o, "
                               "or replace it with --force" if default_output else "use --force to overwrite")
     data = read_inv(input)
+    header = container.unpack_header(data)[0]
+    coder = get_model(model) if model else None
+    raw = raw_bytes(header.height, header.width, header.channels, header.bit_depth)
     start = time.perf_counter()
-    decoded = decode_scaled(data, scale or 1, get_model(model) if model else None, progress=sys.stderr.isatty(),
-                            threads=threads)
+    if scale is None and streams_as_decoded(output, fmt, raw):
+        write_png_as_decoded(output, decode_bands(data, coder, progress=sys.stderr.isatty(), threads=threads), force)
+        seconds = time.perf_counter() - start
+        sub_pixels = header.width * header.height * header.channels
+        return (f"{input} -> {output}: {header.width}x{header.height}x{header.channels}, "
+                f"{8 * len(data) / sub_pixels:.3f} bits/sub-pixel, {seconds:.2f} s")
+    if scale is not None and decoded_in_full(data, coder) is None:  # only the reduced image is held
+        levels = check_scale(scale)
+        raw = raw_bytes(reduced_side(header.height, levels), reduced_side(header.width, levels), header.channels,
+                        header.bit_depth)
+    check_held(output, fmt, raw)
+    decoded = decode_scaled(data, scale or 1, coder, progress=sys.stderr.isatty(), threads=threads)
     seconds = time.perf_counter() - start
     samples, header = decoded.samples, decoded.header
     write(output, encode_image(samples, fmt, output, metadata_info(header)), force)

@@ -133,14 +133,70 @@ def encode_image(samples, fmt: str, output: Path, metadata: dict[str, bytes]) ->
     return data
 
 
+# Decoding's memory bound (docs/RELIABILITY.md): a PNG file output of an image larger than
+# STREAMED_ABOVE raw bytes is written as the image decodes, a band of tile rows at a time;
+# every other output (other formats, stdout, --scale) is built whole in memory, about three
+# times the image's raw size, and refused above HELD_AT_MOST.
+STREAMED_ABOVE = 1 << 26
+HELD_AT_MOST = 1 << 28
+
+
+def raw_bytes(height: int, width: int, channels: int, bit_depth: int) -> int:
+    return height * width * channels * bit_depth // 8
+
+
+def streams_as_decoded(output: Path, fmt: str, raw: int) -> bool:
+    """Whether an output of ``raw`` bytes of samples is written as it decodes."""
+    return fmt == "PNG" and output != STDIO and raw > STREAMED_ABOVE
+
+
+def check_held(output: Path, fmt: str, raw: int) -> None:
+    """An output built whole in memory is refused for an image of more than HELD_AT_MOST bytes."""
+    if raw > HELD_AT_MOST:
+        where, to = ("stdout", "-o FILE.png") if output == STDIO else (str(output), ".png")
+        raise CodecError(f"{where}: {fmt} outputs are built in memory, for images of at most {HELD_AT_MOST / 2**20:.3g} "
+                         f"MiB of samples, and this one has {raw / 2**20:.3g} MiB: use {to} (written as the image decodes)")
+
+
+def write_png_as_decoded(output: Path, decoded, force: bool) -> None:
+    """The bands of ``codec.decode_bands`` written to ``output`` as a PNG as they come,
+    with the file's metadata, then read back a band at a time: put in place only if the
+    decoded pixels matched the file's CRC and the PNG's pixels and metadata read back as
+    them; otherwise nothing is written."""
+    from PIL import Image
+
+    from invcodec import png_bands, pixels
+    from invcodec.codec import pixel_crc
+
+    from .output import write_atomic_with
+
+    header = decoded.header
+    metadata = pixels.metadata_info(header)
+
+    def fill(f) -> None:
+        png_bands.write(f, decoded.bands, header.width, header.height, header.channels,
+                        pixels.png_metadata_chunks(**metadata))
+        f.flush()
+        f.seek(0)
+        crc = 0
+        for band in png_bands.read(f):
+            crc = pixel_crc(band, crc)
+        f.seek(0)
+        _pillow_reads_what_the_format_holds()
+        with Image.open(f) as image:
+            same = crc == header.pixel_crc32 and image.size == (header.width, header.height)
+            if not same or any(pixels.metadata_info(_kept(image)).get(key) != metadata[key] for key in metadata):
+                raise CodecError(f"{output}: the PNG written does not read back as the decoded image")
+
+    write_atomic_with(output, fill, force)
+
+
 READ_BACK_ROWS = 256  # an 8-bit output is compared a band of rows at a time: no third copy of a big image
 
 
 def _read_back(data: bytes, samples, output: Path):
     """(whether ``data`` reads back as exactly ``samples``, what it keeps: an object with
     ``icc_profile``, ``exif``, ``xmp``)."""
-    import types
-
     import numpy as np
     from PIL import Image
 
@@ -151,7 +207,7 @@ def _read_back(data: bytes, samples, output: Path):
         return back.samples.dtype == samples.dtype and np.array_equal(back.samples, samples), back
     with Image.open(io.BytesIO(data)) as image:
         image.load()
-        kept = types.SimpleNamespace(icc_profile=pixels.icc_profile(image), exif=pixels.exif(image), xmp=pixels.xmp(image))
+        kept = _kept(image)
         height, width = samples.shape[:2]
         if image.size != (width, height):
             return False, kept
@@ -160,6 +216,16 @@ def _read_back(data: bytes, samples, output: Path):
             if band.dtype != samples.dtype or not np.array_equal(band, samples[top : top + READ_BACK_ROWS]):
                 return False, kept
     return True, kept
+
+
+def _kept(image):
+    """What of its metadata an image read back keeps: an object with ``icc_profile``,
+    ``exif`` and ``xmp``, as ``pixels.metadata_info`` takes it."""
+    import types
+
+    from invcodec import pixels
+
+    return types.SimpleNamespace(icc_profile=pixels.icc_profile(image), exif=pixels.exif(image), xmp=pixels.xmp(image))
 
 
 def check_free(output: Path, force: bool, exists_hint: str = "use --force to overwrite") -> None:

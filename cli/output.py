@@ -7,6 +7,7 @@ import os
 import stat
 import tempfile
 from pathlib import Path
+from typing import BinaryIO, Callable
 
 # mkstemp adds 8 random characters and ".tmp"; a name near the file system's 255-byte limit
 # must not make the temporary name too long, so only this much of the name is kept in it.
@@ -55,6 +56,12 @@ def write_atomic(path: Path, data: bytes, force: bool) -> None:
     Without ``force`` the final step is a hard link, which fails if ``path`` exists (even
     if it appeared meanwhile); with ``force`` it is an atomic rename, and only over a
     regular file."""
+    write_atomic_with(path, lambda f: f.write(data), force)
+
+
+def write_atomic_with(path: Path, fill: Callable[[BinaryIO], object], force: bool) -> None:
+    """As ``write_atomic``, the content written by ``fill`` into the temporary file (open
+    for reading too, to check what it wrote): if ``fill`` raises, nothing is written."""
     check_replaceable(path, force)
     directory = path.parent if str(path.parent) else Path(".")
     try:
@@ -62,8 +69,8 @@ def write_atomic(path: Path, data: bytes, force: bool) -> None:
     except OSError as e:  # a missing folder, a read-only one: the output is what the user named
         raise _about(e, path) from None
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
+        with os.fdopen(fd, "w+b") as f:
+            fill(f)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; a normal output file follows the umask

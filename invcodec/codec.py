@@ -1,6 +1,7 @@
 """The public API: image <-> .inv bytes (``compress``, ``decompress``, their sample-array
-forms, ``decode`` and ``decode_scaled``: a smaller image, from a lossy file's coarse
-levels alone), the lossy encoder's choices, and the pixel CRC.
+forms, ``decode``, ``decode_scaled``: a smaller image, from a lossy file's coarse levels
+alone, and ``decode_bands``: the image a band of tile rows at a time), the lossy
+encoder's choices, and the pixel CRC.
 
 The image is cut into tiles (``tile_size`` square, so memory is bounded by the tile, not
 the image) that are coded independently (``tiling``). Per tile, the colour planes (grey
@@ -21,6 +22,7 @@ import importlib.util
 import os
 import zlib
 from dataclasses import dataclass
+from typing import Iterator
 
 import numpy as np
 from PIL import Image
@@ -37,7 +39,7 @@ from .model_file import CodingModel
 from .streams.base import StreamContext, adapts
 from .streams.table import decode_tile, encode_tile
 from .tile_coder import LossyParams, coder_for
-from .tiling import map_tiles
+from .tiling import iter_tiles, map_tiles
 
 # The lossy encoder's choices, tuned on photos-dev by benchmarks/lossy_tuning.py (record:
 # results/encoder-choices.md and results/lossy-tuning-*.json):
@@ -62,10 +64,10 @@ SAMPLE_TYPES = (np.dtype(np.uint8), np.dtype(np.uint16))  # 8 and 16 bits per sa
 CRC_ROWS = 64  # rows per CRC update: a view of the image, never a copy of all of it
 
 
-def pixel_crc(samples: np.ndarray) -> int:
+def pixel_crc(samples: np.ndarray, crc: int = 0) -> int:
     """CRC-32 of the samples' bytes in raster order (16-bit ones little-endian: the file's
-    pixel checksum), a band of rows at a time: memory follows the band, not the image."""
-    crc = 0
+    pixel checksum), a band of rows at a time: memory follows the band, not the image.
+    ``crc``: the CRC of the rows above, for an image given a band of rows at a time."""
     layout = samples.dtype.newbyteorder("<")
     for top in range(0, samples.shape[0], CRC_ROWS):
         crc = zlib.crc32(np.ascontiguousarray(samples[top : top + CRC_ROWS], dtype=layout), crc)
@@ -228,6 +230,12 @@ def decode_scaled(data: bytes, scale: object, model: CodingModel | str | None = 
     return ScaledImage(reduce.box_reduce(out, levels), header, in_full)
 
 
+def decoded_in_full(data: bytes, model: CodingModel | str | None = None) -> str | None:
+    """Why ``decode_scaled`` decodes this file in full at any scale, or None: it decodes
+    a lossy file's coarse levels alone (for a caller that bounds what a decode holds)."""
+    return _no_reduction(*_unpacked(data, _model(model)))
+
+
 def _unpacked(data: bytes, model: CodingModel | None) -> tuple[Header, list, StreamContext]:
     """The header, the streams, and the context they decode in (the file's model found)."""
     header, streams = container.unpack(data)
@@ -251,9 +259,52 @@ def _no_reduction(header: Header, streams: list, context: StreamContext) -> str 
 
 
 def _verified(samples: np.ndarray, header: Header) -> np.ndarray:
-    if pixel_crc(samples) != header.pixel_crc32:
-        raise InvalidFileError("pixel checksum mismatch: the file is corrupted or was decoded on an incompatible model")
+    _verified_crc(pixel_crc(samples), header)
     return samples
+
+
+def _verified_crc(crc: int, header: Header) -> None:
+    if crc != header.pixel_crc32:
+        raise InvalidFileError("pixel checksum mismatch: the file is corrupted or was decoded on an incompatible model")
+
+
+@dataclass
+class DecodedBands:
+    header: Header
+    # (rows, W, C) samples, top to bottom, each valid until the next is asked for; after the last,
+    # an InvalidFileError on a pixel CRC mismatch
+    bands: Iterator[np.ndarray]
+
+
+def decode_bands(data: bytes, model: CodingModel | str | None = None, progress: bool = False,
+                 threads: int | None = None) -> DecodedBands:
+    """.inv bytes -> the header and the image a band of tile rows at a time, each band
+    folded into the pixel CRC as it goes: memory follows a band (tile_size rows), not the
+    image. The pixels are ``decode``'s; an ``InvalidFileError`` comes before the first band
+    for a bad header or model, and after the last band's rows for a pixel CRC mismatch, so
+    a caller writing the bands as they come must discard what it wrote until the end."""
+    threads = check_threads(threads)
+    header, streams, context = _unpacked(data, _model(model))
+    return DecodedBands(header, _bands(header, streams, context, threads, progress))
+
+
+def _bands(header: Header, streams: list, context: StreamContext, threads: int | None,
+           progress: bool) -> Iterator[np.ndarray]:
+    per_tile, tiles = header.streams_per_tile, header.tiles()
+    band = np.empty((min(header.tile_size, header.height), header.width, header.channels),
+                    dtype=SAMPLE_TYPES[header.sample_bytes - 1])
+    crc = 0
+
+    def one(i: int, top: int, left: int, th: int, tw: int) -> np.ndarray:
+        return decode_tile(streams[i * per_tile : (i + 1) * per_tile], th, tw, header.colour_planes, context)
+
+    done = iter_tiles(one, [(i, *tile) for i, tile in enumerate(tiles)], threads, progress)
+    for tile, (top, left, th, tw) in zip(done, tiles):
+        band[:th, left : left + tw] = tile
+        if left + tw == header.width:  # the band's last tile: its rows are whole
+            crc = pixel_crc(band[:th], crc)
+            yield band[:th]
+    _verified_crc(crc, header)
 
 
 def _decode_tiles(header: Header, streams: list, context: StreamContext, threads: int | None, progress: bool,

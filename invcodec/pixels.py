@@ -401,6 +401,23 @@ def write_image(samples: np.ndarray, fmt: str, icc_profile: bytes | None = None,
                          extrasamples=["unassalpha"] if channels in (2, 4) else None, iccprofile=icc_profile,
                          extratags=tags, metadata=None)
         return buf.getvalue()
+    options = _pillow_options(fmt, icc_profile, exif, xmp)
+    if samples.dtype == np.uint8 or samples.shape[2] == 1:
+        from_samples(samples).save(buf, fmt, **options)
+        return buf.getvalue()
+    import png  # pypng: Pillow has no 16-bit colour modes
+
+    h, w, channels = samples.shape
+    png.Writer(w, h, greyscale=channels < 3, alpha=channels in (2, 4), bitdepth=16, compression=9).write(
+        buf, samples.reshape(h, w * channels))
+    chunks = list(png.Reader(bytes=buf.getvalue()).chunks())
+    out = io.BytesIO()
+    png.write_chunks(out, chunks[:1] + png_metadata_chunks(icc_profile, exif, xmp) + chunks[1:])
+    return out.getvalue()
+
+
+def _pillow_options(fmt: str, icc_profile: bytes | None, exif: bytes | None, xmp: bytes | None) -> dict:
+    """What Pillow's ``save`` takes to write this metadata in ``fmt``."""
     options: dict = {"lossless": True, "exact": True} if fmt == "WEBP" else {}
     options.update({key: value for key, value in (("icc_profile", icc_profile), ("exif", exif)) if value})
     if xmp and fmt == "PNG":
@@ -414,18 +431,15 @@ def write_image(samples: np.ndarray, fmt: str, icc_profile: bytes | None = None,
         options["xmp"] = xmp
     if fmt == "WEBP" and exif:
         options["exif"] = exif_structure(exif)  # WebP's EXIF chunk holds the TIFF structure alone
-    if samples.dtype == np.uint8 or samples.shape[2] == 1:
-        from_samples(samples).save(buf, fmt, **options)
-        return buf.getvalue()
-    import png  # pypng: Pillow has no 16-bit colour modes
+    return options
 
-    h, w, channels = samples.shape
-    png.Writer(w, h, greyscale=channels < 3, alpha=channels in (2, 4), bitdepth=16, compression=9).write(
-        buf, samples.reshape(h, w * channels))
+
+def png_metadata_chunks(icc_profile: bytes | None = None, exif: bytes | None = None,
+                        xmp: bytes | None = None) -> list[tuple[bytes, bytes]]:
+    """The (tag, data) PNG chunks that hold this metadata (iCCP, eXIf, iTXt), as Pillow
+    writes them, for PNGs that other writers make."""
+    import png
+
     meta = io.BytesIO()
-    Image.new("L", (1, 1)).save(meta, "PNG", **options)  # Pillow's own iCCP, eXIf and iTXt chunks
-    extra = [c for c in png.Reader(bytes=meta.getvalue()).chunks() if c[0] not in (b"IHDR", b"IDAT", b"IEND")]
-    chunks = list(png.Reader(bytes=buf.getvalue()).chunks())
-    out = io.BytesIO()
-    png.write_chunks(out, chunks[:1] + extra + chunks[1:])
-    return out.getvalue()
+    Image.new("L", (1, 1)).save(meta, "PNG", **_pillow_options("PNG", icc_profile, exif, xmp))
+    return [c for c in png.Reader(bytes=meta.getvalue()).chunks() if c[0] not in (b"IHDR", b"IDAT", b"IEND")]

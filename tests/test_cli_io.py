@@ -1,5 +1,6 @@
 """Standard streams the command cannot use: one line and exit 1, never a traceback (a
-closed stdin or stdout, a full device)."""
+closed stdin or stdout, a full device); large PNG outputs written as they decode, and
+the bound on outputs built in memory."""
 
 import os
 import subprocess
@@ -93,3 +94,59 @@ def test_the_command_reads_and_writes_every_size_the_format_holds(tmp_path) -> N
         r = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
         assert r.returncode == 0 and "bomb" not in r.stderr, r.stderr
     assert np.array_equal(np.asarray(Image.open(tmp_path / "b.png")), np.zeros((40, 50, 3), np.uint8))
+
+
+def _patched(settings: str, *args: str) -> subprocess.CompletedProcess:
+    """The command with cli.io's memory policy set as ``settings`` says (small images, to test)."""
+    code = f"import sys\nimport invcodec_cli.io as io\n{settings}\nfrom invcodec_cli.main import main\nsys.exit(main(sys.argv[1:]))"
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
+
+
+@pytest.mark.parametrize("channels, deep", [(4, False), (3, True), (1, False)])
+def test_a_png_written_as_it_decodes_holds_the_plain_paths_pixels_and_metadata(tmp_path, channels, deep) -> None:
+    from invcodec import pixels
+    from invcodec.codec import compress_samples
+
+    from .conftest import smooth_image
+
+    samples = smooth_image(150, 90, channels).astype(np.uint16 if deep else np.uint8) * (257 if deep else 1)
+    exif = b"MM\x00*\x00\x00\x00\x08\x00\x00\x00\x00\x00\x00"
+    data, _ = compress_samples(samples, tile_size=64, icc_profile=b"a profile", exif=exif, xmp=b"<x:xmpmeta/>")
+    (tmp_path / "a.inv").write_bytes(data)
+    plain = _invcodec("decompress", str(tmp_path / "a.inv"), "-o", str(tmp_path / "plain.png"))
+    streamed = _patched("io.STREAMED_ABOVE = 0", "decompress", str(tmp_path / "a.inv"), "-o", str(tmp_path / "streamed.png"))
+    assert plain.returncode == streamed.returncode == 0, plain.stderr + streamed.stderr
+    assert sorted(os.listdir(tmp_path)) == ["a.inv", "plain.png", "streamed.png"]
+    back = [pixels.intake(str(tmp_path / name), "test") for name in ("plain.png", "streamed.png")]
+    assert back[0].samples.tobytes() == back[1].samples.tobytes() == samples.tobytes()
+    assert back[1].samples.dtype == samples.dtype
+    assert (back[1].icc_profile, back[1].exif, back[1].xmp) == (b"a profile", exif, b"<x:xmpmeta/>")
+    # the same report, but for the output's name and the time
+    assert streamed.stdout.replace("streamed.png", "plain.png").split(",")[:2] == plain.stdout.split(",")[:2]
+
+
+def test_a_wrong_pixel_crc_found_after_the_last_band_leaves_no_output(tmp_path) -> None:
+    from invcodec import container
+
+    header = container.Header(300, 200, 4, 64, b"", 12345)  # a wrong pixel CRC
+    streams = [container.Stream(container.StreamKind.CONSTANT, p) for p in (b"\x10\x20\x30", b"\xff")] * header.tile_count
+    (tmp_path / "bad.inv").write_bytes(container.pack(header, streams))
+    (tmp_path / "old.png").write_bytes(b"kept as it was")
+    for output in ("new.png", "old.png"):
+        r = _patched("io.STREAMED_ABOVE = 0", "decompress", str(tmp_path / "bad.inv"), "-o", str(tmp_path / output),
+                     "--force")
+        assert r.returncode == 1 and _one_line(r.stderr, "bad.inv", "pixel checksum mismatch"), r.stderr
+    assert sorted(os.listdir(tmp_path)) == ["bad.inv", "old.png"]
+    assert (tmp_path / "old.png").read_bytes() == b"kept as it was"
+
+
+def test_an_output_built_in_memory_is_refused_above_its_bound_naming_png(files, tmp_path) -> None:
+    small = "io.HELD_AT_MOST = 1000"  # a.inv holds 24 x 32 x 3 = 2304 bytes of samples
+    for output, words in ((str(tmp_path / "a.tif"), ("a.tif", "TIFF outputs", "use .png")),
+                          ("-", ("stdout", "PNG outputs are built in memory", "-o FILE.png"))):
+        r = _patched(small, "decompress", str(files / "a.inv"), "-o", output)
+        assert r.returncode == 1 and _one_line(r.stderr, *words, "at most 0.000954 MiB"), r.stderr
+    assert os.listdir(tmp_path) == []
+    r = _patched(small + "\nio.STREAMED_ABOVE = 0", "decompress", str(files / "a.inv"), "-o", str(tmp_path / "a.png"))
+    assert r.returncode == 0 and os.listdir(tmp_path) == ["a.png"], r.stderr
+    assert _patched(small, "decompress", str(files / "a.inv"), "-o", str(tmp_path / "b.tif"), "--scale", "1/4").returncode == 1

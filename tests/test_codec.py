@@ -420,3 +420,44 @@ def test_decoding_holds_the_image_and_no_copy_of_its_tiles() -> None:
         tracemalloc.stop()
     raw = 2048 * 2048 * 4
     assert raw < peak < raw + 4 * 512 * 512 * 4
+
+
+@pytest.mark.parametrize("shape, dtype, tile", [((150, 97, 4), np.uint8, 64), ((70, 45, 3), np.uint16, 32),
+                                               ((33, 130, 2), np.uint8, 32), ((20, 20, 1), np.uint8, 64)])
+def test_decoded_bands_are_the_decoded_image_a_band_of_tile_rows_at_a_time(photo, shape, dtype, tile) -> None:
+    from invcodec.codec import decode, decode_bands
+
+    samples = smooth_image(shape[0], shape[1], shape[2]).astype(dtype) * (257 if dtype == np.uint16 else 1)
+    data, _ = compress_samples(samples, photo, tile_size=tile, threads=2)
+    decoded = decode_bands(data, photo, threads=2)
+    bands = [band.copy() for band in decoded.bands]  # (each band is reused for the next)
+    assert [len(b) for b in bands] == [min(tile, shape[0] - top) for top in range(0, shape[0], tile)]
+    assert np.concatenate(bands).tobytes() == decode(data, photo)[0].tobytes() == samples.tobytes()
+    assert decoded.header.width == shape[1] and decoded.header.pixel_crc32 == container.unpack(data)[0].pixel_crc32
+
+
+def test_a_wrong_pixel_crc_is_raised_after_the_last_band_and_a_band_holds_a_tile_row(photo) -> None:
+    """Memory follows a band (tile_size rows of the image) and the tiles queued for the
+    threads, not the image: the crafted 8 KB file of a 65536 x 4096 RGBA image with a
+    wrong CRC holds one 512-row band."""
+    import tracemalloc
+
+    from invcodec.codec import decode_bands
+    from invcodec.tiling import QUEUED_PER_THREAD
+
+    header = container.Header(2048, 2048, 4, 256, b"", 12345)  # a wrong pixel CRC
+    data = container.pack(header, [container.Stream(StreamKind.CONSTANT, b"\x10\x20\x30" if i % 2 == 0 else b"\xff")
+                                   for i in range(2 * header.tile_count)])
+    tracemalloc.start()
+    try:
+        bands = decode_bands(data, threads=2).bands
+        rows = 0
+        with pytest.raises(InvalidFileError, match="pixel checksum mismatch"):
+            for band in bands:
+                rows += len(band)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert rows == 2048
+    band, tile = 256 * 2048 * 4, 256 * 256 * 4
+    assert band < peak < band + (QUEUED_PER_THREAD + 2) * 2 * tile < 2048 * 2048 * 4 // 2

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from invcodec_cli.output import NotRegularFileError, OutputExistsError, check_replaceable, write_atomic
+from invcodec_cli.output import NotRegularFileError, OutputExistsError, check_replaceable, write_atomic, write_atomic_with
 
 
 def test_writes_and_refuses_to_overwrite_without_force(tmp_path) -> None:
@@ -85,3 +85,17 @@ def test_errors_name_the_output_not_the_temporary_file(tmp_path, monkeypatch) ->
         write_atomic(tmp_path / "x.inv", b"data", force=False)
     assert full.value.errno == 28 and full.value.filename == str(tmp_path / "x.inv")
     assert not list(tmp_path.iterdir())  # no temporary file left behind
+
+
+def test_content_written_by_a_filler_is_put_in_place_only_if_it_returns(tmp_path) -> None:
+    def checked(f) -> None:  # writes, reads what it wrote back, then finds it wrong
+        f.write(b"first half")
+        f.seek(0)
+        assert f.read() == b"first half"
+        raise ValueError("the check failed")
+
+    with pytest.raises(ValueError, match="the check failed"):
+        write_atomic_with(tmp_path / "a.png", checked, force=False)
+    assert os.listdir(tmp_path) == []
+    write_atomic_with(tmp_path / "a.png", lambda f: f.write(b"whole"), force=False)
+    assert (tmp_path / "a.png").read_bytes() == b"whole" and os.listdir(tmp_path) == ["a.png"]

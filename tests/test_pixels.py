@@ -265,3 +265,24 @@ def test_a_16_bit_tiff_pillow_cannot_open_keeps_its_profile_and_xmp_and_other_un
     for name in ("junk.tif", "junk.png"):
         with pytest.raises(UnsupportedImageError, match="cannot read .*junk"):
             pixels.intake(tmp_path / name, "test")
+
+
+def test_the_png_metadata_chunks_are_what_pillow_reads_back() -> None:
+    import io
+
+    import png
+
+    from invcodec.pixels import png_metadata_chunks
+
+    exif = b"MM\x00*\x00\x00\x00\x08\x00\x00\x00\x00\x00\x00"
+    plain = io.BytesIO()
+    Image.new("RGB", (3, 2)).save(plain, "PNG")
+    chunks = list(png.Reader(bytes=plain.getvalue()).chunks())
+    made = png_metadata_chunks(b"not a real profile", b"Exif\x00\x00" + exif, b"<x:xmpmeta/>")
+    assert sorted(tag for tag, _ in made) == [b"eXIf", b"iCCP", b"iTXt"]
+    out = io.BytesIO()
+    png.write_chunks(out, chunks[:1] + made + chunks[1:])
+    with Image.open(io.BytesIO(out.getvalue())) as image:
+        assert image.info["icc_profile"] == b"not a real profile"
+        assert pixels.exif(image) == exif and image.info["xmp"] == b"<x:xmpmeta/>"
+    assert png_metadata_chunks() == []

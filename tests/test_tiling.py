@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from invcodec.tiling import MAX_DEFAULT_THREADS, default_threads, map_tiles
+from invcodec.tiling import MAX_DEFAULT_THREADS, default_threads, iter_tiles, map_tiles
 
 
 def test_default_threads_is_one_per_core_within_bounds() -> None:
@@ -47,3 +47,18 @@ def test_each_tile_runs_its_matrix_products_on_one_blas_thread(threads) -> None:
 
     seen = map_tiles(blas_threads, [(i,) for i in range(8)], threads, progress=False)
     assert all(n == [1] * len(n) and n for n in seen), seen
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_tiles_come_as_they_are_done_and_a_consumer_that_stops_leaves_the_rest_uncoded(threads) -> None:
+    coded, lock = [], threading.Lock()
+
+    def tile(i: int) -> int:
+        with lock:
+            coded.append(i)
+        return 2 * i
+
+    done = iter_tiles(tile, [(i,) for i in range(500)], threads, progress=False)
+    assert [next(done) for _ in range(5)] == [0, 2, 4, 6, 8]
+    done.close()
+    assert len(coded) < 100
