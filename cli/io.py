@@ -138,7 +138,7 @@ def encode_image(samples, fmt: str, output: Path, metadata: dict[str, bytes]) ->
 # every other output (other formats, stdout, --scale) is built whole in memory, about three
 # times the image's raw size, and refused above HELD_AT_MOST.
 STREAMED_ABOVE = 1 << 26
-HELD_AT_MOST = 1 << 28
+HELD_AT_MOST = 1 << 30  # every 8-bit image the format allows (65536 x 4096 x 4)
 
 
 def raw_bytes(height: int, width: int, channels: int, bit_depth: int) -> int:
