@@ -81,13 +81,13 @@ def _snapshot(folder: Path) -> dict[str, tuple]:
     return entries
 
 
-def _limits(memory_bytes: int, close: tuple[int, ...]):
-    def apply() -> None:
-        if memory_bytes:  # 0: none (a sanitizer build reserves terabytes of address space for its shadow memory)
-            resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-        for fd in close:  # the command starts with this standard stream closed (<&-, >&-)
-            os.close(fd)
-    return apply
+def _limited(command: list[str], memory_bytes: int, close: tuple[int, ...]) -> list[str]:
+    """``command`` started by sh under its limits: no Python runs between fork and exec (a
+    forked copy of this threaded runner can deadlock there, on a lock another thread held)."""
+    limit = f"ulimit -v {memory_bytes // 1024}; " if memory_bytes else ""  # 0: none (a sanitizer build
+    # reserves terabytes of address space for its shadow memory)
+    closed = "".join(f" {fd}>&-" for fd in close)  # the command starts with this standard stream closed
+    return ["/bin/sh", "-c", f'{limit}exec "$@"{closed}', "sh", *command]
 
 
 def _run(args: list[str], cwd: Path, timeout: float, memory: int, stdin: str = "null", stdout: str = "pipe",
@@ -96,9 +96,9 @@ def _run(args: list[str], cwd: Path, timeout: float, memory: int, stdin: str = "
     close = tuple(fd for fd, closed in ((0, stdin == "closed"), (1, stdout == "closed")) if closed)
     full = open("/dev/full", "wb") if stdout == "full" else None
     start = time.perf_counter()
-    proc = subprocess.Popen(_command() + args, cwd=cwd, stdin=subprocess.DEVNULL,
+    proc = subprocess.Popen(_limited(_command() + args, memory, close), cwd=cwd, stdin=subprocess.DEVNULL,
                             stdout=full or (subprocess.PIPE if stdout == "pipe" else subprocess.DEVNULL),
-                            stderr=subprocess.PIPE, env=os.environ | _ENV, preexec_fn=_limits(memory, close))
+                            stderr=subprocess.PIPE, env=os.environ | _ENV)
     if full:
         full.close()
     lock, reaped, hung = threading.Lock(), threading.Event(), threading.Event()

@@ -23,10 +23,13 @@ nm -D invcodec/native/_kernel*.so | grep -q __asan_report || { echo "sanitize.sh
 export LD_PRELOAD="$(cc -print-file-name=libasan.so) $(cc -print-file-name=libubsan.so)"
 export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:halt_on_error=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+# the copy's own command line and benchmarks too, under the names the install gives them
+ln -s cli invcodec_cli && ln -s benchmarks invcodec_benchmarks
 export PYTHONPATH="$work" OMP_NUM_THREADS=1
 python - <<'PY'
-import invcodec.native, os
-assert invcodec.native.__file__.startswith(os.getcwd()), invcodec.native.__file__  # the sanitized build, not the installed one
+import os, invcodec.native, invcodec_benchmarks, invcodec_cli
+for module in (invcodec.native, invcodec_benchmarks, invcodec_cli):  # the sanitized copy, not the installed checkout
+    assert module.__file__.startswith(os.getcwd()), module.__file__
 PY
 python -m pytest -q -p no:cacheprovider tests/native tests/entropy/test_ans.py tests/runtime/test_autoregressive.py tests/runtime/test_int8.py tests/runtime/test_lifting.py tests/test_golden.py
 python -c "import sys; from invcodec_benchmarks import fuzz; sys.exit(fuzz.main(['--model', 'photo-v4', '--cases', '$cases']))"
