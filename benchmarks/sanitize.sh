@@ -26,6 +26,7 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 # the copy's own command line and benchmarks too, under the names the install gives them
 ln -s cli invcodec_cli && ln -s benchmarks invcodec_benchmarks
 export PYTHONPATH="$work" OMP_NUM_THREADS=1
+export GIT_DIR="$repo/.git" GIT_WORK_TREE="$work"  # the reports name the commit the copy was made from
 python - <<'PY'
 import os, invcodec.native, invcodec_benchmarks, invcodec_cli
 for module in (invcodec.native, invcodec_benchmarks, invcodec_cli):  # the sanitized copy, not the installed checkout
