@@ -62,7 +62,9 @@ def _hostile_table(report: dict) -> str:
                      f"| {defects} |")
     lines += ["", "Defects: " + ", ".join(f"{k.replace('_', ' ')} {c.get(k, 0)}" for k in DEFECTS)]
     if report.get("budgeted"):
-        lines += ["", "Crafted .inv files, each command's CPU seconds and peak memory against its budget:", "",
+        lines += ["", "Crafted .inv files, each command's CPU seconds and peak memory against its budget (a command's "
+                  "peak counts the suite runner's own high-water mark when it forked: an upper bound; the crafted "
+                  "class run alone, above, shows the commands' own):", "",
                   "| case | verdict | CPU s | peak MB | budget s / MB |", "|---|---|---:|---:|---:|"]
         lines += [f"| {r['case']} | {r['verdict']} | {r['cpu_s']:.2f} | {r['peak_rss_mb']:.0f} | "
                   f"{r['budget_cpu_s']:.0f} / {r['budget_mb']:.0f} |" for r in report["budgeted"]]
