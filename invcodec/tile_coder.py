@@ -42,9 +42,9 @@ class EncodedTile:
 
 @dataclass
 class _Coded:
-    """A lossy tile as its encoder made it: the tile, each call of the walk's ``band``'s
-    symbols and (when it quantized) residuals in steps, the reconstruction before
-    clipping (padded)."""
+    """A lossy tile as its encoder made it: the tile, the symbols of each call of the walk's
+    ``band`` and (when asked) the residuals they quantized (in steps, about the prior's
+    mean), the reconstruction before clipping (padded)."""
 
     tile: EncodedTile | None = None
     symbols: list[np.ndarray] = field(default_factory=list)
@@ -139,8 +139,9 @@ class LossyTileCoder:
         """The tile's latents quantized by the encoder's choices (RDOQ); at a latent-search
         effort, the candidates of the architecture's ``latent_search`` too, each rounded,
         and the one of the lowest bits + lambda * squared error kept (``quantizer.distortion_weight``)."""
-        coded = self._encode(pixels)
-        if self.lossy.effort not in LATENT_SEARCH_EFFORTS or self.model.architecture.latent_search is None:
+        searches = self.lossy.effort in LATENT_SEARCH_EFFORTS and self.model.architecture.latent_search is not None
+        coded = self._encode(pixels, keep_residuals=searches)
+        if not searches:
             return coded.tile
         weight = quantizer.distortion_weight(self.lossy.quantizer.global_step,
                                              self.lossy.choices.rdo_weight or quantizer.HIGH_RATE_WEIGHT)
@@ -150,9 +151,10 @@ class LossyTileCoder:
         tiles = [coded.tile] + [self._encode(pixels, coded.symbols[:-details] + symbols).tile for symbols in found]
         return min(tiles, key=lambda t: rd_cost(t, pixels, weight))
 
-    def _encode(self, pixels: np.ndarray, symbols: list[np.ndarray] | None = None) -> _Coded:
+    def _encode(self, pixels: np.ndarray, symbols: list[np.ndarray] | None = None, keep_residuals: bool = False) -> _Coded:
         """The tile coded with ``symbols``, those of each call of the walk's ``band`` in order;
-        None: its latents quantized by the encoder's choices."""
+        None: its latents quantized by the encoder's choices (``keep_residuals``: and their
+        residuals kept)."""
         q, choices = self.lossy.quantizer, self.lossy.choices
         h, w = pixels.shape[:2]
         padded = pad_to_block(pixels, self.flow.block_size).astype(np.float64)
@@ -166,7 +168,8 @@ class LossyTileCoder:
             if symbols is None:
                 residual = chunk_values(bands[i], p) - p.mean
                 chosen = np.clip(choices.quantize(residual, steps[i], scale_index), ans.SYMBOL_MIN, ans.SYMBOL_MAX)
-                coded.residuals.append(residual / quantizer.step_value(steps[i]))
+                if keep_residuals:
+                    coded.residuals.append(residual / quantizer.step_value(steps[i]))
             else:
                 chosen = symbols[len(coded.symbols)]
             coded.symbols.append(chosen)

@@ -4,16 +4,18 @@ not only by RDOQ's symbol-by-symbol choice (SGA: Yang et al., "Improving inferen
 neural image compression", NeurIPS 2020). The decoder is unchanged: the latents are other
 integers in the same streams.
 
-The search starts from effort 7's decoded latents and moves the detail bands' latents,
-in units of their band's step, under a torch twin of the exact model (the training
-side's ``IntegerFlowModel``, which agrees with the runtime bit for bit on integers): each
-residual about its prior mean is rounded by annealed stochastic Gumbel-softmax rounding
-(SGA's), its bits are the prior's Laplace code length, and the rounded latents run
-through the walk (priors in the closed loop) and the inverse flow to pixels. The top band
-is coded by autoregressive nets that have no torch twin, so it keeps effort 7's values.
-The tile coder codes every candidate exactly and keeps the one of lowest
-bits + lambda * squared error, effort 7's included (``tile_coder.LossyTileCoder``).
-Deterministic for a given machine (seeded, one thread)."""
+The variables are the detail bands' symbols as real numbers (residuals about the prior's
+mean, in steps: what the decoder reads, so a change of the bands before moves the latent
+with its mean, as in the decoder), starting from the image's own latents about effort
+7's means. Under a torch twin of the exact model (the training side's
+``IntegerFlowModel``, which agrees with the runtime bit for bit on integers) each is
+rounded by annealed stochastic Gumbel-softmax rounding (SGA's), its bits are the prior's
+Laplace code length, and the latents run through the walk (the priors in the closed
+loop) and the inverse flow to pixels. The top band is coded by autoregressive nets that
+have no torch twin, so it keeps effort 7's symbols. The tile coder codes every candidate
+exactly and keeps the one of the lowest bits + lambda * squared error, effort 7's
+included (``tile_coder.LossyTileCoder``). Deterministic for a given machine (seeded, one
+thread)."""
 
 from __future__ import annotations
 
@@ -28,8 +30,8 @@ import torch
 
 from .. import model_file, quantizer
 from ..architectures import parse_spec
-from ..entropy import ans, grid
 from ..container import Quantizer
+from ..entropy import ans, grid
 from ..model_file import TRAINING_PREFIX, CodingModel
 from ..walk import COLOURS, chunk_bands, walk
 from .flow.coupling import round_half_up
@@ -139,7 +141,6 @@ def _search(twin: _KnownTop, residuals: list[np.ndarray], steps: list[float], lo
 
         x_hat = walk(twin, 1, *padded, band, rate=log2_step)[..., :h, :w]
         loss = bits + weight * ((x_hat.clamp(0, 255) - target) ** 2).sum()
-        if __import__('os').environ.get('SGA_VERBOSE'): print(it, temperature, float(bits), float(loss))
         opt.zero_grad()
         loss.backward()
         opt.step()

@@ -32,7 +32,7 @@ def _search(model, pixels, plan, monkeypatch):
     monkeypatch.setitem(latent_search.PLANS, 8, plan)
     lossy = lossy_settings(model, QUALITY, effort=8)
     coder = LossyTileCoder(model, lossy)
-    coded = coder._encode(pixels)
+    coded = coder._encode(pixels, keep_residuals=True)
     details = len(coder.chunk_steps) - 3
     weight = quantizer.distortion_weight(lossy.quantizer.global_step, lossy.choices.rdo_weight)
     found = latent_search.candidates(model, lossy.quantizer, weight, pixels, coded.decoded, coded.residuals[-details:], 8)
