@@ -52,7 +52,7 @@ class Plan:
     snapshots: tuple[float, ...] = (1.0,)
 
 
-PLANS = {8: Plan(60, 0.02, snapshots=(0.5, 0.75, 1.0)), 9: Plan(150, 0.01, hot=0.5, cold=0.1, snapshots=(0.6, 0.8, 1.0))}
+PLANS = {8: Plan(80, 0.015, cold=0.1, snapshots=(0.6, 0.8, 1.0)), 9: Plan(150, 0.01, cold=0.1, snapshots=(0.6, 0.8, 1.0))}
 _EDGE = 1e-4  # keeps atanh finite where a residual sits on a level
 
 
