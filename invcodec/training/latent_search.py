@@ -52,6 +52,8 @@ class Plan:
     snapshots: tuple[float, ...] = (1.0,)
 
 
+# the gain grows with the steps, each a pass forwards and backwards over the tile (record:
+# results/encoder-choices.md)
 PLANS = {8: Plan(80, 0.015, cold=0.1, snapshots=(0.6, 0.8, 1.0)), 9: Plan(150, 0.01, cold=0.1, snapshots=(0.6, 0.8, 1.0))}
 _EDGE = 1e-4  # keeps atanh finite where a residual sits on a level
 
