@@ -41,20 +41,20 @@ from .model import IntegerFlowModel
 
 @dataclass(frozen=True)
 class Plan:
-    """One effort's search: Adam ``iterations`` on the latents (in steps) at
-    ``learning_rate``, the rounding's temperature annealed from ``hot`` to ``cold``
-    (geometrically); the latents at each of ``snapshots`` (fractions of the run) are a candidate."""
+    """One effort's search: ``iterations`` Adam steps on the symbols at ``learning_rate``,
+    the rounding's temperature annealed from ``hot`` to ``cold`` (geometrically); the
+    symbols, rounded, at each of ``snapshots`` (fractions of the run) are a candidate."""
 
     iterations: int
     learning_rate: float
     hot: float = 0.5
-    cold: float = 0.05
-    snapshots: tuple[float, ...] = (1.0,)
+    cold: float = 0.1
+    snapshots: tuple[float, ...] = (0.6, 0.8, 1.0)
 
 
 # the gain grows with the steps, each a pass forwards and backwards over the tile (record:
 # results/encoder-choices.md)
-PLANS = {8: Plan(80, 0.015, cold=0.1, snapshots=(0.6, 0.8, 1.0)), 9: Plan(150, 0.01, cold=0.1, snapshots=(0.6, 0.8, 1.0))}
+PLANS = {8: Plan(80, 0.015), 9: Plan(150, 0.01)}
 _EDGE = 1e-4  # keeps atanh finite where a residual sits on a level
 
 

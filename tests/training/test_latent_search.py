@@ -41,7 +41,7 @@ def _search(model, pixels, plan, monkeypatch):
 
 def test_a_search_that_does_not_move_rounds_where_it_started(tiny_coding_models, monkeypatch) -> None:
     pixels = smooth_image(32, 32, seed=3)
-    coded, found, details = _search(tiny_coding_models["top-autoregressive"], pixels, latent_search.Plan(2, 0.0),
+    coded, found, details = _search(tiny_coding_models["top-autoregressive"], pixels, latent_search.Plan(2, 0.0, snapshots=(1.0,)),
                                     monkeypatch)
     assert len(found) == 1 and len(found[0]) == details
     for symbols, residuals in zip(found[0], coded.residuals[-details:]):
