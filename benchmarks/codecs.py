@@ -97,19 +97,23 @@ INVCODEC_QUALITIES = [8, 18, 28, 38, 48, 58]  # about 0.1 .. 2.5 bpp on Kodak
 
 
 def invcodec_lossy_codec(model_name: str | None = None, qualities: list[int] | None = None,
-                         threads: int = 1, tune: str = "psnr") -> LossyCodec:
+                         threads: int = 1, tune: str = "psnr", effort: int | None = None) -> LossyCodec:
     """invcodec lossy with a shipped model (``DEFAULT_LOSSY_MODEL`` for None) or a model
-    file, its steps tuned for ``tune`` (named when it is not the default, "psnr")."""
+    file, its steps tuned for ``tune``, at ``effort`` (None: the default); named with the
+    tuning and the effort where they are not the defaults."""
     import invcodec
     from invcodec.codec import compress_samples, decompress_samples
+    from invcodec.options import DEFAULT_EFFORT
     from invcodec.registry import DEFAULT_LOSSY_MODEL, get_model
 
     model = get_model(model_name or DEFAULT_LOSSY_MODEL)
+    effort = DEFAULT_EFFORT if effort is None else effort
+    extras = ([f"tune {tune}"] if tune != "psnr" else []) + ([f"effort {effort}"] if effort != DEFAULT_EFFORT else [])
     return LossyCodec(
-        f"invcodec ({model.name})" if tune == "psnr" else f"invcodec ({model.name}, tune {tune})",
+        f"invcodec ({', '.join([model.name, *extras])})",
         invcodec.__version__,
         qualities or INVCODEC_QUALITIES,
-        lambda s, q: compress_samples(s, model, quality=q, threads=threads, tune=tune)[0],
+        lambda s, q: compress_samples(s, model, quality=q, threads=threads, tune=tune, effort=effort)[0],
         lambda d: decompress_samples(d, model, threads=threads),
     )
 

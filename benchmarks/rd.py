@@ -7,7 +7,8 @@ real file size, PSNR (RGB) and MS-SSIM (pytorch-msssim) from the decoded 8-bit p
 Reports per image and per quality, the mean curves, encode/decode seconds and the
 Bjøntegaard delta rate of each invcodec model (--model, repeat it to compare several)
 against every other codec of the run (PSNR and MS-SSIM); --tune ms-ssim (repeatable, with
-psnr) also runs each model with its steps tuned for MS-SSIM. invcodec
+psnr) also runs each model with its steps tuned for MS-SSIM, --effort (repeatable) at each
+effort given (8 and 9 search the latents: ``invcodec.training.latent_search``). invcodec
 codes on --threads threads per image (1 by default); -j measures images in parallel
 processes. Writes results.json, results.md and the RD plots into --out.
 
@@ -51,12 +52,12 @@ def ms_ssim(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _init(models: list[str | None], qualities: list[int] | None, only_invcodec: bool, threads: int,
-          tunes: list[str]) -> None:
+          tunes: list[str], efforts: list[int | None]) -> None:
     global _codecs
     import torch
 
-    torch.set_num_threads(1)  # MS-SSIM only (invcodec codes without torch, on ``threads``)
-    _codecs = ([invcodec_lossy_codec(m, qualities, threads, tune) for m in models for tune in tunes]
+    torch.set_num_threads(1)  # MS-SSIM only (invcodec codes on ``threads``; its torch work is single-threaded per tile)
+    _codecs = ([invcodec_lossy_codec(m, qualities, threads, tune, e) for m in models for tune in tunes for e in efforts]
                + ([] if only_invcodec else lossy_baselines()))
 
 
@@ -104,16 +105,18 @@ def published_bd(report: dict, reference: dict, source: str) -> dict:
 
 
 def run(folder: Path, limit: int | None, models: list[str | None], qualities: list[int] | None, jobs: int,
-        only_invcodec: bool = False, threads: int = 1, tunes: list[str] | None = None) -> dict:
+        only_invcodec: bool = False, threads: int = 1, tunes: list[str] | None = None,
+        efforts: list[int] | None = None) -> dict:
     paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[:limit]
     if not paths:
         raise SystemExit(f"no images in {folder}")
     tunes = tunes or ["psnr"]
-    _init(models, qualities, only_invcodec, threads, tunes)
+    efforts = efforts or [None]
+    _init(models, qualities, only_invcodec, threads, tunes, efforts)
     codecs = {c.name: c for c in _codecs}
     per_image: dict[str, dict] = {}
     if jobs > 1:
-        with ProcessPoolExecutor(jobs, initializer=_init, initargs=(models, qualities, only_invcodec, threads, tunes)) as pool:
+        with ProcessPoolExecutor(jobs, initializer=_init, initargs=(models, qualities, only_invcodec, threads, tunes, efforts)) as pool:
             for name, out in tqdm(pool.map(_measure_image, paths), total=len(paths), unit="image"):
                 per_image[name] = out
     else:
@@ -132,12 +135,12 @@ def run(folder: Path, limit: int | None, models: list[str | None], qualities: li
                 curve.setdefault(k, []).append(max((r[k] for r in rows if r[k] is not None), default=None))
         results[name] = {"version": codec.version, "curve": curve,
                          "images": {p: per_image[p][name] for p in per_image}}
-    ours = list(codecs)[: len(models) * len(tunes)]
+    ours = list(codecs)[: len(models) * len(tunes) * len(efforts)]
     bd = {test: {name: _bd(results[name]["curve"], results[test]["curve"]) for name in codecs if name != test}
           for test in ours}
     return {"benchmark": "rd", "folder": str(folder), "images": len(paths), **environment(threads),
-            "settings": {"models": [get_model(m or DEFAULT_LOSSY_MODEL).name for m in models], "tunes": tunes, "jobs": jobs,
-                         "threads_per_job": threads},
+            "settings": {"models": [get_model(m or DEFAULT_LOSSY_MODEL).name for m in models], "tunes": tunes,
+                         "efforts": efforts, "jobs": jobs, "threads_per_job": threads},
             "codecs": results,
             "bd_rate": {"tests": bd}}
 
@@ -239,6 +242,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--qualities", type=int, nargs="+", default=None, help="invcodec qualities")
     p.add_argument("--tune", action="append", choices=list(quantizer.TUNINGS), default=None,
                    help="invcodec's step tuning; repeat to run each model with several [default: psnr]")
+    p.add_argument("--effort", type=int, action="append", default=None, choices=range(1, 10), metavar="1..9",
+                   help="invcodec's effort; repeat to run each model at several [default: the codec's default]")
     p.add_argument("-j", "--jobs", type=int, default=1, help="images measured in parallel (worker processes)")
     p.add_argument("--threads", type=int, default=1, help="invcodec's threads per image (tiles in parallel)")
     p.add_argument("--only-invcodec", action="store_true", help="skip the baselines (no BD-rates then)")
@@ -271,7 +276,7 @@ def main(argv: list[str] | None = None) -> None:
         for model in models:
             check_model(p.prog, model or DEFAULT_LOSSY_MODEL)
         report = run(args.folder, args.limit, models, args.qualities, args.jobs, args.only_invcodec, args.threads,
-                     args.tune)
+                     args.tune, args.effort)
     if reference:
         report["published"] = published_bd(report, reference, args.reference.name)
     write_folder(report, args.out, markdown, plot)

@@ -116,8 +116,9 @@ def _check_cluster(cluster: str | None, manifest: str | None, workers: int) -> N
               help="Code every tile with the model (no classic path for synthetic content): to measure the model.")
 # (invcodec.options.EFFORTS and DEFAULT_EFFORT, spelled out for the same reason)
 @click.option("-e", "--effort", type=click.IntRange(1, 9), default=7, show_default=True,
-              help="8 and 9 fine-tune the lossless model on each tile and store the change (slower encoding, "
-                   "same decoding; needs torch); the other efforts code alike.")
+              help="8 and 9 fine-tune the lossless model on each tile and store the change, or with -q search "
+                   "the latents for fewer bits at less error (slower encoding, same decoding; needs torch); the "
+                   "other efforts code alike.")
 @force_option
 @workers_option
 @threads_option

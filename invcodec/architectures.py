@@ -62,12 +62,18 @@ class Architecture:
     # "module:function" of the training side (torch) that fine-tunes the model's tensors on
     # a tile: (tensors, pixels, effort) -> [(tensors, the delta's log2 step per changed tensor)]
     adapter: str | None = None
+    # "module:function" of the training side (torch) that searches a lossy tile's latents
+    # (``tile_coder.LossyTileCoder``); None: the lossy encoder only rounds
+    latent_search: str | None = None
 
     def load_exporter(self) -> Callable[..., dict[str, np.ndarray]]:
         return _load(self.exporter)
 
     def load_adapter(self) -> Callable[..., list[tuple[dict[str, np.ndarray], dict[str, int]]]]:
         return _load(self.adapter)
+
+    def load_latent_search(self) -> Callable[..., list[list[np.ndarray]]]:
+        return _load(self.latent_search)
 
 
 def _load(target: str) -> Callable[..., Any]:
@@ -96,6 +102,7 @@ LIFTING = Architecture(
     tile_coder=tile_coder.lifting_coder, lossy_bands=lambda spec: walk.band_count(spec.levels),
     block_size=lambda spec: spec.block_size,
     small_tiles_pay=True, exporter="invcodec.training.weights:file_tensors", generative=_lifting_generative,
+    latent_search="invcodec.training.latent_search:candidates",
 )
 AUTOREGRESSIVE = Architecture(
     name=AutoregressiveSpec.architecture, spec=AutoregressiveSpec, evaluator=autoregressive.AutoregressiveModel.from_spec,

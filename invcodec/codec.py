@@ -36,7 +36,7 @@ from .options import DEFAULT_EFFORT, DEFAULT_TILE_SIZE, CodingOptions, check_thr
 from .quantizer import EncoderChoices
 from .registry import default_model_name, get_model, model_by_id
 from .model_file import CodingModel
-from .streams.base import StreamContext, adapts
+from .streams.base import StreamContext, needs_torch
 from .streams.table import decode_tile, encode_tile
 from .tile_coder import LossyParams, coder_for
 from .tiling import iter_tiles, map_tiles
@@ -74,10 +74,11 @@ def pixel_crc(samples: np.ndarray, crc: int = 0) -> int:
     return crc
 
 
-def lossy_settings(model: CodingModel, quality: int, tune: str = "psnr") -> LossyParams:
+def lossy_settings(model: CodingModel, quality: int, tune: str = "psnr", effort: int = DEFAULT_EFFORT) -> LossyParams:
     """The encoder's lossy parameters for ``model`` at a checked ``quality``: the file's
     quantizer (steps as ``tune``, ``quantizer.TUNINGS``, wants them) and RDOQ with
-    RDO_WEIGHT, or, when that is 0 (files written before RDOQ), dead-zone rounding."""
+    RDO_WEIGHT, or, when that is 0 (files written before RDOQ), dead-zone rounding; at
+    ``effort`` 8 and 9 also the latent search (``tile_coder.LossyTileCoder``)."""
     offsets = model.lossy_band_offsets
     if offsets is None:
         raise ValueError("this model was not trained for lossy mode (its file has no lossy_band_offsets)")
@@ -86,7 +87,7 @@ def lossy_settings(model: CodingModel, quality: int, tune: str = "psnr") -> Loss
         raise ValueError(f"the model's {len(offsets)} lossy band offsets do not fit its {bands} bands")
     steps = tuple(quantizer.step_indices(quality, offsets, quantizer.TUNINGS[tune]))
     deadzone = DEADZONE if model.lossy_deadzone is None else model.lossy_deadzone
-    return LossyParams(Quantizer(quality, RECON_OFFSET, steps), EncoderChoices(deadzone, RDO_WEIGHT))
+    return LossyParams(Quantizer(quality, RECON_OFFSET, steps), EncoderChoices(deadzone, RDO_WEIGHT), effort)
 
 
 def compress_samples(
@@ -122,8 +123,10 @@ def compress_samples(
     streams are reproduced. ``tune``: what lossy steps are chosen for, "psnr" (the model's
     own) or "ms-ssim" (``quantizer.TUNINGS``); the file holds the steps, so any decoder
     reads it. ``effort`` 1..9 (``options.EFFORTS``): 8 and 9 adapt an autoregressive model to
-    each tile in lossless mode and send the change (``streams.adapted``; they need torch),
-    at a higher encoding cost and the same decoding cost; the other efforts code alike.
+    each tile in lossless mode and send the change (``streams.adapted``), and in lossy
+    mode search the latents for fewer bits at less error (``training.latent_search``);
+    they need torch, at a higher encoding cost and the same decoding cost; the other
+    efforts code alike.
     ``model`` is a loaded model, or a name or path as ``compress`` takes."""
     options = CodingOptions.checked(quality=quality, tune=tune, tile_size=tile_size, threads=threads, progress=progress,
                                     icc_profile=icc_profile, exif=exif, xmp=xmp, classic=classic,
@@ -137,8 +140,9 @@ def _compress(samples: np.ndarray, model: CodingModel | None, options: CodingOpt
     if samples.dtype == np.uint16 and options.lossy:
         raise UnsupportedImageError("16-bit images are coded losslessly only: leave out the quality")
     model = model or get_model(default_model_name(options.lossy))
-    if adapts(model, options) and importlib.util.find_spec("torch") is None:
-        raise ValueError(f"effort {options.effort} adapts the model to the image, which needs torch: "
+    if needs_torch(model, options) and importlib.util.find_spec("torch") is None:
+        work = "searches the lossy latents" if options.lossy else "adapts the model to the image"
+        raise ValueError(f"effort {options.effort} {work}, which needs torch: "
                          "pip install 'invcodec[torch]' (or use effort 7 or less)")
     if options.tile_size is not None:
         return _compress_tiled(samples, model, options.tile_size, options)
@@ -151,7 +155,7 @@ def _compress(samples: np.ndarray, model: CodingModel | None, options: CodingOpt
 
 def _compress_tiled(samples: np.ndarray, model: CodingModel, tile_size: int,
                     options: CodingOptions) -> tuple[bytes, CompressStats]:
-    lossy = None if options.quality is None else lossy_settings(model, options.quality, options.tune)
+    lossy = None if options.quality is None else lossy_settings(model, options.quality, options.tune, options.effort)
     h, w, c = samples.shape
     try:
         container.validate_geometry(w, h, c, tile_size)

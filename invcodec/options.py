@@ -11,10 +11,12 @@ from .quantizer import TUNINGS
 
 DEFAULT_TILE_SIZE = 512
 # efforts as cjxl numbers them; 8 and 9 fine-tune an autoregressive model on each tile
-# (``training.per_image``, needs torch); every other coding is the same at every effort
+# (``training.per_image``) in lossless mode and search the latents (``training.latent_search``)
+# in lossy mode, both with torch; every other coding is the same at every effort
 EFFORTS = range(1, 10)
 DEFAULT_EFFORT = 7
 ADAPTING_EFFORTS = (8, 9)
+LATENT_SEARCH_EFFORTS = (8, 9)
 
 
 def check_quality(quality: object) -> int | None:

@@ -14,6 +14,7 @@ level (``TUNINGS``: encoder only, since the file holds the steps it chose)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cache
 
@@ -97,6 +98,16 @@ def rdo_quantize(residual: np.ndarray, step_index: int, scale_index: np.ndarray,
         cost_lo = _level_bits(hi - 1, index) + weight * (m - hi + 1) ** 2
         symbols[choice] = np.sign(residual[choice]) * np.where(cost_lo < cost_hi, hi - 1, hi)
     return symbols
+
+
+HIGH_RATE_WEIGHT = 6 / math.log(2)  # bits per squared step where rounding is the optimal choice
+
+
+def distortion_weight(global_step: int, bits_per_squared_step: float) -> float:
+    """Lambda of bits + lambda * (squared pixel error), for an encoder that trades
+    ``bits_per_squared_step`` (RDOQ's weight) at the quality's global step index: the flow
+    keeps the pixels' scale, so an error of one global step costs about one step there."""
+    return bits_per_squared_step / step_value(global_step) ** 2
 
 
 _TABLE_LEVELS = 256

@@ -12,7 +12,7 @@ The model's architecture and the file's mode pick the coder (``coder_for``)."""
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -20,10 +20,11 @@ import numpy as np
 from . import quantizer, weight_delta
 from .container import Quantizer
 from .entropy import adapt, ans
+from .options import DEFAULT_EFFORT, LATENT_SEARCH_EFFORTS
 from .quantizer import EncoderChoices
 from .runtime import autoregressive
 from .reduce import box_reduce
-from .walk import bands_in_order, chunk_bands, chunk_values, walk
+from .walk import COLOURS, bands_in_order, chunk_bands, chunk_values, walk
 
 if TYPE_CHECKING:  # (the model file's loader imports the coders through ``architectures``)
     from .model_file import CodingModel
@@ -39,13 +40,26 @@ class EncodedTile:
     decoded: np.ndarray  # (h, w, 3) uint8: exactly what the decoder will produce
 
 
+@dataclass
+class _Coded:
+    """A lossy tile as its encoder made it: the tile, the symbols of each call of the walk's
+    ``band`` and (when asked) the residuals they quantized (in steps, about the prior's
+    mean), the reconstruction before clipping (padded)."""
+
+    tile: EncodedTile | None = None
+    symbols: list[np.ndarray] = field(default_factory=list)
+    residuals: list[np.ndarray] = field(default_factory=list)
+    decoded: np.ndarray | None = None
+
+
 @dataclass(frozen=True)
 class LossyParams:
     """A lossy tile's parameters: what the file records and, for the encoder, how it rounds
-    (the decoder's default: plain rounding, which it never uses)."""
+    and its effort (the decoder's defaults, which it never uses)."""
 
     quantizer: Quantizer
     choices: EncoderChoices = EncoderChoices()
+    effort: int = DEFAULT_EFFORT  # LATENT_SEARCH_EFFORTS: search the latents (torch)
 
 
 def pad_to_block(pixels: np.ndarray, block: int) -> np.ndarray:
@@ -115,28 +129,56 @@ class LossyTileCoder:
     no_reduction = None
 
     def __init__(self, model: CodingModel, lossy: LossyParams, adaptive: bool = True):
+        self.model = model
         self.flow = model.evaluator
         self.lossy = lossy
         self.adaptive = adaptive
         self.chunk_steps = [lossy.quantizer.steps[b] for b in chunk_bands(model.evaluator)]  # a step per band, not per chunk
 
     def encode(self, pixels: np.ndarray) -> EncodedTile:
+        """The tile's latents quantized by the encoder's choices (RDOQ); at a latent-search
+        effort, the candidates of the architecture's ``latent_search`` too, each rounded,
+        and the one of the lowest bits + lambda * squared error kept (``quantizer.distortion_weight``)."""
+        searches = self.lossy.effort in LATENT_SEARCH_EFFORTS and self.model.architecture.latent_search is not None
+        coded = self._encode(pixels, keep_residuals=searches)
+        if not searches:
+            return coded.tile
+        weight = quantizer.distortion_weight(self.lossy.quantizer.global_step,
+                                             self.lossy.choices.rdo_weight or quantizer.HIGH_RATE_WEIGHT)
+        details = len(self.chunk_steps) - COLOURS  # the last calls of ``band``, one per detail chunk
+        found = self.model.architecture.load_latent_search()(self.model, self.lossy.quantizer, weight, pixels,
+                                                              coded.decoded, coded.residuals[-details:], self.lossy.effort)
+        tiles = [coded.tile] + [self._encode(pixels, coded.symbols[:-details] + symbols).tile for symbols in found]
+        return min(tiles, key=lambda t: rd_cost(t, pixels, weight))
+
+    def _encode(self, pixels: np.ndarray, symbols: list[np.ndarray] | None = None, keep_residuals: bool = False) -> _Coded:
+        """The tile coded with ``symbols``, those of each call of the walk's ``band`` in order;
+        None: its latents quantized by the encoder's choices (``keep_residuals``: and their
+        residuals kept)."""
         q, choices = self.lossy.quantizer, self.lossy.choices
         h, w = pixels.shape[:2]
         padded = pad_to_block(pixels, self.flow.block_size).astype(np.float64)
-        bands = bands_in_order(*self.flow.analyze(padded), _channel, self.flow)
+        bands = None if symbols is not None else bands_in_order(*self.flow.analyze(padded), _channel, self.flow)
         steps = self.chunk_steps
         enc = ans.LatentEncoder(self.adaptive)
+        coded = _Coded()
 
         def band(i: int, p) -> np.ndarray:
             scale_index = quantizer.residual_scale_index(p.scale_index, steps[i])
-            residual = chunk_values(bands[i], p) - p.mean
-            symbols = np.clip(choices.quantize(residual, steps[i], scale_index), ans.SYMBOL_MIN, ans.SYMBOL_MAX)
-            enc.push(symbols, 0.0, scale_index)
-            return quantizer.dequantize(p.mean, symbols, steps[i], q.recon_offset)
+            if symbols is None:
+                residual = chunk_values(bands[i], p) - p.mean
+                chosen = np.clip(choices.quantize(residual, steps[i], scale_index), ans.SYMBOL_MIN, ans.SYMBOL_MAX)
+                if keep_residuals:
+                    coded.residuals.append(residual / quantizer.step_value(steps[i]))
+            else:
+                chosen = symbols[len(coded.symbols)]
+            coded.symbols.append(chosen)
+            enc.push(chosen, 0.0, scale_index)
+            return quantizer.dequantize(p.mean, chosen, steps[i], q.recon_offset)
 
-        x_hat = walk(self.flow, 1, *padded.shape[:2], band, rate=q.global_step)
-        return EncodedTile(enc.finish(), _to_pixels(x_hat, h, w))
+        coded.decoded = walk(self.flow, 1, *padded.shape[:2], band, rate=q.global_step)
+        coded.tile = EncodedTile(enc.finish(), _to_pixels(coded.decoded, h, w))
+        return coded
 
     def decode(self, payload: bytes, height: int, width: int, levels: int = 0) -> np.ndarray:
         """The stream -> (height, width, 3) uint8; with ``levels`` k > 0 the tile at 1/2**k
@@ -165,6 +207,12 @@ class LossyTileCoder:
         if not dec.exhausted():
             raise ValueError("ANS stream has data left over after the last latent")
         return _to_pixels(x_hat, height, width)
+
+
+def rd_cost(tile: EncodedTile, pixels: np.ndarray, weight: float) -> float:
+    """bits + ``weight`` * squared error of a coded tile against its pixels."""
+    error = tile.decoded.astype(np.float64) - pixels
+    return 8 * len(tile.payload) + weight * float(np.sum(error * error))
 
 
 class AutoregressiveTileCoder:

@@ -56,6 +56,7 @@ def test_codec_names_are_the_loaded_models(tmp_path) -> None:
     tuned = invcodec_lossy_codec(path, [30], tune="ms-ssim")
     assert tuned.name == "invcodec (tiny-lossy, tune ms-ssim)"
     assert tuned.encode(samples, 30) != codec.encode(samples, 30)  # the tuning reaches the encoder
+    assert invcodec_lossy_codec(path, [30], tune="ms-ssim", effort=9).name == "invcodec (tiny-lossy, tune ms-ssim, effort 9)"
 
 
 def test_markdown_reads_old_and_new_reports() -> None:
@@ -230,6 +231,21 @@ def test_rd_runs_each_model_with_each_tune(tmp_path) -> None:
     assert list(out["bd_rate"]["tests"]) == names and out["settings"]["tunes"] == ["psnr", "ms-ssim"]
     plain, tuned = (out["codecs"][n]["curve"] for n in names)
     assert tuned["bpp"][0] < plain["bpp"][0] and tuned["psnr"][0] < plain["psnr"][0]
+
+
+@pytest.mark.torch  # MS-SSIM, and effort 8's latent search
+def test_rd_runs_each_model_at_each_effort(tmp_path, monkeypatch) -> None:
+    from invcodec.training import latent_search
+
+    monkeypatch.setitem(latent_search.PLANS, 8, latent_search.Plan(2, 0.05))
+    (tmp_path / "images").mkdir()
+    Image.fromarray(smooth_image(168, 176, 3, seed=0)).save(tmp_path / "images" / "0.png")  # MS-SSIM needs > 160
+    path = str(tiny_model_file("tiny-top-ar", tmp_path))
+    out = rd.run(tmp_path / "images", limit=None, models=[path], qualities=[40], jobs=1, only_invcodec=True, threads=1,
+                 efforts=[7, 8])
+    names = ["invcodec (tiny-top-ar)", "invcodec (tiny-top-ar, effort 8)"]
+    assert list(out["bd_rate"]["tests"]) == names and out["settings"]["efforts"] == [7, 8]
+    assert all(out["codecs"][n]["curve"]["bpp"][0] > 0 for n in names)
 
 
 @pytest.mark.slow

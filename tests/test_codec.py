@@ -390,7 +390,7 @@ def test_the_pixel_crc_is_the_crc_of_the_raster_bytes_without_a_copy_of_the_imag
     assert pixel_crc(np.zeros((0, 5, 3), np.uint8)) == zlib.crc32(b"")
 
 
-def test_an_adapting_effort_without_torch_is_one_clear_error(monkeypatch) -> None:
+def test_a_torch_effort_without_torch_is_one_clear_error(monkeypatch) -> None:
     import importlib.util
 
     real = importlib.util.find_spec
@@ -398,9 +398,11 @@ def test_an_adapting_effort_without_torch_is_one_clear_error(monkeypatch) -> Non
     pixels = smooth_image(16, 16)
     with pytest.raises(ValueError, match="effort 8 adapts the model to the image, which needs torch"):
         compress_samples(pixels, effort=8)
+    with pytest.raises(ValueError, match="effort 9 searches the lossy latents, which needs torch"):
+        compress_samples(pixels, quality=50, effort=9)
     assert decompress_samples(compress_samples(pixels, effort=6)[0]).tobytes() == pixels.tobytes()
-    # lossy files and other models are never adapted: the effort asks for nothing torch does
-    compress_samples(pixels, quality=50, effort=9)
+    # a lifting model is never adapted: lossless, the effort asks for nothing torch does
+    assert decompress_samples(compress_samples(pixels, "photo-v3", effort=8)[0]).tobytes() == pixels.tobytes()
 
 
 def test_decoding_holds_the_image_and_no_copy_of_its_tiles() -> None:

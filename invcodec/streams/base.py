@@ -8,7 +8,7 @@ from typing import ClassVar, Protocol
 import numpy as np
 
 from ..model_file import CodingModel
-from ..options import ADAPTING_EFFORTS, DEFAULT_EFFORT, CodingOptions
+from ..options import ADAPTING_EFFORTS, DEFAULT_EFFORT, LATENT_SEARCH_EFFORTS, CodingOptions
 from ..tile_coder import LossyParams
 
 
@@ -27,9 +27,12 @@ class StreamContext:
         return self if self.lossy is None else replace(self, lossy=None)
 
 
-def adapts(model: CodingModel, options: CodingOptions) -> bool:
-    """Whether the encoder fine-tunes ``model`` on each tile (ADAPTED streams)."""
-    return options.effort in ADAPTING_EFFORTS and not options.lossy and model.architecture.adapted_coder is not None
+def needs_torch(model: CodingModel, options: CodingOptions) -> bool:
+    """Whether the encoder fine-tunes ``model`` on each tile (ADAPTED streams) or searches
+    its lossy latents (``tile_coder.LossyTileCoder``): its training side's work."""
+    if options.lossy:
+        return options.effort in LATENT_SEARCH_EFFORTS and model.architecture.latent_search is not None
+    return options.effort in ADAPTING_EFFORTS and model.architecture.adapted_coder is not None
 
 
 @dataclass
