@@ -113,28 +113,27 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     args.run.mkdir(parents=True, exist_ok=True)
-    config = RestoreConfig(task=args.task, couplings=args.couplings, hidden=args.hidden, drop=args.drop)
+    ckpt_path = args.run / "checkpoint.pt"
+    ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=False) if ckpt_path.exists() else None
+    if ckpt:  # the run's shape, whatever this command line says
+        config, state = RestoreConfig.from_json(ckpt["config"]), ckpt["net"]
+    elif args.init:  # the model file's shape, likewise
+        config, state = model_weights(args.init)
+    else:
+        config, state = RestoreConfig(task=args.task, couplings=args.couplings, hidden=args.hidden, drop=args.drop), None
     torch.manual_seed(args.seed)
     net = RestoreNet(config)
-    if args.init:
-        config, state = model_weights(args.init)
-        net = RestoreNet(config)
+    if state is not None:
         net.load_state_dict(state)
     opt = torch.optim.Adam(net.parameters(), lr=args.lr)
     step, rng = 0, np.random.default_rng(args.seed)
-    ckpt_path = args.run / "checkpoint.pt"
-    if ckpt_path.exists():
-        ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=False)
-        config = RestoreConfig.from_json(ckpt["config"])  # the run's shape, whatever this command line says
-        net = RestoreNet(config)
-        opt = torch.optim.Adam(net.parameters(), lr=args.lr)
-        net.load_state_dict(ckpt["net"])
+    if ckpt:
         opt.load_state_dict(ckpt["opt"])
         step = ckpt["step"]
         rng = np.random.default_rng([args.seed, step])  # a resumed segment draws new crops
         print(f"resumed at step {step}")
     if args.export:
-        write_model(net, config, step, ckpt["args"] if ckpt_path.exists() else vars(args), args.run, args.export)
+        write_model(net, config, step, ckpt["args"] if ckpt else vars(args), args.run, args.export)
         return
     images = load_folder(args.data, min_side=args.crop)
     if args.holdout:
