@@ -68,10 +68,8 @@ def decompress_one(input: Path, output: Path, model: str | None, force: bool, th
     start = time.perf_counter()
     if scale is None and streams_as_decoded(output, fmt, raw):
         write_png_as_decoded(output, decode_bands(data, coder, progress=sys.stderr.isatty(), threads=threads), force)
-        seconds = time.perf_counter() - start
-        sub_pixels = header.width * header.height * header.channels
-        return (f"{input} -> {output}: {header.width}x{header.height}x{header.channels}, "
-                f"{8 * len(data) / sub_pixels:.3f} bits/sub-pixel, {seconds:.2f} s")
+        return _decoded_line(input, output, header.height, header.width, header.channels, len(data),
+                             time.perf_counter() - start)
     if scale is not None and decoded_in_full(data, coder) is None:  # only the reduced image is held
         levels = check_scale(scale)
         raw = raw_bytes(reduced_side(header.height, levels), reduced_side(header.width, levels), header.channels,
@@ -83,9 +81,14 @@ def decompress_one(input: Path, output: Path, model: str | None, force: bool, th
     write(output, encode_image(samples, fmt, output, metadata_info(header)), force)
     h, w, c = samples.shape
     if scale is None:
-        return f"{input} -> {output}: {w}x{h}x{c}, {8 * len(data) / samples.size:.3f} bits/sub-pixel, {seconds:.2f} s"
+        return _decoded_line(input, output, h, w, c, len(data), seconds)
     how = "from its coarse levels" if decoded.in_full is None else f"decoded in full and box-reduced: {decoded.in_full}"
     return f"{input} -> {output}: {w}x{h}x{c} at {scale} ({how}), {seconds:.2f} s"
+
+
+def _decoded_line(input: Path, output: Path, h: int, w: int, c: int, file_bytes: int, seconds: float) -> str:
+    """A whole-image decode's report: its size, bits per sub-pixel and seconds."""
+    return f"{input} -> {output}: {w}x{h}x{c}, {8 * file_bytes / (h * w * c):.3f} bits/sub-pixel, {seconds:.2f} s"
 
 
 def _file_threads(threads: int | None, workers: int, cluster: str | None) -> int | None:
