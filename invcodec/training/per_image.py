@@ -32,8 +32,10 @@ LOG2_STEPS = {"head": (-8,), "all": (-6, -7, -8)}
 # what each adapting effort tries, (part, Adam steps per plane); the encoder keeps the smallest
 # stream. Sized to the time the efforts may take: about 2 000 steps per Kodak image at effort 9
 PLANS = {8: (("head", 200),), 9: (("head", 400), ("all", 300))}
-# the whole net's delta (~25 kbit) did not pay on photos-dev's 154 000-pixel images: smaller tiles skip it
-MIN_PIXELS = {"head": 0, "all": 200_000}
+# pixels a tile needs per weight of the part to be offered it: photo-v4's whole-net delta (~25 kbit for
+# 6 237 weights) did not pay on photos-dev's 154 000-pixel images and was kept from 200 000 (32 per weight);
+# a wider net's delta grows with its weights (photo-v5's 18 525 need 592 800 pixels, more than a 512² tile)
+MIN_PIXELS_PER_WEIGHT = {"head": 0, "all": 32}
 
 
 def candidates(tensors: Mapping[str, np.ndarray], pixels: np.ndarray,
@@ -43,10 +45,16 @@ def candidates(tensors: Mapping[str, np.ndarray], pixels: np.ndarray,
     area = pixels.shape[0] * pixels.shape[1]
     out = []
     for part, steps in PLANS[effort]:
-        if area >= MIN_PIXELS[part]:
+        if area >= MIN_PIXELS_PER_WEIGHT[part] * part_weights(tensors, part):
             tuned, changed = adapted_tensors(tensors, pixels, part, steps)
             out += [(tuned, {name: log2 for name in changed}) for log2 in LOG2_STEPS[part]]
     return out
+
+
+def part_weights(tensors: Mapping[str, np.ndarray], part: str) -> int:
+    """How many weights ``part`` of every plane's net holds."""
+    return sum(np.asarray(v).size for name, v in tensors.items()
+               if name.startswith("plane") and name.rsplit(".", 1)[1] in PARTS[part])
 
 
 def adapted_tensors(tensors: Mapping[str, np.ndarray], pixels: np.ndarray, part: str, steps: int,

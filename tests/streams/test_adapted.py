@@ -24,7 +24,7 @@ def adapting(tiny_coding_models, monkeypatch) -> StreamContext:
         from invcodec.training import per_image
 
         monkeypatch.setattr(per_image, "PLANS", {8: (("head", 30),), 9: (("head", 30), ("all", 20))})
-        monkeypatch.setattr(per_image, "MIN_PIXELS", {"head": 0, "all": 0})  # a test's worth
+        monkeypatch.setattr(per_image, "MIN_PIXELS_PER_WEIGHT", {"head": 0, "all": 0})  # a test's worth
     return StreamContext(tiny_coding_models["autoregressive"], None, adaptive=True, effort=8)
 
 

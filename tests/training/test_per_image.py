@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 
 from invcodec.runtime.autoregressive import AutoregressiveModel
@@ -32,10 +34,18 @@ def test_the_same_tile_gives_the_same_weights(tiny_coding_models) -> None:
     assert all(np.array_equal(first[n], second[n]) for n in base)
 
 
+def test_the_whole_net_is_offered_from_32_pixels_per_weight() -> None:
+    from invcodec.registry import get_model
+
+    weights = {name: per_image.part_weights(get_model(name).evaluator.tensors, "all") for name in ("photo-v4", "photo-v5")}
+    assert weights == {"photo-v4": 6237, "photo-v5": 18525}
+    assert 32 * weights["photo-v4"] <= 512 * 512 < 32 * weights["photo-v5"]  # photo-v5 tunes only its head
+
+
 def test_small_tiles_are_not_offered_the_whole_net(tiny_coding_models, monkeypatch) -> None:
     monkeypatch.setattr(per_image, "PLANS", {8: (("head", 3),), 9: (("head", 3), ("all", 3))})
-    monkeypatch.setattr(per_image, "MIN_PIXELS", {"head": 0, "all": 24 * 24})
     base = tiny_coding_models["autoregressive"].evaluator.tensors
+    monkeypatch.setattr(per_image, "MIN_PIXELS_PER_WEIGHT", {"head": 0, "all": Fraction(24 * 24, per_image.part_weights(base, "all"))})
     head, whole = (len(per_image.LOG2_STEPS[part]) for part in ("head", "all"))
     assert len(per_image.candidates(base, smooth_image(24, 23, seed=14), 9)) == head
     offered = per_image.candidates(base, smooth_image(24, 24, seed=14), 9)
