@@ -1,6 +1,8 @@
 """Restoration: invcodec's invertible networks against classical baselines, one run.
 
     invcodec bench restore ../shared/data/kodak --out results/restore [--workers 2]
+    invcodec bench restore ../shared/data/photos-dev --tasks denoise --sigmas 15 25 30 50 --one-pass \
+        --no-baselines --out results/cbsd68-restore  # the CBSD68 table, beside the published nets
 
 Per image (sorted by name), task and level, with degradations made here from fixed
 seeds (``invcodec.restore.degrade``, the training's own): Gaussian noise sigma 15, 25,
@@ -33,7 +35,7 @@ from PIL import Image, ImageDraw  # noqa: E402
 
 from invcodec.metrics import psnr  # noqa: E402
 from invcodec.pixels import IMAGE_SUFFIXES  # noqa: E402
-from invcodec.restore import degrade  # noqa: E402
+from invcodec.restore import SIGMA_LIMITS, degrade  # noqa: E402
 
 from .report import environment  # noqa: E402
 
@@ -41,9 +43,14 @@ LEVELS = {"denoise": [15, 25, 50], "jpeg": [10, 20, 30], "inpaint": [10]}  # sig
 # Baseline settings, each the best of a small grid on 4 photos-dev images (never on Kodak; docs/RESTORE.md):
 NLM_H_PER_SIGMA = 0.6  # OpenCV NL-means filter strength h = 0.6 sigma (of 0.45 .. 1.2)
 TELEA_RADIUS, NS_RADIUS = 11, 15  # inpainting radius (of 3, 5, 7, 11, 15)
+# Published colour denoisers on CBSD68 (= the pixels of ../shared/data/photos-dev), as issue 44 quotes them:
+# PSNR dB by sigma and parameters. Their protocol adds unclipped float noise; ours clips and rounds to 8 bits.
+PUBLISHED_CBSD68 = {"FFDNet": {"parameters": "~0.5 M", 30: 30.32, 50: 27.97},
+                    "DRUNet": {"parameters": "32 M", 30: 30.81, 50: 28.51}}
 # Published colour results for scale (other data and protocols: unclipped float noise, other test sets).
 PUBLISHED = [
-    "CBSD68 sigma 30: FFDNet 30.32, DRUNet 30.81 dB; sigma 50: FFDNet 27.97, DRUNet 28.51 dB (colour)",
+    "CBSD68 " + "; ".join(f"sigma {s}: " + ", ".join(f"{m} {v[s]:.2f}" for m, v in PUBLISHED_CBSD68.items()) + " dB"
+                          for s in (30, 50)) + " (colour)",
     "LIVE1 colour JPEG q10: SwinIR 28.06 dB",
 ]
 CROP = 160
@@ -78,26 +85,31 @@ def _timed(fn, *args):
     return out, time.perf_counter() - t0
 
 
-def _methods(task: str, level: int, degraded: np.ndarray, mask: np.ndarray | None, jpeg_file: Path | None) -> dict:
-    """Every method's output for one degraded image: name -> (uint8 image, seconds)."""
-    import cv2
-
+def _methods(task: str, level: int, degraded: np.ndarray, mask: np.ndarray | None, jpeg_file: Path | None,
+             baselines: bool = True, ensembles: bool = True) -> dict:
+    """Every method's output for one degraded image: name -> (uint8 image, seconds); without
+    ``baselines`` only invcodec's, without ``ensembles`` only its one pass."""
     from invcodec import restore
     from invcodec.restore.hole_fill import prefilled
 
-    cv2.setNumThreads(1)
+    if baselines:
+        import cv2
+
+        cv2.setNumThreads(1)
     out = {}
 
     def ours(run) -> None:  # run(passes) -> Restored: one pass, and the ensemble at the bars' levels
         out["invcodec"] = _timed(lambda: np.asarray(run(1).image))
-        if (task, level) in ENSEMBLE:
+        if ensembles and (task, level) in ENSEMBLE:
             passes = ENSEMBLE[task, level]
             out[ensemble_name(passes)] = _timed(lambda: np.asarray(run(passes).image))
 
     if task == "denoise":
+        ours(lambda passes: restore.denoise(degraded, level, threads=1, passes=passes))
+        if not baselines:
+            return out
         import bm3d
 
-        ours(lambda passes: restore.denoise(degraded, level, threads=1, passes=passes))
         out["BM3D"] = _timed(lambda: np.clip(np.rint(255 * bm3d.bm3d_rgb(degraded / 255.0, level / 255.0)), 0, 255).astype(np.uint8))
         h = NLM_H_PER_SIGMA * level
         out["NL-means"] = _timed(lambda: cv2.fastNlMeansDenoisingColored(degraded, None, h, h, 7, 21))
@@ -107,27 +119,29 @@ def _methods(task: str, level: int, degraded: np.ndarray, mask: np.ndarray | Non
         bgr = np.ascontiguousarray(degraded[:, :, ::-1])
         hole = mask.astype(np.uint8) * 255
         ours(lambda passes: restore.inpaint(degraded, mask, threads=1, passes=passes))
+        if not baselines:
+            return out
         out["harmonic fill (invcodec's start)"] = _timed(lambda: prefilled(degraded, mask))
         out["OpenCV Telea"] = _timed(lambda: cv2.inpaint(bgr, hole, TELEA_RADIUS, cv2.INPAINT_TELEA)[:, :, ::-1])
         out["OpenCV Navier-Stokes"] = _timed(lambda: cv2.inpaint(bgr, hole, NS_RADIUS, cv2.INPAINT_NS)[:, :, ::-1])
     return out
 
 
-def one_image(args: tuple[int, str, list[str], str]) -> list[dict]:
+def one_image(args: tuple[int, str, dict[str, list[int]], str, bool, bool]) -> list[dict]:
     """Every task and level on one image: rows of scores (and, for the picture, crops)."""
     from threadpoolctl import threadpool_limits
 
-    index, path, tasks, scratch = args
     with threadpool_limits(limits=1):
-        return _one_image(index, path, tasks, scratch)
+        return _one_image(*args)
 
 
-def _one_image(index: int, path: str, tasks: list[str], scratch: str) -> list[dict]:
+def _one_image(index: int, path: str, levels: dict[str, list[int]], scratch: str, baselines: bool,
+               ensembles: bool) -> list[dict]:
     with Image.open(path) as im:
         clean = np.asarray(im.convert("RGB"))
     rows = []
-    for task in tasks:
-        for level in LEVELS[task]:
+    for task, task_levels in levels.items():
+        for level in task_levels:
             rng = _seed(index, task, level)
             mask, jpeg_file = None, None
             if task == "denoise":
@@ -140,7 +154,8 @@ def _one_image(index: int, path: str, tasks: list[str], scratch: str) -> list[di
             else:
                 mask = degrade.hole_mask(*clean.shape[:2], rng, coverage=level / 100)
                 degraded = np.where(mask[..., None], 128, clean).astype(np.uint8)
-            results = {"degraded input": (degraded, 0.0), **_methods(task, level, degraded, mask, jpeg_file)}
+            results = {"degraded input": (degraded, 0.0),
+                       **_methods(task, level, degraded, mask, jpeg_file, baselines, ensembles)}
             for method, (image, seconds) in results.items():
                 row = {"image": Path(path).name, "task": task, "level": level, "method": method,
                        "psnr": psnr(image, clean), "ssim": ssim(image, clean), "seconds": seconds}
@@ -193,14 +208,14 @@ def verdicts(summary: list[dict]) -> dict:
     ours_methods = ["invcodec"] + sorted({s["method"] for s in summary if is_ours(s["method"])} - {"invcodec"})
     for method in ours_methods:  # the default and the ensembles, each judged on its own
         if "denoise" in tasks:
-            for sigma in [level for level in (25, 50) if has("denoise", level, method)]:
+            for sigma in [level for level in (25, 50) if has("denoise", level, method) and has("denoise", level, "BM3D")]:
                 ours, ref = get("denoise", sigma, method), get("denoise", sigma, "BM3D")
                 out[f"denoise sigma {sigma}: {method} >= BM3D"] = {method: ours, "BM3D": ref, "met": ours >= ref}
         if "jpeg" in tasks and has("jpeg", 10, method):
             ours, ref = get("jpeg", 10, method), get("jpeg", 10, "degraded input")
             out[f"jpeg q10: {method} >= plain decoding + 1.0 dB"] = {method: ours, "plain decoding": ref,
                                                                      "gain_db": ours - ref, "met": ours - ref >= 1.0}
-        if "inpaint" in tasks and has("inpaint", 10, method):
+        if "inpaint" in tasks and has("inpaint", 10, method) and has("inpaint", 10, "OpenCV Telea"):
             ours, ref = get("inpaint", 10, method, "psnr_hole"), get("inpaint", 10, "OpenCV Telea", "psnr_hole")
             out[f"inpaint: hole PSNR {method} >= Telea"] = {method: ours, "OpenCV Telea": ref, "met": ours >= ref}
     return out
@@ -224,6 +239,23 @@ def markdown(report: dict) -> str:
         nums = ", ".join(f"{k} {x:.2f}" for k, x in v.items() if k != "met")
         lines.append(f"- {name}: {'**met**' if v['met'] else '**missed**'} ({nums})")
     lines.append(f"- for scale, published (other protocols): {'; '.join(PUBLISHED)}")
+    return "\n".join(lines) + "\n"
+
+
+def published_table(report: dict) -> str:
+    """invcodec's one pass beside the published CBSD68 denoisers at the sigmas both have."""
+    ours = {s["level"]: s for s in report["summary"] if s["task"] == "denoise" and s["method"] == "invcodec"}
+    sigmas = [s for s in sorted(ours) if any(s in v for v in PUBLISHED_CBSD68.values())]
+    if not sigmas:
+        return ""
+    lines = ["| denoiser | parameters | " + " | ".join(f"σ {s} dB" for s in sigmas) + " | s / image |",
+             "|---|---:|" + "---:|" * len(sigmas) + "---:|",
+             f"| invcodec, one pass (this run) | {report['parameters']['denoise']:,} | "
+             + " | ".join(f"{ours[s]['psnr']:.2f}" for s in sigmas)
+             + f" | {np.mean([ours[s]['seconds'] for s in sigmas]):.2f} |"]
+    for name, v in PUBLISHED_CBSD68.items():
+        lines.append(f"| {name} (published) | {v['parameters']} | " + " | ".join(f"{v[s]:.2f}" if s in v else "–" for s in sigmas)
+                     + " | |")
     return "\n".join(lines) + "\n"
 
 
@@ -255,13 +287,14 @@ def picture(crops: list[dict], path: Path) -> None:
     canvas.save(path)
 
 
-def run(folder: Path, tasks: list[str], limit: int | None, workers: int, scratch: Path) -> dict:
+def run(folder: Path, levels: dict[str, list[int]], limit: int | None, workers: int, scratch: Path,
+        baselines: bool = True, ensembles: bool = True) -> dict:
     from invcodec.restore.network import shipped
 
     paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[:limit]
     if not paths:
         raise SystemExit(f"invcodec bench restore: no images in {folder}")
-    jobs = [(i, str(p), tasks, str(scratch)) for i, p in enumerate(paths)]
+    jobs = [(i, str(p), levels, str(scratch), baselines, ensembles) for i, p in enumerate(paths)]
     start = time.perf_counter()
     if workers > 1:
         import multiprocessing
@@ -273,9 +306,9 @@ def run(folder: Path, tasks: list[str], limit: int | None, workers: int, scratch
     rows = [r for rs in per_image for r in rs if "crops" not in r]
     crops = [r for rs in per_image for r in rs if "crops" in r]
     summary = summarise(rows)
-    return {"folder": str(folder), "images": len(paths), "tasks": tasks, "levels": {t: LEVELS[t] for t in tasks},
-            "workers": workers, "wall_seconds": time.perf_counter() - start,
-            "parameters": {t: shipped(t).parameters for t in tasks}, "summary": summary,
+    return {"folder": str(folder), "images": len(paths), "tasks": list(levels), "levels": levels,
+            "baselines": baselines, "ensembles": ensembles, "workers": workers, "wall_seconds": time.perf_counter() - start,
+            "parameters": {t: shipped(t).parameters for t in levels}, "summary": summary,
             "verdicts": verdicts(summary), "rows": rows, "crops": crops}
 
 
@@ -286,6 +319,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tasks", default="denoise,jpeg,inpaint", help="comma-separated subset [default: %(default)s]")
     p.add_argument("--limit", type=int, default=None, help="only the first N images")
     p.add_argument("--workers", type=int, default=1, help="images in parallel processes, one thread each")
+    p.add_argument("--sigmas", type=int, nargs="+", default=LEVELS["denoise"], help="denoising levels [default: 15 25 50]")
+    p.add_argument("--one-pass", action="store_true", help="only invcodec's default one pass, no self-ensembles")
+    p.add_argument("--no-baselines", action="store_true", help="no BM3D, NL-means or inpainting baselines (published ones beside)")
     args = p.parse_args(argv)
     tasks = [t for t in args.tasks.split(",") if t]
     unknown = set(tasks) - set(LEVELS)
@@ -293,10 +329,13 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"unknown task(s) {', '.join(sorted(unknown))}; choose from {', '.join(LEVELS)}")
     out = args.out or Path("restore-bench")
     out.mkdir(parents=True, exist_ok=True)
-    report = run(args.folder, tasks, args.limit, args.workers, out)
+    if not all(SIGMA_LIMITS[0] < s <= SIGMA_LIMITS[1] for s in args.sigmas):
+        p.error(f"--sigmas: each above {SIGMA_LIMITS[0]:g} and at most {SIGMA_LIMITS[1]:g} (the denoiser's range)")
+    levels = {t: (args.sigmas if t == "denoise" else LEVELS[t]) for t in tasks}
+    report = run(args.folder, levels, args.limit, args.workers, out, not args.no_baselines, not args.one_pass)
     crops = report.pop("crops")
     report = {"benchmark": "restore", **environment(coding_threads=1), **report}
-    table = markdown(report)
+    table = markdown(report) + ("\n" + published_table(report) if "denoise" in tasks else "")
     (out / "results.json").write_text(json.dumps(report, indent=1) + "\n")
     (out / "results.md").write_text(table)
     picture(crops, out / "crops.png")

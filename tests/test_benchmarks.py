@@ -550,6 +550,28 @@ def test_restore_benchmark_on_one_small_image(tmp_path) -> None:
     assert "BM3D" in (out / "results.md").read_text() and not list(out.glob("*.jpg"))
 
 
+@pytest.mark.skipif(importlib.util.find_spec("skimage") is None, reason="SSIM needs scikit-image (pip install .[restore-baselines])")
+def test_restore_benchmark_cbsd68_table_runs_only_the_one_pass_at_the_asked_sigmas(tmp_path) -> None:
+    from invcodec_benchmarks import restore as restore_bench
+
+    folder = tmp_path / "img"
+    folder.mkdir()
+    Image.fromarray(smooth_image(48, 64, seed=8)).save(folder / "a.png")
+    out = tmp_path / "out"
+    assert restore_bench.main([str(folder), "--tasks", "denoise", "--sigmas", "30", "50", "--one-pass", "--no-baselines",
+                               "--out", str(out)]) == 0
+    report = json.loads((out / "results.json").read_text())
+    assert {(s["level"], s["method"]) for s in report["summary"]} == {(30, "degraded input"), (30, "invcodec"),
+                                                                     (50, "degraded input"), (50, "invcodec")}
+    assert report["verdicts"] == {} and report["levels"] == {"denoise": [30, 50]}
+    ours = next(s for s in report["summary"] if (s["level"], s["method"]) == (30, "invcodec"))
+    table = (out / "results.md").read_text()
+    assert f"| invcodec, one pass (this run) | {report['parameters']['denoise']:,} | {ours['psnr']:.2f} |" in table
+    assert "| DRUNet (published) | 32 M | 30.81 | 28.51 | |" in table
+    with pytest.raises(SystemExit):
+        restore_bench.main([str(folder), "--tasks", "denoise", "--sigmas", "0", "--out", str(out)])
+
+
 def test_rd_reports_the_slowest_image_and_the_codings_over_the_runtime_bar() -> None:
     timing = lambda enc, dec: {"encode_s": enc, "decode_s": dec}  # noqa: E731
     entry = {"images": {"a.png": {"10": timing(1.2, 0.9), "50": timing(1.6, 1.0)},
