@@ -208,6 +208,21 @@ def adapted_cases() -> list[Case]:
     ]
 
 
+def photo_v5_cases() -> list[Case]:
+    return [
+        case("photo-v5_rgb_160x128", "photo-v5", None, None, rgb(128, 160, seed=131), {"FLOW"}, "photo-v5 (autoregressive, 64 units) lossless"),
+        case("photo-v5_rgba_128x96", "photo-v5", None, None, rgba(96, 128, seed=132), {"FLOW", "FLOW:alpha"}, "colour and alpha both through the model"),
+        case("photo-v5_rgb_200x72_tiles64", "photo-v5", None, 64, rgb(72, 200, seed=133), {"FLOW"}, "4 x 2 tiles of 64, the last column and row partial"),
+    ]
+
+
+def photo_v5_adapted_cases() -> list[Case]:
+    return [
+        case("photo-v5_rgb_160x128_effort8", "photo-v5", None, None, rgb(128, 160, seed=134), {"ADAPTED"},
+             "photo-v5 fine-tuned on the tile: the weight delta, then the stream"),
+    ]
+
+
 def top_autoregressive_cases(model: str, seeds: tuple[int, int, int, int, int]) -> list[Case]:
     """The three qualities, a lossless file (the top band's rate input 0) and partial tiles."""
     lossless, tiles = seeds[3:]
@@ -239,6 +254,8 @@ SETS: dict[str, GoldenSet] = {
     "format-3-lossy-v7": GoldenSet(lambda: top_autoregressive_cases("photo-lossy-v7", (101, 102, 103, 104, 105)), rdo_weight=RDOQ),
     # the fine-tuning runs in float (torch): another machine may write other bytes, never other pixels
     "format-3-adapted": GoldenSet(adapted_cases, effort=8),
+    "format-3-photo-v5": GoldenSet(photo_v5_cases),
+    "format-3-photo-v5-adapted": GoldenSet(photo_v5_adapted_cases, effort=8),
 }
 
 
