@@ -218,7 +218,7 @@ def photo_v5_cases() -> list[Case]:
 
 def photo_v5_adapted_cases() -> list[Case]:
     return [
-        case("photo-v5_rgb_160x128_effort8", "photo-v5", None, None, rgb(128, 160, seed=134), {"ADAPTED"},
+        case("photo-v5_rgb_256x192_effort8", "photo-v5", None, None, rgb(192, 256, seed=134), {"ADAPTED"},
              "photo-v5 fine-tuned on the tile: the weight delta, then the stream"),
     ]
 
