@@ -22,6 +22,7 @@ prior sees the tile's borders; ``tests/golden/format-3-faces-v3`` those of faces
 model whose coarsest anchors are coded autoregressively; ``tests/golden/format-3-lossy-v7``
 those of photo-lossy-v7; ``tests/golden/format-3-adapted`` photo-v4 at effort 8, the first
 ADAPTED stream (the model fine-tuned on the tile, the weight delta in the stream);
+``tests/golden/format-3-photo-v5`` and ``-photo-v5-adapted`` those of photo-v5 (64 hidden units), plain and at effort 8;
 ``tests/golden/format-3-16bit`` 16-bit files (grey, grey + alpha, RGB, RGBA; their PNGs
 are read at their depth) and metadata blocks with EXIF and XMP."""
 
