@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from invcodec.registry import DEFAULT_MODEL
 from invcodec_benchmarks import anomaly
 
 pytest.importorskip("scipy")  # (the AUROC is scipy's Mann-Whitney U: the bench and test extras bring it)
@@ -70,7 +71,7 @@ def test_a_run_on_a_stand_in_data_folder_writes_the_table_the_histograms_and_the
     assert "RealNVP (crop [40:188, 15:163], bilinear to 64x64)" in table
     assert Image.open(tmp_path / "out" / "histograms.png").size == (3 * anomaly.PANEL[0] + 10, 9 * anomaly.PANEL[1] + 30)
     assert Image.open(tmp_path / "out" / "surprise-face-patch-faces-v3.png").size == (4 * (3 * 64 + 2 * 2), 4 * 64)
-    assert Image.open(tmp_path / "out" / "surprise-kodim23-photo-v4.png").size == (2 * 256 + 2, 256)
+    assert Image.open(tmp_path / "out" / f"surprise-kodim23-{DEFAULT_MODEL}.png").size == (2 * 256 + 2, 256)
 
 
 @pytest.mark.parametrize("args, message", [

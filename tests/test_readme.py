@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from invcodec.registry import DEFAULT_MODEL
 from invcodec_benchmarks import readme
 
 ROOT = Path(__file__).resolve().parents[1]  # the checkout (not the installed package)
@@ -83,10 +84,11 @@ def test_headline_is_read_from_the_kodak_runs() -> None:
     runs = {name: json.loads((RESULTS / folder / "results.json").read_text())
             for name, folder in (("lossless", "kodak-lossless-efforts"), ("rd", "kodak-rd"), ("restore", "kodak-restore"))}
     headline = readme.blocks(RESULTS)["headline"]
-    best = runs["lossless"]["codecs"]["invcodec (photo-v4, effort 9)"]["mean"]
-    v4 = runs["lossless"]["codecs"]["invcodec (photo-v4)"]["mean"]
-    assert f"**{best['bpsp']:.3f}** (photo-v4, effort 9); {v4['bpsp']:.3f} (photo-v4, default effort)" in headline
-    assert f"{best['encode_s']:.2f} / {best['decode_s']:.2f}; {v4['encode_s']:.2f} / {v4['decode_s']:.2f}" in headline
+    best = runs["lossless"]["codecs"][f"invcodec ({DEFAULT_MODEL}, effort 9)"]["mean"]
+    default = runs["lossless"]["codecs"][f"invcodec ({DEFAULT_MODEL})"]["mean"]
+    assert (f"**{best['bpsp']:.3f}** ({DEFAULT_MODEL}, effort 9); {default['bpsp']:.3f} ({DEFAULT_MODEL}, default effort)"
+            in headline)
+    assert f"{best['encode_s']:.2f} / {best['decode_s']:.2f}; {default['encode_s']:.2f} / {default['decode_s']:.2f}" in headline
     jxl = runs["lossless"]["codecs"]["JPEG-XL lossless (effort 7)"]["mean"]["bpsp"]
     assert f"JPEG-XL e7 {jxl:.3f}" in headline
     avif = runs["rd"]["bd_rate"]["tests"]["invcodec (photo-lossy-v7)"]["AVIF"]["psnr"]
