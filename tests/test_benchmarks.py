@@ -524,16 +524,21 @@ def test_hostile_suite_sample_has_no_defects(tmp_path) -> None:
     assert counts["exact"] > 0 and counts["refused"] > 0 and counts["exact"] + counts["refused"] + counts["stopped"] == 60
 
 
-@pytest.mark.skipif(importlib.util.find_spec("cv2") is None, reason="needs the baselines (pip install .[restore-baselines])")
-def test_restore_benchmark_on_one_small_image(tmp_path) -> None:
+def _restore_bench_on_one_image(tmp_path, h: int, w: int, seed: int, *args: str) -> tuple[dict, Path]:
+    """``invcodec bench restore`` with ``args`` on a folder of one smooth image: (its report, its output folder)."""
     from invcodec_benchmarks import restore as restore_bench
 
     folder = tmp_path / "img"
     folder.mkdir()
-    Image.fromarray(smooth_image(64, 80, seed=7)).save(folder / "a.png")
+    Image.fromarray(smooth_image(h, w, seed=seed)).save(folder / "a.png")
     out = tmp_path / "out"
-    assert restore_bench.main([str(folder), "--out", str(out)]) == 0
-    report = json.loads((out / "results.json").read_text())
+    assert restore_bench.main([str(folder), *args, "--out", str(out)]) == 0
+    return json.loads((out / "results.json").read_text()), out
+
+
+@pytest.mark.skipif(importlib.util.find_spec("cv2") is None, reason="needs the baselines (pip install .[restore-baselines])")
+def test_restore_benchmark_on_one_small_image(tmp_path) -> None:
+    report, out = _restore_bench_on_one_image(tmp_path, 64, 80, 7)
     methods = {(s["task"], s["level"], s["method"]) for s in report["summary"]}
     for sigma in (15, 25, 50):
         assert {("denoise", sigma, m) for m in ("degraded input", "invcodec", "BM3D", "NL-means")} <= methods
@@ -554,13 +559,8 @@ def test_restore_benchmark_on_one_small_image(tmp_path) -> None:
 def test_restore_benchmark_cbsd68_table_runs_only_the_one_pass_at_the_asked_sigmas(tmp_path) -> None:
     from invcodec_benchmarks import restore as restore_bench
 
-    folder = tmp_path / "img"
-    folder.mkdir()
-    Image.fromarray(smooth_image(48, 64, seed=8)).save(folder / "a.png")
-    out = tmp_path / "out"
-    assert restore_bench.main([str(folder), "--tasks", "denoise", "--sigmas", "30", "50", "--one-pass", "--no-baselines",
-                               "--out", str(out)]) == 0
-    report = json.loads((out / "results.json").read_text())
+    report, out = _restore_bench_on_one_image(tmp_path, 48, 64, 8, "--tasks", "denoise", "--sigmas", "30", "50",
+                                              "--one-pass", "--no-baselines")
     assert {(s["level"], s["method"]) for s in report["summary"]} == {(30, "degraded input"), (30, "invcodec"),
                                                                      (50, "degraded input"), (50, "invcodec")}
     assert report["verdicts"] == {} and report["levels"] == {"denoise": [30, 50]}
@@ -569,7 +569,7 @@ def test_restore_benchmark_cbsd68_table_runs_only_the_one_pass_at_the_asked_sigm
     assert f"| invcodec, one pass (this run) | {report['parameters']['denoise']:,} | {ours['psnr']:.2f} |" in table
     assert "| DRUNet (published) | 32 M | 30.81 | 28.51 | |" in table
     with pytest.raises(SystemExit):
-        restore_bench.main([str(folder), "--tasks", "denoise", "--sigmas", "0", "--out", str(out)])
+        restore_bench.main([str(tmp_path / "img"), "--tasks", "denoise", "--sigmas", "0", "--out", str(out)])
 
 
 def test_rd_reports_the_slowest_image_and_the_codings_over_the_runtime_bar() -> None:
