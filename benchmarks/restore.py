@@ -116,11 +116,11 @@ def _methods(task: str, level: int, degraded: np.ndarray, mask: np.ndarray | Non
     elif task == "jpeg":
         ours(lambda passes: restore.dejpeg(str(jpeg_file), threads=1, passes=passes))
     else:
-        bgr = np.ascontiguousarray(degraded[:, :, ::-1])
-        hole = mask.astype(np.uint8) * 255
         ours(lambda passes: restore.inpaint(degraded, mask, threads=1, passes=passes))
         if not baselines:
             return out
+        bgr = np.ascontiguousarray(degraded[:, :, ::-1])
+        hole = mask.astype(np.uint8) * 255
         out["harmonic fill (invcodec's start)"] = _timed(lambda: prefilled(degraded, mask))
         out["OpenCV Telea"] = _timed(lambda: cv2.inpaint(bgr, hole, TELEA_RADIUS, cv2.INPAINT_TELEA)[:, :, ::-1])
         out["OpenCV Navier-Stokes"] = _timed(lambda: cv2.inpaint(bgr, hole, NS_RADIUS, cv2.INPAINT_NS)[:, :, ::-1])
