@@ -88,12 +88,14 @@ class AutoregressiveSpec(BaseSpec):
     ``training.autoregressive``)."""
 
     architecture: ClassVar[str] = "autoregressive"
-    OMITTED_AT: ClassVar[dict[str, object]] = {}
-    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"numeric": ("fixed-point-float64",)}
+    OMITTED_AT: ClassVar[dict[str, object]] = {"online": "none"}
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"numeric": ("fixed-point-float64",), "online": ("none", "lms")}
 
     hidden: int = 32
     # weights on 2**-12 / 2**-16 grids, arithmetic exact in float64
     numeric: str = "fixed-point-float64"
+    # "lms": the stream's means pass the kernel's online LMS stage (native/ar_online.h)
+    online: str = "none"
 
 
 # The lifting architecture's layout, which the runtime and training both follow:

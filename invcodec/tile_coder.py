@@ -234,7 +234,7 @@ class AutoregressiveTileCoder:
         enc = ans.LatentEncoder()
         means, indices = [], []
         for plane in range(autoregressive.PLANES):
-            mean, scale_index = self.model.encode_params(planes, plane)
+            mean, scale_index = self.model.stream_params(planes, plane)
             offsets = adapt.scale_offsets(planes[plane], mean, scale_index)
             enc.push(offsets, 0.0, np.full(offsets.size, adapt.OFFSET_SCALE_INDEX))
             means.append(mean)
@@ -290,7 +290,7 @@ class AdaptedTileCoder:
     def _adapted(self, delta: bytes) -> autoregressive.AutoregressiveModel:
         """The evaluator of the model plus ``delta`` (ValueError: not a delta of this model,
         or weights the exact arithmetic cannot hold)."""
-        return autoregressive.AutoregressiveModel(weight_delta.apply(self.base, delta))
+        return autoregressive.AutoregressiveModel(weight_delta.apply(self.base, delta), online=self.model.evaluator.online)
 
 
 _DELTA_LENGTH = struct.Struct("<I")

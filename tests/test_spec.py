@@ -24,6 +24,7 @@ def test_fields_added_after_the_first_release_are_left_out_at_their_default() ->
     assert json.loads(spec.LiftingSpec(checkerboard=True, numeric="int8").to_json())["checkerboard"] is True
     assert json.loads(spec.AutoregressiveSpec(hidden=64).to_json()) == {
         "architecture": "autoregressive", "hidden": 64, "numeric": "fixed-point-float64"}
+    assert json.loads(spec.AutoregressiveSpec(hidden=64, online="lms").to_json())["online"] == "lms"
 
 
 @pytest.mark.parametrize("text, message", [
@@ -39,6 +40,7 @@ def test_fields_added_after_the_first_release_are_left_out_at_their_default() ->
     ('{"levels": true}', "'levels' must be int"),
     ('{"numeric": "int4"}', "'numeric' is 'int4', not one of fixed64, int8"),
     ('{"architecture": "autoregressive", "numeric": "int8"}', "not one of fixed-point-float64"),
+    ('{"architecture": "autoregressive", "online": "rls"}', "'online' is 'rls', not one of none, lms"),
 ])
 def test_a_config_this_release_cannot_use_is_one_clear_line(text: str, message: str) -> None:
     with pytest.raises(spec.ConfigError, match=message) as caught:

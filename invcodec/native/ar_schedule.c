@@ -61,7 +61,7 @@ void ar_step_params(const ArNet *net, const ArContext *context, const ArPlanes *
                       features, &reference);
             ar_net_eval(net, p, features, reference, rate, &steps, &index);
             mean[i] = ar_mean_value(net, steps);
-            scale_index[i] = moved[(int64_t)p * net->n_scales + index];
+            scale_index[i] = moved != NULL ? moved[(int64_t)p * net->n_scales + index] : index;
         }
     }
 }

@@ -20,7 +20,7 @@ void ar_plane_params(const ArNet *net, const ArContext *context, const ArPlanes 
                      double *mean, int64_t *scale_index);
 
 /* A step's parameters, its planes' samples in turn, each plane's scale indices mapped
- * through its row of ``moved`` (net->planes x net->n_scales). */
+ * through its row of ``moved`` (net->planes x net->n_scales; NULL: the net's own). */
 void ar_step_params(const ArNet *net, const ArContext *context, const ArPlanes *planes, int64_t step, int64_t rate,
                     const int64_t *moved, double *mean, int64_t *scale_index);
 

@@ -13,6 +13,7 @@
 #include "ar_context.h"
 #include "ar_decode.h"
 #include "ar_net.h"
+#include "ar_online.h"
 #include "ar_schedule.h"
 #include "int8_conv.h"
 #include "laplace_quantizer.h"
@@ -332,6 +333,69 @@ done:
     Py_RETURN_NONE;
 }
 
+PyDoc_STRVAR(online_means_doc,
+"online_means(values, height, width, plane, mean, scale_index, out)\n--\n\n"
+"The online stage's corrected means of one plane (ar_online.h), raster order, into out:\n"
+"from the plane's values and its net's means (in 1/mean_steps units) and scale indices,\n"
+"all int64, height * width each, the samples taken in the decoder's order.");
+
+static PyObject *net_online_means(NetObject *self, PyObject *args) {
+    PyObject *values_obj, *mean_obj, *index_obj, *out_obj;
+    long long height, width;
+    int plane, ok = 1;
+    Py_buffer views[4];
+    int got = 0;
+    ArOnline online;
+    int64_t n, k;
+    const int64_t *values, *mean, *index;
+    if (!PyArg_ParseTuple(args, "OLLiOOO", &values_obj, &height, &width, &plane, &mean_obj, &index_obj, &out_obj)) return NULL;
+    if (check_sides(height, width) < 0) return NULL;
+    if (plane < 0 || plane >= self->net.planes) return PyErr_Format(PyExc_ValueError, "plane %d outside 0..%d", plane, self->net.planes - 1);
+    n = height * width;
+    if (get_array(values_obj, &views[0], 'i', 8, n, 0, "values") < 0) goto done;
+    got++;
+    if (get_array(mean_obj, &views[1], 'i', 8, n, 0, "mean") < 0) goto done;
+    got++;
+    if (get_array(index_obj, &views[2], 'i', 8, n, 0, "scale_index") < 0) goto done;
+    got++;
+    if (get_array(out_obj, &views[3], 'i', 8, n, 1, "out") < 0) goto done;
+    got++;
+    values = views[0].buf;
+    mean = views[1].buf;
+    index = views[2].buf;
+    for (k = 0; k < n && ok; k++)
+        ok = values[k] >= self->net.lo[plane] && values[k] <= self->net.hi[plane]
+             && mean[k] >= self->net.lo[plane] * self->net.mean_steps && mean[k] <= self->net.hi[plane] * self->net.mean_steps
+             && index[k] >= 0 && index[k] < self->net.n_scales;
+    if (!ok) {
+        PyErr_SetString(PyExc_ValueError, "online_means: a value, mean or scale index outside its range");
+        goto done;
+    }
+    if (ar_online_init(&online, self->net.planes, height, width) < 0) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    {
+        int64_t *steps = malloc((size_t)(n ? n : 1) * sizeof(int64_t));
+        if (steps != NULL) {
+            for (k = 0; k < n; k++) steps[k] = values[k] * self->net.mean_steps;
+            ar_online_plane(&online, plane, steps, mean, index, self->net.lo[plane] * self->net.mean_steps,
+                            self->net.hi[plane] * self->net.mean_steps, views[3].buf);
+            free(steps);
+        } else {
+            ok = 0;
+        }
+    }
+    Py_END_ALLOW_THREADS
+    ar_online_release(&online);
+    if (!ok) PyErr_NoMemory();
+done:
+    while (got > 0) PyBuffer_Release(&views[--got]);
+    if (PyErr_Occurred()) return NULL;
+    Py_RETURN_NONE;
+}
+
 static PyTypeObject DecoderType;
 
 typedef struct {
@@ -407,6 +471,7 @@ static PyGetSetDef net_getset[] = {
 static PyMethodDef net_methods[] = {
     {"plane_params", (PyCFunction)net_plane_params, METH_VARARGS, plane_params_doc},
     {"decoder", (PyCFunction)net_decoder, METH_VARARGS, decoder_doc},
+    {"online_means", (PyCFunction)net_online_means, METH_VARARGS, online_means_doc},
     {NULL, NULL, 0, NULL},
 };
 
@@ -696,18 +761,20 @@ static PyObject *decoder_planes(DecoderObject *self, PyObject *args) {
 }
 
 PyDoc_STRVAR(run_doc,
-"run(ans)\n--\n\n"
+"run(ans, online=False)\n--\n\n"
 "Decodes the whole tile off ans (an AnsDecoder over the scale grid the net's scale\n"
-"indices point into), every schedule step in turn, without the GIL. ValueError when the\n"
-"stream ends early or a sample falls outside its plane's range (a corrupted stream).");
+"indices point into), every schedule step in turn, without the GIL; online: with the\n"
+"online stage (ar_online.h). ValueError when the stream ends early or a sample falls\n"
+"outside its plane's range (a corrupted stream).");
 
 static PyObject *decoder_run(DecoderObject *self, PyObject *args) {
     AnsObject *ans;
     double *mean;
     int64_t *index;
     size_t scratch;
-    int status;
-    if (!PyArg_ParseTuple(args, "O!", &AnsType, &ans)) return NULL;
+    int status, with_online = 0;
+    ArOnline online;
+    if (!PyArg_ParseTuple(args, "O!|p", &AnsType, &ans, &with_online)) return NULL;
     if (self->busy || ans->busy) {
         PyErr_SetString(PyExc_RuntimeError, "the decoder is in use by another thread");
         return NULL;
@@ -717,7 +784,8 @@ static PyObject *decoder_run(DecoderObject *self, PyObject *args) {
     scratch = (size_t)self->owner->net.planes * (size_t)(self->planes.height > 0 ? self->planes.height : 1);
     mean = malloc(scratch * sizeof(double));
     index = malloc(scratch * sizeof(int64_t));
-    if (mean == NULL || index == NULL) {
+    if (mean == NULL || index == NULL
+        || (with_online && ar_online_init(&online, self->owner->net.planes, self->planes.height, self->planes.width) < 0)) {
         free(mean);
         free(index);
         return PyErr_NoMemory();
@@ -725,9 +793,10 @@ static PyObject *decoder_run(DecoderObject *self, PyObject *args) {
     self->busy = ans->busy = 1;
     Py_BEGIN_ALLOW_THREADS
     status = ar_decode_tile(&self->owner->net, &self->owner->context, &self->planes, self->rate, self->moved, &ans->coder,
-                            ans->scales, mean, index);
+                            ans->scales, with_online ? &online : NULL, mean, index);
     Py_END_ALLOW_THREADS
     self->busy = ans->busy = 0;
+    if (with_online) ar_online_release(&online);
     free(mean);
     free(index);
     if (status == AR_DECODE_ENDED) return PyErr_Format(PyExc_ValueError, "ANS stream ended before the last latent");

@@ -210,11 +210,14 @@ class AutoregressiveModel:
     planes' nets stacked, so that one GEMM serves a step of all three. ``prefix``,
     ``ranges``, ``feature_limit`` and ``max_rate`` are for other planes than YCoCg pixels
     (the lifting flow's coarsest anchors): ``feature_limit`` bounds |neighbour - reference|
-    for values in ``ranges`` (|hi - lo| or more), ``max_rate`` the rate input."""
+    for values in ``ranges`` (|hi - lo| or more), ``max_rate`` the rate input. ``online``:
+    a lossless stream's means pass the kernel's online LMS stage (``stream_params``)."""
 
     def __init__(self, tensors: Mapping[str, np.ndarray], prefix: str = "",
-                 ranges: tuple[tuple[int, int], ...] = RANGES, feature_limit: float = FEATURE_LIMIT, max_rate: int = 0):
+                 ranges: tuple[tuple[int, int], ...] = RANGES, feature_limit: float = FEATURE_LIMIT, max_rate: int = 0,
+                 online: bool = False):
         self.tensors = dict(tensors)  # the float weights it was made of (what a tile's adaptation changes)
+        self.online = online
         per_plane = [_plane_weights(tensors, prefix, p, feature_limit, max_rate) for p in range(PLANES)]
         hidden = {w[0].shape[1] for w in per_plane}
         if len(hidden) != 1:
@@ -240,7 +243,7 @@ class AutoregressiveModel:
     @classmethod
     def from_spec(cls, spec: AutoregressiveSpec, tensors: Mapping[str, np.ndarray]) -> "AutoregressiveModel":
         """A model file's evaluator (YCoCg pixel planes, no rate input)."""
-        model = cls(tensors)
+        model = cls(tensors, online=spec.online == "lms")
         if model.hidden != spec.hidden:
             raise ValueError(f"the nets are {model.hidden} wide where the config says {spec.hidden}")
         return model
@@ -287,6 +290,18 @@ class AutoregressiveModel:
         self._kernel.plane_params(np.ascontiguousarray(planes, dtype=np.int32), h, w, plane, rate, means, indices)
         return means, indices
 
+    def stream_params(self, planes: np.ndarray, plane: int) -> tuple[np.ndarray, np.ndarray]:
+        """Every sample's (mean, scale index) of one plane as a lossless stream codes it:
+        ``encode_params``, the means then through the online stage if the model has one."""
+        mean, index = self.encode_params(planes, plane)
+        if not self.online:
+            return mean, index
+        h, w = planes.shape[1:]
+        corrected = np.empty(h * w, dtype=np.int64)
+        self._kernel.online_means(np.ascontiguousarray(planes[plane].reshape(-1), dtype=np.int64), h, w, plane,
+                                  (mean * grid.MEAN_STEPS).astype(np.int64), index, corrected)
+        return corrected * (1.0 / grid.MEAN_STEPS), index
+
     def code_length(self, rgb: np.ndarray) -> float:
         """Bits of one tile, (h, w, 3) integers, under the model's own priors (before any
         recalibration): what training validates and ``bench bpd`` reports."""
@@ -297,7 +312,7 @@ class AutoregressiveModel:
         planes = forward_colour(rgb)
         bits = np.zeros(planes.shape[1:])
         for plane in range(PLANES):
-            mean, index = self.encode_params(planes, plane)
+            mean, index = self.stream_params(planes, plane)
             bits += grid.laplace_bits(planes[plane].reshape(-1), mean, grid.SCALES[index]).reshape(bits.shape)
         return bits
 
@@ -324,7 +339,7 @@ class AutoregressiveModel:
         the whole loop in the kernel, without the GIL. ValueError if the stream ends early
         or a value falls outside its plane's range (a corrupted stream)."""
         decoder = self._decoder(h, w, moved, 0)
-        decoder.run(coder)
+        decoder.run(coder, self.online)
         return _planes(decoder, h, w)
 
     def _decoder(self, h: int, w: int, moved: np.ndarray | None, rate: int):

@@ -213,8 +213,8 @@ def file_tensors(nets: list[PlaneNet], prefix: str = "") -> dict[str, np.ndarray
     return {k: v for p, net in enumerate(nets) for k, v in net.tensors(f"{prefix}plane{p}").items()}
 
 
-def export(nets: list[PlaneNet], path: Path, name: str, hidden: int, card: dict) -> None:
-    model_file.write(path, AutoregressiveSpec(hidden=hidden), file_tensors(nets),
+def export(nets: list[PlaneNet], path: Path, name: str, spec: AutoregressiveSpec, card: dict) -> None:
+    model_file.write(path, spec, file_tensors(nets),
                      {"name": name, "training": json.dumps(card, sort_keys=True)})
 
 
@@ -227,6 +227,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--downscale", type=float, nargs=2, default=(0.5, 0.8))
     ap.add_argument("--grey", type=float, default=0.1)
     ap.add_argument("--val-images", type=int, default=10, help="first N photos of --val, centre 256x256")
+    ap.add_argument("--online", choices=AutoregressiveSpec.CHOICES["online"], default="none",
+                    help="the streams' online stage (the nets are trained without it; it learns on top while coding)")
     args = ap.parse_args(argv)
     torch.manual_seed(args.seed)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -236,7 +238,7 @@ def main(argv: list[str] | None = None) -> None:
     nets = [train_plane(p, dataset(crops, p), args, args.out) for p in range(ar.PLANES)]
     val = validation_images(args.val, args.val_images, 256)
     card = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
-    export(nets, args.export, args.name or args.export.stem, args.hidden, card)
+    export(nets, args.export, args.name or args.export.stem, AutoregressiveSpec(hidden=args.hidden, online=args.online), card)
     print(json.dumps({"model": str(args.export), "val_bpsp_exact": round(exact_bits(args.export, val), 4),
                       "wall_s_this_run": round(time.time() - t0)}), flush=True)
 

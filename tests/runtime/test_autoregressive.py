@@ -11,6 +11,7 @@ from invcodec.entropy import ans, grid
 from invcodec.runtime import autoregressive as ar
 from invcodec import model_file
 from invcodec.runtime.lifting import TOP_PREFIX, TOP_RANGE
+from invcodec.spec import AutoregressiveSpec
 
 from ..conftest import FIXTURE_MODELS, HAVE_TORCH, smooth_image
 
@@ -79,7 +80,7 @@ def test_fixed_point_nets_follow_their_float_twins(tmp_path) -> None:
     torch.manual_seed(1)
     nets = [ar_training.PlaneNet(ar.feature_count(p), 16) for p in range(3)]
     path = tmp_path / "m.safetensors"
-    ar_training.export(nets, path, "m", 16, {})
+    ar_training.export(nets, path, "m", AutoregressiveSpec(hidden=16), {})
     flow = model_file.load(path).evaluator
     planes = ar.forward_colour(smooth_image(24, 20, seed=5))
     for p, net in enumerate(nets):
