@@ -23,6 +23,8 @@ model whose coarsest anchors are coded autoregressively; ``tests/golden/format-3
 those of photo-lossy-v7; ``tests/golden/format-3-adapted`` photo-v4 at effort 8, the first
 ADAPTED stream (the model fine-tuned on the tile, the weight delta in the stream);
 ``tests/golden/format-3-photo-v5`` and ``-photo-v5-adapted`` those of photo-v5 (64 hidden units), plain and at effort 8;
+``tests/golden/format-3-photo-v6`` and ``-photo-v6-adapted`` those of photo-v6, the first model
+with the online LMS stage, plain and at effort 8;
 ``tests/golden/format-3-16bit`` 16-bit files (grey, grey + alpha, RGB, RGBA; their PNGs
 are read at their depth) and metadata blocks with EXIF and XMP."""
 

@@ -223,6 +223,23 @@ def photo_v5_adapted_cases() -> list[Case]:
     ]
 
 
+def photo_v6_cases() -> list[Case]:
+    return [
+        case("photo-v6_rgb_160x128", "photo-v6", None, None, rgb(128, 160, seed=141), {"FLOW"},
+             "photo-v6: photo-v5's nets, the means through the online LMS stage"),
+        case("photo-v6_rgba_128x96", "photo-v6", None, None, rgba(96, 128, seed=142), {"FLOW", "FLOW:alpha"}, "colour and alpha both through the model"),
+        case("photo-v6_rgb_200x72_tiles64", "photo-v6", None, 64, rgb(72, 200, seed=143), {"FLOW"},
+             "4 x 2 tiles of 64, the last column and row partial: the stage starts afresh in each"),
+    ]
+
+
+def photo_v6_adapted_cases() -> list[Case]:
+    return [
+        case("photo-v6_rgb_256x192_effort8", "photo-v6", None, None, rgb(192, 256, seed=144), {"ADAPTED"},
+             "photo-v6 fine-tuned on the tile: the weight delta, then the stream through the online stage"),
+    ]
+
+
 def top_autoregressive_cases(model: str, seeds: tuple[int, int, int, int, int]) -> list[Case]:
     """The three qualities, a lossless file (the top band's rate input 0) and partial tiles."""
     lossless, tiles = seeds[3:]
@@ -256,6 +273,8 @@ SETS: dict[str, GoldenSet] = {
     "format-3-adapted": GoldenSet(adapted_cases, effort=8),
     "format-3-photo-v5": GoldenSet(photo_v5_cases),
     "format-3-photo-v5-adapted": GoldenSet(photo_v5_adapted_cases, effort=8),
+    "format-3-photo-v6": GoldenSet(photo_v6_cases),
+    "format-3-photo-v6-adapted": GoldenSet(photo_v6_adapted_cases, effort=8),
 }
 
 
