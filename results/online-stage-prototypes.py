@@ -61,6 +61,24 @@ OFF = np.array([(0, 1), (1, 0), (1, 1), (1, -1), (0, 2), (2, 0), (1, 2), (2, 1),
 
 
 @nb.njit(cache=True)
+def decoder_order(P, h, w):
+    """(plane, row, column) of every sample in the decoder's schedule: at step t plane p's
+    anti-diagonal 2 row + column = t - p LAG, rows increasing."""
+    nt = 2 * (h - 1) + (w - 1) + 1
+    order = np.empty((P * h * w, 3), np.int64)
+    n = 0
+    for t in range(nt + (P - 1) * LAG):
+        for p in range(P):
+            tt = t - p * LAG
+            if tt < 0 or tt >= nt:
+                continue
+            for y in range(max(0, (tt - (w - 1) + 1) // 2), min(h, tt // 2 + 1)):
+                order[n, 0], order[n, 1], order[n, 2] = p, y, tt - 2 * y
+                n += 1
+    return order
+
+
+@nb.njit(cache=True)
 def lbits(x, m, b):
     d = abs(x - m)
     if d < 0.5:
@@ -81,53 +99,45 @@ def contexts_run(planes, M, S, SC, params):
     nctxb = 225 // 8 + 1
     BS = np.zeros((P, nctxb, 32), np.int64); BN = np.zeros((P, nctxb, 32), np.int64)
     SA = np.zeros((P, 225, 12), np.int64); SB = np.zeros((P, 225, 12), np.int64)
-    nt = 2 * (h - 1) + (w - 1) + 1
-    for t in range(nt + (P - 1) * LAG):
-        for p in range(P):
-            tt = t - p * LAG
-            if tt < 0 or tt >= nt: continue
-            # samples on wavefront tt: 2y + x = tt
-            y0 = max(0, (tt - (w - 1) + 1) // 2)
-            for y in range(y0, h):
-                x = tt - 2 * y
-                if x < 0: break
-                if x >= w: continue
-                v = planes[p, y, x]; m = M[p, y, x]; s = S[p, y, x]
-                Y, X = y + 2, x + 4
-                eW = E[p, Y, X-1]; eN = E[p, Y-1, X]; eNW = E[p, Y-1, X-1]; eNE = E[p, Y-1, X+1]
-                b16 = 16.0 * SC[s]
-                cb = 0
-                if eW > 0: cb |= 1
-                if eN > 0: cb |= 2
-                if eNE > 0: cb |= 4
-                if eNW > 0: cb |= 8
-                if abs(eW) + abs(eN) > 2 * b16: cb |= 16
-                sb = s >> 3
-                mc = m
-                if bias_on and BN[p, sb, cb] > 0:
-                    q = BS[p, sb, cb]; n = BN[p, sb, cb]
-                    corr = (2*q + n) // (2*n) if q >= 0 else -((-2*q + n) // (2*n))
-                    mc = m + corr
-                en = abs(eW) + abs(eN) + (abs(eNW) + abs(eNE)) // 2
-                r = en / (3.0 * b16) + 1e-9
-                qb = int(math.floor(2 * math.log2(r))) + 8
-                qb = min(max(qb, 0), 11)
-                sc = s
-                if scale_on:
-                    a = SA[p, s, qb] + prior * b16; bb = SB[p, s, qb] + prior * b16
-                    sh = int(round(16 * math.log2(a / bb)))
-                    sc = min(max(s + sh, 0), 224)
-                base[p] += lbits(float(v), m / 16.0, SC[s])
-                new[p] += lbits(float(v), mc / 16.0, SC[sc])
-                e = 16 * v - m
-                E[p, Y, X] = e
-                ec = 16 * v - mc
-                BS[p, sb, cb] += e; BN[p, sb, cb] += 1
-                if BN[p, sb, cb] >= halve:
-                    BS[p, sb, cb] //= 2; BN[p, sb, cb] //= 2
-                SA[p, s, qb] += abs(ec); SB[p, s, qb] += int(b16)
-                if SB[p, s, qb] > 4096 * b16:
-                    SA[p, s, qb] //= 2; SB[p, s, qb] //= 2
+    order = decoder_order(P, h, w)
+    for i in range(order.shape[0]):
+        p, y, x = order[i, 0], order[i, 1], order[i, 2]
+        v = planes[p, y, x]; m = M[p, y, x]; s = S[p, y, x]
+        Y, X = y + 2, x + 4
+        eW = E[p, Y, X-1]; eN = E[p, Y-1, X]; eNW = E[p, Y-1, X-1]; eNE = E[p, Y-1, X+1]
+        b16 = 16.0 * SC[s]
+        cb = 0
+        if eW > 0: cb |= 1
+        if eN > 0: cb |= 2
+        if eNE > 0: cb |= 4
+        if eNW > 0: cb |= 8
+        if abs(eW) + abs(eN) > 2 * b16: cb |= 16
+        sb = s >> 3
+        mc = m
+        if bias_on and BN[p, sb, cb] > 0:
+            q = BS[p, sb, cb]; n = BN[p, sb, cb]
+            corr = (2*q + n) // (2*n) if q >= 0 else -((-2*q + n) // (2*n))
+            mc = m + corr
+        en = abs(eW) + abs(eN) + (abs(eNW) + abs(eNE)) // 2
+        r = en / (3.0 * b16) + 1e-9
+        qb = int(math.floor(2 * math.log2(r))) + 8
+        qb = min(max(qb, 0), 11)
+        sc = s
+        if scale_on:
+            a = SA[p, s, qb] + prior * b16; bb = SB[p, s, qb] + prior * b16
+            sh = int(round(16 * math.log2(a / bb)))
+            sc = min(max(s + sh, 0), 224)
+        base[p] += lbits(float(v), m / 16.0, SC[s])
+        new[p] += lbits(float(v), mc / 16.0, SC[sc])
+        e = 16 * v - m
+        E[p, Y, X] = e
+        ec = 16 * v - mc
+        BS[p, sb, cb] += e; BN[p, sb, cb] += 1
+        if BN[p, sb, cb] >= halve:
+            BS[p, sb, cb] //= 2; BN[p, sb, cb] //= 2
+        SA[p, s, qb] += abs(ec); SB[p, s, qb] += int(b16)
+        if SB[p, s, qb] > 4096 * b16:
+            SA[p, s, qb] //= 2; SB[p, s, qb] //= 2
     return base, new
 
 @nb.njit(cache=True)
@@ -141,38 +151,31 @@ def lms_run(planes, M, S, SC, shift, nk, ctx_shift, clipf, earlier):
     E = np.zeros((P, h + 4, w + 8), np.int64)
     K = nk + 2
     W = np.zeros((P, 256, K), np.int64)
-    nt = 2 * (h - 1) + (w - 1) + 1
     f = np.zeros(K, np.int64)
     lo = np.array([0, -255, -255]) * 16; hi = np.array([255, 255, 255]) * 16
-    for t in range(nt + (P - 1) * LAG):
-        for p in range(P):
-            tt = t - p * LAG
-            if tt < 0 or tt >= nt: continue
-            y0 = max(0, (tt - (w - 1) + 1) // 2)
-            for y in range(y0, h):
-                x = tt - 2 * y
-                if x < 0: break
-                if x >= w: continue
-                v = planes[p, y, x]; m = M[p, y, x]; s = S[p, y, x]
-                Y, X = y + 2, x + 4
-                for k in range(nk):
-                    f[k] = min(max(E[p, Y - OFF[k, 0], X - OFF[k, 1]], -clipf), clipf)
-                f[nk] = 0; f[nk + 1] = 0
-                if earlier:
-                    if p >= 1: f[nk] = min(max(E[0, Y, X], -clipf), clipf)
-                    if p >= 2: f[nk + 1] = min(max(E[1, Y, X], -clipf), clipf)
-                c = s >> ctx_shift
-                acc = 0; nrm = 256
-                for k in range(K):
-                    acc += W[p, c, k] * f[k]; nrm += f[k] * f[k]
-                mc = m + fdiv(acc + (1 << 23), 1 << 24)
-                mc = min(max(mc, lo[p]), hi[p])
-                base[p] += lbits(float(v), m / 16.0, SC[s])
-                new[p] += lbits(float(v), mc / 16.0, SC[s])
-                E[p, Y, X] = 16 * v - m
-                ec = 16 * v - mc
-                for k in range(K):
-                    W[p, c, k] += fdiv(2 * ec * f[k] * (1 << (24 - shift)) + nrm, 2 * nrm)
+    order = decoder_order(P, h, w)
+    for i in range(order.shape[0]):
+        p, y, x = order[i, 0], order[i, 1], order[i, 2]
+        v = planes[p, y, x]; m = M[p, y, x]; s = S[p, y, x]
+        Y, X = y + 2, x + 4
+        for k in range(nk):
+            f[k] = min(max(E[p, Y - OFF[k, 0], X - OFF[k, 1]], -clipf), clipf)
+        f[nk] = 0; f[nk + 1] = 0
+        if earlier:
+            if p >= 1: f[nk] = min(max(E[0, Y, X], -clipf), clipf)
+            if p >= 2: f[nk + 1] = min(max(E[1, Y, X], -clipf), clipf)
+        c = s >> ctx_shift
+        acc = 0; nrm = 256
+        for k in range(K):
+            acc += W[p, c, k] * f[k]; nrm += f[k] * f[k]
+        mc = m + fdiv(acc + (1 << 23), 1 << 24)
+        mc = min(max(mc, lo[p]), hi[p])
+        base[p] += lbits(float(v), m / 16.0, SC[s])
+        new[p] += lbits(float(v), mc / 16.0, SC[s])
+        E[p, Y, X] = 16 * v - m
+        ec = 16 * v - mc
+        for k in range(K):
+            W[p, c, k] += fdiv(2 * ec * f[k] * (1 << (24 - shift)) + nrm, 2 * nrm)
     return base, new
 
 
