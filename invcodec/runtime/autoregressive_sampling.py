@@ -17,7 +17,8 @@ def load(model) -> AutoregressiveModel:
 def sample(model: AutoregressiveModel, count: int, size: int, temperature: float, seed: int) -> np.ndarray:
     """(count, size, size, 3) uint8: each sample drawn from its prior (the Laplace's scale
     times ``temperature``; 0: the most likely value) given the ones drawn before it, in the
-    decoder's order."""
+    decoder's order. The priors are the nets': a model's online stage learns from real
+    images' errors, which drawn samples do not have (the score, ``bits_per_dim``, counts it)."""
     rng = np.random.default_rng(seed)
     lo, hi = model.lo[:, None], model.hi[:, None]
     images = []
