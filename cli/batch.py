@@ -129,6 +129,11 @@ _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
 def _worker_init() -> None:
     """Worker processes leave Ctrl-C and SIGHUP to the parent, which terminates them: SIGTERM
     then unwinds the job (its temporary file is removed) and exits without a traceback."""
+    import tqdm
+
+    # tqdm starts a monitor thread with any bar, a disabled one too; a SIGTERM the kernel hands to
+    # that thread never wakes the main thread's wait for the next job, and the worker hangs
+    tqdm.tqdm.monitor_interval = 0
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)  # held while the pool was made
     signal.signal(signal.SIGINT, signal.SIG_IGN)

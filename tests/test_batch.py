@@ -63,6 +63,23 @@ def test_a_folder_without_images_is_named_in_the_error(tmp_path) -> None:
         expand_inputs((folder,), IMAGE_SUFFIXES)
 
 
+def test_a_worker_coding_tiles_has_no_other_thread_to_take_its_stop_signal() -> None:
+    """The kernel may hand a process's SIGTERM to any thread that does not block it, and only
+    the main thread's wait is woken by it: a worker that codes tiles (their progress bar,
+    disabled, is a tqdm one) must not start tqdm's monitor thread, or a stopped batch can hang."""
+    import subprocess
+    import sys
+
+    code = ("import threading\n"
+            "from invcodec_cli.batch import _worker_init\n"
+            "_worker_init()\n"
+            "from tqdm import tqdm\n"
+            "bar = tqdm(total=2, disable=True)\n"
+            "print(threading.active_count())\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["1"]
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("signame", ["SIGTERM", "SIGHUP"])
 def test_a_signal_stops_the_whole_batch_with_no_partial_or_late_file(tmp_path, signame) -> None:
