@@ -23,9 +23,7 @@ static int ar_decode_step_online(const ArNet *net, const ArContext *context, con
             const double corrected_mean = (double)corrected / (double)net->mean_steps;
             double value;
             latents_decode(decoder, &corrected_mean, &moved_index, scales, 1, &value);
-            /* the comparisons are false for NaN: refused too */
-            if (!(value >= (double)net->lo[p] && value <= (double)net->hi[p]) || value != (double)(int64_t)value)
-                return AR_DECODE_OUT_RANGE;
+            if (!ar_value_fits(net, p, value)) return AR_DECODE_OUT_RANGE; /* before it teaches the filter */
             ar_online_learn(online, p, row, column, (int64_t)value * net->mean_steps, net_mean, corrected, &input);
             mean[i] = value;
         }

@@ -73,7 +73,7 @@ void ar_online_learn(ArOnline *online, int32_t plane, int64_t row, int64_t colum
                           -AR_ONLINE_WEIGHT_LIMIT, AR_ONLINE_WEIGHT_LIMIT);
 }
 
-void ar_online_plane(ArOnline *online, int32_t plane, const int64_t *values, const int64_t *mean,
+void ar_online_plane(ArOnline *online, int32_t plane, const int64_t *values, int64_t steps, const int64_t *mean,
                      const int64_t *scale_index, int64_t lo, int64_t hi, int64_t *corrected) {
     const int64_t fronts = online->height > 0 && online->width > 0 ? 2 * online->height + online->width - 2 : 0;
     int64_t front, first, count, row;
@@ -83,7 +83,7 @@ void ar_online_plane(ArOnline *online, int32_t plane, const int64_t *values, con
         for (row = first; row < first + count; row++) {
             const int64_t column = front - 2 * row, i = row * online->width + column;
             corrected[i] = ar_online_mean(online, plane, row, column, mean[i], scale_index[i], lo, hi, &input);
-            ar_online_learn(online, plane, row, column, values[i], mean[i], corrected[i], &input);
+            ar_online_learn(online, plane, row, column, values[i] * steps, mean[i], corrected[i], &input);
         }
     }
 }

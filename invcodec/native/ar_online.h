@@ -51,9 +51,10 @@ void ar_online_learn(ArOnline *online, int32_t plane, int64_t row, int64_t colum
                      int64_t corrected, const ArOnlineInput *input);
 
 /* The encoder's side: every corrected mean of one plane (raster order, 1/16 units) from
- * its values and its net's means and scale indices (raster order, 1/16 units), the samples
- * taken in the decoder's order (wavefronts 2 row + column = t, rows increasing). */
-void ar_online_plane(ArOnline *online, int32_t plane, const int64_t *values, const int64_t *mean,
+ * its samples (``steps`` 1/16 units each) and its net's means (1/16 units) and scale
+ * indices, all raster order, the samples taken in the decoder's order (wavefronts
+ * 2 row + column = t, rows increasing). */
+void ar_online_plane(ArOnline *online, int32_t plane, const int64_t *values, int64_t steps, const int64_t *mean,
                      const int64_t *scale_index, int64_t lo, int64_t hi, int64_t *corrected);
 
 #endif

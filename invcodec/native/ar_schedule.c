@@ -66,6 +66,11 @@ void ar_step_params(const ArNet *net, const ArContext *context, const ArPlanes *
     }
 }
 
+int ar_value_fits(const ArNet *net, int32_t plane, double value) {
+    /* the comparisons are false for NaN: refused too */
+    return value >= (double)net->lo[plane] && value <= (double)net->hi[plane] && value == (double)(int64_t)value;
+}
+
 int ar_step_store(const ArNet *net, const ArContext *context, ArPlanes *planes, int64_t step, const double *values) {
     int64_t first, count, k, i = 0;
     int32_t p;
@@ -73,10 +78,8 @@ int ar_step_store(const ArNet *net, const ArContext *context, ArPlanes *planes, 
         const int64_t front = step - (int64_t)p * context->lag;
         ar_front_rows(planes->height, planes->width, front, &first, &count);
         for (k = first; k < first + count; k++, i++) {
-            const double value = values[i];
-            /* the comparisons are false for NaN: refused too */
-            if (!(value >= (double)net->lo[p] && value <= (double)net->hi[p]) || value != (double)(int64_t)value) return -1;
-            planes->samples[p * planes->plane_size + place_of(context, planes, k, front - 2 * k)] = (int32_t)value;
+            if (!ar_value_fits(net, p, values[i])) return -1;
+            planes->samples[p * planes->plane_size + place_of(context, planes, k, front - 2 * k)] = (int32_t)values[i];
         }
     }
     return 0;

@@ -24,6 +24,9 @@ void ar_plane_params(const ArNet *net, const ArContext *context, const ArPlanes 
 void ar_step_params(const ArNet *net, const ArContext *context, const ArPlanes *planes, int64_t step, int64_t rate,
                     const int64_t *moved, double *mean, int64_t *scale_index);
 
+/* Whether a decoded value is an integer within ``plane``'s range (false for NaN). */
+int ar_value_fits(const ArNet *net, int32_t plane, double value);
+
 /* Puts a step's decoded values in place; 0, or -1 (nothing stored after it) at the first
  * value that is not an integer within its plane's range. */
 int ar_step_store(const ArNet *net, const ArContext *context, ArPlanes *planes, int64_t step, const double *values);

@@ -376,20 +376,10 @@ static PyObject *net_online_means(NetObject *self, PyObject *args) {
         goto done;
     }
     Py_BEGIN_ALLOW_THREADS
-    {
-        int64_t *steps = malloc((size_t)(n ? n : 1) * sizeof(int64_t));
-        if (steps != NULL) {
-            for (k = 0; k < n; k++) steps[k] = values[k] * self->net.mean_steps;
-            ar_online_plane(&online, plane, steps, mean, index, self->net.lo[plane] * self->net.mean_steps,
-                            self->net.hi[plane] * self->net.mean_steps, views[3].buf);
-            free(steps);
-        } else {
-            ok = 0;
-        }
-    }
+    ar_online_plane(&online, plane, values, self->net.mean_steps, mean, index, self->net.lo[plane] * self->net.mean_steps,
+                    self->net.hi[plane] * self->net.mean_steps, views[3].buf);
     Py_END_ALLOW_THREADS
     ar_online_release(&online);
-    if (!ok) PyErr_NoMemory();
 done:
     while (got > 0) PyBuffer_Release(&views[--got]);
     if (PyErr_Occurred()) return NULL;
