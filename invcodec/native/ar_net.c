@@ -133,6 +133,36 @@ static inline AR_NET_VNNI_TARGET void store_vnni(int32_t *to, __m512i sum) {
 }
 #endif
 
+/* The nonzero entries of values[0..count) into kept, their positions into rows (each with
+ * room for count + 16); returns how many. */
+static inline AR_NET_AVX2_TARGET int32_t nonzero_avx2(const int32_t *values, int32_t count, int32_t *kept, int32_t *rows) {
+    int32_t n = 0, i;
+    for (i = 0; i < count; i++) { /* listed without a branch */
+        kept[n] = values[i];
+        rows[n] = i;
+        n += values[i] != 0;
+    }
+    return n;
+}
+
+#ifdef AR_NET_VNNI
+static inline AR_NET_VNNI_TARGET int32_t nonzero_vnni(const int32_t *values, int32_t count, int32_t *kept, int32_t *rows) {
+    __m512i at = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    int32_t n = 0, i;
+    for (i = 0; i < count; i += 16) {
+        const __mmask16 in = count - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (count - i)) - 1);
+        const __m512i v = _mm512_maskz_loadu_epi32(in, values + i);
+        const __mmask16 nonzero = _mm512_test_epi32_mask(v, v);
+        /* the register form of compress: its store form is slow on some cores */
+        _mm512_storeu_si512(kept + n, _mm512_maskz_compress_epi32(nonzero, v));
+        _mm512_storeu_si512(rows + n, _mm512_maskz_compress_epi32(nonzero, at));
+        n += __builtin_popcount(nonzero);
+        at = _mm512_add_epi32(at, _mm512_set1_epi32(16));
+    }
+    return n;
+}
+#endif
+
 /* two int16 values (either sign) as one int32 lane, the first in the low half */
 static inline int32_t int16_pair(int32_t first, int32_t second) {
     return (int32_t)((uint32_t)(uint16_t)first | (uint32_t)(uint16_t)second << 16);
@@ -151,8 +181,8 @@ static inline int32_t int16_pair(int32_t first, int32_t second) {
  *   net->narrow_first), layer 2 likewise where net->second_split allows, else int32 x int32
  *   -> int64 multiplies on 64-bit lanes. */
 #define AR_NET_VECTOR_PATH(SUFFIX, TARGET, VECTOR, LANES, BROADCAST, ADD)                                              \
-    AR_NET_INLINE TARGET void pair_sums_##SUFFIX(const int16_t *w, const int32_t *pairs, int32_t count, int32_t *sums, \
-                                                 const int32_t hidden) {                                              \
+    AR_NET_INLINE TARGET void pair_sums_##SUFFIX(const int16_t *w, const int32_t *pairs, const int32_t *rows,        \
+                                                 int32_t count, int32_t *sums, const int32_t hidden) {                \
         const int32_t n = hidden / LANES, sets = n <= 4 ? 2 : 1; /* two chains of sums where registers allow */      \
         VECTOR sum[2][AR_NET_MAX_HIDDEN / LANES];                                                                     \
         int32_t h, j, k;                                                                                              \
@@ -161,13 +191,14 @@ static inline int32_t int16_pair(int32_t first, int32_t second) {
         for (k = 0; k + sets <= count; k += sets) {                                                                   \
             for (h = 0; h < sets; h++) {                                                                              \
                 const VECTOR x = BROADCAST(pairs[k + h]);                                                             \
-                const int16_t *row = w + (int64_t)(k + h) * hidden * 2;                                               \
+                const int16_t *row = w + (int64_t)(rows ? rows[k + h] : k + h) * hidden * 2;                         \
                 for (j = 0; j < n; j++) sum[h][j] = dot_##SUFFIX(sum[h][j], x, row + 2 * LANES * j);                  \
             }                                                                                                         \
         }                                                                                                             \
         if (k < count) {                                                                                              \
             const VECTOR x = BROADCAST(pairs[k]);                                                                     \
-            for (j = 0; j < n; j++) sum[0][j] = dot_##SUFFIX(sum[0][j], x, w + (int64_t)k * hidden * 2 + 2 * LANES * j); \
+            const int16_t *row = w + (int64_t)(rows ? rows[k] : k) * hidden * 2;                                      \
+            for (j = 0; j < n; j++) sum[0][j] = dot_##SUFFIX(sum[0][j], x, row + 2 * LANES * j);                      \
         }                                                                                                             \
         for (j = 0; j < n; j++) store_##SUFFIX(sums + LANES * j, sets == 2 ? ADD(sum[0][j], sum[1][j]) : sum[0][j]); \
     }                                                                                                                 \
@@ -178,14 +209,16 @@ static inline int32_t int16_pair(int32_t first, int32_t second) {
         const int16_t *w2 = net->w2_pairs + (int64_t)plane * hidden * hidden;                                         \
         const int32_t *excess = net->w2_excess;                                                                       \
         int32_t pairs[AR_NET_MAX_HIDDEN / 2], sums[AR_NET_MAX_HIDDEN], top = 0;                                       \
+        int32_t kept[AR_NET_MAX_HIDDEN / 2 + 16], rows[AR_NET_MAX_HIDDEN / 2 + 16];                                   \
         int32_t i, j, k;                                                                                              \
         for (i = 0; i < hidden; i++) top |= act[i];                                                                   \
         for (i = 0; i < hidden / 2; i++) pairs[i] = int16_pair(act[2 * i] & mask, act[2 * i + 1] & mask);             \
-        pair_sums_##SUFFIX(w2, pairs, hidden / 2, sums, hidden);                                                      \
+        pair_sums_##SUFFIX(w2, pairs, NULL, hidden / 2, sums, hidden);                                                \
         for (j = 0; j < hidden; j++) wide[j] += sums[j];                                                              \
-        if (top >> split) {                                                                                           \
+        if (top >> split) { /* few activations reach 2**split: their pairs only */                                    \
             for (i = 0; i < hidden / 2; i++) pairs[i] = int16_pair(act[2 * i] >> split, act[2 * i + 1] >> split);     \
-            pair_sums_##SUFFIX(w2, pairs, hidden / 2, sums, hidden);                                                  \
+            k = nonzero_##SUFFIX(pairs, hidden / 2, kept, rows);                                                      \
+            pair_sums_##SUFFIX(w2, kept, rows, k, sums, hidden);                                                      \
             for (j = 0; j < hidden; j++) wide[j] += (int64_t)sums[j] * ((int64_t)1 << split);                         \
         }                                                                                                             \
         for (k = net->excess_start[plane]; k < net->excess_start[plane + 1]; k++)                                     \
@@ -208,7 +241,7 @@ static inline int32_t int16_pair(int32_t first, int32_t second) {
         int32_t i, j, k;                                                                                              \
         for (k = 0; 2 * k < used; k++)                                                                                \
             feature_pairs[k] = int16_pair(features[2 * k], 2 * k + 1 < used ? features[2 * k + 1] : 0);               \
-        pair_sums_##SUFFIX(w1, feature_pairs, k, sums, hidden);                                                       \
+        pair_sums_##SUFFIX(w1, feature_pairs, NULL, k, sums, hidden);                                                       \
         for (i = 0; i < used; i++) linear += (int64_t)features[i] * skip[i];                                          \
         for (j = 0; j < hidden; j++)                                                                                  \
             act[j] = activation(b1[j] + w_rate[j] * rate + sums[j], net->first_shift, net->act_limit);                \
@@ -238,6 +271,8 @@ static inline int32_t int16_pair(int32_t first, int32_t second) {
             eval_##SUFFIX##_width(net, plane, features, reference, rate, mean_steps, scale_index, 32);                \
         else if (net->hidden == 64)                                                                                   \
             eval_##SUFFIX##_width(net, plane, features, reference, rate, mean_steps, scale_index, 64);                \
+        else if (net->hidden == 96)                                                                                   \
+            eval_##SUFFIX##_width(net, plane, features, reference, rate, mean_steps, scale_index, 96);                \
         else                                                                                                          \
             eval_##SUFFIX##_width(net, plane, features, reference, rate, mean_steps, scale_index, net->hidden);       \
     }

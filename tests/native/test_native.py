@@ -101,10 +101,11 @@ def _random_model(rng: np.random.Generator, hidden: int, gain: float, ranges=ar.
     return ar.AutoregressiveModel(tensors, "", ranges, feature_limit, max_rate)
 
 
-@pytest.mark.parametrize("hidden, gain", [(32, 1.0), (64, 0.5), (48, 1.0), (24, 1.0), (7, 2.0), (32, 300.0), (5, 3000.0)])
+@pytest.mark.parametrize("hidden, gain", [(32, 1.0), (64, 0.5), (96, 0.5), (48, 1.0), (24, 1.0), (7, 2.0), (32, 300.0),
+                                          (5, 3000.0)])
 def test_random_nets_give_the_reference_priors(hidden: int, gain: float) -> None:
     """Every path (AVX-512 VNNI and AVX2 where the CPU has them, portable C), every width
-    the kernel inlines (32, 64) or not (48; 24, too narrow for VNNI; 7 and 5, for any
+    the kernel inlines (32, 64, 96) or not (48; 24, too narrow for VNNI; 7 and 5, for any
     vector path), layer 1 summed in int32 or (large weights) in int64, accumulators up to
     near 2**53."""
     rng = np.random.default_rng(hidden)
@@ -141,6 +142,32 @@ def test_every_path_of_the_second_layer_gives_the_reference_priors(second_gain: 
                 mean, index = np.empty(h * w), np.empty(h * w, dtype=np.int64)
                 kernel.plane_params(planes.astype(np.int32), h, w, plane, rate, mean, index)
                 assert np.array_equal(mean, want[0]) and np.array_equal(index, want[1])
+
+
+@pytest.mark.parametrize("hidden", [48, 96])
+@pytest.mark.parametrize("vector", [1, 2])
+def test_layer_two_adds_the_high_parts_of_the_few_activations_that_have_them(hidden: int, vector: int) -> None:
+    """The vector paths' layer 2 sums the activations' high parts (2**second_split and
+    above) over the pairs that have one: a varying few per sample, in one or several
+    16-pair blocks with a partial last one (48 pairs; 24)."""
+    rng = np.random.default_rng(hidden)
+    model = _random_model(rng, hidden, 0.3, max_rate=50)
+    kernel = _capped(model, vector)
+    if kernel.vector != vector:
+        pytest.skip(f"this CPU lacks path {vector}")
+    assert kernel.second_split > 0
+    for planes in _test_planes(model, rng, 17, 29):
+        h, w = planes.shape[1:]
+        for plane in range(ar.PLANES):
+            features, ref = ar.plane_features(planes, plane)
+            first = features @ model.w1[plane][: features.shape[1], :hidden] + model.b1[plane][:hidden]
+            high = first * 2.0 ** (ar.ACT_FRAC_BITS - ar.FIRST_FRAC_BITS) >= 2**kernel.second_split
+            want = _reference(model, planes, plane, 0)
+            mean, index = np.empty(h * w), np.empty(h * w, dtype=np.int64)
+            kernel.plane_params(planes.astype(np.int32), h, w, plane, 0, mean, index)
+            assert np.array_equal(mean, want[0]) and np.array_equal(index, want[1])
+            if plane == 0 and not np.all(planes == 0):
+                assert 0 < high.mean() < 0.5 and np.unique(high.sum(1)).size > 3  # a varying few
 
 
 def test_means_reach_the_ranges_ends_and_scales_the_grids() -> None:
