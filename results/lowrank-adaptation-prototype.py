@@ -47,17 +47,8 @@ class LowRank(torch.nn.Module):
 
 
 def tune(model, params, f, ref, x, steps, lr, seed):
-    opt = torch.optim.Adam(params, lr)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
-    gen = torch.Generator().manual_seed(seed)
-    for _ in range(steps):
-        idx = torch.randint(0, x.numel(), (min(per_image.BATCH, x.numel()),), generator=gen)
-        mean, log_scale = model(f[idx])
-        loss = laplace_bits(x[idx], ref[idx] + mean, log_scale).mean()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        sched.step()
+    """``per_image``'s fine-tuning of ``params``, then the model's code length of every sample."""
+    per_image._fine_tune(model, params, f, ref, x, steps, lr, torch.Generator().manual_seed(seed))
     with torch.no_grad():
         mean, log_scale = model(f)
         return float(laplace_bits(x, ref + mean, log_scale).sum())
@@ -74,7 +65,6 @@ def main() -> None:
     for k, path in enumerate(image_files(Path("../shared/data/photos-dev"))[:count]):
         planes = ar.forward_colour(load_rgb(path)[:512, :512])
         samples += planes.size
-        line = []
         for p in range(ar.PLANES):
             features, reference = ar.plane_features(planes, p)
             f, ref = torch.from_numpy(features.astype(np.float32)), torch.from_numpy(reference.astype(np.float32))
@@ -100,7 +90,6 @@ def main() -> None:
                     n_numbers = sum(v.numel() for v in head + low.factors())
                 bits[c] += got
                 numbers[c] += n_numbers if k == 0 else 0
-                line.append(got)
         print(path.name, flush=True)
     plain = bits["plain"]
     for c in choices:

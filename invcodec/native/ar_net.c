@@ -135,7 +135,8 @@ static inline AR_NET_VNNI_TARGET void store_vnni(int32_t *to, __m512i sum) {
 
 /* The nonzero entries of values[0..count) into kept, their positions into rows (each with
  * room for count + 16); returns how many. */
-static inline AR_NET_AVX2_TARGET int32_t nonzero_avx2(const int32_t *values, int32_t count, int32_t *kept, int32_t *rows) {
+static inline AR_NET_AVX2_TARGET int32_t nonzero_avx2(const int32_t *values, int32_t count, int32_t *kept,
+                                                      int32_t *rows) {
     int32_t n = 0, i;
     for (i = 0; i < count; i++) { /* listed without a branch */
         kept[n] = values[i];
@@ -146,7 +147,8 @@ static inline AR_NET_AVX2_TARGET int32_t nonzero_avx2(const int32_t *values, int
 }
 
 #ifdef AR_NET_VNNI
-static inline AR_NET_VNNI_TARGET int32_t nonzero_vnni(const int32_t *values, int32_t count, int32_t *kept, int32_t *rows) {
+static inline AR_NET_VNNI_TARGET int32_t nonzero_vnni(const int32_t *values, int32_t count, int32_t *kept,
+                                                      int32_t *rows) {
     __m512i at = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     int32_t n = 0, i;
     for (i = 0; i < count; i += 16) {
@@ -241,7 +243,7 @@ static inline int32_t int16_pair(int32_t first, int32_t second) {
         int32_t i, j, k;                                                                                              \
         for (k = 0; 2 * k < used; k++)                                                                                \
             feature_pairs[k] = int16_pair(features[2 * k], 2 * k + 1 < used ? features[2 * k + 1] : 0);               \
-        pair_sums_##SUFFIX(w1, feature_pairs, NULL, k, sums, hidden);                                                       \
+        pair_sums_##SUFFIX(w1, feature_pairs, NULL, k, sums, hidden);                                                 \
         for (i = 0; i < used; i++) linear += (int64_t)features[i] * skip[i];                                          \
         for (j = 0; j < hidden; j++)                                                                                  \
             act[j] = activation(b1[j] + w_rate[j] * rate + sums[j], net->first_shift, net->act_limit);                \
