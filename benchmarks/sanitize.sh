@@ -3,8 +3,8 @@
 # both (setup.py, INVCODEC_SANITIZE=1) in a scratch copy of this checkout, then runs the
 # native tests (the ANS decoder against constriction among them), the ANS wrapper's, the
 # autoregressive and the int8 tests, the golden files' decodes and the decoder fuzzer on
-# photo-v4's and photo-v6's (the online stage) lossless seeds with photo-lossy-v7's lossy ones
-# (FUZZ_CASES cases each, default 300) against that build, and
+# photo-v4's, photo-v6's (the online stage) and photo-v7's (96 units) lossless seeds with
+# photo-lossy-v7's lossy ones (FUZZ_CASES cases each, default 300) against that build, and
 # with HOSTILE_CASES set (a number, or "all") the hostile-input suite's commands too. Any
 # report aborts.
 #
@@ -34,7 +34,7 @@ for module in (invcodec.native, invcodec_benchmarks, invcodec_cli):  # the sanit
     assert module.__file__.startswith(os.getcwd()), module.__file__
 PY
 python -m pytest -q -p no:cacheprovider tests/native tests/entropy/test_ans.py tests/runtime/test_autoregressive.py tests/runtime/test_int8.py tests/runtime/test_lifting.py tests/test_golden.py
-for model in photo-v4 photo-v6; do
+for model in photo-v4 photo-v6 photo-v7; do
   python -c "import sys; from invcodec_benchmarks import fuzz; sys.exit(fuzz.main(['--model', '$model', '--cases', '$cases']))"
 done
 if [ -n "${HOSTILE_CASES:-}" ]; then

@@ -111,7 +111,7 @@ def _check_cluster(cluster: str | None, manifest: str | None, workers: int) -> N
               help="Lossy, 1 (smallest) .. 100 (finest); without it the file is lossless.")
 # (invcodec.registry's DEFAULT_MODEL and DEFAULT_LOSSY_MODEL, spelled out for the same reason as --tune's names)
 @click.option("-m", "--model", default=None,
-              help="Shipped model name or path to a .safetensors model [default: photo-v6, with -q photo-lossy-v7].")
+              help="Shipped model name or path to a .safetensors model [default: photo-v7, with -q photo-lossy-v7].")
 # (invcodec.quantizer.TUNINGS's names, spelled out: the CLI imports no numpy before a command runs)
 @click.option("--tune", type=click.Choice(["psnr", "ms-ssim"]), default="psnr", show_default=True,
               help="With -q: choose the steps for PSNR, or for MS-SSIM (coarser on the finest details).")

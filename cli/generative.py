@@ -120,7 +120,7 @@ def interpolate(first: Path, second: Path, model: str | None, steps: int, size: 
 @click.option("--size", type=click.IntRange(16, 4096), default=None, help="Centre-crop and resize to this square first (use 64 for faces-v1).")
 @click.option("--reference", default=None, metavar="REF",
               help="Also score with the complexity correction (Serra et al. 2020): bits under the model minus bits "
-                   "under REF, a generic lossless compressor: png, jpeg-xl, or a lossless model (photo-v6, the "
+                   "under REF, a generic lossless compressor: png, jpeg-xl, or a lossless model (photo-v7, the "
                    "default lossless model, by its exact code length). Sorted by the corrected score, "
                    "lowest (most typical) first; docs/ANOMALY.md says how well it separates.")
 @click.option("--map", "map_folder", type=click.Path(file_okay=False, path_type=Path), default=None,

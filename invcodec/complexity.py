@@ -6,7 +6,7 @@ every model, which is why a model often finds an unfamiliar simple image more li
 than its own data; what the model saves beyond what any compressor saves is what it
 knows about its data. Higher S: more anomalous.
 
-The references: a lossless model's exact code length (the default, photo-v6: what this
+The references: a lossless model's exact code length (the default, photo-v7: what this
 project's codec spends, torch-free), or the whole file of PNG (Pillow, optimize) or
 JPEG-XL (lossless, effort 7, pillow-jxl-plugin), with the settings of the benchmarks'
 baselines."""

@@ -16,7 +16,7 @@ SHIPPED_DIR = Path(__file__).parent / "weights"
 RESTORE_DIR = SHIPPED_DIR / "restore"  # restoration nets: their own family, apart from the coding models
 # The default model per mode; everything else asks ``default_model_name`` (the CLI's help
 # spells them out, tests/test_cli.py checks it agrees).
-DEFAULT_MODEL = "photo-v6"
+DEFAULT_MODEL = "photo-v7"
 DEFAULT_LOSSY_MODEL = "photo-lossy-v7"
 
 

@@ -25,6 +25,7 @@ ADAPTED stream (the model fine-tuned on the tile, the weight delta in the stream
 ``tests/golden/format-3-photo-v5`` and ``-photo-v5-adapted`` those of photo-v5 (64 hidden units), plain and at effort 8;
 ``tests/golden/format-3-photo-v6`` and ``-photo-v6-adapted`` those of photo-v6, the first model
 with the online LMS stage, plain and at effort 8;
+``tests/golden/format-3-photo-v7`` and ``-photo-v7-adapted`` those of photo-v7 (96 hidden units), plain and at effort 8;
 ``tests/golden/format-3-16bit`` 16-bit files (grey, grey + alpha, RGB, RGBA; their PNGs
 are read at their depth) and metadata blocks with EXIF and XMP."""
 

@@ -32,6 +32,7 @@ LOG2_STEPS = {"head": (-8,), "all": (-6, -7, -8)}
 # what each adapting effort tries, (part, Adam steps per plane); the encoder keeps the smallest
 # stream. Sized to the time the efforts may take: about 2 000 steps per Kodak image at effort 9
 PLANS = {8: (("head", 200),), 9: (("head", 400), ("all", 300))}
+STEPS_WIDTH = 64  # the nets PLANS's steps are sized for (hidden units); wider ones get fewer (width_steps)
 # pixels a tile needs per weight of the part to be offered it: photo-v4's whole-net delta (~25 kbit for
 # 6 237 weights) did not pay on photos-dev's 154 000-pixel images and was kept from 200 000 (32 per weight);
 # a wider net's delta grows with its weights (photo-v5's 18 525 need 592 800 pixels, more than a 512² tile)
@@ -46,9 +47,17 @@ def candidates(tensors: Mapping[str, np.ndarray], pixels: np.ndarray,
     out = []
     for part, steps in PLANS[effort]:
         if area >= MIN_PIXELS_PER_WEIGHT[part] * part_weights(tensors, part):
-            tuned, changed = adapted_tensors(tensors, pixels, part, steps)
+            tuned, changed = adapted_tensors(tensors, pixels, part, width_steps(steps, tensors))
             out += [(tuned, {name: log2 for name in changed}) for log2 in LOG2_STEPS[part]]
     return out
+
+
+def width_steps(steps: int, tensors: Mapping[str, np.ndarray]) -> int:
+    """A plan's steps for the net in ``tensors``: as many as PLANS says up to STEPS_WIDTH
+    hidden units, proportionally fewer for a wider net, whose steps cost about in proportion
+    to its width (each effort keeps its time)."""
+    hidden = np.asarray(tensors["plane0.b1"]).size
+    return steps if hidden <= STEPS_WIDTH else max(1, steps * STEPS_WIDTH // hidden)
 
 
 def part_weights(tensors: Mapping[str, np.ndarray], part: str) -> int:

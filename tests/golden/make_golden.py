@@ -240,6 +240,23 @@ def photo_v6_adapted_cases() -> list[Case]:
     ]
 
 
+def photo_v7_cases() -> list[Case]:
+    return [
+        case("photo-v7_rgb_160x128", "photo-v7", None, None, rgb(128, 160, seed=151), {"FLOW"},
+             "photo-v7: 96 hidden units (the kernel's inlined width), the online LMS stage"),
+        case("photo-v7_rgba_128x96", "photo-v7", None, None, rgba(96, 128, seed=152), {"FLOW", "FLOW:alpha"}, "colour and alpha both through the model"),
+        case("photo-v7_rgb_200x72_tiles64", "photo-v7", None, 64, rgb(72, 200, seed=153), {"FLOW"},
+             "4 x 2 tiles of 64, the last column and row partial"),
+    ]
+
+
+def photo_v7_adapted_cases() -> list[Case]:
+    return [
+        case("photo-v7_rgb_256x192_effort8", "photo-v7", None, None, rgb(192, 256, seed=154), {"ADAPTED"},
+             "photo-v7 fine-tuned on the tile: the weight delta of the 96-unit head, then the online stage"),
+    ]
+
+
 def top_autoregressive_cases(model: str, seeds: tuple[int, int, int, int, int]) -> list[Case]:
     """The three qualities, a lossless file (the top band's rate input 0) and partial tiles."""
     lossless, tiles = seeds[3:]
@@ -275,6 +292,8 @@ SETS: dict[str, GoldenSet] = {
     "format-3-photo-v5-adapted": GoldenSet(photo_v5_adapted_cases, effort=8),
     "format-3-photo-v6": GoldenSet(photo_v6_cases),
     "format-3-photo-v6-adapted": GoldenSet(photo_v6_adapted_cases, effort=8),
+    "format-3-photo-v7": GoldenSet(photo_v7_cases),
+    "format-3-photo-v7-adapted": GoldenSet(photo_v7_adapted_cases, effort=8),
 }
 
 

@@ -52,3 +52,22 @@ def test_small_tiles_are_not_offered_the_whole_net(tiny_coding_models, monkeypat
     assert len(offered) == head + whole
     # the whole net's tensors, once per delta step
     assert [set(steps.values()) for _, steps in offered[head:]] == [{s} for s in per_image.LOG2_STEPS["all"]]
+
+
+def test_a_wider_net_gets_fewer_steps_in_proportion_to_its_width() -> None:
+    def tensors(hidden: int) -> dict[str, np.ndarray]:
+        return {"plane0.b1": np.zeros(hidden)}
+
+    assert [per_image.width_steps(400, tensors(h)) for h in (32, 64, 96, 128)] == [400, 400, 266, 200]
+    assert per_image.width_steps(1, tensors(96)) == 1
+
+
+def test_candidates_fine_tune_for_the_width_sized_steps(tiny_coding_models, monkeypatch) -> None:
+    base = tiny_coding_models["autoregressive"].evaluator.tensors
+    hidden = np.asarray(base["plane0.b1"]).size
+    monkeypatch.setattr(per_image, "PLANS", {8: (("head", 6 * hidden),)})
+    monkeypatch.setattr(per_image, "STEPS_WIDTH", hidden // 2)
+    asked = []
+    monkeypatch.setattr(per_image, "adapted_tensors", lambda tensors, pixels, part, steps: asked.append(steps) or ({}, {}))
+    per_image.candidates(base, smooth_image(16, 16, seed=3), 8)
+    assert asked == [3 * hidden]
