@@ -252,8 +252,9 @@ def photo_v7_cases() -> list[Case]:
 
 def photo_v7_adapted_cases() -> list[Case]:
     return [
-        case("photo-v7_rgb_256x192_effort8", "photo-v7", None, None, rgb(192, 256, seed=154), {"ADAPTED"},
-             "photo-v7 fine-tuned on the tile: the weight delta of the 96-unit head, then the online stage"),
+        case("photo-v7_rgb_384x256_effort8", "photo-v7", None, None, rgb(256, 384, seed=154), {"ADAPTED"},
+             "photo-v7 fine-tuned on the tile: the weight delta of the 96-unit head (its ~1 kB pays only "
+             "from this size on this image), then the online stage"),
     ]
 
 
