@@ -3,13 +3,14 @@ results/online-head.md). Effort 8's fine-tuning of the head on the tile saves 1.
 after paying for its delta; can the coder learn the output layer as it codes instead, as
 the decoder could repeat exactly, at every effort and with nothing in the file?
 
-    python results/online-head-prototype.py dump 24 ../shared/data/photos-dev   # the project's venv
+    python results/online-head-prototype.py dump 24 ../shared/data/photos-dev [MODEL]   # the project's venv
     python results/online-head-prototype.py run "[(mu_mean, mu_scale, delta, sign), ...]" photos-dev  # needs numba
 
 ``dump``: the first N images of a folder (top-left 512x512, one tile), per plane the samples,
-photo-v7's stream means (after its online LMS stage, 1/16 units), its scale indices moved by
-the tile's scale offsets, and the net's last hidden layer (96 activations per sample, real
-units), into /tmp/online-head/FOLDER-NAME. ``run``: per plane, in the decoder's order within the plane,
+the model's (default photo-v7) stream means (after its online LMS stage, 1/16 units), its
+scale indices moved by the tile's scale offsets, and the net's last hidden layer (its
+activations per sample, real units), into /tmp/online-head/FOLDER-NAME (FOLDER-NAME-MODEL
+for another model). ``run``: per plane, in the decoder's order within the plane,
 a correction of the mean (w . a) and of the log scale (v . a) over those activations and a
 constant, both updated after every sample by a normalized gradient step of the Laplace
 code length (mean: the error's sign times the scale, or with ``sign`` 0 the error itself,
@@ -25,7 +26,7 @@ import numpy as np
 OUT = "/tmp/online-head"
 
 
-def dump(count: int, folder: str) -> None:
+def dump(count: int, folder: str, model: str) -> None:
     sys.path.insert(0, ".")
     import os
     from pathlib import Path
@@ -33,9 +34,9 @@ def dump(count: int, folder: str) -> None:
     from invcodec import model_file
     from invcodec.entropy import adapt
     from invcodec.runtime import autoregressive as ar
-    out_dir = f"{OUT}/{Path(folder).name}"
+    out_dir = f"{OUT}/{Path(folder).name}" + ("" if model == "photo-v7" else f"-{model}")
     os.makedirs(out_dir, exist_ok=True)
-    ev = model_file.load("invcodec/weights/photo-v7.safetensors").evaluator
+    ev = model_file.load(f"invcodec/weights/{model}.safetensors").evaluator
     for k, path in enumerate(sorted(Path(folder).iterdir())[:count]):
         a = np.asarray(Image.open(path).convert("RGB"))[:512, :512]
         planes = ar.forward_colour(a)
@@ -58,7 +59,7 @@ def dump(count: int, folder: str) -> None:
 
 
 if sys.argv[1] == "dump":
-    dump(int(sys.argv[2]), sys.argv[3])
+    dump(int(sys.argv[2]), sys.argv[3], sys.argv[4] if len(sys.argv) > 4 else "photo-v7")
     sys.exit()
 
 import numba as nb  # noqa: E402
