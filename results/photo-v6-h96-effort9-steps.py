@@ -17,6 +17,7 @@ from invcodec.training import per_image
 
 steps, model = int(sys.argv[1]), sys.argv[2]
 per_image.PLANS[9] = (("head", steps),)
+per_image.STEPS_WIDTH = 1 << 30  # STEPS as given: not scaled down to the net's width (per_image.width_steps)
 bits = samples = 0
 times = []
 for i in range(1, 25):
