@@ -23,7 +23,7 @@ CHANNELS = 48
 SIGMA_UNIT = 50.0
 TASKS = ("denoise", "jpeg", "inpaint")
 # The model each task uses by default (v2 of inpainting: trained on the harmonic fill, which v1 never saw).
-SHIPPED = {"denoise": "restore-denoise-v2", "jpeg": "restore-jpeg-v1", "inpaint": "restore-inpaint-v2"}
+SHIPPED = {"denoise": "restore-denoise-v2", "jpeg": "restore-jpeg-v2", "inpaint": "restore-inpaint-v2"}
 
 
 def haar(x: np.ndarray) -> np.ndarray:
