@@ -549,10 +549,28 @@ def test_restore_benchmark_on_one_small_image(tmp_path) -> None:
     score = {(s["task"], s["level"], s["method"]): s for s in report["summary"]}
     assert score["denoise", 50, "invcodec"]["psnr"] > score["denoise", 50, "degraded input"]["psnr"] + 3
     assert 0.05 < score["inpaint", 10, "invcodec"]["missing"] < 0.25
-    assert len(report["verdicts"]) == 7 and all(isinstance(v["met"], bool) for v in report["verdicts"].values())
+    assert len(report["verdicts"]) == 8 and all(isinstance(v["met"], bool) for v in report["verdicts"].values())
     assert report["parameters"]["denoise"] > 0 and report["machine"]["coding_threads"] == 1
     assert Image.open(out / "crops.png").size[0] > 4 * 64
     assert "BM3D" in (out / "results.md").read_text() and not list(out.glob("*.jpg"))
+
+
+def test_restore_verdicts_are_the_v2_bars() -> None:
+    from invcodec_benchmarks import restore as restore_bench
+
+    def row(task, level, method, psnr, **extra):
+        return {"task": task, "level": level, "method": method, "psnr": psnr, **extra}
+
+    summary = [row("denoise", 15, "invcodec", 34.0), row("denoise", 15, "BM3D", 34.2),
+               row("denoise", 50, "invcodec", 28.0), row("denoise", 50, "BM3D", 27.3),
+               row("jpeg", 10, "degraded input", 26.0), row("jpeg", 10, "invcodec", 27.49),
+               row("jpeg", 10, "invcodec --passes 8", 27.5),
+               row("inpaint", 10, "invcodec", 30.0, psnr_hole=21.0), row("inpaint", 10, "OpenCV Telea", 30.0, psnr_hole=20.5)]
+    met = {name: v["met"] for name, v in restore_bench.verdicts(summary).items()}
+    assert met == {"denoise sigma 15: invcodec >= BM3D": False, "denoise sigma 50: invcodec >= BM3D": True,
+                   "jpeg q10: invcodec >= plain decoding + 1.5 dB": False,
+                   "jpeg q10: invcodec --passes 8 >= plain decoding + 1.5 dB": True,
+                   "inpaint: hole PSNR invcodec >= Telea": True}
 
 
 @pytest.mark.skipif(importlib.util.find_spec("skimage") is None, reason="SSIM needs scikit-image (pip install .[restore-baselines])")
