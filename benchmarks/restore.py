@@ -54,6 +54,7 @@ PUBLISHED = [
     "LIVE1 colour JPEG q10: SwinIR 28.06 dB",
 ]
 CROP = 160
+JPEG_GAIN_DB = 1.5  # the bar at q 10: PSNR over plain decoding
 # At the bars' levels invcodec also runs self-ensembled (invcodec.restore.ensemble): 32 passes (orientations x grid
 # shifts) at sigma 25, the bar one pass misses; 8 orientations at sigma 50 (met by one pass) and at q10 (a shift
 # would move the JPEG block grid). They cost 32x and 8x the one pass (BM3D: ~30x).
@@ -193,9 +194,6 @@ def summarise(rows: list[dict]) -> list[dict]:
             s["missing"] = float(np.mean([r["missing"] for r in sel]))
         out.append(s)
     return out
-
-
-JPEG_GAIN_DB = 1.5  # the bar at q 10: PSNR over plain decoding
 
 
 def verdicts(summary: list[dict]) -> dict:
